@@ -1,0 +1,45 @@
+"""The result of prompt analysis: what the music should be."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from mage_bridge.genres import Mode
+
+
+@dataclass(frozen=True)
+class PromptAnalysis:
+    """Everything a generator needs to know from the prompt.
+
+    ``bpm`` is quarter-note BPM (the DAW convention) whatever the metre.
+    ``key`` is the tonic spelled as in the prompt where given (``"F#"``,
+    ``"Bb"``), else the genre's or analyser's choice. ``sources`` tells, per
+    field, where the value came from: ``"prompt"`` (stated), ``"genre"``
+    (a genre default), ``"embedding"`` (inferred from an indirect prompt) or
+    ``"default"`` (nothing said anything).
+    """
+
+    prompt: str
+    genre: str
+    bpm: float
+    key: str
+    mode: Mode
+    time_signature: tuple[int, int]
+    genres: tuple[str, ...] = ()
+    swing: float = 0.0
+    mood: tuple[str, ...] = ()
+    instruments: tuple[str, ...] = ()
+    exclude_instruments: tuple[str, ...] = ()
+    vocals: bool = False
+    sources: dict[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    backend: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (tuples become lists)."""
+        d = asdict(self)
+        d["time_signature"] = list(self.time_signature)
+        for key in ("genres", "mood", "instruments", "exclude_instruments", "warnings"):
+            d[key] = list(d[key])
+        return d

@@ -1,0 +1,214 @@
+"""The :class:`Audio` value type and audio file I/O.
+
+This is the only module that touches audio files. Everything inside the
+pipeline is an :class:`Audio`: float32 samples shaped ``(channels, frames)``
+with the sample rate carried beside them. Time inside the code is integer
+frames; :func:`seconds_to_frames` and :func:`frames_to_seconds` are the edges.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mage_bridge.errors import AudioFileError, InvalidAudioError, OutputExistsError
+
+#: The rate every MAGE Bridge output is rendered and exported at.
+SAMPLE_RATE = 48_000
+
+_WAV_SUBTYPES = {"pcm16": "PCM_16", "pcm24": "PCM_24", "float": "FLOAT"}
+
+
+@dataclass(frozen=True)
+class Audio:
+    """Float32 samples shaped ``(channels, frames)`` at ``sample_rate`` Hz.
+
+    Validated once on construction: 2-D, 1 or 2 channels, finite, rate > 0.
+    The array is made read-only so an ``Audio`` can be shared safely.
+    """
+
+    samples: np.ndarray
+    sample_rate: int
+
+    def __post_init__(self) -> None:
+        samples = np.asarray(self.samples)
+        if samples.ndim != 2:
+            raise InvalidAudioError(
+                f"samples must be 2-D (channels, frames), got shape {samples.shape!r}"
+            )
+        if samples.shape[0] not in (1, 2):
+            raise InvalidAudioError(
+                f"samples must have 1 or 2 channels on axis 0, got shape {samples.shape!r}"
+            )
+        if not isinstance(self.sample_rate, (int, np.integer)) or self.sample_rate <= 0:
+            raise InvalidAudioError(f"sample_rate must be a positive int, got {self.sample_rate!r}")
+        samples = np.ascontiguousarray(samples, dtype=np.float32)
+        if not np.isfinite(samples).all():
+            raise InvalidAudioError("samples contain NaN or infinity")
+        samples.flags.writeable = False
+        object.__setattr__(self, "samples", samples)
+        object.__setattr__(self, "sample_rate", int(self.sample_rate))
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def frames(self) -> int:
+        return int(self.samples.shape[1])
+
+    @property
+    def duration_s(self) -> float:
+        return frames_to_seconds(self.frames, self.sample_rate)
+
+    def to_stereo(self) -> Audio:
+        """Return stereo audio; mono is duplicated explicitly, stereo returned as is."""
+        if self.channels == 2:
+            return self
+        return Audio(np.repeat(self.samples, 2, axis=0), self.sample_rate)
+
+    def peak_dbfs(self) -> float:
+        """Sample peak in dBFS; ``-inf`` for silence."""
+        peak = float(np.max(np.abs(self.samples))) if self.frames else 0.0
+        return 20.0 * np.log10(peak) if peak > 0 else float("-inf")
+
+    @classmethod
+    def silence(cls, frames: int, sample_rate: int, channels: int = 2) -> Audio:
+        return cls(np.zeros((channels, frames), dtype=np.float32), sample_rate)
+
+
+def seconds_to_frames(seconds: float, sample_rate: int) -> int:
+    """Nearest whole frame for a time in seconds."""
+    return int(round(seconds * sample_rate))
+
+
+def frames_to_seconds(frames: int, sample_rate: int) -> float:
+    return frames / float(sample_rate)
+
+
+def mix(stems: dict[str, Audio]) -> Audio:
+    """Sum stems sample by sample. Rates and lengths must agree: no silent resampling."""
+    if not stems:
+        raise InvalidAudioError("cannot mix an empty set of stems")
+    items = list(stems.items())
+    rate = items[0][1].sample_rate
+    frames = items[0][1].frames
+    total = np.zeros((2, frames), dtype=np.float64)
+    for name, stem in items:
+        if stem.sample_rate != rate:
+            raise InvalidAudioError(
+                f"stem {name!r} is at {stem.sample_rate} Hz, expected {rate} Hz"
+            )
+        if stem.frames != frames:
+            raise InvalidAudioError(f"stem {name!r} has {stem.frames} frames, expected {frames}")
+        total += stem.to_stereo().samples
+    return Audio(total.astype(np.float32), rate)
+
+
+def load(path: str | os.PathLike[str]) -> Audio:
+    """Read an audio file into an :class:`Audio`.
+
+    libsndfile reads WAV, FLAC, OGG and MP3; anything else is decoded by ffmpeg
+    when it is installed. Multichannel files beyond stereo are refused rather
+    than guessed at.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AudioFileError(f"audio file not found: {str(path)!r}")
+    if path.stat().st_size == 0:
+        raise InvalidAudioError(f"audio file is empty: {str(path)!r}")
+    import soundfile as sf
+
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except sf.LibsndfileError as e:
+        data, rate = _decode_with_ffmpeg(path, e)
+    if data.shape[0] == 0:
+        raise InvalidAudioError(f"audio file holds no samples: {str(path)!r}")
+    if data.shape[1] > 2:
+        raise InvalidAudioError(
+            f"{str(path)!r} has {data.shape[1]} channels; only mono and stereo are supported"
+        )
+    return Audio(data.T, int(rate))
+
+
+def _decode_with_ffmpeg(path: Path, first_error: Exception) -> tuple[np.ndarray, int]:
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        raise InvalidAudioError(
+            f"cannot decode {str(path)!r}: libsndfile said {first_error}; "
+            "ffmpeg is not installed to try further (apt-get install ffmpeg)"
+        ) from first_error
+    probe = subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(path), "-f", "f32le", "-ac", "2", "-"],
+        capture_output=True,
+        check=False,
+    )
+    if probe.returncode != 0 or not probe.stdout:
+        message = probe.stderr.decode(errors="replace").strip().splitlines()
+        detail = message[-1] if message else "no audio stream"
+        raise InvalidAudioError(
+            f"cannot decode {str(path)!r}: libsndfile said {first_error}; ffmpeg said {detail}"
+        ) from first_error
+    rate = _ffprobe_rate(path)
+    data = np.frombuffer(probe.stdout, dtype=np.float32).reshape(-1, 2)
+    return data, rate
+
+
+def _ffprobe_rate(path: Path) -> int:
+    ffprobe = shutil.which("ffprobe")
+    if ffprobe is None:
+        raise InvalidAudioError(f"cannot read the sample rate of {str(path)!r}: no ffprobe")
+    out = subprocess.run(
+        [ffprobe, "-v", "error", "-select_streams", "a:0", "-show_entries",
+         "stream=sample_rate", "-of", "default=nw=1:nk=1", str(path)],
+        capture_output=True, text=True, check=False,
+    )
+    try:
+        return int(out.stdout.strip().splitlines()[0])
+    except (ValueError, IndexError) as e:
+        raise InvalidAudioError(f"cannot read the sample rate of {str(path)!r}") from e
+
+
+def save(
+    audio: Audio,
+    path: str | os.PathLike[str],
+    *,
+    subtype: str = "pcm24",
+    overwrite: bool = False,
+) -> Path:
+    """Write ``audio`` as WAV or FLAC atomically (temp file + rename).
+
+    ``subtype`` is ``"pcm16"``, ``"pcm24"`` or ``"float"`` (float is WAV only).
+    An existing file is only replaced with ``overwrite=True``.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    fmt = {".wav": "WAV", ".flac": "FLAC"}.get(path.suffix.lower())
+    if fmt is None:
+        raise AudioFileError(f"save() writes .wav or .flac, got {path.suffix!r} in {str(path)!r}")
+    if subtype not in _WAV_SUBTYPES:
+        raise AudioFileError(f"subtype must be one of {sorted(_WAV_SUBTYPES)}, got {subtype!r}")
+    if fmt == "FLAC" and subtype == "float":
+        raise AudioFileError("FLAC cannot store float samples; use pcm16 or pcm24")
+    if path.exists() and not overwrite:
+        raise OutputExistsError(f"{str(path)!r} exists; pass overwrite=True to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        sf.write(tmp, audio.samples.T, audio.sample_rate, subtype=_WAV_SUBTYPES[subtype], format=fmt)
+        os.replace(tmp, path)
+    except BaseException as e:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, sf.LibsndfileError):
+            raise AudioFileError(f"cannot write {str(path)!r}: {e}") from e
+        raise
+    return path

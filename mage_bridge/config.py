@@ -1,0 +1,188 @@
+"""Configuration: frozen dataclasses read from one TOML file plus env overrides.
+
+Precedence, lowest to highest: built-in defaults, the TOML file, ``MAGE_*``
+environment variables, explicit keyword overrides (the CLI's flags).
+
+The file is ``$MAGE_CONFIG`` if set, else ``$XDG_CONFIG_HOME/mage-bridge/config.toml``
+(``~/.config/mage-bridge/config.toml``). A missing file is fine; a malformed one
+is an error that names the file and the key. Example::
+
+    data_dir = "~/Music/MAGE"          # library, job results, outbox
+    models_dir = "~/models/mage"       # heavy backends' weights, never downloaded
+    soundfont = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
+
+    [backends]
+    analysis = "auto"                  # or "rules", "embedding", ...
+    generate = "auto"
+
+    [server]
+    host = "127.0.0.1"
+    port = 9137
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from mage_bridge.errors import ConfigError
+
+#: Default OSC port: clear of AbletonOSC (11000/11001) and REAPER's usual 8000/9000.
+DEFAULT_OSC_PORT = 9137
+
+_SOUNDFONT_CANDIDATES = (
+    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "/usr/share/sounds/sf2/TimGM6mb.sf2",
+    "/usr/share/sounds/sf2/default-GM.sf2",
+    "/usr/share/soundfonts/default.sf2",
+    "/usr/share/soundfonts/FluidR3_GM.sf2",
+)
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    return Path(os.environ.get(var) or Path.home() / fallback)
+
+
+def default_config_path() -> Path:
+    if os.environ.get("MAGE_CONFIG"):
+        return Path(os.environ["MAGE_CONFIG"]).expanduser()
+    return _xdg("XDG_CONFIG_HOME", ".config") / "mage-bridge" / "config.toml"
+
+
+def find_soundfont() -> Path | None:
+    """First General MIDI soundfont found in the usual Debian/Ubuntu places."""
+    for candidate in _SOUNDFONT_CANDIDATES:
+        if Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+@dataclass(frozen=True)
+class BackendChoice:
+    """Which backend each stage uses: a registered name or ``"auto"``."""
+
+    analysis: str = "auto"
+    lyrics: str = "auto"
+    generate: str = "auto"
+    separate: str = "auto"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """The daemon's doors."""
+
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_OSC_PORT
+    allow_clients: tuple[str, ...] = ()
+    workers: int = 1
+    max_queue: int = 64
+    midi_map: Path | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the user can set. Build with :func:`load_config`."""
+
+    data_dir: Path = field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share") / "mage-bridge")
+    models_dir: Path = field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share") / "mage-bridge" / "models")
+    state_dir: Path | None = None
+    soundfont: Path | None = None
+    allowed_roots: tuple[Path, ...] = ()
+    backends: BackendChoice = field(default_factory=BackendChoice)
+    server: ServerConfig = field(default_factory=ServerConfig)
+
+    @property
+    def resolved_state_dir(self) -> Path:
+        return self.state_dir if self.state_dir is not None else self.data_dir / "state"
+
+    def resolved_soundfont(self) -> Path | None:
+        return self.soundfont if self.soundfont is not None else find_soundfont()
+
+
+_ENV = {
+    "MAGE_DATA_DIR": ("data_dir",),
+    "MAGE_MODELS_DIR": ("models_dir",),
+    "MAGE_STATE_DIR": ("state_dir",),
+    "MAGE_SOUNDFONT": ("soundfont",),
+    "MAGE_ALLOWED_ROOTS": ("allowed_roots",),
+    "MAGE_ANALYSIS_BACKEND": ("backends", "analysis"),
+    "MAGE_LYRICS_BACKEND": ("backends", "lyrics"),
+    "MAGE_GENERATE_BACKEND": ("backends", "generate"),
+    "MAGE_SEPARATE_BACKEND": ("backends", "separate"),
+    "MAGE_HOST": ("server", "host"),
+    "MAGE_PORT": ("server", "port"),
+    "MAGE_WORKERS": ("server", "workers"),
+}
+
+
+def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Config:
+    """Read defaults, then the TOML file, then ``MAGE_*`` env vars, then ``overrides``.
+
+    ``overrides`` are top-level field names (``data_dir=...``) or
+    ``"section.key"`` strings passed via ``**{"server.port": 9000}``; ``None``
+    values are ignored so CLI flags can be passed through unconditionally.
+    """
+    raw: dict[str, Any] = {}
+    file = Path(path).expanduser() if path is not None else default_config_path()
+    if path is not None and not file.is_file():
+        raise ConfigError(f"config file not found: {str(file)!r}")
+    if file.is_file():
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"cannot parse config file {str(file)!r}: {e}") from e
+    for var, key in _ENV.items():
+        if os.environ.get(var):
+            _set(raw, key, os.environ[var])
+    for name, value in overrides.items():
+        if value is not None:
+            _set(raw, tuple(name.split(".")), value)
+    return _build(Config, raw, where=str(file))
+
+
+def _set(raw: dict[str, Any], key: tuple[str, ...], value: Any) -> None:
+    for part in key[:-1]:
+        raw = raw.setdefault(part, {})
+    raw[key[-1]] = value
+
+
+def _build(cls: type, raw: dict[str, Any], where: str, prefix: str = "") -> Any:
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(prefix + u for u in unknown)}")
+    obj = cls()
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        current = getattr(obj, name)
+        key = prefix + name
+        if isinstance(current, (BackendChoice, ServerConfig)):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: [{key}] must be a table, got {value!r}")
+            values[name] = _build(type(current), value, where, prefix=key + ".")
+        else:
+            values[name] = _coerce(known[name].type, value, key, where)
+    return replace(obj, **values)
+
+
+def _coerce(annotation: Any, value: Any, key: str, where: str) -> Any:
+    text = str(annotation)
+    try:
+        if "tuple[Path" in text:
+            items = value.split(os.pathsep) if isinstance(value, str) else list(value)
+            return tuple(Path(str(v)).expanduser() for v in items if str(v))
+        if "tuple[str" in text:
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(str(v).strip() for v in items if str(v).strip())
+        if "Path" in text:
+            return Path(str(value)).expanduser()
+        if text == "int":
+            if isinstance(value, bool):
+                raise ValueError("a boolean is not a number")
+            return int(value)
+        return str(value)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{where}: {key} has an invalid value {value!r}: {e}") from e

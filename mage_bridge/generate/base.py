@@ -1,0 +1,58 @@
+"""The generator interface every generation backend implements."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from mage_bridge.analysis.result import PromptAnalysis
+from mage_bridge.audio import Audio
+from mage_bridge.config import Config
+
+#: ``progress(stage, fraction)`` with fraction in [0, 1] within that stage.
+ProgressFn = Callable[[str, float], None]
+
+STEM_NAMES = ("vocals", "drums", "bass", "other")
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    """What to generate. ``duration_s`` includes the one-bar lead-in and the lead-out."""
+
+    analysis: PromptAnalysis
+    seed: int = 0
+    duration_s: float = 32.0
+    lyrics: str | None = None
+    lead_in_bars: int = 1
+
+
+@dataclass(frozen=True)
+class GeneratedClip:
+    """Stems at one sample rate, all the same length.
+
+    ``details`` is JSON-ready data for the manifest: backend version, the chord
+    progression, sections, lead-in/out lengths in seconds, anything needed to
+    re-render exactly.
+    """
+
+    stems: dict[str, Audio]
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Generator:
+    """Base class: subclasses set ``name`` and implement :meth:`generate`."""
+
+    name: ClassVar[str] = ""
+    sample_rate: ClassVar[int] = 48_000
+
+    @classmethod
+    def unavailable_reason(cls, config: Config) -> str | None:
+        return None
+
+    @classmethod
+    def from_config(cls, config: Config, **options: Any) -> Generator:
+        return cls(**options)
+
+    def generate(self, request: GenerateRequest, *, progress: ProgressFn | None = None) -> GeneratedClip:
+        raise NotImplementedError
