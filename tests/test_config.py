@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mage_bridge.config import DEFAULT_OSC_PORT, load_config
+from mage_bridge.errors import ConfigError
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    for var in ("MAGE_CONFIG", "MAGE_DATA_DIR", "MAGE_PORT", "MAGE_MODELS_DIR", "MAGE_ALLOWED_ROOTS"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+
+
+def test_defaults_without_a_file() -> None:
+    c = load_config()
+    assert c.server.host == "127.0.0.1" and c.server.port == DEFAULT_OSC_PORT
+    assert c.backends.generate == "auto"
+
+
+def test_file_then_env_then_overrides(tmp_path, monkeypatch) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text('data_dir = "/tmp/a"\nallowed_roots = ["/tmp/x", "/tmp/y"]\n[server]\nport = 9200\n')
+    c = load_config(f)
+    assert c.data_dir == Path("/tmp/a") and c.server.port == 9200
+    assert c.allowed_roots == (Path("/tmp/x"), Path("/tmp/y"))
+    monkeypatch.setenv("MAGE_PORT", "9300")
+    assert load_config(f).server.port == 9300
+    assert load_config(f, **{"server.port": 9400}).server.port == 9400
+    assert load_config(f, data_dir=None).data_dir == Path("/tmp/a")  # None = not given
+
+
+@pytest.mark.parametrize("text,match", [
+    ("data_dir = ", "cannot parse"),
+    ("colour = 1", "unknown key"),
+    ("[server]\nport = 'abc'", "server.port"),
+    ("[server]\nport = true", "server.port"),
+    ("server = 3", "must be a table"),
+], ids=["syntax", "unknown-key", "bad-int", "bool-int", "not-a-table"])
+def test_bad_config_names_the_problem(tmp_path, text: str, match: str) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text(text)
+    with pytest.raises(ConfigError, match=match):
+        load_config(f)
+
+
+def test_explicit_missing_file_is_an_error(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "missing.toml")
