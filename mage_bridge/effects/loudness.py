@@ -1,0 +1,212 @@
+"""Loudness and peak meters after ITU-R BS.1770-4 (10/2015) and EBU Tech 3341.
+
+* :func:`integrated_loudness` – gated programme loudness in LUFS (BS.1770-4 Annex 1,
+  equations (1)–(7)), K-weighting recomputed for any sample rate.
+* :func:`true_peak_dbtp` – 4× oversampled peak in dBTP (BS.1770-4 Annex 2).
+* :func:`sample_peak_dbfs` – the largest absolute sample in dBFS.
+
+All three take an :class:`~mage_bridge.audio.Audio` (mono or stereo; in BS.1770
+terms the channels are L and R, weight G = 1.0 each; a mono file is measured as
+one channel, not as dual mono).
+
+Silence is well defined: every meter returns ``-inf`` (never NaN) for all-zero
+audio, and :func:`integrated_loudness` returns ``-inf`` when no 400 ms block
+passes the −70 LUFS absolute gate.
+
+Short clips: BS.1770 measures whole 400 ms gating blocks only. A clip shorter
+than one block has none, so it is measured as *one* block spanning the whole
+clip (mean square over all its frames, then the same gates). For clips of
+0.4 s or more the standard's blocks are used unchanged; the final partial hop
+(< 100 ms) is not measured, as in the standard. Mastering code that must hit a
+target on a 1 s clip therefore gets a consistent, defined figure.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+from scipy import signal
+
+from mage_bridge.audio import Audio
+
+#: BS.1770-4 eq. (2): L_K = -0.691 + 10·log10(Σ G_i·z_i). The −0.691 makes a
+#: 997 Hz sine at 0 dBFS peak on one channel read −3.01 LKFS.
+_LOUDNESS_OFFSET_DB = -0.691
+#: Gating block T_g = 400 ms with 75 % overlap, i.e. a 100 ms hop (Annex 1, eq. (3)).
+_BLOCK_S = 0.4
+_HOP_S = 0.1
+#: Absolute gate Γ_a = −70 LKFS (eq. (4)) and relative gate Γ_r = L − 10 LU (eq. (6)).
+ABSOLUTE_GATE_LUFS = -70.0
+RELATIVE_GATE_LU = -10.0
+#: True-peak oversampling factor (Annex 2 example: 4× for 48 kHz).
+TRUE_PEAK_OVERSAMPLING = 4
+
+#: Half-width of the interpolation filter in input samples (taps per side of each phase).
+_TRUE_PEAK_HALF_WIDTH = 12
+
+
+@lru_cache(maxsize=1)
+def true_peak_fir() -> np.ndarray:
+    """The 4× interpolation low-pass used for true peak (BS.1770-4 Annex 2, step 2).
+
+    Annex 2 asks for 4× oversampling through a low-pass interpolation filter
+    and gives a 48-tap example (its Table 1). That example's phases differ in
+    gain by 0.24 dB, so it under-reads a peak that lies midway between samples
+    (EBU 3341 case 17 reads −6.3 instead of −6.0 dBTP) – a ceiling of −1 dBTP
+    measured with it can let −0.7 dBTP through. We use the same structure
+    with a longer Kaiser-windowed sinc (97 taps, β = 6, cutoff at the input
+    Nyquist): a Nyquist filter, so the original samples pass unchanged, flat
+    within ±0.01 dB up to 20 kHz at 48 kHz, and every EBU 3341 true-peak case
+    within ±0.02 dB. The taps sum to 4, which restores the gain lost to zero
+    stuffing.
+    """
+    taps = 2 * _TRUE_PEAK_HALF_WIDTH * TRUE_PEAK_OVERSAMPLING + 1
+    cutoff = 1.0 / TRUE_PEAK_OVERSAMPLING  # input Nyquist, relative to the oversampled Nyquist
+    return TRUE_PEAK_OVERSAMPLING * signal.firwin(taps, cutoff, window=("kaiser", 6.0))
+
+
+_CHUNK_FRAMES = 1 << 18  # bound the oversampled buffer (4 × 262 144 float64 per channel)
+
+
+def k_weighting_sos(sample_rate: int) -> np.ndarray:
+    """The K-weighting pre-filter as second-order sections for ``sample_rate`` Hz.
+
+    BS.1770-4 Annex 1 gives the two biquads only at 48 kHz (Tables 1 and 2):
+    stage 1 a high-frequency shelf (+4 dB above ~1.7 kHz, modelling the head),
+    stage 2 the "RLB" high-pass (~38 Hz). Both are recomputed here from their
+    analogue prototypes with the bilinear transform, K = tan(π·f0/fs), which
+    reproduces the 48 kHz table coefficients to ~1e-8 and holds at any rate.
+    Returns an array of shape ``(2, 6)`` for :func:`scipy.signal.sosfilt`.
+    """
+    fs = float(sample_rate)
+    # Stage 1: high shelf, f0 ≈ 1681.97 Hz, gain ≈ +4.0 dB, Q ≈ 0.7072.
+    f0, gain_db, q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
+    k = math.tan(math.pi * f0 / fs)
+    vh = 10.0 ** (gain_db / 20.0)
+    vb = vh ** 0.4996667741545416
+    a0 = 1.0 + k / q + k * k
+    shelf = [
+        (vh + vb * k / q + k * k) / a0,
+        2.0 * (k * k - vh) / a0,
+        (vh - vb * k / q + k * k) / a0,
+        1.0,
+        2.0 * (k * k - 1.0) / a0,
+        (1.0 - k / q + k * k) / a0,
+    ]
+    # Stage 2: second-order high-pass, f0 ≈ 38.14 Hz, Q ≈ 0.5003; numerator (1, −2, 1).
+    f0, q = 38.13547087602444, 0.5003270373238773
+    k = math.tan(math.pi * f0 / fs)
+    a0 = 1.0 + k / q + k * k
+    highpass = [1.0, -2.0, 1.0, 1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0]
+    return np.array([shelf, highpass])
+
+
+def _block_mean_squares(audio: Audio) -> np.ndarray:
+    """z_ij of BS.1770-4 eq. (3): mean square of K-weighted block j in channel i.
+
+    Returns shape ``(channels, blocks)``. Clips shorter than one 400 ms block
+    give one block over the whole clip (see the module docstring).
+    """
+    rate = audio.sample_rate
+    y = signal.sosfilt(k_weighting_sos(rate), audio.samples.astype(np.float64), axis=-1)
+    frames = y.shape[1]
+    block = int(round(_BLOCK_S * rate))
+    if frames < block:
+        return np.mean(y * y, axis=1, keepdims=True)
+    # Cumulative energy: block j covers frames [round(j·0.1·fs), + T_g·fs).
+    energy = np.concatenate([np.zeros((y.shape[0], 1)), np.cumsum(y * y, axis=1)], axis=1)
+    hop = _HOP_S * rate
+    count = int(math.floor((frames - block) / hop)) + 1
+    starts = np.round(np.arange(count) * hop).astype(np.int64)
+    starts = starts[starts + block <= frames]
+    return (energy[:, starts + block] - energy[:, starts]) / block
+
+
+def _loudness_of(mean_squares: np.ndarray) -> np.ndarray:
+    """BS.1770-4 eq. (4): l = −0.691 + 10·log10(Σ_i G_i·z_i), G_i = 1 for L and R; −inf for 0."""
+    total = np.sum(mean_squares, axis=0)
+    with np.errstate(divide="ignore"):
+        return _LOUDNESS_OFFSET_DB + 10.0 * np.log10(total)
+
+
+def integrated_loudness(audio: Audio) -> float:
+    """Gated integrated loudness of ``audio`` in LUFS (BS.1770-4 Annex 1).
+
+    1. K-weight each channel (eq. (1), :func:`k_weighting_sos`).
+    2. Mean square z_ij per 400 ms block, 100 ms hop (eq. (3)).
+    3. Keep blocks whose loudness l_j > Γ_a = −70 LUFS (eq. (4)–(5)).
+    4. Γ_r = −0.691 + 10·log10(Σ_i G_i·mean_{J_a}(z_ij)) − 10 LU (eq. (6)).
+    5. L_K = −0.691 + 10·log10(Σ_i G_i·mean_{J_g}(z_ij)) over blocks with
+       l_j > Γ_r as well (eq. (7)).
+
+    Returns ``-inf`` for silence or when no block passes the absolute gate;
+    never NaN. Clips under 400 ms are one block (module docstring).
+    """
+    if audio.frames == 0:
+        return float("-inf")
+    z = _block_mean_squares(audio)
+    block_lufs = _loudness_of(z)
+    above_absolute = block_lufs > ABSOLUTE_GATE_LUFS
+    if not above_absolute.any():
+        return float("-inf")
+    relative_gate = float(_loudness_of(z[:, above_absolute].mean(axis=1, keepdims=True))[0]) + RELATIVE_GATE_LU
+    gated = above_absolute & (block_lufs > relative_gate)
+    return float(_loudness_of(z[:, gated].mean(axis=1, keepdims=True))[0])
+
+
+def _oversampled_abs_max(x: np.ndarray) -> float:
+    """max |x̂| after 4× interpolation with the Annex 2 filter; ``x`` is 1-D float64.
+
+    Works in chunks to bound memory: each chunk is preceded by the filter's
+    memory in input samples, and the last one is followed by as many zeros so the
+    filter's ringing after the final sample is measured too.
+    """
+    taps = true_peak_fir()
+    history = 2 * _TRUE_PEAK_HALF_WIDTH + 1
+    up_factor = TRUE_PEAK_OVERSAMPLING
+    peak = 0.0
+    for start in range(0, x.size, _CHUNK_FRAMES):
+        lo = max(0, start - history)
+        end = min(start + _CHUNK_FRAMES, x.size)
+        chunk = x[lo:end]
+        if end == x.size:
+            chunk = np.concatenate([chunk, np.zeros(history)])
+            stop = None
+        else:
+            stop = (end - lo) * up_factor  # outputs past here would see a false cut
+        up = signal.upfirdn(taps, chunk, up=up_factor)
+        valid = up[(start - lo) * up_factor: stop]
+        if valid.size:
+            peak = max(peak, float(np.max(np.abs(valid))))
+    return peak
+
+
+def true_peak_dbtp(audio: Audio) -> float:
+    """True-peak level in dBTP after BS.1770-4 Annex 2.
+
+    Each channel is oversampled 4× (zero stuffing + the interpolation low-pass
+    of :func:`true_peak_fir`) and the largest absolute value is taken:
+    20·log10(max|x̂|). Float audio needs no −12.04 dB headroom attenuation, so
+    none is applied. A signal that starts or stops abruptly rings at its edges
+    through the filter, as it would through a DAC; that ringing counts. The
+    reading is never below the sample peak. Returns ``-inf`` for silence.
+    """
+    if audio.frames == 0:
+        return float("-inf")
+    samples = audio.samples.astype(np.float64)
+    peak = float(np.max(np.abs(samples)))
+    if peak == 0.0:
+        return float("-inf")
+    for channel in samples:
+        peak = max(peak, _oversampled_abs_max(channel))
+    return 20.0 * math.log10(peak)
+
+
+def sample_peak_dbfs(audio: Audio) -> float:
+    """Largest absolute sample value in dBFS (20·log10 max|x|); ``-inf`` for silence."""
+    if audio.frames == 0:
+        return float("-inf")
+    peak = float(np.max(np.abs(audio.samples)))
+    return 20.0 * math.log10(peak) if peak > 0.0 else float("-inf")
