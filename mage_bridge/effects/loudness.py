@@ -183,6 +183,37 @@ def _oversampled_abs_max(x: np.ndarray) -> float:
     return peak
 
 
+def oversampled_peak_envelope(samples: np.ndarray) -> np.ndarray:
+    """Per-frame true-peak envelope: max over channels of |x̂| in each frame's 4 sub-samples.
+
+    ``samples`` is float, shaped ``(channels, frames)``. Returns float64 shaped
+    ``(frames,)``; element ``i`` is the largest interpolated magnitude at times
+    i, i + ¼, i + ½, i + ¾ (the filter's 48-sub-sample group delay removed),
+    never below the frame's own sample magnitude. Used by the true-peak limiter.
+    """
+    x = np.asarray(samples, dtype=np.float64)
+    frames = x.shape[1]
+    envelope = np.max(np.abs(x), axis=0) if frames else np.zeros(0)
+    taps = true_peak_fir()
+    delay = (taps.size - 1) // 2  # in sub-samples
+    history = 2 * _TRUE_PEAK_HALF_WIDTH + 1
+    up_factor = TRUE_PEAK_OVERSAMPLING
+    for start in range(0, frames, _CHUNK_FRAMES):
+        lo = max(0, start - history)
+        end = min(start + _CHUNK_FRAMES, frames)
+        # Enough look-ahead for the filter to have seen every input that shapes [start, end).
+        hi = min(end + history, frames)
+        chunk = x[:, lo:hi]
+        if hi == frames:
+            chunk = np.concatenate([chunk, np.zeros((x.shape[0], history))], axis=1)
+        up = signal.upfirdn(taps, chunk, up=up_factor, axis=1)
+        first = (start - lo) * up_factor + delay
+        block = np.abs(up[:, first: first + (end - start) * up_factor])
+        block = block.reshape(x.shape[0], end - start, up_factor).max(axis=(0, 2))
+        np.maximum(envelope[start:end], block, out=envelope[start:end])
+    return envelope
+
+
 def true_peak_dbtp(audio: Audio) -> float:
     """True-peak level in dBTP after BS.1770-4 Annex 2.
 
