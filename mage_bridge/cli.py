@@ -17,6 +17,7 @@ from mage_bridge.errors import MageError
 #: Modules that add subcommands, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "mage_bridge.commands",
+    "mage_bridge.server.cli",
 )
 
 

@@ -80,6 +80,15 @@ class ServerConfig:
     workers: int = 1
     max_queue: int = 64
     midi_map: Path | None = None
+    #: Binding to a non-loopback ``host`` also needs this and a non-empty ``allow_clients``.
+    allow_remote: bool = False
+    #: Where job result folders go; default ``<state_dir>/jobs``.
+    jobs_dir: Path | None = None
+    #: Per-client limit on job requests: ``rate_burst`` at once, then ``rate_per_minute``.
+    rate_per_minute: int = 120
+    rate_burst: int = 20
+    #: On SIGINT/SIGTERM, running jobs get this long to finish before they are re-queued.
+    shutdown_grace_s: int = 10
 
 
 @dataclass(frozen=True)
@@ -179,6 +188,14 @@ def _coerce(annotation: Any, value: Any, key: str, where: str) -> Any:
             return tuple(str(v).strip() for v in items if str(v).strip())
         if "Path" in text:
             return Path(str(value)).expanduser()
+        if text == "bool":
+            if isinstance(value, bool):
+                return value
+            if str(value).strip().lower() in ("1", "true", "yes", "on"):
+                return True
+            if str(value).strip().lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError("expected true or false")
         if text == "int":
             if isinstance(value, bool):
                 raise ValueError("a boolean is not a number")

@@ -1,0 +1,141 @@
+"""``mage-bridge serve`` (the daemon) and ``submit`` / ``status`` (talk to it over OSC)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from mage_bridge.config import Config, load_config
+from mage_bridge.errors import MageError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser("serve", help="run the daemon: OSC (and MIDI) in, jobs out")
+    s.add_argument("--port", type=int, help="UDP port (default: config server.port, 9137); 0 picks a free one")
+    s.add_argument("--host", help="address to bind (default 127.0.0.1; others need --allow-remote + --allow-client)")
+    s.add_argument("--state-dir", type=Path, help="queue, logs and job results (default: config state_dir)")
+    s.add_argument("--workers", type=int, help="worker processes (default: config server.workers, 1)")
+    s.add_argument("--midi-map", type=Path, help="MIDI mapping/presets TOML (see docs/midi-map.example.toml)")
+    s.add_argument("--allow-remote", action="store_true", default=None,
+                   help="allow binding a non-loopback address (with an allowlist)")
+    s.add_argument("--allow-client", action="append", metavar="ADDR",
+                   help="client address or network allowed besides loopback (repeatable)")
+    s.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    s.set_defaults(func=_serve)
+
+    m = sub.add_parser("submit", help="send a job to a running daemon over OSC")
+    m.add_argument("kind", choices=("generate", "separate", "enhance", "master"))
+    m.add_argument("input", help="the prompt (generate) or the audio file path (the others)")
+    m.add_argument("--lyrics", help="lyrics (generate)")
+    m.add_argument("--options", default="", metavar="JSON", help="options as a JSON object")
+    m.add_argument("--seed", type=int, help="random seed (generate)")
+    m.add_argument("--wait", action="store_true", help="stay until the job is done; print the manifest path")
+    m.add_argument("--timeout", type=float, default=600.0, help="seconds --wait waits (default 600)")
+    _client_args(m)
+    m.set_defaults(func=_submit)
+
+    t = sub.add_parser("status", help="ask a running daemon about a job")
+    t.add_argument("job_id")
+    t.add_argument("--json", action="store_true", help="print JSON")
+    _client_args(t)
+    t.set_defaults(func=_status)
+
+
+def _client_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="daemon address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="daemon port (default: config server.port)")
+
+
+def _config(args: argparse.Namespace, **overrides: Any) -> Config:
+    return load_config(getattr(args, "config", None), **overrides)
+
+
+def setup_logging(state_dir: Path, *, verbose: bool = False) -> Path:
+    """Log to stderr and to ``<state_dir>/mage-bridge.log``; returns the log file's path."""
+    from mage_bridge.server.daemon import LOG_NAME
+
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / LOG_NAME
+    fmt = logging.Formatter("%(asctime)s %(name)s[%(process)d] %(levelname)s %(message)s")
+    root = logging.getLogger("mage_bridge")
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for handler in (logging.StreamHandler(sys.stderr), logging.FileHandler(path, encoding="utf-8")):
+        handler.setFormatter(fmt)
+        root.addHandler(handler)
+    return path
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from mage_bridge.server.daemon import Daemon
+
+    config = _config(args, **{
+        "server.port": args.port, "server.host": args.host, "state_dir": args.state_dir,
+        "server.workers": args.workers, "server.midi_map": args.midi_map,
+        "server.allow_remote": args.allow_remote,
+        "server.allow_clients": ",".join(args.allow_client) if args.allow_client else None,
+    })
+    setup_logging(Path(config.resolved_state_dir).expanduser(), verbose=args.verbose)
+    return Daemon(config).run()
+
+
+def _submit(args: argparse.Namespace) -> int:
+    from mage_bridge.server.client import OscClient
+
+    config = _config(args)
+    port = args.port if args.port is not None else config.server.port
+    options: dict[str, Any] = {}
+    if args.options:
+        try:
+            options = json.loads(args.options)
+        except ValueError as e:
+            raise MageError(f"--options is not valid JSON: {e}") from None
+    if args.seed is not None:
+        options["seed"] = args.seed
+    opts = json.dumps(options) if options else ""
+    req = uuid.uuid4().hex[:12]
+    if args.kind == "generate":
+        call: tuple[Any, ...] = ("/mage/generate", req, args.input, args.lyrics or "", opts)
+    else:
+        call = (f"/mage/{args.kind}", req, str(Path(args.input).expanduser().absolute()), opts)
+    with OscClient(args.host, port) as client:
+        address, reply = client.request(*call, timeout_s=5.0)
+        if address == "/mage/error":
+            raise MageError(f"{reply[1]}: {reply[2]}")
+        job_id = str(reply[1])
+        print(job_id)
+        if not args.wait:
+            return 0
+        while True:
+            address, ev = client.wait_for(lambda a, p: bool(p) and p[0] == job_id, args.timeout)
+            if address == "/mage/job/progress":
+                print(f"{job_id}: {ev[1]} {float(ev[2]):.0%}", file=sys.stderr)
+            elif address == "/mage/job/done":
+                print(ev[1])
+                return 0
+            elif address == "/mage/job/failed":
+                print(f"mage-bridge: job {job_id} failed: {ev[1]}: {ev[2]}", file=sys.stderr)
+                return 1
+
+
+def _status(args: argparse.Namespace) -> int:
+    from mage_bridge.server.client import OscClient
+
+    config = _config(args)
+    port = args.port if args.port is not None else config.server.port
+    with OscClient(args.host, port) as client:
+        address, reply = client.request("/mage/job/status", args.job_id, timeout_s=5.0)
+    if address == "/mage/error":
+        raise MageError(f"{reply[1]}: {reply[2]}")
+    job_id, state, stage, fraction, detail = reply
+    if args.json:
+        print(json.dumps({"job_id": job_id, "state": state, "stage": stage, "fraction": fraction,
+                          "detail": detail}))
+    else:
+        print(f"{job_id} {state}" + (f" ({stage} {fraction:.0%})" if stage and state == "running" else "")
+              + (f": {detail}" if detail else ""))
+    return 0 if state != "failed" else 1

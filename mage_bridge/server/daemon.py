@@ -1,0 +1,542 @@
+"""The daemon: one asyncio loop serving OSC (and MIDI), a SQLite queue, worker processes.
+
+The loop only parses, checks, answers and bookkeeps; heavy work runs in
+:mod:`.workers`. A ping never waits for a model. Replies go to the sender;
+job events (accepted, progress, done, failed) go to the client that submitted
+the job and to every ``/mage/subscribe``-d port. The contract is ``docs/osc.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import logging
+import math
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mage_bridge import __version__
+from mage_bridge.config import Config
+from mage_bridge.errors import ConfigError, MageError
+from mage_bridge.server import osc
+from mage_bridge.server.jobs import RUNNING, Job, JobStore
+from mage_bridge.server.kinds import test_jobs_enabled
+from mage_bridge.server.midi import Action, MidiDoor, MidiMap, MidiUnavailableError
+from mage_bridge.server.osc import Request, RequestError
+from mage_bridge.server.security import ClientAllowlist, PathGuard, RateLimiter, is_loopback_host
+from mage_bridge.server.workers import WorkerHandle, WorkerPool, describe_exit
+
+log = logging.getLogger("mage_bridge.server")
+
+MAX_SUBSCRIBERS = 32
+DB_NAME = "jobs.sqlite3"
+INFO_NAME = "daemon.json"
+LOG_NAME = "mage-bridge.log"
+
+Addr = tuple[str, int]
+
+
+class Daemon:
+    """``Daemon(config).run()`` serves until SIGINT/SIGTERM, then stops cleanly."""
+
+    def __init__(self, config: Config, *, midi_map: MidiMap | None = None) -> None:
+        self.config = config
+        sc = config.server
+        if not is_loopback_host(sc.host) and not (sc.allow_remote and sc.allow_clients):
+            raise ConfigError(
+                f"refusing to listen on {sc.host!r}: a non-loopback address needs server.allow_remote = true "
+                "(serve --allow-remote) and a non-empty server.allow_clients allowlist"
+            )
+        if not 0 <= sc.port <= 65535:
+            raise ConfigError(f"server.port must be from 0 to 65535, got {sc.port!r}")
+        if sc.max_queue < 1:
+            raise ConfigError(f"server.max_queue must be at least 1, got {sc.max_queue!r}")
+        self.state_dir = Path(config.resolved_state_dir).expanduser().absolute()
+        self.jobs_dir = Path(sc.jobs_dir or self.state_dir / "jobs").expanduser().absolute()
+        self.guard = PathGuard((config.data_dir, *config.allowed_roots, self.jobs_dir))
+        self.allowlist = ClientAllowlist(sc.allow_clients)
+        self.limiter = RateLimiter(per_minute=sc.rate_per_minute, burst=sc.rate_burst)
+        if midi_map is None and sc.midi_map is not None:
+            midi_map = MidiMap.load(sc.midi_map)
+        self.midi_map = midi_map
+        self.port: int | None = None
+        self._specs = {**osc.SPECS, **(osc.TEST_SPECS if test_jobs_enabled() else {})}
+        self._handlers: dict[str, Callable[[Request, Addr], None]] = {
+            "/mage/ping": self._ping,
+            "/mage/generate": self._generate,
+            "/mage/separate": self._audio_job,
+            "/mage/enhance": self._audio_job,
+            "/mage/master": self._audio_job,
+            "/mage/job/cancel": self._cancel,
+            "/mage/job/status": self._status,
+            "/mage/subscribe": self._subscribe,
+            "/mage/unsubscribe": self._unsubscribe,
+            "/mage/trigger": self._trigger,
+            "/mage/daw/context": self._daw_context,
+            "/mage/test/job": self._test_job,
+        }
+        self._subscribers: dict[Addr, None] = {}
+        self._progress: dict[str, tuple[str, float]] = {}
+        self._leds: dict[str, int] = {}
+        self._slot_jobs: list[tuple[str, int]] = []
+        self.daw_context: dict[str, float] | None = None
+        self._stopping = False
+        self._grace_deadline = 0.0
+        self._dropped: dict[str, int] = {}
+        self._sock: socket.socket | None = None
+        self._store: JobStore | None = None
+        self._pool: WorkerPool | None = None
+        self._door: MidiDoor | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._lock_fd: int | None = None
+
+    # -- life cycle --------------------------------------------------------------------------
+    def run(self) -> int:
+        """Serve until a stop signal; returns the process exit status."""
+        asyncio.run(self._main())
+        return 0
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        self._take_lock()
+        try:
+            self._store = JobStore(self.state_dir / DB_NAME)
+            requeued, failed = self._store.recover()
+            for job in requeued:
+                log.warning("job %s was interrupted by a daemon stop; re-queued once", job.id)
+            for job in failed:
+                log.error("job %s failed: %s", job.id, job.error_message)
+                self._event(job, "/mage/job/failed", job.id, job.error_code or "interrupted", job.error_message or "")
+            waiting = self._store.count("queued")
+            self._open_socket()
+            self._open_midi()
+            self._pool = WorkerPool(size=self.config.server.workers, config=self.config, loop=self._loop,
+                                    on_message=self._worker_message, on_exit=self._worker_exit,
+                                    on_ready=self._pump)
+            self._pool.start()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._loop.add_signal_handler(sig, self._request_stop, sig)
+            self._write_info()
+            log.info("MAGE Bridge %s listening on %s:%d (OSC/UDP); %d worker(s); %d job(s) waiting; state in %s",
+                     __version__, self.config.server.host, self.port, self.config.server.workers, waiting,
+                     self.state_dir)
+            self._pump()
+            await self._stop.wait()
+            await self._shutdown()
+        finally:
+            self._close()
+
+    def _take_lock(self) -> None:
+        fd = os.open(self.state_dir / "daemon.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise MageError(f"another mage-bridge daemon is using the state folder {str(self.state_dir)!r}") from None
+        self._lock_fd = fd
+
+    def _open_socket(self) -> None:
+        sc = self.config.server
+        family = socket.AF_INET6 if ":" in sc.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+            sock.bind((sc.host, sc.port))
+        except OSError as e:
+            sock.close()
+            raise MageError(f"cannot listen on {sc.host}:{sc.port}: {e.strerror or e}") from e
+        sock.setblocking(False)
+        self._sock = sock
+        self.port = sock.getsockname()[1]
+        assert self._loop is not None
+        self._loop.add_reader(sock.fileno(), self._readable)
+
+    def _open_midi(self) -> None:
+        if self.midi_map is None:
+            log.info("MIDI: no mapping file (server.midi_map / serve --midi-map); the MIDI door stays closed")
+            return
+        door = MidiDoor(self.midi_map, self._midi_from_thread)
+        try:
+            log.info("MIDI: %s", door.open())
+            self._door = door
+        except MidiUnavailableError as e:
+            log.warning("%s; the daemon runs without MIDI (OSC /mage/trigger still runs presets)", e)
+
+    def _write_info(self) -> None:
+        info = {"pid": os.getpid(), "host": self.config.server.host, "port": self.port,
+                "version": __version__, "jobs_dir": str(self.jobs_dir)}
+        tmp = self.state_dir / (INFO_NAME + ".tmp")
+        tmp.write_text(json.dumps(info))
+        os.replace(tmp, self.state_dir / INFO_NAME)
+
+    def _request_stop(self, sig: int) -> None:
+        assert self._stop is not None
+        if self._stopping:
+            log.warning("second %s: stopping now", signal.Signals(sig).name)
+            self._grace_deadline = 0.0
+            return
+        log.info("%s received: stopping", signal.Signals(sig).name)
+        self._stop.set()
+
+    async def _shutdown(self) -> None:
+        assert self._pool is not None and self._store is not None
+        self._stopping = True
+        grace = float(self.config.server.shutdown_grace_s)
+        self._grace_deadline = time.monotonic() + grace
+        busy = [h for h in self._pool.handles if h.job_id]
+        if busy:
+            log.info("waiting up to %.0f s for %d running job(s) to finish", grace, len(busy))
+        while any(h.job_id for h in self._pool.handles) and time.monotonic() < self._grace_deadline:
+            await asyncio.sleep(0.05)
+        for h in self._pool.handles:
+            if h.job_id:
+                log.info("job %s still running: it goes back to the queue", h.job_id)
+                self._pool.end(h, "requeue")
+        await self._pool.close()
+        log.info("stopped; %d job(s) wait in the queue for the next start", self._store.count("queued"))
+
+    def _close(self) -> None:
+        if self._door is not None:
+            self._door.close()
+        if self._sock is not None:
+            if self._loop is not None:
+                self._loop.remove_reader(self._sock.fileno())
+            self._sock.close()
+        if self._store is not None:
+            self._store.close()
+        try:
+            (self.state_dir / INFO_NAME).unlink()
+        except OSError:
+            pass
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+
+    # -- OSC in ------------------------------------------------------------------------------
+    def _readable(self) -> None:
+        assert self._sock is not None
+        for _ in range(256):  # bounded so one flood cannot starve the workers' pipes
+            try:
+                data, addr = self._sock.recvfrom(65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as e:
+                log.debug("recvfrom: %s", e)
+                continue
+            self.datagram(data, (addr[0], addr[1]))
+
+    def datagram(self, data: bytes, addr: Addr) -> None:
+        """Handle one datagram from ``addr``: every message in it gets its reply."""
+        if not self.allowlist.allows(addr[0]):
+            n = self._dropped[addr[0]] = self._dropped.get(addr[0], 0) + 1
+            if n == 1 or n % 1000 == 0:
+                log.warning("dropped %d datagram(s) from %s: not in server.allow_clients", n, addr[0])
+            return
+        try:
+            messages = osc.decode(data)
+        except RequestError as e:
+            self._send(addr, osc.error(e.req_id, e.code, str(e)))
+            return
+        for msg in messages:
+            self._message(msg.address, msg.params, addr)
+
+    def _message(self, address: str, params: list[Any], addr: Addr) -> None:
+        req_id = ""
+        try:
+            req = osc.check(address, params, self._specs)
+            req_id = req.req_id
+            self._handlers[req.address](req, addr)
+        except RequestError as e:
+            self._send(addr, osc.error(e.req_id or req_id, e.code, str(e)))
+        except MageError as e:
+            self._send(addr, osc.error(req_id, e.code, str(e)))
+        except Exception as e:  # a bug here must cost one reply, not the daemon
+            log.exception("request %s from %s:%d failed", address[:100], *addr)
+            self._send(addr, osc.error(req_id, "internal", f"{type(e).__name__}: {e}"))
+
+    # -- OSC out -----------------------------------------------------------------------------
+    def _send(self, addr: Addr, data: bytes) -> None:
+        if self._sock is None:
+            return
+        try:
+            self._sock.sendto(data, addr)
+        except (BlockingIOError, InterruptedError):
+            log.debug("send buffer full; a reply to %s:%d was dropped", *addr)
+        except OSError as e:
+            log.debug("cannot send to %s:%d: %s", addr[0], addr[1], e)
+
+    def _event(self, job: Job, address: str, *args: str | int | float, extra: Addr | None = None) -> None:
+        """Send a job event to its client, the subscribers and ``extra`` (each once)."""
+        data = osc.encode(address, *args)
+        targets: dict[Addr, None] = {}
+        if job.client is not None:
+            targets[job.client] = None
+        if extra is not None:
+            targets[extra] = None
+        targets.update(self._subscribers)
+        for addr in targets:
+            self._send(addr, data)
+
+    # -- request handlers --------------------------------------------------------------------
+    def _ping(self, req: Request, addr: Addr) -> None:
+        self._send(addr, osc.encode("/mage/pong", req.req_id, __version__))
+
+    def _generate(self, req: Request, addr: Addr) -> None:
+        a = req.args
+        prompt = osc.check_text("prompt", a["prompt"], osc.MAX_PROMPT_CHARS, req.req_id)
+        lyrics = osc.check_text("lyrics", a.get("lyrics", ""), osc.MAX_LYRICS_CHARS, req.req_id, allow_empty=True)
+        options = osc.parse_options(a.get("options_json"), req.req_id)
+        params = self._job_params(options, req.req_id, prompt=prompt, lyrics=lyrics or None)
+        self._submit("generate", params, req.req_id, addr)
+
+    def _audio_job(self, req: Request, addr: Addr) -> None:
+        kind = req.address.rsplit("/", 1)[1]
+        path_text = osc.check_text("audio_path", req.args["audio_path"], osc.MAX_PATH_CHARS, req.req_id)
+        options = osc.parse_options(req.args.get("options_json"), req.req_id)
+        try:
+            audio_path = self.guard.resolve_file(path_text)
+        except MageError as e:
+            log.warning("refused %s from %s:%d: %s", req.address, addr[0], addr[1], e)
+            raise RequestError(e.code, str(e), req.req_id) from None
+        params = self._job_params(options, req.req_id, audio_path=str(audio_path))
+        self._submit(kind, params, req.req_id, addr)
+
+    def _test_job(self, req: Request, addr: Addr) -> None:
+        options = osc.parse_options(req.args.get("options_json"), req.req_id)
+        kind = req.args["kind"]
+        if kind not in ("sleep", "burn", "crash"):
+            raise RequestError("invalid_input", f"test job kind must be sleep, burn or crash, got {kind!r}",
+                               req.req_id)
+        self._submit(kind, {"options": options}, req.req_id, addr)
+
+    def _job_params(self, options: dict[str, Any], req_id: str, **params: Any) -> dict[str, Any]:
+        options = dict(options)
+        seed = options.pop("seed", None)
+        if seed is not None:
+            if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+                raise RequestError("invalid_input", f"seed must be an int from 0 to 2**32-1, got {seed!r}", req_id)
+            params["seed"] = seed
+        params["options"] = options
+        if self.daw_context is not None:
+            params["daw_context"] = dict(self.daw_context)
+        return params
+
+    def _submit(self, kind: str, params: dict[str, Any], req_id: str, addr: Addr | None,
+                *, source: str = "osc", slot: int | None = None) -> Job:
+        assert self._store is not None
+        if self._stopping:
+            raise RequestError("shutting_down", "the daemon is stopping; send the job again after restart", req_id)
+        if addr is not None and not self.limiter.allow(addr[0]):
+            raise RequestError("rate_limited", f"too many job requests from {addr[0]} "
+                               f"(server.rate_burst={self.config.server.rate_burst}, "
+                               f"server.rate_per_minute={self.config.server.rate_per_minute})", req_id)
+        try:
+            job = self._store.submit(kind, params, req_id=req_id, client=addr, source=source,
+                                     max_queue=self.config.server.max_queue)
+        except MageError as e:
+            raise RequestError(e.code, str(e), req_id) from None
+        log.info("job %s (%s) accepted from %s, req %r", job.id, kind,
+                 f"{addr[0]}:{addr[1]}" if addr else source, req_id)
+        if slot is not None:
+            self._slot_jobs = [*self._slot_jobs[-255:], (job.id, slot)]
+            note = self.midi_map.led_note(slot) if self.midi_map else None
+            if note is not None:
+                self._leds[job.id] = note
+                self._led(job.id, "queued")
+        self._event(job, "/mage/job/accepted", req_id, job.id)
+        self._pump()
+        return job
+
+    def _cancel(self, req: Request, addr: Addr) -> None:
+        self.cancel(req.req_id, addr)
+
+    def cancel(self, job_id: str, addr: Addr | None) -> Job:
+        """Cancel a queued or running job; the event goes to its client, subscribers and ``addr``."""
+        assert self._store is not None and self._pool is not None
+        job = self._store.get(job_id)
+        if job.finished_state:
+            raise RequestError("not_cancellable", f"job {job_id} is already {job.state}", job_id)
+        was_running = job.state == RUNNING
+        job = self._store.cancel(job_id)
+        if was_running:
+            handle = self._pool.handle_for(job_id)
+            if handle is not None:
+                self._pool.end(handle, "cancel")
+        self._progress.pop(job_id, None)
+        log.info("job %s cancelled", job_id)
+        self._led(job_id, "failed")
+        self._event(job, "/mage/job/failed", job.id, "cancelled", "cancelled by request", extra=addr)
+        return job
+
+    def _status(self, req: Request, addr: Addr) -> None:
+        assert self._store is not None
+        job = self._store.get(req.req_id)
+        stage, fraction = self._progress.get(job.id, ("", 0.0))
+        if job.state == "done":
+            stage, fraction, detail = "done", 1.0, job.result or ""
+        elif job.finished_state:
+            detail = f"{job.error_code}: {job.error_message}"
+        else:
+            detail = job.note or ""
+        self._send(addr, osc.encode("/mage/job/status", job.id, job.state, stage, float(fraction), detail))
+
+    def _subscribe(self, req: Request, addr: Addr) -> None:
+        port = req.args["port"]
+        if not 1 <= port <= 65535:
+            raise RequestError("bad_arguments", f"port must be from 1 to 65535, got {port}")
+        target = (addr[0], port)
+        if target not in self._subscribers and len(self._subscribers) >= MAX_SUBSCRIBERS:
+            raise RequestError("too_many_subscribers", f"already {MAX_SUBSCRIBERS} subscribers; unsubscribe one")
+        self._subscribers[target] = None
+        self._send(addr, osc.encode("/mage/subscribed", port))
+
+    def _unsubscribe(self, req: Request, addr: Addr) -> None:
+        port = req.args["port"]
+        self._subscribers.pop((addr[0], port), None)
+        self._send(addr, osc.encode("/mage/unsubscribed", port))
+
+    def _trigger(self, req: Request, addr: Addr) -> None:
+        self.trigger(req.args["slot"], addr, source="osc")
+
+    def trigger(self, slot: int, addr: Addr | None, *, source: str) -> Job:
+        """Run the preset of ``slot`` from the mapping file."""
+        req_id = f"trigger:{slot}"
+        preset = self.midi_map.presets.get(slot) if self.midi_map else None
+        if preset is None:
+            where = "no mapping file is loaded" if self.midi_map is None else \
+                f"the mapping file has slots {sorted(self.midi_map.presets) or 'none'}"
+            raise RequestError("not_found", f"no preset in slot {slot}: {where}", req_id)
+        if preset.kind != "generate":
+            raise RequestError("not_available", f"preset kind {preset.kind!r} cannot be triggered yet", req_id)
+        options = dict(preset.options)
+        params = self._job_params(options, req_id, prompt=preset.prompt, lyrics=preset.lyrics)
+        return self._submit(preset.kind, params, req_id, addr, source=source, slot=slot)
+
+    def _daw_context(self, req: Request, addr: Addr) -> None:
+        a = req.args
+        bpm, num, den, cursor = a["bpm"], a["numerator"], a["denominator"], a["cursor_s"]
+        if not (math.isfinite(bpm) and 20.0 <= bpm <= 999.0):
+            raise RequestError("invalid_input", f"bpm must be from 20 to 999, got {bpm!r}")
+        if not 1 <= num <= 32 or den not in (1, 2, 4, 8, 16, 32):
+            raise RequestError("invalid_input", f"metre must be 1-32 over 1, 2, 4, 8, 16 or 32, got {num}/{den}")
+        if not (math.isfinite(cursor) and cursor >= 0.0):
+            raise RequestError("invalid_input", f"cursor_s must be a finite number >= 0, got {cursor!r}")
+        self.daw_context = {"bpm": bpm, "numerator": num, "denominator": den, "cursor_s": cursor,
+                            "received": time.time()}
+        self._send(addr, osc.encode("/mage/daw/context/ack", bpm, num, den, cursor))
+
+    # -- workers -----------------------------------------------------------------------------
+    def _pump(self) -> None:
+        """Give queued jobs to idle workers."""
+        if self._stopping or self._store is None or self._pool is None:
+            return
+        while (handle := self._pool.idle()) is not None:
+            job = self._store.claim_next()
+            if job is None:
+                return
+            self._pool.assign(handle, {
+                "id": job.id, "kind": job.kind, "params": job.params,
+                "out_dir": str(self.jobs_dir / job.id), "roots": [str(r) for r in self.guard.roots],
+            })
+            self._progress[job.id] = ("started", 0.0)
+            log.info("job %s (%s) running in worker %d (pid %s), attempt %d",
+                     job.id, job.kind, handle.index, handle.pid, job.attempts)
+            self._led(job.id, "running")
+            self._event(job, "/mage/job/progress", job.id, "started", 0.0)
+
+    def _worker_message(self, handle: WorkerHandle, msg: tuple[Any, ...]) -> None:
+        assert self._store is not None
+        what, job_id = msg[0], msg[1]
+        if job_id != handle.job_id:
+            return  # a late word from a job that was cancelled
+        if what == "progress":
+            stage, fraction = str(msg[2])[:64], float(msg[3])
+            self._progress[job_id] = (stage, fraction)
+            self._event(self._store.get(job_id), "/mage/job/progress", job_id, stage, fraction)
+            return
+        handle.job_id = None
+        self._progress.pop(job_id, None)
+        if what == "done":
+            job = self._store.finish(job_id, str(msg[2]))
+            if job.state == "done":
+                self._led(job_id, "done")
+                self._event(job, "/mage/job/done", job.id, job.result or "")
+        else:
+            job = self._store.fail(job_id, str(msg[2]), str(msg[3]))
+            if job.state == "failed":
+                self._led(job_id, "failed")
+                self._event(job, "/mage/job/failed", job.id, job.error_code or "failed", job.error_message or "")
+        self._pump()
+
+    def _worker_exit(self, handle: WorkerHandle, code: int | None) -> None:
+        assert self._store is not None
+        how = describe_exit(code)
+        job_id = handle.job_id
+        if job_id is None:
+            if handle.ending is None and not self._stopping:
+                log.warning("worker %d (pid %s) died while idle: %s", handle.index, handle.pid, how)
+            return
+        self._progress.pop(job_id, None)
+        if handle.ending == "cancel":
+            return
+        if handle.ending in ("requeue", "stop"):
+            self._store.requeue(job_id, note="re-queued: the daemon stopped while this job ran",
+                                count_attempt=False)
+            return
+        message = f"worker process {handle.pid} {how} while running this job"
+        log.error("job %s failed: %s", job_id, message)
+        job = self._store.fail(job_id, "worker_crashed", message)
+        if job.state == "failed":
+            self._led(job_id, "failed")
+            self._event(job, "/mage/job/failed", job.id, "worker_crashed", message)
+
+    # -- MIDI --------------------------------------------------------------------------------
+    def _midi_from_thread(self, action: Action) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.midi_action, action)
+
+    def midi_action(self, action: Action) -> None:
+        """Run a MIDI action; problems are logged and told to subscribers as ``/mage/error``."""
+        req_id = f"midi:{action.name}" + (f":{action.slot}" if action.slot is not None else "")
+        try:
+            if action.name == "trigger" and action.slot is not None:
+                self.trigger(action.slot, None, source="midi")
+            elif action.name == "cancel":
+                self._midi_cancel(action)
+            else:
+                raise RequestError("not_available", f"MIDI action {action.name!r} ({action.control}) "
+                                   "is reserved for the live player and not available yet", req_id)
+        except MageError as e:
+            code = getattr(e, "code", "error")
+            log.warning("MIDI %s: %s: %s", action.control, code, e)
+            data = osc.error(req_id, code, str(e))
+            for addr in self._subscribers:
+                self._send(addr, data)
+            if action.name == "trigger" and action.note is not None and self._door is not None:
+                self._door.led(action.note, "failed")
+
+    def _midi_cancel(self, action: Action) -> None:
+        assert self._store is not None
+        for job_id, slot in reversed(self._slot_jobs):
+            if action.slot is not None and slot != action.slot:
+                continue
+            if not self._store.get(job_id).finished_state:
+                self.cancel(job_id, None)
+                return
+        raise RequestError("not_found", "no queued or running triggered job to cancel")
+
+    def _led(self, job_id: str, state: str) -> None:
+        note = self._leds.get(job_id)
+        if note is not None and self._door is not None:
+            self._door.led(note, state)
+        if state in ("done", "failed"):
+            self._leds.pop(job_id, None)

@@ -1,0 +1,253 @@
+"""The persistent job queue: one SQLite file (WAL) in the daemon's state folder.
+
+A job moves ``queued -> running -> done | failed | cancelled``. Every state
+change is committed before the daemon tells anyone about it, so an accepted job
+survives a crash of the daemon: on the next start :meth:`JobStore.recover`
+re-queues a job that was running once (``interrupted``) and fails it the
+second time, with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mage_bridge.errors import InvalidInputError, MageError
+
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+FINISHED_STATES = (DONE, FAILED, CANCELLED)
+
+#: How many times a job may be started before an interruption fails it.
+MAX_ATTEMPTS = 2
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    id            TEXT NOT NULL UNIQUE,
+    req_id        TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    params        TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    source        TEXT NOT NULL DEFAULT 'osc',
+    client_host   TEXT,
+    client_port   INTEGER,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    created       REAL NOT NULL,
+    started       REAL,
+    finished      REAL,
+    result        TEXT,
+    error_code    TEXT,
+    error_message TEXT,
+    note          TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, seq);
+"""
+
+
+class QueueFullError(MageError):
+    """The queue holds ``server.max_queue`` waiting jobs already."""
+
+    code = "queue_full"
+
+
+class JobNotFoundError(MageError, KeyError):
+    """No job has this id."""
+
+    code = "not_found"
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else "job not found"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One row of the queue, as the daemon sees it."""
+
+    id: str
+    req_id: str
+    kind: str
+    params: dict[str, Any]
+    state: str
+    source: str
+    client_host: str | None
+    client_port: int | None
+    attempts: int
+    created: float
+    started: float | None
+    finished: float | None
+    result: str | None
+    error_code: str | None
+    error_message: str | None
+    note: str | None
+
+    @property
+    def client(self) -> tuple[str, int] | None:
+        if self.client_host is None or self.client_port is None:
+            return None
+        return (self.client_host, self.client_port)
+
+    @property
+    def finished_state(self) -> bool:
+        return self.state in FINISHED_STATES
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+class JobStore:
+    """The queue on disk. Use from one thread (the daemon's event loop)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=10.0)
+        self._db.row_factory = sqlite3.Row
+        mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise MageError(f"cannot put the job database {str(self.path)!r} in WAL mode (got {mode!r})")
+        # FULL: an accepted job is on disk before the client hears "accepted".
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- reading -----------------------------------------------------------------------------
+    def get(self, job_id: str) -> Job:
+        row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise JobNotFoundError(f"no job with id {job_id!r}")
+        return _job(row)
+
+    def count(self, state: str) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM jobs WHERE state = ?", (state,)).fetchone()[0])
+
+    def list(self, state: str | None = None) -> list[Job]:
+        if state is None:
+            rows = self._db.execute("SELECT * FROM jobs ORDER BY seq").fetchall()
+        else:
+            rows = self._db.execute("SELECT * FROM jobs WHERE state = ? ORDER BY seq", (state,)).fetchall()
+        return [_job(r) for r in rows]
+
+    # -- writing -----------------------------------------------------------------------------
+    def submit(
+        self,
+        kind: str,
+        params: dict[str, Any],
+        *,
+        req_id: str,
+        max_queue: int,
+        client: tuple[str, int] | None = None,
+        source: str = "osc",
+    ) -> Job:
+        """Queue a job, or raise :class:`QueueFullError` when ``max_queue`` are waiting."""
+        if not kind:
+            raise InvalidInputError("job kind must be a non-empty string")
+        text = json.dumps(params, sort_keys=True)
+        job_id = new_job_id()
+        with self._tx():
+            waiting = self._db.execute("SELECT COUNT(*) FROM jobs WHERE state = ?", (QUEUED,)).fetchone()[0]
+            if waiting >= max_queue:
+                raise QueueFullError(f"the queue is full ({waiting} jobs waiting, server.max_queue={max_queue})")
+            self._db.execute(
+                "INSERT INTO jobs (id, req_id, kind, params, state, source, client_host, client_port, created)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (job_id, req_id, kind, text, QUEUED, source,
+                 client[0] if client else None, client[1] if client else None, time.time()),
+            )
+        return self.get(job_id)
+
+    def claim_next(self) -> Job | None:
+        """Move the oldest queued job to ``running`` (one more attempt) and return it."""
+        with self._tx():
+            row = self._db.execute(
+                "SELECT id FROM jobs WHERE state = ? ORDER BY seq LIMIT 1", (QUEUED,)
+            ).fetchone()
+            if row is None:
+                return None
+            self._db.execute(
+                "UPDATE jobs SET state = ?, attempts = attempts + 1, started = ? WHERE id = ?",
+                (RUNNING, time.time(), row["id"]),
+            )
+        return self.get(row["id"])
+
+    def finish(self, job_id: str, result: str) -> Job:
+        return self._end(job_id, DONE, result=result)
+
+    def fail(self, job_id: str, code: str, message: str) -> Job:
+        return self._end(job_id, FAILED, code=code, message=message)
+
+    def cancel(self, job_id: str) -> Job:
+        """Cancel a queued or running job; a finished one is returned unchanged."""
+        job = self.get(job_id)
+        if job.finished_state:
+            return job
+        return self._end(job_id, CANCELLED, code="cancelled", message="cancelled by request")
+
+    def requeue(self, job_id: str, *, note: str, count_attempt: bool) -> Job:
+        """Put a running job back in the queue (at its original place)."""
+        with self._tx():
+            self._db.execute(
+                "UPDATE jobs SET state = ?, note = ?, started = NULL,"
+                " attempts = CASE WHEN ? THEN attempts ELSE MAX(attempts - 1, 0) END"
+                " WHERE id = ? AND state = ?",
+                (QUEUED, note, 1 if count_attempt else 0, job_id, RUNNING),
+            )
+        return self.get(job_id)
+
+    def recover(self) -> tuple[list[Job], list[Job]]:
+        """After a crash: re-queue interrupted jobs once, fail the rest. Returns (requeued, failed)."""
+        requeued: list[Job] = []
+        failed: list[Job] = []
+        for job in self.list(RUNNING):
+            if job.attempts < MAX_ATTEMPTS:
+                requeued.append(self.requeue(
+                    job.id, note="interrupted: the daemon stopped while this job ran; re-queued once",
+                    count_attempt=True))
+            else:
+                failed.append(self.fail(
+                    job.id, "interrupted",
+                    f"the daemon stopped while this job ran, {job.attempts} times; not retried again"))
+        return requeued, failed
+
+    def _end(self, job_id: str, state: str, *, result: str | None = None,
+             code: str | None = None, message: str | None = None) -> Job:
+        with self._tx():
+            cur = self._db.execute(
+                "UPDATE jobs SET state = ?, finished = ?, result = ?, error_code = ?, error_message = ?"
+                " WHERE id = ? AND state IN (?, ?)",
+                (state, time.time(), result, code, message, job_id, QUEUED, RUNNING),
+            )
+            if cur.rowcount == 0:
+                self.get(job_id)  # raises JobNotFoundError for an unknown id
+        return self.get(job_id)
+
+    def _tx(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _job(row: sqlite3.Row) -> Job:
+    return Job(
+        id=row["id"], req_id=row["req_id"], kind=row["kind"], params=json.loads(row["params"]),
+        state=row["state"], source=row["source"], client_host=row["client_host"],
+        client_port=row["client_port"], attempts=row["attempts"], created=row["created"],
+        started=row["started"], finished=row["finished"], result=row["result"],
+        error_code=row["error_code"], error_message=row["error_message"], note=row["note"],
+    )

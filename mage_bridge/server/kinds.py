@@ -1,0 +1,77 @@
+"""The job-kind table: kind name -> ``"module:function"`` and the inputs it takes.
+
+Functions are looked up by name when a job runs, inside the worker process,
+so a kind whose function does not exist yet (``separate`` before it lands in
+:mod:`mage_bridge.api`) fails that job with ``not_available`` instead of
+breaking the daemon.
+
+Test-only kinds (``sleep``, ``burn``, ``crash``; see
+:mod:`mage_bridge.server.testjobs`) exist only when the environment variable
+``MAGE_TEST_JOBS=1`` is set for the daemon: the crash and kill tests use them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mage_bridge.errors import MageError
+
+
+class JobKindUnavailableError(MageError):
+    """The function behind a job kind cannot be found here (yet)."""
+
+    code = "not_available"
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """``target`` is called as ``f(*inputs, out_dir, **kwargs, options=, config=, progress=)``."""
+
+    name: str
+    target: str
+    inputs: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+
+    def load(self) -> Callable[..., Any]:
+        module_name, _, func_name = self.target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as e:
+            raise JobKindUnavailableError(f"job kind {self.name!r}: cannot import {module_name}: {e}") from e
+        func = getattr(module, func_name, None)
+        if not callable(func):
+            raise JobKindUnavailableError(
+                f"job kind {self.name!r} is not available yet: {self.target} does not exist"
+            )
+        return func
+
+
+JOB_KINDS: dict[str, JobKind] = {k.name: k for k in (
+    JobKind("generate", "mage_bridge.api:generate", inputs=("prompt",), keywords=("lyrics", "seed")),
+    JobKind("separate", "mage_bridge.api:separate", inputs=("audio_path",)),
+    JobKind("enhance", "mage_bridge.api:enhance", inputs=("audio_path",)),
+    JobKind("master", "mage_bridge.api:master", inputs=("audio_path",)),
+)}
+
+TEST_JOB_KINDS: dict[str, JobKind] = {k.name: k for k in (
+    JobKind("sleep", "mage_bridge.server.testjobs:sleep"),
+    JobKind("burn", "mage_bridge.server.testjobs:burn"),
+    JobKind("crash", "mage_bridge.server.testjobs:crash"),
+)}
+
+
+def test_jobs_enabled() -> bool:
+    return os.environ.get("MAGE_TEST_JOBS") == "1"
+
+
+def job_kind(name: str) -> JobKind:
+    """The kind called ``name``; test kinds only with ``MAGE_TEST_JOBS=1``."""
+    if name in JOB_KINDS:
+        return JOB_KINDS[name]
+    if name in TEST_JOB_KINDS and test_jobs_enabled():
+        return TEST_JOB_KINDS[name]
+    raise JobKindUnavailableError(f"unknown job kind {name!r}; known: {', '.join(JOB_KINDS)}")

@@ -1,0 +1,338 @@
+"""The MIDI door: a TOML mapping file binds notes, CCs and program changes to actions.
+
+:class:`MidiMap` is pure (mido messages in, :class:`Action` out) and also holds
+the presets that ``/mage/trigger i:slot`` runs. :class:`MidiDoor` opens the
+real ports through python-rtmidi: a named input port, or a virtual port called
+``MAGE Bridge`` where the MIDI API supports one (ALSA, JACK), plus an optional
+output for LED feedback. See ``docs/midi-map.example.toml`` for the format.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mage_bridge.errors import ConfigError, MageError
+
+log = logging.getLogger("mage_bridge.server.midi")
+
+PORT_NAME = "MAGE Bridge"
+LED_PORT_NAME = "MAGE Bridge LEDs"
+
+#: Actions a binding may name. ``launch``/``next``/``stop`` are reserved for the live player.
+ACTIONS = ("trigger", "cancel", "launch", "next", "stop")
+RESERVED_ACTIONS = ("launch", "next", "stop")
+
+#: LED velocity per job state; many pad controllers map velocity to a colour.
+DEFAULT_LED = {"queued": 1, "running": 5, "done": 21, "failed": 60}
+
+
+class MidiUnavailableError(MageError):
+    """No MIDI API can open the ports here (no ALSA sequencer, no JACK server...)."""
+
+    code = "midi_unavailable"
+
+
+@dataclass(frozen=True)
+class Preset:
+    """What a trigger slot runs: a job kind (``generate``), its prompt and options."""
+
+    slot: int
+    prompt: str
+    kind: str = "generate"
+    lyrics: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    led: int | None = None
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One control -> one action. Exactly one of ``note``, ``cc``, ``program`` is set."""
+
+    action: str
+    note: int | None = None
+    cc: int | None = None
+    program: int | None = None
+    channel: int = 0  # 1-16, or 0 for the map's channel
+    slot: int | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    """What a MIDI message asks for; ``control`` says which control sent it (for LEDs and logs)."""
+
+    name: str
+    slot: int | None
+    control: str
+    note: int | None = None
+
+
+class MidiMap:
+    """Bindings, presets and port settings read from a mapping file."""
+
+    def __init__(self, *, bindings: tuple[Binding, ...] = (), presets: dict[int, Preset] | None = None,
+                 input_port: str = "virtual", output_port: str = "", api: str = "auto",
+                 channel: int = 0, led: dict[str, int] | None = None) -> None:
+        self.bindings = bindings
+        self.presets = dict(presets or {})
+        self.input_port = input_port
+        self.output_port = output_port
+        self.api = api
+        self.channel = channel
+        self.led = {**DEFAULT_LED, **(led or {})}
+        self._cc_high: dict[tuple[int, int], bool] = {}
+
+    @classmethod
+    def load(cls, path: Path) -> MidiMap:
+        """Read and check a mapping file; :class:`ConfigError` names the file and the entry."""
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as e:
+            raise ConfigError(f"cannot read MIDI mapping file {str(path)!r}: {e.strerror or e}") from e
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"cannot parse MIDI mapping file {str(path)!r}: {e}") from e
+        return cls.from_dict(raw, where=str(path))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], *, where: str = "mapping") -> MidiMap:
+        unknown = sorted(set(raw) - {"midi", "binding", "presets"})
+        if unknown:
+            raise ConfigError(f"{where}: unknown section(s) {', '.join(unknown)}")
+        midi = raw.get("midi", {})
+        _check_keys(midi, {"input", "output", "api", "channel", "led"}, f"{where}: [midi]")
+        channel = _int(midi.get("channel", 0), 0, 16, f"{where}: midi.channel")
+        api = str(midi.get("api", "auto"))
+        if api not in ("auto", "alsa", "jack"):
+            raise ConfigError(f"{where}: midi.api must be 'auto', 'alsa' or 'jack', got {api!r}")
+        led = {}
+        for state, value in dict(midi.get("led", {})).items():
+            if state not in DEFAULT_LED:
+                raise ConfigError(f"{where}: midi.led.{state} is not a job state ({', '.join(DEFAULT_LED)})")
+            led[state] = _int(value, 0, 127, f"{where}: midi.led.{state}")
+        presets = {}
+        for key, body in dict(raw.get("presets", {})).items():
+            slot = _int(key, 0, 127, f"{where}: presets.{key} (the slot number)")
+            presets[slot] = _preset(slot, body, f"{where}: presets.{key}")
+        bindings = tuple(_binding(b, f"{where}: binding #{i + 1}") for i, b in enumerate(raw.get("binding", [])))
+        for b in bindings:
+            if b.action == "trigger" and b.slot not in presets:
+                raise ConfigError(f"{where}: a binding triggers slot {b.slot}, but there is no [presets.{b.slot}]")
+        return cls(bindings=bindings, presets=presets, input_port=str(midi.get("input", "virtual")),
+                   output_port=str(midi.get("output", "")), api=api, channel=channel, led=led)
+
+    def action_for(self, msg: Any) -> Action | None:
+        """The action a mido message asks for, or ``None``.
+
+        Note-ons with velocity > 0 fire; a CC fires when its value rises to 64
+        or more (a button's press, not its release or every step of a knob).
+        """
+        kind = getattr(msg, "type", None)
+        if kind == "note_on" and msg.velocity > 0:
+            key, value, label = "note", msg.note, f"note {msg.note}"
+        elif kind == "control_change":
+            state_key = (msg.channel, msg.control)
+            was_high = self._cc_high.get(state_key, False)
+            high = msg.value >= 64
+            self._cc_high[state_key] = high
+            if not high or was_high:
+                return None
+            key, value, label = "cc", msg.control, f"cc {msg.control}"
+        elif kind == "program_change":
+            key, value, label = "program", msg.program, f"program {msg.program}"
+        else:
+            return None
+        for b in self.bindings:
+            if getattr(b, key) != value:
+                continue
+            wanted = b.channel or self.channel
+            if wanted and msg.channel != wanted - 1:
+                continue
+            return Action(b.action, b.slot, f"{label} ch {msg.channel + 1}", note=b.note)
+        return None
+
+    def led_note(self, slot: int) -> int | None:
+        """Which note lights up for ``slot``: the preset's ``led``, else the note bound to it."""
+        preset = self.presets.get(slot)
+        if preset is not None and preset.led is not None:
+            return preset.led
+        for b in self.bindings:
+            if b.action == "trigger" and b.slot == slot and b.note is not None:
+                return b.note
+        return None
+
+
+def _check_keys(table: Any, allowed: set[str], where: str) -> None:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table, got {table!r}")
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(allowed))}")
+
+
+def _int(value: Any, lo: int, hi: int, where: str) -> int:
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        n = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where} must be an integer from {lo} to {hi}, got {value!r}") from None
+    if not lo <= n <= hi:
+        raise ConfigError(f"{where} must be from {lo} to {hi}, got {n}")
+    return n
+
+
+def _preset(slot: int, body: Any, where: str) -> Preset:
+    _check_keys(body, {"prompt", "kind", "lyrics", "options", "led"}, where)
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ConfigError(f"{where}.prompt must be a non-empty string, got {prompt!r}")
+    options = body.get("options", {})
+    if not isinstance(options, dict):
+        raise ConfigError(f"{where}.options must be a table, got {options!r}")
+    lyrics = body.get("lyrics")
+    if lyrics is not None and not isinstance(lyrics, str):
+        raise ConfigError(f"{where}.lyrics must be a string, got {lyrics!r}")
+    led = _int(body["led"], 0, 127, f"{where}.led") if "led" in body else None
+    return Preset(slot, prompt, str(body.get("kind", "generate")), lyrics, dict(options), led)
+
+
+def _binding(body: Any, where: str) -> Binding:
+    _check_keys(body, {"note", "cc", "program", "channel", "action", "slot"}, where)
+    controls = [k for k in ("note", "cc", "program") if k in body]
+    if len(controls) != 1:
+        raise ConfigError(f"{where} needs exactly one of note, cc, program; got {controls or 'none'}")
+    action = body.get("action")
+    if action not in ACTIONS:
+        raise ConfigError(f"{where}: action must be one of {', '.join(ACTIONS)}, got {action!r}")
+    slot = _int(body["slot"], 0, 127, f"{where}.slot") if "slot" in body else None
+    if action == "trigger" and slot is None:
+        raise ConfigError(f"{where}: a trigger binding needs a slot")
+    ctl = controls[0]
+    return Binding(action=action, slot=slot, channel=_int(body.get("channel", 0), 0, 16, f"{where}.channel"),
+                   **{ctl: _int(body[ctl], 0, 127, f"{where}.{ctl}")})
+
+
+class MidiDoor:
+    """Real MIDI ports through python-rtmidi, feeding :meth:`MidiMap.action_for`.
+
+    ``on_action`` is called from rtmidi's thread; the daemon hands it to its
+    event loop. :meth:`open` raises :class:`MidiUnavailableError` with every
+    API it tried and why each failed.
+    """
+
+    def __init__(self, midi_map: MidiMap, on_action: Callable[[Action], None]) -> None:
+        self.map = midi_map
+        self._on_action = on_action
+        self._in: Any = None
+        self._out: Any = None
+        self.description = "closed"
+
+    def open(self) -> str:
+        try:
+            import rtmidi
+        except ImportError as e:
+            raise MidiUnavailableError(f"python-rtmidi is not installed (pip install python-rtmidi): {e}") from e
+        names = {"alsa": rtmidi.API_LINUX_ALSA, "jack": rtmidi.API_UNIX_JACK}
+        compiled = rtmidi.get_compiled_api()
+        wanted = [names[self.map.api]] if self.map.api in names else [
+            a for a in compiled if a not in (rtmidi.API_RTMIDI_DUMMY,)]
+        tried = []
+        for api in wanted:
+            label = rtmidi.get_api_display_name(api)
+            if api not in compiled:
+                tried.append(f"{label}: not compiled into python-rtmidi")
+                continue
+            try:
+                self._in, in_name = self._open_in(rtmidi, api)
+            except Exception as e:  # rtmidi raises its own errors and SystemError
+                tried.append(f"{label}: {e}")
+                self._close_quietly()
+                continue
+            out_name = "no LED feedback"
+            if self.map.output_port:
+                try:
+                    self._out, out_name = self._open_out(rtmidi, api)
+                except Exception as e:
+                    out_name = f"LED output unavailable ({e})"
+            self.description = f"{label}: input {in_name!r}, {out_name}"
+            return self.description
+        raise MidiUnavailableError("MIDI is unavailable: " + "; ".join(tried or ["no MIDI API compiled in"]))
+
+    def _open_in(self, rtmidi: Any, api: int) -> tuple[Any, str]:
+        midi_in = rtmidi.MidiIn(rtapi=api, name=PORT_NAME)
+        try:
+            if self.map.input_port in ("", "virtual"):
+                midi_in.open_virtual_port(PORT_NAME)
+                name = PORT_NAME + " (virtual)"
+            else:
+                name = _find_port(midi_in, self.map.input_port)
+                midi_in.open_port(midi_in.get_ports().index(name))
+            midi_in.ignore_types(sysex=True, timing=True, active_sense=True)
+            midi_in.set_callback(self._callback)
+        except Exception:
+            midi_in.delete()
+            raise
+        return midi_in, name
+
+    def _open_out(self, rtmidi: Any, api: int) -> tuple[Any, str]:
+        midi_out = rtmidi.MidiOut(rtapi=api, name=LED_PORT_NAME)
+        try:
+            if self.map.output_port == "virtual":
+                midi_out.open_virtual_port(LED_PORT_NAME)
+                name = LED_PORT_NAME + " (virtual)"
+            else:
+                name = _find_port(midi_out, self.map.output_port)
+                midi_out.open_port(midi_out.get_ports().index(name))
+        except Exception:
+            midi_out.delete()
+            raise
+        return midi_out, f"LED output {name!r}"
+
+    def _callback(self, event: tuple[list[int], float], data: object = None) -> None:
+        import mido
+
+        try:
+            msg = mido.Message.from_bytes(event[0])
+        except (ValueError, TypeError):
+            return
+        try:
+            action = self.map.action_for(msg)
+            if action is not None:
+                self._on_action(action)
+        except Exception:  # never let an exception escape into rtmidi's thread
+            log.exception("MIDI message %s could not be handled", msg)
+
+    def led(self, note: int, state: str, channel: int = 0) -> None:
+        """Note-on ``note`` with the velocity configured for ``state`` (no-op without an output)."""
+        if self._out is None or state not in self.map.led:
+            return
+        try:
+            self._out.send_message([0x90 | (channel & 0x0F), note & 0x7F, self.map.led[state] & 0x7F])
+        except Exception as e:
+            log.warning("LED feedback failed: %s", e)
+
+    def _close_quietly(self) -> None:
+        for port in (self._in, self._out):
+            if port is not None:
+                try:
+                    port.close_port()
+                    port.delete()
+                except Exception:
+                    pass
+        self._in = self._out = None
+
+    def close(self) -> None:
+        self._close_quietly()
+        self.description = "closed"
+
+
+def _find_port(port: Any, wanted: str) -> str:
+    names = port.get_ports()
+    for name in names:
+        if wanted == name or wanted in name:
+            return name
+    raise MidiUnavailableError(f"no MIDI port matches {wanted!r}; ports here: {', '.join(names) or 'none'}")

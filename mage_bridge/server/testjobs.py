@@ -1,0 +1,66 @@
+"""Test-only job kinds, reachable only with ``MAGE_TEST_JOBS=1`` (see :mod:`.kinds`).
+
+``sleep`` waits ``options.seconds`` in ``options.steps`` steps reporting
+progress; ``burn`` keeps a CPU busy the same way; ``crash`` raises, or exits
+the worker hard with ``options.exit_code``. Each finished job writes a tiny
+``manifest.json`` so it ends like a real one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ProgressFn = Callable[[str, float], None]
+
+
+def _finish(out_dir: Path, kind: str, options: dict[str, Any]) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "manifest.json"
+    path.write_text(json.dumps({"kind": kind, "options": options, "pid": os.getpid(), "stems": {}}))
+    return path
+
+
+def sleep(out_dir: Path, *, options: dict[str, Any] | None = None, config: object = None,
+          progress: ProgressFn | None = None) -> Path:
+    """Sleep ``seconds`` (default 1) in ``steps`` (default 10) steps."""
+    options = dict(options or {})
+    seconds = float(options.get("seconds", 1.0))
+    steps = max(1, int(options.get("steps", 10)))
+    for i in range(steps):
+        if progress:
+            progress("sleep", i / steps)
+        time.sleep(seconds / steps)
+    if progress:
+        progress("sleep", 1.0)
+    return _finish(out_dir, "sleep", options)
+
+
+def burn(out_dir: Path, *, options: dict[str, Any] | None = None, config: object = None,
+         progress: ProgressFn | None = None) -> Path:
+    """Keep one CPU busy for ``seconds`` (default 2)."""
+    options = dict(options or {})
+    seconds = float(options.get("seconds", 2.0))
+    start = time.perf_counter()
+    x = 0
+    while (elapsed := time.perf_counter() - start) < seconds:
+        for i in range(20_000):
+            x += i * i
+        if progress:
+            progress("burn", min(1.0, elapsed / seconds))
+    return _finish(out_dir, "burn", options)
+
+
+def crash(out_dir: Path, *, options: dict[str, Any] | None = None, config: object = None,
+          progress: ProgressFn | None = None) -> Path:
+    """Raise ``RuntimeError``, or ``os._exit(exit_code)`` when that option is given."""
+    options = dict(options or {})
+    if progress:
+        progress("crash", 0.5)
+    if "exit_code" in options:
+        os._exit(int(options["exit_code"]))
+    raise RuntimeError("the crash job crashed, as asked")

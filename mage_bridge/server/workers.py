@@ -1,0 +1,309 @@
+"""Worker processes: heavy work runs here, never in the daemon's event loop.
+
+Each worker is a ``spawn``-ed process holding one end of a pipe. The daemon
+sends it one job at a time; it answers with ``("progress", id, stage,
+fraction)`` messages and one ``("done", id, manifest_path)`` or ``("failed",
+id, code, message)``. A worker that dies (a crash, ``kill -9``, the OOM killer)
+is noticed through its process sentinel: its job fails with the reason and a
+fresh worker takes its place. Workers run at a lower CPU priority (nice) so the
+daemon's OSC loop stays responsive while a model runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from mage_bridge.config import Config
+from mage_bridge.errors import MageError
+
+log = logging.getLogger("mage_bridge.server.workers")
+
+#: Seconds between two progress messages of one stage (stage changes always go through).
+PROGRESS_INTERVAL_S = 0.1
+#: How long a worker gets after SIGTERM before SIGKILL.
+TERMINATE_GRACE_S = 2.0
+#: Niceness added to worker processes.
+WORKER_NICE = 10
+
+
+# -- the worker side ---------------------------------------------------------------------------
+def worker_main(conn: Connection, config: Config, index: int) -> None:
+    """Entry point of a worker process: run jobs from ``conn`` until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the daemon's to handle
+    try:
+        os.nice(WORKER_NICE)
+    except OSError:
+        pass
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
+                        format=f"%(asctime)s worker-{index}[%(process)d] %(levelname)s %(message)s")
+    _exit_with_parent()
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        _run_job(conn, msg, config)
+
+
+def _exit_with_parent() -> None:
+    """Leave when the daemon is gone (``kill -9`` of the daemon must not leave orphans running)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(70)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+class _Reporter:
+    """``progress(stage, fraction)`` for a job, throttled to one message per interval and stage."""
+
+    def __init__(self, conn: Connection, job_id: str) -> None:
+        self._conn = conn
+        self._job_id = job_id
+        self._stage: str | None = None
+        self._last = 0.0
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        try:
+            fraction = min(1.0, max(0.0, float(fraction)))
+        except (TypeError, ValueError):
+            fraction = 0.0
+        if fraction != fraction:  # NaN
+            fraction = 0.0
+        now = time.monotonic()
+        stage = str(stage)
+        if stage == self._stage and fraction < 1.0 and now - self._last < PROGRESS_INTERVAL_S:
+            return
+        self._stage, self._last = stage, now
+        self._conn.send(("progress", self._job_id, stage, fraction))
+
+
+def _run_job(conn: Connection, msg: dict[str, Any], config: Config) -> None:
+    from mage_bridge.server.kinds import job_kind
+    from mage_bridge.server.security import PathGuard
+
+    job_id = msg["id"]
+    try:
+        kind = job_kind(msg["kind"])
+        func = kind.load()
+        params = msg["params"]
+        out_dir = Path(msg["out_dir"])
+        _clear_leftovers(out_dir, job_id)
+        guard = PathGuard(Path(r) for r in msg["roots"])
+        args: list[Any] = []
+        for name in kind.inputs:
+            value = params[name]
+            if name.endswith("_path"):
+                value = guard.resolve_file(value)  # checked again right before anything is read
+            args.append(value)
+        kwargs = {k: params[k] for k in kind.keywords if params.get(k) is not None}
+        if _accepts(func, "job_id"):
+            kwargs["job_id"] = job_id
+        log.info("job %s (%s) starting", job_id, kind.name)
+        result = func(*args, out_dir, options=params.get("options") or {}, config=config,
+                      progress=_Reporter(conn, job_id), **kwargs)
+        manifest = Path(result)
+        if not manifest.is_file():
+            raise MageError(f"job {kind.name} returned {str(manifest)!r}, which is not a file")
+        conn.send(("done", job_id, str(manifest)))
+        log.info("job %s done: %s", job_id, manifest)
+    except MageError as e:
+        log.warning("job %s failed: %s: %s", job_id, e.code, e)
+        conn.send(("failed", job_id, e.code, str(e)))
+    except Exception as e:  # a bug in a stage must fail its job, not the worker
+        log.exception("job %s crashed", job_id)
+        conn.send(("failed", job_id, "internal", f"{type(e).__name__}: {e}"))
+
+
+def _accepts(func: Callable[..., Any], name: str) -> bool:
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+def _clear_leftovers(out_dir: Path, job_id: str) -> None:
+    """Remove what an interrupted earlier attempt of this job left in its own job folder."""
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    for stale in out_dir.parent.glob(f".{out_dir.name}.partial-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+
+
+# -- the daemon side ---------------------------------------------------------------------------
+@dataclass
+class WorkerHandle:
+    """The daemon's view of one worker process."""
+
+    index: int
+    process: BaseProcess
+    conn: Connection
+    job_id: str | None = None
+    #: Why the daemon is ending this worker: "cancel", "requeue" or "stop"; ``None`` if it is not.
+    ending: str | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+
+MessageFn = Callable[[WorkerHandle, tuple[Any, ...]], None]
+ExitFn = Callable[[WorkerHandle, int | None], None]
+
+
+class WorkerPool:
+    """``size`` worker processes wired into an asyncio loop through their pipes and sentinels."""
+
+    def __init__(self, *, size: int, config: Config, loop: asyncio.AbstractEventLoop,
+                 on_message: MessageFn, on_exit: ExitFn, on_ready: Callable[[], None]) -> None:
+        if size < 1:
+            raise MageError(f"server.workers must be at least 1, got {size!r}")
+        self.size = size
+        self._config = config
+        self._loop = loop
+        self._on_message = on_message
+        self._on_exit = on_exit
+        self._on_ready = on_ready
+        self._ctx = multiprocessing.get_context("spawn")
+        self._workers: dict[int, WorkerHandle] = {}
+        self._recent_deaths: list[float] = []
+        self._closing = False
+
+    def start(self) -> None:
+        for i in range(self.size):
+            self._spawn(i)
+
+    @property
+    def handles(self) -> list[WorkerHandle]:
+        return list(self._workers.values())
+
+    def idle(self) -> WorkerHandle | None:
+        for h in self._workers.values():
+            if h.job_id is None and h.ending is None and h.process.is_alive():
+                return h
+        return None
+
+    def handle_for(self, job_id: str) -> WorkerHandle | None:
+        for h in self._workers.values():
+            if h.job_id == job_id:
+                return h
+        return None
+
+    def assign(self, handle: WorkerHandle, payload: dict[str, Any]) -> None:
+        handle.job_id = payload["id"]
+        handle.conn.send(payload)
+
+    def end(self, handle: WorkerHandle, reason: str) -> None:
+        """Stop ``handle``'s process (SIGTERM, then SIGKILL); its exit is reported as usual."""
+        handle.ending = reason
+        if handle.process.is_alive():
+            handle.process.terminate()
+            self._loop.call_later(TERMINATE_GRACE_S, self._kill_if_alive, handle)
+
+    def _kill_if_alive(self, handle: WorkerHandle) -> None:
+        if handle.process.is_alive():
+            handle.process.kill()
+
+    def _spawn(self, index: int) -> None:
+        parent_conn, child_conn = self._ctx.Pipe(duplex=True)
+        proc = self._ctx.Process(target=worker_main, args=(child_conn, self._config, index),
+                                 name=f"mage-worker-{index}", daemon=True)
+        proc.start()
+        child_conn.close()
+        handle = WorkerHandle(index, proc, parent_conn)
+        self._workers[index] = handle
+        self._loop.add_reader(parent_conn.fileno(), self._readable, handle)
+        self._loop.add_reader(proc.sentinel, self._exited, handle)
+        log.info("worker %d started (pid %s)", index, proc.pid)
+
+    def _readable(self, handle: WorkerHandle) -> None:
+        try:
+            while handle.conn.poll():
+                self._on_message(handle, handle.conn.recv())
+        except (EOFError, OSError):
+            self._loop.remove_reader(handle.conn.fileno())
+
+    def _exited(self, handle: WorkerHandle) -> None:
+        self._loop.remove_reader(handle.process.sentinel)
+        try:
+            self._loop.remove_reader(handle.conn.fileno())
+            while handle.conn.poll():  # what it said before it died still counts
+                self._on_message(handle, handle.conn.recv())
+        except (EOFError, OSError):
+            pass
+        handle.process.join(timeout=1.0)
+        code = handle.process.exitcode
+        handle.conn.close()
+        if self._workers.get(handle.index) is handle:
+            del self._workers[handle.index]
+        self._on_exit(handle, code)
+        if self._closing:
+            return
+        now = time.monotonic()
+        self._recent_deaths = [t for t in self._recent_deaths if now - t < 10.0] + [now]
+        delay = 0.0 if len(self._recent_deaths) <= 3 else min(5.0, 0.5 * len(self._recent_deaths))
+        if delay:
+            log.warning("workers keep dying (%d in 10 s); next one in %.1f s", len(self._recent_deaths), delay)
+        self._loop.call_later(delay, self._respawn, handle.index)
+
+    def _respawn(self, index: int) -> None:
+        if self._closing or index in self._workers:
+            return
+        self._spawn(index)
+        self._on_ready()
+
+    async def close(self, timeout_s: float = 5.0) -> None:
+        """Ask idle workers to leave, end busy ones; wait for all of them."""
+        self._closing = True
+        for h in list(self._workers.values()):
+            if h.job_id is None and h.ending is None:
+                try:
+                    h.conn.send(None)
+                except OSError:
+                    pass
+            elif h.ending is None:
+                self.end(h, "stop")
+        deadline = time.monotonic() + timeout_s
+        while self._workers and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        for h in list(self._workers.values()):
+            h.process.kill()
+        while self._workers and time.monotonic() < deadline + 1.0:
+            await asyncio.sleep(0.02)
+
+
+def describe_exit(code: int | None) -> str:
+    """``'killed by signal 9 (SIGKILL)'`` or ``'exit code 3'``."""
+    if code is None:
+        return "exit status unknown"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "unknown signal"
+        return f"killed by signal {-code} ({name})"
+    return f"exit code {code}"
