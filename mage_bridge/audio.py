@@ -212,3 +212,137 @@ def save(
             raise AudioFileError(f"cannot write {str(path)!r}: {e}") from e
         raise
     return path
+
+
+# --- Export helpers (issue 5): MP3, resampling, probing without decoding. ---
+
+#: MP3 encodings :func:`save_mp3` offers: LAME CBR 320 kbit/s or VBR V0 (via libsndfile).
+MP3_QUALITIES = {"cbr320": ("CONSTANT", 0.0), "v0": ("VARIABLE", 0.0)}
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a file holds, read from its header without decoding the samples."""
+
+    frames: int
+    sample_rate: int
+    channels: int
+    format: str
+
+    @property
+    def duration_s(self) -> float:
+        return frames_to_seconds(self.frames, self.sample_rate)
+
+
+def probe(path: str | os.PathLike[str]) -> AudioInfo:
+    """Frames, rate, channels and container of an audio file, without decoding it.
+
+    libsndfile answers for WAV/FLAC/OGG/MP3; other containers ask ffprobe. A
+    file neither can read raises :class:`InvalidAudioError` naming both answers.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AudioFileError(f"audio file not found: {str(path)!r}")
+    if path.stat().st_size == 0:
+        raise InvalidAudioError(f"audio file is empty: {str(path)!r}")
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+        return AudioInfo(int(info.frames), int(info.samplerate), int(info.channels), str(info.format))
+    except (sf.LibsndfileError, RuntimeError) as e:
+        return _ffprobe_info(path, e)
+
+
+def _ffprobe_info(path: Path, first_error: Exception) -> AudioInfo:
+    ffprobe = shutil.which("ffprobe")
+    if ffprobe is None:
+        raise InvalidAudioError(
+            f"cannot read {str(path)!r}: libsndfile said {first_error}; "
+            "ffmpeg is not installed to try further (apt-get install ffmpeg)"
+        ) from first_error
+    out = subprocess.run(
+        [ffprobe, "-v", "error", "-select_streams", "a:0", "-show_entries",
+         "stream=sample_rate,channels,duration:format=format_name,duration",
+         "-of", "default=nw=1", str(path)],
+        capture_output=True, text=True, check=False,
+    )
+    fields: dict[str, str] = {}
+    for line in out.stdout.splitlines():
+        key, _, value = line.partition("=")
+        fields.setdefault(key, value)
+    try:
+        rate = int(fields["sample_rate"])
+        channels = int(fields["channels"])
+        duration = fields.get("duration", "N/A")
+        seconds = float(duration) if duration not in ("", "N/A") else 0.0
+    except (KeyError, ValueError) as e:
+        detail = out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "no audio stream"
+        raise InvalidAudioError(
+            f"cannot read {str(path)!r}: libsndfile said {first_error}; ffprobe said {detail}"
+        ) from e
+    return AudioInfo(seconds_to_frames(seconds, rate), rate, channels, fields.get("format_name", "?"))
+
+
+def resample(audio: Audio, sample_rate: int) -> Audio:
+    """Explicit sample-rate conversion with a polyphase windowed-sinc filter.
+
+    Uses :func:`scipy.signal.resample_poly` with the reduced ratio
+    ``sample_rate / audio.sample_rate`` (44.1 kHz → 48 kHz is 160/147). The
+    length becomes ``ceil(frames · ratio)``. Same rate: returned unchanged.
+    """
+    if not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
+        raise InvalidAudioError(f"sample_rate must be a positive int, got {sample_rate!r}")
+    if sample_rate == audio.sample_rate:
+        return audio
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    g = gcd(int(sample_rate), audio.sample_rate)
+    up, down = int(sample_rate) // g, audio.sample_rate // g
+    if audio.frames == 0:
+        return Audio(np.zeros((audio.channels, 0), dtype=np.float32), int(sample_rate))
+    out = resample_poly(audio.samples.astype(np.float64), up, down, axis=1)
+    return Audio(out.astype(np.float32), int(sample_rate))
+
+
+def save_mp3(
+    audio: Audio,
+    path: str | os.PathLike[str],
+    *,
+    quality: str = "cbr320",
+    overwrite: bool = False,
+) -> Path:
+    """Write ``audio`` as MP3 (LAME through libsndfile), atomically.
+
+    ``quality`` is ``"cbr320"`` (constant 320 kbit/s) or ``"v0"`` (LAME's best
+    VBR). MP3 supports 32, 44.1 and 48 kHz here; the file carries a LAME
+    header so decoders trim the encoder delay (gapless, same frame count).
+    An existing file is only replaced with ``overwrite=True``.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    if path.suffix.lower() != ".mp3":
+        raise AudioFileError(f"save_mp3() writes .mp3, got {path.suffix!r} in {str(path)!r}")
+    if quality not in MP3_QUALITIES:
+        raise AudioFileError(f"quality must be one of {sorted(MP3_QUALITIES)}, got {quality!r}")
+    if audio.sample_rate not in (32_000, 44_100, 48_000):
+        raise AudioFileError(f"MP3 needs 32, 44.1 or 48 kHz audio, got {audio.sample_rate} Hz")
+    if path.exists() and not overwrite:
+        raise OutputExistsError(f"{str(path)!r} exists; pass overwrite=True to replace it")
+    mode, level = MP3_QUALITIES[quality]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".mp3", dir=path.parent)
+    os.close(fd)
+    try:
+        sf.write(tmp, np.clip(audio.samples.T, -1.0, 1.0), audio.sample_rate, format="MP3",
+                 subtype="MPEG_LAYER_III", bitrate_mode=mode, compression_level=level)
+        os.replace(tmp, path)
+    except BaseException as e:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, sf.LibsndfileError):
+            raise AudioFileError(f"cannot write {str(path)!r}: {e}") from e
+        raise
+    return path
