@@ -181,11 +181,12 @@ class Daemon:
 
     def _request_stop(self, sig: int) -> None:
         assert self._stop is not None
-        if self._stopping:
+        if self._stop.is_set():
             log.warning("second %s: stopping now", signal.Signals(sig).name)
             self._grace_deadline = 0.0
             return
         log.info("%s received: stopping", signal.Signals(sig).name)
+        self._stopping = True
         self._stop.set()
 
     async def _shutdown(self) -> None:
@@ -316,7 +317,7 @@ class Daemon:
         if kind not in ("sleep", "burn", "crash"):
             raise RequestError("invalid_input", f"test job kind must be sleep, burn or crash, got {kind!r}",
                                req.req_id)
-        self._submit(kind, {"options": options}, req.req_id, addr)
+        self._submit(kind, self._job_params(options, req.req_id), req.req_id, addr)
 
     def _job_params(self, options: dict[str, Any], req_id: str, **params: Any) -> dict[str, Any]:
         options = dict(options)
