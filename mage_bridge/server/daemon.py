@@ -26,7 +26,7 @@ from mage_bridge.config import Config
 from mage_bridge.errors import ConfigError, MageError
 from mage_bridge.server import osc
 from mage_bridge.server.jobs import RUNNING, Job, JobStore
-from mage_bridge.server.kinds import test_jobs_enabled
+from mage_bridge.server.kinds import TEST_JOB_KINDS, test_jobs_enabled
 from mage_bridge.server.midi import Action, MidiDoor, MidiMap, MidiUnavailableError
 from mage_bridge.server.osc import Request, RequestError
 from mage_bridge.server.security import ClientAllowlist, PathGuard, RateLimiter, is_loopback_host
@@ -416,10 +416,13 @@ class Daemon:
             where = "no mapping file is loaded" if self.midi_map is None else \
                 f"the mapping file has slots {sorted(self.midi_map.presets) or 'none'}"
             raise RequestError("not_found", f"no preset in slot {slot}: {where}", req_id)
-        if preset.kind != "generate":
-            raise RequestError("not_available", f"preset kind {preset.kind!r} cannot be triggered yet", req_id)
         options = dict(preset.options)
-        params = self._job_params(options, req_id, prompt=preset.prompt, lyrics=preset.lyrics)
+        if preset.kind == "generate":
+            params = self._job_params(options, req_id, prompt=preset.prompt, lyrics=preset.lyrics)
+        elif preset.kind in TEST_JOB_KINDS and test_jobs_enabled():
+            params = self._job_params(options, req_id)
+        else:
+            raise RequestError("not_available", f"preset kind {preset.kind!r} cannot be triggered yet", req_id)
         return self._submit(preset.kind, params, req_id, addr, source=source, slot=slot)
 
     def _daw_context(self, req: Request, addr: Addr) -> None:
