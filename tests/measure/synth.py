@@ -127,6 +127,7 @@ def chord_clip(
     cycles: int = 3,
     drums: bool = True,
     noise_level: float = 0.02,
+    drum_gain: float = 0.5,
     rate: int = RATE,
 ) -> Audio:
     """A progression (I-V-vi-IV or i-VI-III-VII), one bar per chord, ``cycles`` times,
@@ -152,7 +153,7 @@ def chord_clip(
         for b in range(0, n_total - int(2.5 * rate), beat):
             sound = kick(rate) if (b // beat) % 2 == 0 else snare(rng, rate)
             seg = out[b:b + sound.size]
-            seg += 0.5 * sound[: seg.size]
+            seg += drum_gain * sound[: seg.size]
     out += noise_level * rng.standard_normal(n_total)
     out *= 0.5 / np.max(np.abs(out))
     return Audio(np.tile(out, (2, 1)).astype(np.float32), rate)

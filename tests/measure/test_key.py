@@ -68,3 +68,14 @@ def test_silence_and_short_audio_give_zero_confidence(audio):
 def test_noise_is_finite_and_unconfident(rng):
     est = measure_key(noise(8.0, rng))
     assert np.isfinite(est.confidence) and 0.0 <= est.confidence < 0.5
+
+
+@pytest.mark.parametrize(("drum_gain", "noise_level"), [(1.5, 0.05), (3.0, 0.1), (1.0, 0.2)],
+                         ids=["loud-drums", "very-loud-drums", "noisy"])
+def test_loud_drums_and_noise(drum_gain, noise_level, rng):
+    wrong = []
+    for pc, mode in ALL_KEYS[::3]:
+        est = measure_key(chord_clip(pc, mode, rng=rng, drum_gain=drum_gain, noise_level=noise_level))
+        if not (est.mode == mode and pitch_class(est.tonic) == pc):
+            wrong.append(f"{key_name(pc, mode)} {mode} -> {est.tonic} {est.mode}")
+    assert not wrong, wrong
