@@ -18,6 +18,7 @@ from mage_bridge.errors import MageError
 COMMAND_MODULES: tuple[str, ...] = (
     "mage_bridge.commands",
     "mage_bridge.server.cli",
+    "mage_bridge.effects.cli",
 )
 
 

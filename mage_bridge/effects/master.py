@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -177,19 +177,30 @@ def master(
     preset: str | None = None,
     tonal_balance: bool = True,
     glue: bool = True,
+    glue_ratio: float | None = None,
+    glue_threshold_lu: float | None = None,
     progress: ProgressFn | None = None,
 ) -> MasterResult:
     """Master ``audio`` (shape ``(channels, frames)``, any rate) to a loudness target.
 
     ``preset`` (``streaming``, ``apple``, ``broadcast``, ``loud``) sets the
     target, ceiling and glue; explicit ``target_lufs``/``true_peak_dbtp`` are
-    used when no preset is given. Mono is duplicated to stereo explicitly.
+    used when no preset is given; ``glue_ratio``/``glue_threshold_lu`` override
+    the glue stage's (2:1, target + 6 LU). Mono is duplicated to stereo explicitly.
     The rate is kept: resample *before* mastering (a resampler can add
     inter-sample peaks).
     """
     check_master_inputs(target_lufs=target_lufs, true_peak_dbtp=true_peak_dbtp, preset=preset)
     spec = PRESETS[preset] if preset is not None else MasterPreset("custom", float(target_lufs),
                                                                    float(true_peak_dbtp))
+    if glue_ratio is not None:
+        if not 1.0 <= glue_ratio <= 20.0:
+            raise InvalidInputError(f"glue_ratio must be from 1 to 20, got {glue_ratio!r}")
+        spec = replace(spec, glue_ratio=float(glue_ratio))
+    if glue_threshold_lu is not None:
+        if not -20.0 <= glue_threshold_lu <= 20.0:
+            raise InvalidInputError(f"glue_threshold_lu must be from -20 to 20, got {glue_threshold_lu!r}")
+        spec = replace(spec, glue_threshold_lu=float(glue_threshold_lu))
     report = progress or (lambda stage, fraction: None)
     notes: list[str] = []
     if audio.channels == 1:

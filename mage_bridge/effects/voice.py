@@ -1,0 +1,38 @@
+"""Slots for vocal enhancement and voice conversion models (a later issue fills them).
+
+``REGISTRY = Registry("voice")`` lists ``clearervoice`` (speech/vocal
+enhancement, ClearerVoice-Studio) and ``svc`` (singing voice conversion,
+so-vits-svc-fork). Both report "not installed" until their package and an
+adapter exist; :func:`create_voice_backend` raises
+:class:`~mage_bridge.errors.BackendUnavailableError` with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mage_bridge.backends import Registry
+from mage_bridge.config import Config
+from mage_bridge.errors import BackendUnavailableError
+
+REGISTRY = Registry("voice")
+REGISTRY.register("clearervoice", "mage_bridge.effects.voice:NotYetAvailable", requires=("clearvoice",),
+                  summary="ClearerVoice-Studio vocal enhancement (slot: adapter comes in a later issue)")
+REGISTRY.register("svc", "mage_bridge.effects.voice:NotYetAvailable", requires=("so_vits_svc_fork",),
+                  summary="singing voice conversion (slot: adapter comes in a later issue)")
+
+
+class NotYetAvailable:
+    """Placeholder for a voice backend whose package is present but whose adapter is not written yet."""
+
+    @classmethod
+    def unavailable_reason(cls, config: Config) -> str | None:
+        return "installed, but MAGE Bridge has no adapter for it yet"
+
+    @classmethod
+    def from_config(cls, config: Config, **options: Any) -> NotYetAvailable:
+        raise BackendUnavailableError(cls.unavailable_reason(config) or "unavailable")
+
+
+def create_voice_backend(name: str, config: Config, **options: Any) -> Any:
+    return REGISTRY.create(name, config, **options)
