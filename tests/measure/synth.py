@@ -141,8 +141,8 @@ def chord_clip(
     for k, (offset, triad) in enumerate(chords):
         root = (tonic_pc + offset) % 12
         last = k == len(chords) - 1
-        n = int((bar_s + (2.0 if last else 0.0)) * rate)
         j = int(k * bar_s * rate)
+        n = min(int((bar_s + (2.0 if last else 0.0)) * rate), n_total - j)
         for interval in triad:
             midi = 60 + (root + interval) % 12
             out[j:j + n] += 0.2 * _tone(440.0 * 2 ** ((midi - 69) / 12), n, rate)
