@@ -211,3 +211,15 @@ def test_encode_round_trips_through_python_osc() -> None:
 
     m = OscMessage(osc.encode("/a/b", "héllo", 3, 1.5, ""))
     assert (m.address, m.params) == ("/a/b", ["héllo", 3, 1.5, ""])
+
+
+def test_two_workers_run_two_jobs_at_once(make_daemon: Any) -> None:
+    d = make_daemon(server={"workers": 2})
+    with d.client() as c:
+        jobs = [submit(c, "/mage/test/job", f"w{i}", "sleep", '{"seconds": 1.5, "steps": 15}') for i in range(2)]
+        for job in jobs:
+            c.wait_for(lambda a, p, job=job: a == "/mage/job/progress" and p[:2] == [job, "sleep"], 15.0)
+        assert [status(c, j)[1] for j in jobs] == ["running", "running"]
+        assert len(d.worker_pids()) == 2
+        for job in jobs:
+            assert wait_end(c, job, 15.0)[0] == "/mage/job/done"

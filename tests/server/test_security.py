@@ -109,3 +109,31 @@ def test_traversal_over_osc_is_refused_and_nothing_is_queued(make_daemon: Any, t
     assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
     assert sorted(p.name for p in outside.iterdir()) == ["secret.wav"]
     assert "refused /mage/separate" in d.log()
+
+
+class _RecordingSocket:
+    """Stands in for the daemon's UDP socket so no datagram leaves the machine."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[bytes, tuple[str, int]]] = []
+
+    def sendto(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.sent.append((data, addr))
+
+
+def test_clients_outside_the_allowlist_are_dropped_and_logged(tmp_path: Path, caplog: Any) -> None:
+    from mage_bridge.server import osc
+
+    d = Daemon(Config(data_dir=tmp_path, state_dir=tmp_path / "s",
+                      server=ServerConfig(host="0.0.0.0", allow_remote=True, allow_clients=("10.0.0.0/24",))))
+    sock = _RecordingSocket()
+    d._sock = sock  # type: ignore[assignment]
+    ping = osc.encode("/mage/ping", "x")
+    with caplog.at_level("WARNING", logger="mage_bridge.server"):
+        d.datagram(ping, ("192.168.7.7", 5000))
+        d.datagram(ping, ("192.168.7.7", 5001))
+    assert sock.sent == []
+    assert "dropped 1 datagram(s) from 192.168.7.7: not in server.allow_clients" in caplog.text
+    d.datagram(ping, ("10.0.0.9", 5000))
+    d.datagram(ping, ("127.0.0.1", 5000))
+    assert [addr for _, addr in sock.sent] == [("10.0.0.9", 5000), ("127.0.0.1", 5000)]
