@@ -251,6 +251,9 @@ class Daemon:
             self._message(msg.address, msg.params, addr)
 
     def _message(self, address: str, params: list[Any], addr: Addr) -> None:
+        if address in osc.REPLY_ADDRESSES:
+            log.debug("ignored reply-address message %s from %s:%d", address[:100], *addr)
+            return
         req_id = ""
         try:
             req = osc.check(address, params, self._specs)
@@ -395,6 +398,8 @@ class Daemon:
         if not 1 <= port <= 65535:
             raise RequestError("bad_arguments", f"port must be from 1 to 65535, got {port}")
         target = (addr[0], port)
+        if port == self.port and is_loopback_host(addr[0]):
+            raise RequestError("bad_arguments", f"port {port} is the daemon's own port")
         if target not in self._subscribers and len(self._subscribers) >= MAX_SUBSCRIBERS:
             raise RequestError("too_many_subscribers", f"already {MAX_SUBSCRIBERS} subscribers; unsubscribe one")
         self._subscribers[target] = None

@@ -92,6 +92,13 @@ TEST_SPECS: dict[str, Spec] = {s.address: s for s in (
 #: Reserved for the live player: answered with ``not_available`` until it lands.
 RESERVED = ("/mage/live/launch", "/mage/live/next", "/mage/live/stop")
 
+#: What the daemon sends. Arriving at the daemon they are never answered, so two daemons (or a
+#: daemon subscribed to itself) cannot bounce errors back and forth forever.
+REPLY_ADDRESSES = frozenset({
+    "/mage/pong", "/mage/error", "/mage/job/accepted", "/mage/job/progress", "/mage/job/done",
+    "/mage/job/failed", "/mage/subscribed", "/mage/unsubscribed", "/mage/daw/context/ack",
+})
+
 _TAG_NAMES = {"s": "a string", "i": "an int", "f": "a float"}
 
 

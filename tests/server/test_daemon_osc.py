@@ -223,3 +223,12 @@ def test_two_workers_run_two_jobs_at_once(make_daemon: Any) -> None:
         assert len(d.worker_pids()) == 2
         for job in jobs:
             assert wait_end(c, job, 15.0)[0] == "/mage/job/done"
+
+
+def test_replies_sent_to_the_daemon_are_not_answered(daemon: DaemonProc, client: OscClient) -> None:
+    client.send("/mage/subscribe", daemon.port)
+    assert client.wait_for(lambda a, p: True, 5.0)[1][1] == "bad_arguments"
+    for address in ("/mage/error", "/mage/pong", "/mage/job/done"):
+        client.send(address, "x", "y")
+    assert client.recv(0.3) is None
+    assert client.ping()
