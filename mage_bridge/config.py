@@ -87,6 +87,8 @@ class ServerConfig:
     #: Per-client limit on job requests: ``rate_burst`` at once, then ``rate_per_minute``.
     rate_per_minute: int = 120
     rate_burst: int = 20
+    #: Waiting jobs one client host may hold, so one flood cannot fill the whole queue.
+    max_queue_per_client: int = 32
     #: On SIGINT/SIGTERM, running jobs get this long to finish before they are re-queued.
     shutdown_grace_s: int = 10
 

@@ -345,7 +345,8 @@ class Daemon:
                                f"server.rate_per_minute={self.config.server.rate_per_minute})", req_id)
         try:
             job = self._store.submit(kind, params, req_id=req_id, client=addr, source=source,
-                                     max_queue=self.config.server.max_queue)
+                                     max_queue=self.config.server.max_queue,
+                                     max_per_client=self.config.server.max_queue_per_client)
         except MageError as e:
             raise RequestError(e.code, str(e), req_id) from None
         log.info("job %s (%s) accepted from %s, req %r", job.id, kind,

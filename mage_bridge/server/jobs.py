@@ -143,10 +143,12 @@ class JobStore:
         *,
         req_id: str,
         max_queue: int,
+        max_per_client: int | None = None,
         client: tuple[str, int] | None = None,
         source: str = "osc",
     ) -> Job:
-        """Queue a job, or raise :class:`QueueFullError` when ``max_queue`` are waiting."""
+        """Queue a job, or raise :class:`QueueFullError` when ``max_queue`` are waiting
+        (or ``max_per_client`` from this client's host)."""
         if not kind:
             raise InvalidInputError("job kind must be a non-empty string")
         text = json.dumps(params, sort_keys=True)
@@ -155,6 +157,12 @@ class JobStore:
             waiting = self._db.execute("SELECT COUNT(*) FROM jobs WHERE state = ?", (QUEUED,)).fetchone()[0]
             if waiting >= max_queue:
                 raise QueueFullError(f"the queue is full ({waiting} jobs waiting, server.max_queue={max_queue})")
+            if client is not None and max_per_client is not None:
+                mine = self._db.execute("SELECT COUNT(*) FROM jobs WHERE state = ? AND client_host = ?",
+                                        (QUEUED, client[0])).fetchone()[0]
+                if mine >= max_per_client:
+                    raise QueueFullError(f"{client[0]} already has {mine} jobs waiting "
+                                         f"(server.max_queue_per_client={max_per_client})")
             self._db.execute(
                 "INSERT INTO jobs (id, req_id, kind, params, state, source, client_host, client_port, created)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -71,3 +71,13 @@ def test_clean_requeue_keeps_the_retry(store: JobStore) -> None:
     store.claim_next()
     again = store.requeue(job.id, note="stopped", count_attempt=False)
     assert (again.state, again.attempts) == ("queued", 0)
+
+
+def test_one_client_cannot_fill_the_queue(store: JobStore) -> None:
+    me, other = ("127.0.0.1", 1), ("10.0.0.2", 1)
+    for i in range(2):
+        store.submit("k", {}, req_id=str(i), max_queue=5, max_per_client=2, client=me)
+    with pytest.raises(QueueFullError, match="max_queue_per_client=2"):
+        store.submit("k", {}, req_id="x", max_queue=5, max_per_client=2, client=("127.0.0.1", 99))
+    store.submit("k", {}, req_id="y", max_queue=5, max_per_client=2, client=other)
+    store.submit("k", {}, req_id="midi", max_queue=5, max_per_client=2)  # no client: MIDI
