@@ -35,6 +35,8 @@ from mage_bridge.errors import InvalidInputError
 #: Headroom below the ceiling the gain curve aims at, absorbing gain-modulation overshoot.
 _MARGIN_DB = 0.02
 _MAX_PASSES = 6
+#: Control-rate block for the release stage (frames).
+_RELEASE_BLOCK = 16
 
 
 @dataclass(frozen=True)
@@ -68,13 +70,19 @@ def gain_reduction_db(level_db: np.ndarray, *, ceiling_db: float, lookahead_fram
         return required
     width = 2 * lookahead_frames + 1
     held = ndimage.maximum_filter1d(required, size=width, mode="nearest")
-    # Release in closed form (step 3). log(0) = -inf is harmless under cummax.
-    log_a = -1.0 / max(release_frames, 1)
-    k = np.arange(held.size, dtype=np.float64)
+    # Release (step 3) on blocks of _RELEASE_BLOCK frames, each carrying its largest held value:
+    # never below `held`, 16x less work, and a 0.3 ms step is far below any release time.
+    frames = held.size
+    blocks = -(-frames // _RELEASE_BLOCK)
+    padded = np.zeros(blocks * _RELEASE_BLOCK)
+    padded[:frames] = held
+    block_max = padded.reshape(blocks, _RELEASE_BLOCK).max(axis=1)
+    log_a = -_RELEASE_BLOCK / max(release_frames, 1)
+    k = np.arange(blocks, dtype=np.float64)
     with np.errstate(divide="ignore"):
-        log_held = np.log(held)
+        log_held = np.log(block_max)  # log(0) = -inf is harmless under cummax
     released = np.exp(k * log_a + np.maximum.accumulate(log_held - k * log_a))
-    released = np.maximum(released, held)
+    released = np.maximum(np.repeat(released, _RELEASE_BLOCK)[:frames], held)
     return ndimage.uniform_filter1d(released, size=width, mode="nearest")
 
 

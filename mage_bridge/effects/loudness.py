@@ -115,7 +115,16 @@ def _block_mean_squares(audio: Audio) -> np.ndarray:
     block = int(round(_BLOCK_S * rate))
     if frames < block:
         return np.mean(y * y, axis=1, keepdims=True)
-    # Cumulative energy: block j covers frames [round(j·0.1·fs), + T_g·fs).
+    hop_frames = _HOP_S * rate
+    if float(hop_frames).is_integer() and block == 4 * int(hop_frames):
+        # Fast path (48 kHz, 44.1 kHz, ...): energy per 100 ms hop, then 4 hops per block.
+        hop_frames = int(hop_frames)
+        hops = frames // hop_frames
+        hopped = y[:, : hops * hop_frames].reshape(y.shape[0], hops, hop_frames)
+        per_hop = np.einsum("chf,chf->ch", hopped, hopped)
+        blocks = per_hop[:, :-3] + per_hop[:, 1:-2] + per_hop[:, 2:-1] + per_hop[:, 3:]
+        return blocks / block
+    # General rates: cumulative energy; block j covers frames [round(j·0.1·fs), + T_g·fs).
     energy = np.concatenate([np.zeros((y.shape[0], 1)), np.cumsum(y * y, axis=1)], axis=1)
     hop = _HOP_S * rate
     count = int(math.floor((frames - block) / hop)) + 1
@@ -157,13 +166,13 @@ def integrated_loudness(audio: Audio) -> float:
 
 
 def _oversampled_abs_max(x: np.ndarray) -> float:
-    """max |x̂| after 4× interpolation with the Annex 2 filter; ``x`` is 1-D float64.
+    """max |x̂| after 4× interpolation with :func:`true_peak_fir`; ``x`` is 1-D float32 or float64.
 
     Works in chunks to bound memory: each chunk is preceded by the filter's
     memory in input samples, and the last one is followed by as many zeros so the
     filter's ringing after the final sample is measured too.
     """
-    taps = true_peak_fir()
+    taps = true_peak_fir().astype(x.dtype)
     history = 2 * _TRUE_PEAK_HALF_WIDTH + 1
     up_factor = TRUE_PEAK_OVERSAMPLING
     peak = 0.0
@@ -172,14 +181,14 @@ def _oversampled_abs_max(x: np.ndarray) -> float:
         end = min(start + _CHUNK_FRAMES, x.size)
         chunk = x[lo:end]
         if end == x.size:
-            chunk = np.concatenate([chunk, np.zeros(history)])
+            chunk = np.concatenate([chunk, np.zeros(history, dtype=x.dtype)])
             stop = None
         else:
             stop = (end - lo) * up_factor  # outputs past here would see a false cut
         up = signal.upfirdn(taps, chunk, up=up_factor)
         valid = up[(start - lo) * up_factor: stop]
         if valid.size:
-            peak = max(peak, float(np.max(np.abs(valid))))
+            peak = max(peak, float(valid.max()), float(-valid.min()))
     return peak
 
 
@@ -191,10 +200,11 @@ def oversampled_peak_envelope(samples: np.ndarray) -> np.ndarray:
     i, i + ¼, i + ½, i + ¾ (the filter's 48-sub-sample group delay removed),
     never below the frame's own sample magnitude. Used by the true-peak limiter.
     """
-    x = np.asarray(samples, dtype=np.float64)
+    # float32 through the filter: 1e-7 relative error (1e-6 dB) and half the memory traffic.
+    x = np.asarray(samples, dtype=np.float32)
     frames = x.shape[1]
-    envelope = np.max(np.abs(x), axis=0) if frames else np.zeros(0)
-    taps = true_peak_fir()
+    envelope = np.max(np.abs(x), axis=0).astype(np.float64) if frames else np.zeros(0)
+    taps = true_peak_fir().astype(np.float32)
     delay = (taps.size - 1) // 2  # in sub-samples
     history = 2 * _TRUE_PEAK_HALF_WIDTH + 1
     up_factor = TRUE_PEAK_OVERSAMPLING
@@ -205,10 +215,11 @@ def oversampled_peak_envelope(samples: np.ndarray) -> np.ndarray:
         hi = min(end + history, frames)
         chunk = x[:, lo:hi]
         if hi == frames:
-            chunk = np.concatenate([chunk, np.zeros((x.shape[0], history))], axis=1)
+            chunk = np.concatenate([chunk, np.zeros((x.shape[0], history), dtype=np.float32)], axis=1)
         up = signal.upfirdn(taps, chunk, up=up_factor, axis=1)
         first = (start - lo) * up_factor + delay
-        block = np.abs(up[:, first: first + (end - start) * up_factor])
+        block = up[:, first: first + (end - start) * up_factor]
+        np.abs(block, out=block)
         block = block.reshape(x.shape[0], end - start, up_factor).max(axis=(0, 2))
         np.maximum(envelope[start:end], block, out=envelope[start:end])
     return envelope
@@ -226,11 +237,11 @@ def true_peak_dbtp(audio: Audio) -> float:
     """
     if audio.frames == 0:
         return float("-inf")
-    samples = audio.samples.astype(np.float64)
+    samples = audio.samples
     peak = float(np.max(np.abs(samples)))
     if peak == 0.0:
         return float("-inf")
-    for channel in samples:
+    for channel in samples.astype(np.float32):
         peak = max(peak, _oversampled_abs_max(channel))
     return 20.0 * math.log10(peak)
 
