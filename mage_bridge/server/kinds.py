@@ -35,6 +35,10 @@ class JobKind:
     target: str
     inputs: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    #: What the second positional argument is: ``"dir"`` (the job folder, created by the function),
+    #: ``"file"`` (a file inside the job folder, named after the input) or ``"enhance"`` (the job
+    #: folder for a separation result, else a file).
+    output: str = "dir"
 
     def load(self) -> Callable[..., Any]:
         module_name, _, func_name = self.target.partition(":")
@@ -53,8 +57,8 @@ class JobKind:
 JOB_KINDS: dict[str, JobKind] = {k.name: k for k in (
     JobKind("generate", "mage_bridge.api:generate", inputs=("prompt",), keywords=("lyrics", "seed")),
     JobKind("separate", "mage_bridge.api:separate", inputs=("audio_path",)),
-    JobKind("enhance", "mage_bridge.api:enhance", inputs=("audio_path",)),
-    JobKind("master", "mage_bridge.api:master", inputs=("audio_path",)),
+    JobKind("enhance", "mage_bridge.api:enhance", inputs=("audio_path",), output="enhance"),
+    JobKind("master", "mage_bridge.api:master", inputs=("audio_path",), output="file"),
 )}
 
 TEST_JOB_KINDS: dict[str, JobKind] = {k.name: k for k in (

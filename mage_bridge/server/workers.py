@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from mage_bridge.config import Config
-from mage_bridge.errors import MageError
+from mage_bridge.errors import InvalidInputError, MageError
 
 log = logging.getLogger("mage_bridge.server.workers")
 
@@ -117,12 +117,14 @@ def _run_job(conn: Connection, msg: dict[str, Any], config: Config) -> None:
             if name.endswith("_path"):
                 value = guard.resolve_file(value)  # checked again right before anything is read
             args.append(value)
+        options = dict(params.get("options") or {})
+        target = _output_target(kind.output, args[0] if args else None, out_dir, options)
         kwargs = {k: params[k] for k in kind.keywords if params.get(k) is not None}
+        kwargs.update(_split_options(func, options))
         if _accepts(func, "job_id"):
             kwargs["job_id"] = job_id
         log.info("job %s (%s) starting", job_id, kind.name)
-        result = func(*args, out_dir, options=params.get("options") or {}, config=config,
-                      progress=_Reporter(conn, job_id), **kwargs)
+        result = func(*args, target, config=config, progress=_Reporter(conn, job_id), **kwargs)
         manifest = Path(result)
         if not manifest.is_file():
             raise MageError(f"job {kind.name} returned {str(manifest)!r}, which is not a file")
@@ -134,6 +136,46 @@ def _run_job(conn: Connection, msg: dict[str, Any], config: Config) -> None:
     except Exception as e:  # a bug in a stage must fail its job, not the worker
         log.exception("job %s crashed", job_id)
         conn.send(("failed", job_id, "internal", f"{type(e).__name__}: {e}"))
+
+
+_RESERVED_KWARGS = frozenset({"config", "progress", "job_id", "overwrite", "options", "out_dir", "out_path",
+                               "audio_path", "prompt", "lyrics", "seed"})
+_FORMATS = ("wav", "flac", "mp3")
+
+
+def _output_target(output: str, source: Any, out_dir: Path, options: dict[str, Any]) -> Path:
+    """The job folder itself, or a file in it named after the input (``format`` picks its type)."""
+    if output == "dir" or (output == "enhance" and Path(str(source)).name == "manifest.json"):
+        return out_dir
+    fmt = str(options.pop("format", "wav")).lower().lstrip(".")
+    if fmt not in _FORMATS:
+        raise InvalidInputError(f"format must be one of {', '.join(_FORMATS)}, got {fmt!r}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = Path(str(source)).stem or "audio"
+    return out_dir / f"{name}-{'master' if output == 'file' else 'enhanced'}.{fmt}"
+
+
+def _split_options(func: Callable[..., Any], options: dict[str, Any]) -> dict[str, Any]:
+    """Options that name a keyword parameter of ``func`` become that keyword; the rest go in ``options``."""
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return {"options": options}
+    out: dict[str, Any] = {}
+    rest: dict[str, Any] = {}
+    for key, value in options.items():
+        p = params.get(key)
+        if p is not None and key not in _RESERVED_KWARGS and p.kind is inspect.Parameter.KEYWORD_ONLY:
+            out[key] = value
+        else:
+            rest[key] = value
+    if "options" in params:
+        out["options"] = rest
+    elif rest:
+        known = sorted(k for k, p in params.items()
+                       if p.kind is inspect.Parameter.KEYWORD_ONLY and k not in _RESERVED_KWARGS)
+        raise InvalidInputError(f"unknown option(s) {', '.join(sorted(rest))}; known: {', '.join(known)}")
+    return out
 
 
 def _accepts(func: Callable[..., Any], name: str) -> bool:
