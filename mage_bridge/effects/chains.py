@@ -17,7 +17,6 @@ plugins are appended per stem from a JSON preset file (see :func:`load_user_plug
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
