@@ -24,6 +24,11 @@ from mage_bridge.config import Config, load_config
 from mage_bridge.errors import InvalidInputError, OutputExistsError
 from mage_bridge.generate.base import GenerateRequest, ProgressFn
 
+# The other job kinds live beside their stages; the API is their one front door.
+from mage_bridge.api_effects import enhance, export, master, separate  # noqa: E402,F401
+
+__all__ = ["generate", "separate", "enhance", "master", "export", "measure_mix", "check_output_dir"]
+
 #: Options a generate request may carry (OSC options_json, CLI flags) and their checks.
 GENERATE_OPTIONS = ("bpm", "key", "mode", "time_signature", "genre", "duration_s",
                     "backend", "analysis_backend", "lead_in_bars")
