@@ -46,11 +46,11 @@ STYLE_PROGRESSIONS: dict[tuple[str, str], tuple[str, ...]] = {
 #: When a genre is not in the table: a drum style guessed from words in its name.
 _STYLE_WORDS: tuple[tuple[str, str], ...] = (
     ("trap", "trap"), ("drill", "trap"), ("drum and bass", "dnb"), ("dnb", "dnb"), ("jungle", "dnb"),
-    ("reggae", "one_drop"), ("dub", "one_drop"), ("ska", "one_drop"), ("jazz", "swing_ride"),
+    ("dubstep", "halftime"), ("reggae", "one_drop"), ("dub", "one_drop"), ("ska", "one_drop"), ("jazz", "swing_ride"),
     ("swing", "swing_ride"), ("bebop", "swing_ride"), ("blues", "shuffle"), ("waltz", "waltz"),
     ("boom bap", "boom_bap"), ("hip hop", "boom_bap"), ("lofi", "boom_bap"), ("lo-fi", "boom_bap"),
     ("house", "four_on_floor"), ("techno", "four_on_floor"), ("trance", "four_on_floor"),
-    ("disco", "four_on_floor"), ("edm", "four_on_floor"), ("dubstep", "halftime"),
+    ("disco", "four_on_floor"), ("edm", "four_on_floor"),
     ("latin", "latin"), ("bossa", "latin"), ("salsa", "latin"), ("samba", "latin"),
     ("ballad", "ballad"), ("soul", "ballad"), ("r&b", "ballad"), ("breakbeat", "breakbeat"),
     ("funk", "breakbeat"), ("ambient", "none"), ("drone", "none"), ("classical", "none"),
@@ -74,7 +74,11 @@ _STYLE_BAND: dict[str, tuple[str, tuple[str, ...]]] = {
     "none": ("synth bass", ("synth pad", "celesta")),
 }
 
+#: Half-time grooves whose keys play broken chords on 8ths rather than held chords.
+_ARPEGGIO_STYLES = frozenset({"trap", "halftime"})
 _HARMONIC_ROLES = frozenset({"pad", "strings", "keys", "guitar"})
+#: Driven guitars play power chords (no third): they do not state the mode on their own.
+_POWER_CHORD_PROGRAMS = frozenset({29, 30})
 _STEM_OF_ROLE = {"drums": "drums", "bass": "bass"}
 
 
@@ -355,12 +359,12 @@ def _choose_instruments(analysis: PromptAnalysis, genre: genres.Genre | None, st
             bass = None
     other = [i for i in named if i.role not in ("bass", "drums", "vocals")][:4]
     for name in genre_other:
-        if len(other) >= 2 and any(i.role in _HARMONIC_ROLES for i in other):
+        if len(other) >= 3:
             break
         inst = _lookup_or(name, "piano")
         if inst.name not in excluded and inst not in other and inst.role not in ("bass", "drums", "vocals"):
             other.append(inst)
-    if not any(i.role in _HARMONIC_ROLES for i in other):
+    if not any(i.role in _HARMONIC_ROLES and i.program not in _POWER_CHORD_PROGRAMS for i in other):
         for fallback in ("synth pad", "piano", "strings"):
             inst = instruments.lookup(fallback)
             if inst.name not in excluded:
@@ -434,7 +438,7 @@ def _drums(ctx: _Context, *, include: bool) -> tuple[list[int], Part | None]:
     if not include:
         return kicks, None
     part = Part(name="drums", role="drums", stem="drums", channel=9, bank=128,
-                program=grooves.KITS.get(ctx.base_style, 0), notes=_clean(notes), volume=110, reverb=24)
+                program=grooves.KITS.get(ctx.base_style, 0), notes=_clean(notes), volume=96, reverb=24)
     return kicks, part
 
 
@@ -456,8 +460,13 @@ def _bass(ctx: _Context, inst: instruments.Instrument, kicks: list[int]) -> Part
                 notes.append(Note(start + i * PPQ, PPQ - 40, pitch, ctx.vel(100 if i == 0 else 88)))
         elif style == "shuffle" and m.beats == 4:
             third = root + (3 if chord.is_minor else 4)
-            for i, pitch in enumerate((root, third, root + 7, root + 9, root + 10, root + 9, root + 7, third)):
+            for i, pitch in enumerate((root, third, root + 7, root + 9, root + 12, root + 9, root + 7, third)):
                 notes.append(Note(ctx.at(b, i * PPQ // 2), PPQ // 2 - 30, pitch, ctx.vel(100 if i % 2 == 0 else 80)))
+        elif style == "halftime":
+            # a wobble bass: re-struck 8ths on the root, accented on the beat
+            for i in range(8):
+                pitch = root + 12 if (i == 7 and rng.random() < 0.5) else root
+                notes.append(Note(ctx.at(b, i * PPQ // 2), PPQ // 2 - 40, pitch, ctx.vel(110 if i % 2 == 0 else 84)))
         elif style == "four_on_floor":
             notes.append(Note(start, PPQ // 4, root, ctx.vel(104)))
             for beat in range(4):
@@ -480,6 +489,10 @@ def _bass(ctx: _Context, inst: instruments.Instrument, kicks: list[int]) -> Part
             bar_kicks = sorted(k for k in kicks if start <= k < start + bar)
             if not bar_kicks or bar_kicks[0] != start:
                 bar_kicks.insert(0, start)
+            backbeats = {start + m.beat_ticks * i for i in range(1, m.beats, 2)}
+            if ctx.base_style in ("breakbeat", "boom_bap", "rock", "ballad") and not backbeats & set(bar_kicks):
+                # no kick on a backbeat: the bass answers the snare on the last beat, into the next bar
+                bar_kicks = sorted(set(bar_kicks) | {start + (m.beats - 1) * m.beat_ticks})
             for i, k in enumerate(bar_kicks):
                 nxt = bar_kicks[i + 1] if i + 1 < len(bar_kicks) else start + bar
                 pitch = root if (i == 0 or rng.random() < 0.75) else (fifth if rng.random() < 0.6 else root + 12)
@@ -509,19 +522,23 @@ def _other(ctx: _Context, inst: instruments.Instrument, channel: int) -> Part:
     role = inst.role
     if role == "pad" or role == "strings":
         notes, controls = _pad(ctx, swell=True), _swell(ctx, channel)
-        settings = {"volume": 84, "reverb": 60, "chorus": 30}
+        settings = {"volume": 100, "reverb": 60, "chorus": 30}
     elif role == "lead":
         notes, controls = _lead(ctx), ()
-        settings = {"volume": 86, "reverb": 50, "chorus": 0}
+        settings = {"volume": 92, "reverb": 50, "chorus": 0}
     elif role == "pluck":
         notes, controls = _arpeggio(ctx), ()
-        settings = {"volume": 82, "reverb": 56, "chorus": 0}
+        settings = {"volume": 94, "reverb": 56, "chorus": 0}
     elif role == "guitar":
-        notes, controls = _strum(ctx, power=inst.program in (29, 30)), ()
-        settings = {"volume": 84, "reverb": 40, "chorus": 20}
+        notes, controls = _strum(ctx, power=inst.program in _POWER_CHORD_PROGRAMS), ()
+        settings = {"volume": 96, "reverb": 40, "chorus": 20}
+    elif ctx.style in _ARPEGGIO_STYLES and role == "keys":
+        # half-time grooves: the keys keep the quarter pulse with a bell-like broken-chord loop
+        notes, controls = _arpeggio(ctx, eighths=True), ()
+        settings = {"volume": 96, "reverb": 50, "chorus": 0}
     else:  # keys, brass
         notes, controls = _comp(ctx, short=role == "brass"), ()
-        settings = {"volume": 88, "reverb": 44, "chorus": 10}
+        settings = {"volume": 100, "reverb": 44, "chorus": 10}
     pans = (64, 44, 84, 30)
     return Part(name=inst.name, role=role, stem="other", channel=channel, bank=0, program=inst.program,
                 notes=_clean(notes), controls=tuple(controls), pan=pans[channel % 4], **settings)
@@ -548,10 +565,28 @@ def _pad(ctx: _Context, *, swell: bool) -> list[Note]:
         for p in first:
             notes.append(Note(0, ctx.lead_in_bars * bar - 20, p, 76))
     for b in range(ctx.body_bars):
-        for p in voicings[b]:
+        chord = voicings[b] + _pedal(ctx, ctx.body_chords[b], voicings[b])
+        for p in chord:
             notes.append(Note(ctx.bar_start(b), bar - 20, p, ctx.vel(80, 4)))
     notes += _final(ctx, voicings[-1], 84)
     return notes
+
+
+def _pedal(ctx: _Context, chord: Chord, voicing: tuple[int, ...]) -> tuple[int, ...]:
+    """The tonic held above a chord that lacks it, where it does not rub a semitone.
+
+    An inner pedal on the tonic is how pads keep a loop like i-VII-VI-VII from
+    sounding like the relative major: Gadd9 over A, C6 in A minor.
+    """
+    pcs = chord.pitch_classes
+    t = ctx.tonic_pc
+    if t in pcs or (t + 1) % 12 in pcs or (t - 1) % 12 in pcs:
+        return ()
+    top = max(voicing)
+    pedal = top + ((t - top) % 12 or 12)
+    if pedal > 81:
+        pedal -= 12
+    return () if pedal in voicing else (pedal,)
 
 
 def _swell(ctx: _Context, channel: int) -> list[Control]:
@@ -576,6 +611,9 @@ _COMP: dict[str, tuple[tuple[tuple[int, int, int], ...], ...]] = {
     "swing_ride": (((0, 4, 92), (6, 2, 84)), ((4, 2, 88), (12, 2, 88)), ((0, 2, 90), (10, 2, 84))),
     "boom_bap": (((0, 6, 92), (10, 4, 84)), ((0, 8, 90), (8, 8, 84))),
     "latin": (((0, 3, 90), (3, 3, 82), (6, 2, 84), (10, 3, 86), (13, 3, 82)),),
+    "breakbeat": (((0, 1, 96), (3, 1, 78), (4, 1, 92), (6, 1, 78), (8, 1, 96), (11, 1, 78), (12, 1, 92),
+                   (14, 1, 78)),
+                  ((0, 2, 96), (4, 1, 90), (7, 1, 76), (8, 2, 94), (12, 1, 90), (14, 1, 76))),
     "trap": (((0, 8, 88), (8, 8, 80)),),
     "dnb": (((0, 16, 86),), ((0, 10, 88), (10, 6, 80))),
     "rock": (((0, 2, 96), (2, 2, 80), (4, 2, 90), (6, 2, 80), (8, 2, 96), (10, 2, 80), (12, 2, 90),
@@ -636,11 +674,11 @@ def _strum(ctx: _Context, *, power: bool) -> list[Note]:
                     for s, p in enumerate(voicings[-1])]
 
 
-def _arpeggio(ctx: _Context) -> list[Note]:
-    """Broken chords on 8ths (16ths when slow), in one pattern picked per clip."""
+def _arpeggio(ctx: _Context, *, eighths: bool = False) -> list[Note]:
+    """Broken chords on 8ths (sometimes 16ths), in one pattern picked per clip."""
     m, rng = ctx.metre, ctx.rng
-    step = m.unit_ticks if m.compound else (PPQ // 4 if ctx.base_style == "none" or (
-        m.numerator == 4 and rng.random() < 0.3) else PPQ // 2)
+    sixteenths = not eighths and m.numerator == 4 and m.denominator == 4 and rng.random() < 0.3
+    step = m.unit_ticks if m.compound else (PPQ // 4 if sixteenths else PPQ // 2)
     shape = ("up", "updown", "alberti")[int(rng.integers(3))]
     notes: list[Note] = []
     for b, chord in enumerate(ctx.body_chords):
@@ -650,7 +688,7 @@ def _arpeggio(ctx: _Context) -> list[Note]:
         for i in range(m.bar_ticks // step):
             pitch = tones[order[i % len(order)]]
             accent = (i * step) % m.beat_ticks == 0
-            notes.append(Note(ctx.at(b, i * step), step * 2, pitch, ctx.vel(84 if accent else 68, 4)))
+            notes.append(Note(ctx.at(b, i * step), step * 2, pitch, ctx.vel(90 if accent else 66, 4)))
     tones = voice(ctx.tonic, previous=None, low=60, high=84, notes=3)
     return notes + _final(ctx, tones, 80)
 

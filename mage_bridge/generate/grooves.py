@@ -51,18 +51,18 @@ _FOUR_FOUR: dict[str, tuple[dict[int, str], ...]] = {
         {KICK: "X-------X--x--x-", SNARE: "----X-------X--g", CLOSED_HAT: "o-g-o-g-o-g-o-g-"},
     ),
     "trap": (
-        {KICK: "X------X--X-----", CLAP: "--------X-------"},
-        {KICK: "X-----X---X---x-", CLAP: "--------X-------"},
-        {KICK: "X--x------X-----", CLAP: "--------X-------"},
+        {KICK: "X------X--X-X---", CLAP: "--------X-------", SIDE_STICK: "----o-------o---"},
+        {KICK: "X-----X-----X---", CLAP: "--------X-------", SIDE_STICK: "----o-------o---"},
+        {KICK: "X---x-----X-----", CLAP: "--------X-------", SIDE_STICK: "----o-------o---"},
     ),
     "dnb": (
         {KICK: "X---------X-----", SNARE: "----X-------X---", CLOSED_HAT: "o-o-o-o-o-o-o-o-"},
-        {KICK: "X-x-------x-----", SNARE: "----X--g-g--X---", RIDE: "o-o-o-o-o-o-o-o-"},
+        {KICK: "X---------X-----", SNARE: "----X--g-g--X---", RIDE: "o-o-o-o-o-o-o-o-"},
         {KICK: "X---------X--x--", SNARE: "----X-------X-g-", CLOSED_HAT: "o-g-o-g-o-g-o-g-"},
     ),
     "breakbeat": (
-        {KICK: "X-x-------X-----", SNARE: "----X--g-g--X--g", CLOSED_HAT: "o-o-o-o-o-o-o-o-"},
-        {KICK: "X-----x---X-----", SNARE: "----X-------X---", CLOSED_HAT: "o-g-o-g-o-g-o-g-"},
+        {KICK: "X-x-----X-x-----", SNARE: "----X--g-g--X--g", CLOSED_HAT: "x-g-x-g-x-g-x-g-"},
+        {KICK: "X-----x-X-------", SNARE: "----X-------X---", CLOSED_HAT: "x-g-x-g-x-g-x-g-"},
     ),
     "one_drop": (
         {KICK: "--------X-------", SIDE_STICK: "--------X-------", CLOSED_HAT: "x-o-x-o-x-o-x-o-"},
@@ -74,8 +74,10 @@ _FOUR_FOUR: dict[str, tuple[dict[int, str], ...]] = {
         {KICK: "X-------X-X-----", SNARE: "----X-------X---", RIDE: "o-o-o-o-o-o-o-o-"},
     ),
     "halftime": (
-        {KICK: "X------x--x-----", SNARE: "--------X-------", CLOSED_HAT: "o-o-o-o-o-o-o-o-"},
-        {KICK: "X-----x---x-----", SNARE: "--------X-------", CLOSED_HAT: "o-g-o-g-o-g-o-g-"},
+        {KICK: "X------x--x-----", SNARE: "--------X-------", SIDE_STICK: "----o-------o---",
+         CLOSED_HAT: "x-o-x-o-x-o-x-o-"},
+        {KICK: "X-----x---x-----", SNARE: "--------X-------", SIDE_STICK: "----o-------o---",
+         CLOSED_HAT: "x-g-x-g-x-g-x-g-"},
     ),
     "latin": (
         {KICK: "X--oX--oX--oX--o", SIDE_STICK: "x--x--x---x-x---", MARACAS: "gogggogggogggogg"},
@@ -88,8 +90,8 @@ _FOUR_FOUR: dict[str, tuple[dict[int, str], ...]] = {
     ),
     # 8th-note grids (8 steps): swung by 8ths.
     "swing_ride": (
-        {RIDE: "x-ox-xox", PEDAL_HAT: "--o---o-", KICK: "g-g-g-g-"},
-        {RIDE: "x-ox-xox", PEDAL_HAT: "--o---o-", KICK: "g---g---", SNARE: "-----g--"},
+        {RIDE: "x-xox-xo", PEDAL_HAT: "--o---o-", KICK: "g-g-g-g-"},
+        {RIDE: "x-xox-xo", PEDAL_HAT: "--o---o-", KICK: "g-g-g-g-", SNARE: "-----g--"},
     ),
     "shuffle": (
         {KICK: "X---X---", SNARE: "--X---X-", CLOSED_HAT: "xoxoxoxo"},
@@ -193,7 +195,7 @@ def _trap_hats(rng: np.random.Generator) -> list[Hit]:
     for beat in range(4):
         start = beat * PPQ
         kind = rng.choice(["8", "8", "8", "16", "trip", "32"], p=[0.25, 0.2, 0.15, 0.2, 0.1, 0.1])
-        hits.append(Hit(start, CLOSED_HAT, 80))
+        hits.append(Hit(start, CLOSED_HAT, 92))
         if kind == "8":
             hits.append(Hit(start + eighth, CLOSED_HAT, 56))
         elif kind == "16":
