@@ -1,0 +1,59 @@
+"""Wall time per 32 s clip of the procedural generator, and its real-time factor.
+
+Times composition + render + tempo/key measurement for a few prompts, and a
+baseline measured in the same run: the same stems rendered one after another
+on one thread. Run: ``.venv/bin/python benchmarks/generate.py``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from mage_bridge.analysis.result import PromptAnalysis
+from mage_bridge.audio import mix
+from mage_bridge.generate.base import GenerateRequest
+from mage_bridge.generate.procedural import ProceduralGenerator
+from mage_bridge.measure import measure_key, measure_tempo
+
+DURATION_S = 32.0
+PROMPTS = (
+    PromptAnalysis(prompt="deep house", genre="house", bpm=124.0, key="A", mode="minor", time_signature=(4, 4)),
+    PromptAnalysis(prompt="trap", genre="trap", bpm=140.0, key="C#", mode="minor", time_signature=(4, 4)),
+    PromptAnalysis(prompt="jazz", genre="jazz", bpm=140.0, key="Bb", mode="major", time_signature=(4, 4)),
+    PromptAnalysis(prompt="folk 6/8", genre="folk", bpm=120.0, key="D", mode="major", time_signature=(6, 8),
+                   instruments=("acoustic guitar",)),
+)
+
+
+def _one(generator: ProceduralGenerator, analysis: PromptAnalysis) -> tuple[float, dict[str, float]]:
+    started = time.perf_counter()
+    clip = generator.generate(GenerateRequest(analysis=analysis, seed=0, duration_s=DURATION_S))
+    m = mix(clip.stems)
+    generated = time.perf_counter()
+    measure_tempo(m, time_signature=analysis.time_signature)
+    measure_key(m)
+    done = time.perf_counter()
+    return done - started, {**clip.details["timing_s"], "measure": done - generated}
+
+
+def main() -> None:
+    parallel = ProceduralGenerator(parallel=True)
+    sequential = ProceduralGenerator(parallel=False)
+    _one(parallel, PROMPTS[0])  # warm the page cache and the library
+    print(f"{'prompt':10s} {'parallel s':>10s} {'RTF':>6s} {'1-thread s':>10s} {'RTF':>6s} {'speed-up':>8s}  "
+          "(compose / render / measure, parallel)")
+    totals = [0.0, 0.0]
+    for analysis in PROMPTS:
+        t_par, parts = _one(parallel, analysis)
+        t_seq, _ = _one(sequential, analysis)
+        totals[0] += t_par
+        totals[1] += t_seq
+        print(f"{analysis.genre:10s} {t_par:10.2f} {DURATION_S / t_par:5.1f}x {t_seq:10.2f} {DURATION_S / t_seq:5.1f}x "
+              f"{t_seq / t_par:7.2f}x  ({parts['compose']:.2f} / {parts['render']:.2f} / {parts['measure']:.2f})")
+    n = len(PROMPTS)
+    print(f"{'mean':10s} {totals[0] / n:10.2f} {DURATION_S * n / totals[0]:5.1f}x {totals[1] / n:10.2f} "
+          f"{DURATION_S * n / totals[1]:5.1f}x {totals[1] / totals[0]:7.2f}x  goal: >= 10x real time (<= 3.2 s)")
+
+
+if __name__ == "__main__":
+    main()
