@@ -216,13 +216,13 @@ def test_encode_round_trips_through_python_osc() -> None:
 def test_two_workers_run_two_jobs_at_once(make_daemon: Any) -> None:
     d = make_daemon(server={"workers": 2})
     with d.client() as c:
-        jobs = [submit(c, "/mage/test/job", f"w{i}", "sleep", '{"seconds": 1.5, "steps": 15}') for i in range(2)]
+        jobs = [submit(c, "/mage/test/job", f"w{i}", "sleep", '{"seconds": 6, "steps": 60}') for i in range(2)]
         for job in jobs:
-            c.wait_for(lambda a, p, job=job: a == "/mage/job/progress" and p[:2] == [job, "sleep"], 15.0)
+            c.wait_for(lambda a, p, job=job: a == "/mage/job/progress" and p[:2] == [job, "sleep"], 20.0)
         assert [status(c, j)[1] for j in jobs] == ["running", "running"]
         assert len(d.worker_pids()) == 2
         for job in jobs:
-            assert wait_end(c, job, 15.0)[0] == "/mage/job/done"
+            assert wait_end(c, job, 20.0)[0] == "/mage/job/done"
 
 
 def test_replies_sent_to_the_daemon_are_not_answered(daemon: DaemonProc, client: OscClient) -> None:
