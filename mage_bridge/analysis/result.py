@@ -16,8 +16,9 @@ class PromptAnalysis:
     ``key`` is the tonic spelled as in the prompt where given (``"F#"``,
     ``"Bb"``), else the genre's or analyser's choice. ``sources`` tells, per
     field, where the value came from: ``"prompt"`` (stated), ``"genre"``
-    (a genre default), ``"embedding"`` (inferred from an indirect prompt) or
-    ``"default"`` (nothing said anything).
+    (a genre default), ``"embedding"`` (inferred from an indirect prompt),
+    ``"mood"`` (mode implied by a mood word such as "sad"), ``"lyrics"`` (vocals
+    because lyrics were given) or ``"default"`` (nothing said anything).
     """
 
     prompt: str
@@ -35,6 +36,9 @@ class PromptAnalysis:
     sources: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     backend: str = ""
+    #: Groove feel stated in the prompt: ``"halftime"``, ``"doubletime"`` or ``""``.
+    #: The BPM stays the grid tempo; only the drums' feel changes.
+    feel: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples become lists)."""
