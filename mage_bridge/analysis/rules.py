@@ -624,6 +624,9 @@ class Reading:
     excluded: list[str] = field(default_factory=list)
     vocals: bool | None = None
     warnings: list[str] = field(default_factory=list)
+    #: The prompt less what the rules consumed (tempo, key, metre, genres, instruments):
+    #: what is left for a model to interpret.
+    residual: str = ""
 
 
 def read_prompt(prompt: str) -> Reading:
@@ -643,10 +646,19 @@ def read_prompt(prompt: str) -> Reading:
     r.moods = find_moods(lower)
     r.genre_matches, lower = find_genres(lower, original=original.lower())
     r.genre, r.genres = choose_primary(r.genre_matches)
+    if r.bpm is None:  # "a 150 trap beat": a bare number right before a genre is its tempo
+        for g in r.genre_matches:
+            m = re.search(r"(?<![\w.#/])(\d{2,3}(?:\.\d+)?)\s*$", lower[:g.start])
+            before = lower[:m.start()].rstrip() if m else ""
+            if m and 60 <= float(m.group(1)) <= BPM_RANGE[1] and not before.endswith(("/", "#", "top")):
+                r.bpm = float(m.group(1))
+                lower = _mask(lower, m.start(), m.end())
+                break
     r.instruments, r.excluded, r.vocals, lower = find_instruments(lower)
     r.tempo_word = parse_tempo_word(lower)
     r.feel = parse_feel(lower)
     r.swing = parse_swing(lower)
+    r.residual = " ".join(lower.split())
     return r
 
 
