@@ -157,10 +157,12 @@ class MiniLMEncoder:
         """
         digest = hashlib.sha256("\x00".join([self.model_dir.name, *texts]).encode("utf-8")).hexdigest()[:16]
         key = f"{name}-{digest}"
-        if key in self._cache:
-            return self._cache[key]
-        vectors = None
         path = cache_dir / f"{key}.npy" if cache_dir is not None else None
+        vectors = self._cache.get(key)
+        if vectors is not None:
+            if path is not None and not path.is_file():
+                self._save(path, vectors)
+            return vectors
         if path is not None and path.is_file():
             try:
                 loaded = np.load(path, allow_pickle=False)
@@ -171,15 +173,20 @@ class MiniLMEncoder:
         if vectors is None:
             vectors = self.encode(texts)
             if path is not None:
-                try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npy", delete=False) as f:
-                        np.save(f, vectors)
-                    os.replace(f.name, path)
-                except OSError:
-                    pass
+                self._save(path, vectors)
         self._cache[key] = vectors
         return vectors
+
+    @staticmethod
+    def _save(path: Path, vectors: np.ndarray) -> None:
+        """Write atomically; a cache that cannot be written is no error."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npy", delete=False) as f:
+                np.save(f, vectors)
+            os.replace(f.name, path)
+        except OSError:
+            pass
 
 
 _ENCODERS: dict[Path, MiniLMEncoder] = {}
