@@ -24,7 +24,8 @@ from typing import Any
 from mage_bridge import __version__
 from mage_bridge.config import Config
 from mage_bridge.errors import ConfigError, MageError
-from mage_bridge.server import osc
+from mage_bridge.server import daw, osc
+from mage_bridge.server.daw import DawContext, SpoolRequest
 from mage_bridge.server.jobs import RUNNING, Job, JobStore
 from mage_bridge.server.kinds import TEST_JOB_KINDS, test_jobs_enabled
 from mage_bridge.server.midi import Action, MidiDoor, MidiMap, MidiUnavailableError
@@ -59,6 +60,8 @@ class Daemon:
             raise ConfigError(f"server.max_queue must be at least 1, got {sc.max_queue!r}")
         self.state_dir = Path(config.resolved_state_dir).expanduser().absolute()
         self.jobs_dir = Path(sc.jobs_dir or self.state_dir / "jobs").expanduser().absolute()
+        self.spool_dir = self.state_dir / daw.SPOOL_DIR
+        self.outbox_dir = self.state_dir / daw.OUTBOX_DIR
         self.guard = PathGuard((config.data_dir, *config.allowed_roots, self.jobs_dir))
         self.allowlist = ClientAllowlist(sc.allow_clients)
         self.limiter = RateLimiter(per_minute=sc.rate_per_minute, burst=sc.rate_burst)
@@ -86,6 +89,13 @@ class Daemon:
         self._leds: dict[str, int] = {}
         self._slot_jobs: list[tuple[str, int]] = []
         self.daw_context: dict[str, float] | None = None
+        #: DAW clients that reported a context with a client id: their context and OSC address (if any).
+        self._daw_clients: dict[str, tuple[DawContext, Addr | None]] = {}
+        #: The DAW that reported last: jobs not sent by a DAW are placed there, on its next bar.
+        self._last_daw: DawContext | None = None
+        self._spool_stuck: set[str] = set()
+        self._tick_handle: asyncio.TimerHandle | None = None
+        self._next_heartbeat = 0.0
         self._stopping = False
         self._grace_deadline = 0.0
         self._dropped: dict[str, int] = {}
@@ -109,6 +119,8 @@ class Daemon:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
         self._take_lock()
+        (self.spool_dir / daw.REJECTED_DIR).mkdir(parents=True, exist_ok=True)
+        self.outbox_dir.mkdir(parents=True, exist_ok=True)
         try:
             self._store = JobStore(self.state_dir / DB_NAME)
             requeued, failed = self._store.recover()
@@ -117,6 +129,7 @@ class Daemon:
             for job in failed:
                 log.error("job %s failed: %s", job.id, job.error_message)
                 self._event(job, "/mage/job/failed", job.id, job.error_code or "interrupted", job.error_message or "")
+                self._to_outbox(job)
             waiting = self._store.count("queued")
             self._open_socket()
             self._open_midi()
@@ -127,6 +140,7 @@ class Daemon:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self._loop.add_signal_handler(sig, self._request_stop, sig)
             self._write_info()
+            self._tick()
             log.info("MAGE Bridge %s listening on %s:%d (OSC/UDP); %d worker(s); %d job(s) waiting; state in %s",
                      __version__, self.config.server.host, self.port, self.config.server.workers, waiting,
                      self.state_dir)
@@ -207,6 +221,12 @@ class Daemon:
         log.info("stopped; %d job(s) wait in the queue for the next start", self._store.count("queued"))
 
     def _close(self) -> None:
+        if self._tick_handle is not None:
+            self._tick_handle.cancel()
+        try:
+            (self.state_dir / daw.HEARTBEAT_NAME).unlink()
+        except OSError:
+            pass
         if self._door is not None:
             self._door.close()
         if self._sock is not None:
@@ -279,13 +299,24 @@ class Daemon:
             log.debug("cannot send to %s:%d: %s", addr[0], addr[1], e)
 
     def _event(self, job: Job, address: str, *args: str | int | float, extra: Addr | None = None) -> None:
-        """Send a job event to its client, the subscribers and ``extra`` (each once)."""
+        """Send a job event to its client, its DAW, the subscribers and ``extra`` (each once).
+
+        A DAW-tagged job's ``done`` event carries a third argument: its placement as JSON.
+        """
+        tag = job.params.get("daw") if isinstance(job.params.get("daw"), dict) else None
+        if tag is not None and address == "/mage/job/done":
+            args = (*args, json.dumps({"client_id": tag.get("client_id"), "project_id": tag.get("project_id"),
+                                       **(tag.get("placement") or {})}))
         data = osc.encode(address, *args)
         targets: dict[Addr, None] = {}
         if job.client is not None:
             targets[job.client] = None
         if extra is not None:
             targets[extra] = None
+        if tag is not None:
+            known = self._daw_clients.get(str(tag.get("client_id")))
+            if known is not None and known[1] is not None:
+                targets[known[1]] = None
         targets.update(self._subscribers)
         for addr in targets:
             self._send(addr, data)
@@ -296,23 +327,33 @@ class Daemon:
 
     def _generate(self, req: Request, addr: Addr) -> None:
         a = req.args
-        prompt = osc.check_text("prompt", a["prompt"], osc.MAX_PROMPT_CHARS, req.req_id)
-        lyrics = osc.check_text("lyrics", a.get("lyrics", ""), osc.MAX_LYRICS_CHARS, req.req_id, allow_empty=True)
         options = osc.parse_options(a.get("options_json"), req.req_id)
-        params = self._job_params(options, req.req_id, prompt=prompt, lyrics=lyrics or None)
-        self._submit("generate", params, req.req_id, addr)
+        self.submit_generate(a["prompt"], a.get("lyrics", ""), options, req.req_id, addr)
+
+    def submit_generate(self, prompt: str, lyrics: str, options: dict[str, Any], req_id: str, addr: Addr | None,
+                        *, source: str = "osc", daw_tag: dict[str, Any] | None = None) -> Job:
+        """Check and queue a generate job (the OSC and spool doors both come here)."""
+        prompt = osc.check_text("prompt", prompt, osc.MAX_PROMPT_CHARS, req_id)
+        lyrics = osc.check_text("lyrics", lyrics, osc.MAX_LYRICS_CHARS, req_id, allow_empty=True)
+        params = self._job_params(options, req_id, daw_tag=daw_tag, prompt=prompt, lyrics=lyrics or None)
+        return self._submit("generate", params, req_id, addr, source=source)
 
     def _audio_job(self, req: Request, addr: Addr) -> None:
         kind = req.address.rsplit("/", 1)[1]
-        path_text = osc.check_text("audio_path", req.args["audio_path"], osc.MAX_PATH_CHARS, req.req_id)
         options = osc.parse_options(req.args.get("options_json"), req.req_id)
+        self.submit_audio(kind, req.args["audio_path"], options, req.req_id, addr)
+
+    def submit_audio(self, kind: str, path_text: str, options: dict[str, Any], req_id: str, addr: Addr | None,
+                     *, source: str = "osc", daw_tag: dict[str, Any] | None = None) -> Job:
+        """Check (path confinement included) and queue a separate/enhance/master job."""
+        path_text = osc.check_text("audio_path", path_text, osc.MAX_PATH_CHARS, req_id)
         try:
             audio_path = self.guard.resolve_file(path_text)
         except MageError as e:
-            log.warning("refused %s from %s:%d: %s", req.address, addr[0], addr[1], e)
-            raise RequestError(e.code, str(e), req.req_id) from None
-        params = self._job_params(options, req.req_id, audio_path=str(audio_path))
-        self._submit(kind, params, req.req_id, addr)
+            log.warning("refused /mage/%s from %s: %s", kind, f"{addr[0]}:{addr[1]}" if addr else source, e)
+            raise RequestError(e.code, str(e), req_id) from None
+        params = self._job_params(options, req_id, daw_tag=daw_tag, audio_path=str(audio_path))
+        return self._submit(kind, params, req_id, addr, source=source)
 
     def _test_job(self, req: Request, addr: Addr) -> None:
         options = osc.parse_options(req.args.get("options_json"), req.req_id)
@@ -322,8 +363,11 @@ class Daemon:
                                req.req_id)
         self._submit(kind, self._job_params(options, req.req_id), req.req_id, addr)
 
-    def _job_params(self, options: dict[str, Any], req_id: str, **params: Any) -> dict[str, Any]:
+    def _job_params(self, options: dict[str, Any], req_id: str, *, daw_tag: dict[str, Any] | None = None,
+                    **params: Any) -> dict[str, Any]:
         options = dict(options)
+        if "daw" in options:  # an OSC DAW client tags its own job: {"client_id", "project_id", "position"}
+            daw_tag = self._daw_tag_from_options(options.pop("daw"), req_id)
         seed = options.pop("seed", None)
         if seed is not None:
             if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
@@ -332,15 +376,45 @@ class Daemon:
         params["options"] = options
         if self.daw_context is not None:
             params["daw_context"] = dict(self.daw_context)
+        if daw_tag is None and self._last_daw is not None:
+            # Not sent by a DAW (MIDI, OSC, CLI): the DAW that reported last gets it, on its next bar.
+            ctx = self._last_daw
+            daw_tag = {"client_id": ctx.client_id, "project_id": ctx.project_id, "project_path": ctx.project_path,
+                       "placement": daw.next_bar(ctx)}
+        if daw_tag is not None:
+            params["daw"] = daw_tag
         return params
 
+    def _daw_tag(self, req_id: str, client_id: str, project_id: str | None, project_path: str | None,
+                 position: Any) -> dict[str, Any]:
+        """Tag a job with the DAW project it belongs to and where its result goes in the timeline."""
+        known = self._daw_clients.get(client_id)
+        ctx = known[0] if known is not None else None
+        if position is not None:
+            placement = daw.requested(position, ctx, req_id)
+        elif ctx is not None:
+            placement = daw.next_bar(ctx)
+        else:
+            placement = {"mode": "cursor", "seconds": None, "beats": None, "bar": None}
+        return {"client_id": client_id, "project_id": project_id, "project_path": project_path,
+                "placement": placement}
+
+    def _daw_tag_from_options(self, value: Any, req_id: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise RequestError("invalid_input", f'options "daw" must be an object, got {value!r}'[:300], req_id)
+        return self._daw_tag(req_id, daw.check_client_id(value.get("client_id"), req_id),
+                             daw.check_project(value.get("project_id"), "project_id", req_id),
+                             daw.check_project(value.get("project_path"), "project_path", req_id),
+                             value.get("position"))
+
     def _submit(self, kind: str, params: dict[str, Any], req_id: str, addr: Addr | None,
-                *, source: str = "osc", slot: int | None = None) -> Job:
+                *, source: str = "osc", slot: int | None = None, limit_key: str | None = None) -> Job:
         assert self._store is not None
         if self._stopping:
             raise RequestError("shutting_down", "the daemon is stopping; send the job again after restart", req_id)
-        if addr is not None and not self.limiter.allow(addr[0]):
-            raise RequestError("rate_limited", f"too many job requests from {addr[0]} "
+        limit_key = limit_key or (addr[0] if addr is not None else None)
+        if limit_key is not None and not self.limiter.allow(limit_key):
+            raise RequestError("rate_limited", f"too many job requests from {limit_key} "
                                f"(server.rate_burst={self.config.server.rate_burst}, "
                                f"server.rate_per_minute={self.config.server.rate_per_minute})", req_id)
         try:
@@ -380,6 +454,7 @@ class Daemon:
         log.info("job %s cancelled", job_id)
         self._led(job_id, "failed")
         self._event(job, "/mage/job/failed", job.id, "cancelled", "cancelled by request", extra=addr)
+        self._to_outbox(job)
         return job
 
     def _status(self, req: Request, addr: Addr) -> None:
@@ -433,16 +508,164 @@ class Daemon:
 
     def _daw_context(self, req: Request, addr: Addr) -> None:
         a = req.args
-        bpm, num, den, cursor = a["bpm"], a["numerator"], a["denominator"], a["cursor_s"]
-        if not (math.isfinite(bpm) and 20.0 <= bpm <= 999.0):
-            raise RequestError("invalid_input", f"bpm must be from 20 to 999, got {bpm!r}")
-        if not 1 <= num <= 32 or den not in (1, 2, 4, 8, 16, 32):
-            raise RequestError("invalid_input", f"metre must be 1-32 over 1, 2, 4, 8, 16 or 32, got {num}/{den}")
-        if not (math.isfinite(cursor) and cursor >= 0.0):
-            raise RequestError("invalid_input", f"cursor_s must be a finite number >= 0, got {cursor!r}")
-        self.daw_context = {"bpm": bpm, "numerator": num, "denominator": den, "cursor_s": cursor,
-                            "received": time.time()}
-        self._send(addr, osc.encode("/mage/daw/context/ack", bpm, num, den, cursor))
+        client_id = a.get("client_id") or None
+        if client_id is not None:
+            client_id = daw.check_client_id(client_id)
+        ctx = self.set_daw_context(a["bpm"], a["numerator"], a["denominator"], a["cursor_s"], client_id=client_id,
+                                   project_id=daw.check_project(a.get("project_id"), "project_id"), addr=addr)
+        self._send(addr, osc.encode("/mage/daw/context/ack", ctx.bpm, ctx.numerator, ctx.denominator, ctx.cursor_s))
+
+    def set_daw_context(self, bpm: Any, numerator: Any, denominator: Any, cursor_s: Any, *,
+                        client_id: str | None = None, project_id: str | None = None,
+                        project_path: str | None = None, addr: Addr | None = None, req_id: str = "") -> DawContext:
+        """Record a DAW's tempo, metre and cursor (OSC ``/mage/daw/context`` or a spool ``context``)."""
+        bpm, numerator, denominator, cursor_s = daw.check_context(bpm, numerator, denominator, cursor_s, req_id)
+        ctx = DawContext(bpm, numerator, denominator, cursor_s, time.time(), client_id, project_id, project_path)
+        self.daw_context = {**ctx.to_dict()}
+        if client_id is not None:
+            if client_id not in self._daw_clients and len(self._daw_clients) >= MAX_SUBSCRIBERS:
+                raise RequestError("too_many_subscribers", f"already {MAX_SUBSCRIBERS} DAW clients", req_id)
+            self._daw_clients[client_id] = (ctx, addr)
+            self._last_daw = ctx
+        return ctx
+
+    # -- the DAW door: spool in, outbox out, heartbeat ---------------------------------------
+    def _tick(self) -> None:
+        """Every :data:`daw.SPOOL_POLL_S`: take spool files; every second: the heartbeat."""
+        assert self._loop is not None
+        try:
+            now = time.monotonic()
+            if now >= self._next_heartbeat:
+                self._next_heartbeat = now + daw.HEARTBEAT_S
+                daw.write_json_atomic(self.state_dir / daw.HEARTBEAT_NAME, daw.heartbeat(
+                    pid=os.getpid(), port=self.port, version=__version__, state_dir=self.state_dir,
+                    jobs_dir=self.jobs_dir))
+            self.poll_spool()
+        except Exception:  # the door must keep turning: log and try again next tick
+            log.exception("spool/heartbeat tick failed")
+        self._tick_handle = self._loop.call_later(daw.SPOOL_POLL_S, self._tick)
+
+    def poll_spool(self) -> int:
+        """Take up to :data:`daw.MAX_SPOOL_PER_POLL` spool files, oldest first; returns how many."""
+        try:
+            entries = [e for e in os.scandir(self.spool_dir)
+                       if e.name.endswith(".json") and not e.name.startswith(".") and e.is_file()
+                       and e.name not in self._spool_stuck]
+        except OSError as e:
+            log.warning("cannot read the spool folder %s: %s", self.spool_dir, e)
+            return 0
+        entries.sort(key=lambda e: (e.stat().st_mtime, e.name))
+        for entry in entries[:daw.MAX_SPOOL_PER_POLL]:
+            self._spool_file(Path(entry.path))
+        return min(len(entries), daw.MAX_SPOOL_PER_POLL)
+
+    def _spool_file(self, path: Path) -> None:
+        data: Any = None
+        try:
+            data = daw.read_spool_file(path)
+            req = daw.parse_spool(path, data)
+            self._spool_request(req)
+        except RequestError as e:
+            self._reject_spool(path, data, e.code, str(e), e.req_id)
+            return
+        except MageError as e:
+            self._reject_spool(path, data, e.code, str(e), "")
+            return
+        except Exception as e:  # a bug costs one rejected file, never the daemon
+            log.exception("spool file %s failed", path.name)
+            self._reject_spool(path, data, "internal", f"{type(e).__name__}: {e}", "")
+            return
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            log.error("cannot remove the spool file %s after queueing it: %s", path, e)
+            self._spool_stuck.add(path.name)
+
+    def _spool_request(self, req: SpoolRequest) -> None:
+        d = req.data
+        ctx = d.get("context")
+        if ctx is not None:
+            if not isinstance(ctx, dict):
+                raise RequestError("invalid_input", f"context must be an object, got {ctx!r}"[:300], req.req_id)
+            self.set_daw_context(ctx.get("bpm"), ctx.get("numerator"), ctx.get("denominator"), ctx.get("cursor_s"),
+                                 client_id=req.client_id, project_id=req.project_id,
+                                 project_path=req.project_path, req_id=req.req_id)
+        if req.kind == "context":
+            return
+        if not self.limiter.allow(f"spool:{req.client_id}"):
+            raise RequestError("rate_limited", f"too many job requests from DAW client {req.client_id!r} "
+                               f"(server.rate_burst={self.config.server.rate_burst}, "
+                               f"server.rate_per_minute={self.config.server.rate_per_minute})", req.req_id)
+        options = d.get("options", {})
+        if not isinstance(options, dict):
+            raise RequestError("bad_json", f"options must be a JSON object, got {type(options).__name__}", req.req_id)
+        tag = self._daw_tag(req.req_id, req.client_id, req.project_id, req.project_path, d.get("position"))
+        for key in ("take_offset_s", "length_s"):  # how to trim the result like the item it came from
+            if key in d:
+                value = d[key]
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                        math.isfinite(value) and value >= 0.0):
+                    raise RequestError("invalid_input", f"{key} must be a number >= 0, got {value!r}", req.req_id)
+                tag["placement"][key] = float(value)
+        source = f"spool:{req.client_id}"
+        if req.kind == "generate":
+            prompt, lyrics = d.get("prompt"), d.get("lyrics") or ""
+            if not isinstance(prompt, str) or not isinstance(lyrics, str):
+                raise RequestError("bad_arguments", "prompt and lyrics must be strings", req.req_id)
+            job = self.submit_generate(prompt, lyrics, options, req.req_id, None, source=source, daw_tag=tag)
+        elif req.kind in TEST_JOB_KINDS:  # only with MAGE_TEST_JOBS=1 (checked by parse_spool)
+            job = self._submit(req.kind, self._job_params(options, req.req_id, daw_tag=tag), req.req_id, None,
+                               source=source)
+        else:
+            audio_path = d.get("audio_path")
+            if not isinstance(audio_path, str):
+                raise RequestError("bad_arguments", f"audio_path must be a string, got {audio_path!r}"[:300],
+                                   req.req_id)
+            job = self.submit_audio(req.kind, audio_path, options, req.req_id, None, source=source, daw_tag=tag)
+        log.info("spool %s from %s: job %s (%s)", req.path.name, req.client_id, job.id, req.kind)
+
+    def _reject_spool(self, path: Path, data: Any, code: str, message: str, req_id: str) -> None:
+        log.warning("spool file %s rejected: %s: %s", path.name, code, message)
+        try:
+            daw.reject_spool_file(path, code, message)
+        except OSError as e:
+            log.error("cannot move the rejected spool file %s: %s", path, e)
+            self._spool_stuck.add(path.name)
+        client_id = daw.client_id_of(data)
+        if client_id is None:
+            return
+        if not req_id and isinstance(data, dict) and isinstance(data.get("req_id"), str):
+            req_id = data["req_id"][:osc.MAX_ID_CHARS]
+        req_id = req_id or path.stem
+        record = daw.outbox_event(
+            "rejected", client_id=client_id, req_id=req_id, kind=data.get("kind") if isinstance(
+                data.get("kind"), str) else None,
+            project_id=data.get("project_id") if isinstance(data.get("project_id"), str) else None,
+            code=code, message=message)
+        self._write_outbox(client_id, f"req-{daw.safe_name(req_id)}.json", record)
+
+    def _to_outbox(self, job: Job) -> None:
+        """A DAW-tagged job has ended: tell its DAW through ``outbox/<client_id>/<job_id>.json``."""
+        tag = job.params.get("daw")
+        if not isinstance(tag, dict) or not job.finished_state:
+            return
+        client_id = daw.client_id_of(tag)
+        if client_id is None:
+            return
+        record = daw.outbox_event(
+            job.state, client_id=client_id, req_id=job.req_id, job_id=job.id, kind=job.kind,
+            project_id=tag.get("project_id"), project_path=tag.get("project_path"),
+            manifest=job.result if job.state == "done" else None, placement=tag.get("placement"),
+            code=job.error_code, message=job.error_message)
+        self._write_outbox(client_id, f"{daw.safe_name(job.id)}.json", record)
+
+    def _write_outbox(self, client_id: str, name: str, record: dict[str, Any]) -> None:
+        try:
+            daw.write_json_atomic(self.outbox_dir / client_id / name, record)
+        except OSError as e:
+            log.error("cannot write the outbox file %s/%s: %s", client_id, name, e)
 
     # -- workers -----------------------------------------------------------------------------
     def _pump(self) -> None:
@@ -480,11 +703,13 @@ class Daemon:
             if job.state == "done":
                 self._led(job_id, "done")
                 self._event(job, "/mage/job/done", job.id, job.result or "")
+                self._to_outbox(job)
         else:
             job = self._store.fail(job_id, str(msg[2]), str(msg[3]))
             if job.state == "failed":
                 self._led(job_id, "failed")
                 self._event(job, "/mage/job/failed", job.id, job.error_code or "failed", job.error_message or "")
+                self._to_outbox(job)
         self._pump()
 
     def _worker_exit(self, handle: WorkerHandle, code: int | None) -> None:
@@ -508,6 +733,7 @@ class Daemon:
         if job.state == "failed":
             self._led(job_id, "failed")
             self._event(job, "/mage/job/failed", job.id, "worker_crashed", message)
+            self._to_outbox(job)
 
     # -- MIDI --------------------------------------------------------------------------------
     def _midi_from_thread(self, action: Action) -> None:

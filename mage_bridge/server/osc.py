@@ -81,7 +81,8 @@ SPECS: dict[str, Spec] = {s.address: s for s in (
     Spec("/mage/unsubscribe", (Arg("port", "i"),), id_arg=None),
     Spec("/mage/trigger", (Arg("slot", "i"),), id_arg=None),
     Spec("/mage/daw/context", (Arg("bpm", "f"), Arg("numerator", "i"), Arg("denominator", "i"),
-                               Arg("cursor_s", "f")), id_arg=None),
+                               Arg("cursor_s", "f"), Arg("client_id", "s", optional=True),
+                               Arg("project_id", "s", optional=True)), id_arg=None),
 )}
 
 #: Only with ``MAGE_TEST_JOBS=1``: queue a test job kind (``sleep``, ``burn``, ``crash``).

@@ -1,0 +1,267 @@
+"""The DAW door: spool folder in, outbox folder out, placement on bars, heartbeat.
+
+Stock REAPER Lua has no sockets, so DAW scripts talk to the daemon through files:
+
+- ``<state_dir>/spool/*.json`` — job requests and context reports, written atomically (temp name, then
+  rename). The daemon polls the folder, checks each file like an OSC request and deletes it once the
+  job is queued; a file it cannot accept moves to ``spool/rejected/`` with ``<name>.error.json`` beside it.
+- ``<state_dir>/outbox/<client_id>/<name>.json`` — how a DAW-tagged job ended (``done`` with the
+  manifest path and the placement, ``failed``/``cancelled`` with code and message) or why a spool
+  request was ``rejected``. The DAW script deletes (or moves) a file once it has handled it.
+- ``<state_dir>/heartbeat.json`` — rewritten every second while the daemon runs, removed when it stops.
+
+Pure helpers here (parsing, placement, atomic writes); the daemon wires them into its loop.
+The contract is ``docs/daw.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mage_bridge.server.kinds import TEST_JOB_KINDS, test_jobs_enabled
+from mage_bridge.server.osc import MAX_ID_CHARS, RequestError
+
+SPOOL_DIR = "spool"
+REJECTED_DIR = "rejected"
+OUTBOX_DIR = "outbox"
+HEARTBEAT_NAME = "heartbeat.json"
+SPOOL_SCHEMA = "mage-bridge/spool@1"
+OUTBOX_SCHEMA = "mage-bridge/outbox@1"
+HEARTBEAT_SCHEMA = "mage-bridge/heartbeat@1"
+
+#: Seconds between two looks at the spool folder, and between two heartbeats.
+SPOOL_POLL_S = 0.2
+HEARTBEAT_S = 1.0
+#: A DAW script calls the daemon "not running" when the heartbeat is older than this.
+HEARTBEAT_STALE_S = 5.0
+#: Spool files larger than this are rejected unread.
+MAX_SPOOL_BYTES = 256 * 1024
+#: At most this many spool files are taken per poll, so a flood cannot stall the loop.
+MAX_SPOOL_PER_POLL = 32
+#: A bar line this close (in seconds) before the cursor still counts as "at the cursor".
+BAR_TOLERANCE_S = 1e-3
+
+SPOOL_KINDS = ("generate", "separate", "enhance", "master", "context")
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+MAX_PROJECT_CHARS = 4_096
+
+
+@dataclass(frozen=True)
+class DawContext:
+    """What a DAW last said about itself: quarter-note tempo, metre and edit cursor."""
+
+    bpm: float
+    numerator: int
+    denominator: int
+    cursor_s: float
+    received: float
+    client_id: str | None = None
+    project_id: str | None = None
+    project_path: str | None = None
+
+    @property
+    def bar_quarters(self) -> float:
+        """Quarter notes per bar: ``numerator * 4 / denominator``."""
+        return self.numerator * 4.0 / self.denominator
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"bpm": self.bpm, "numerator": self.numerator, "denominator": self.denominator,
+                "cursor_s": self.cursor_s, "received": self.received}
+
+
+def check_context(bpm: Any, numerator: Any, denominator: Any, cursor_s: Any, req_id: str = "") -> tuple[
+        float, int, int, float]:
+    """The checks of ``/mage/daw/context``: bpm 20–999, metre 1–32 over a power of two, cursor ≥ 0 s."""
+    if isinstance(bpm, bool) or not isinstance(bpm, (int, float)) or not (
+            math.isfinite(bpm) and 20.0 <= bpm <= 999.0):
+        raise RequestError("invalid_input", f"bpm must be from 20 to 999, got {bpm!r}", req_id)
+    if (isinstance(numerator, bool) or isinstance(denominator, bool) or not isinstance(numerator, int)
+            or not isinstance(denominator, int) or not 1 <= numerator <= 32
+            or denominator not in (1, 2, 4, 8, 16, 32)):
+        raise RequestError("invalid_input",
+                           f"metre must be 1-32 over 1, 2, 4, 8, 16 or 32, got {numerator!r}/{denominator!r}", req_id)
+    if isinstance(cursor_s, bool) or not isinstance(cursor_s, (int, float)) or not (
+            math.isfinite(cursor_s) and cursor_s >= 0.0):
+        raise RequestError("invalid_input", f"cursor_s must be a finite number >= 0, got {cursor_s!r}", req_id)
+    return float(bpm), numerator, denominator, float(cursor_s)
+
+
+def check_client_id(value: Any, req_id: str = "") -> str:
+    """A DAW client id: 1–64 of ``A-Z a-z 0-9 . _ -`` (it names the outbox folder)."""
+    if not isinstance(value, str) or not _CLIENT_ID.match(value) or value in (".", ".."):
+        raise RequestError("invalid_input",
+                           f"client_id must be 1-64 characters of A-Z a-z 0-9 . _ -, got {value!r}", req_id)
+    return value
+
+
+def check_project(value: Any, name: str, req_id: str = "") -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > MAX_PROJECT_CHARS or "\x00" in value:
+        raise RequestError("invalid_input", f"{name} must be a string of at most {MAX_PROJECT_CHARS} "
+                                            f"characters, got {type(value).__name__}", req_id)
+    return value
+
+
+# -- placement ---------------------------------------------------------------------------------
+def next_bar(ctx: DawContext) -> dict[str, Any]:
+    """The first bar line at or after the DAW's cursor, at its reported (constant) tempo and metre.
+
+    Beats are quarter notes from the project start; a bar is ``numerator * 4 / denominator`` of them.
+    """
+    beat_s = 60.0 / ctx.bpm
+    bar_s = ctx.bar_quarters * beat_s
+    index = math.ceil((ctx.cursor_s - BAR_TOLERANCE_S) / bar_s)
+    index = max(0, index)
+    return {"mode": "next_bar", "seconds": index * bar_s, "beats": index * ctx.bar_quarters,
+            "bar": index + 1, **_ctx_fields(ctx)}
+
+
+def requested(position: Any, ctx: DawContext | None, req_id: str = "") -> dict[str, Any]:
+    """A position the DAW asked for: ``{"seconds": s}`` or ``{"beats": quarter notes}``.
+
+    The other unit is filled in from the DAW's tempo when it is known (``null`` otherwise).
+    """
+    if not isinstance(position, dict) or len(position) != 1 or not set(position) <= {"seconds", "beats"}:
+        raise RequestError("invalid_input",
+                           f'position must be {{"seconds": s}} or {{"beats": quarter notes}}, got {position!r}', req_id)
+    unit, value = next(iter(position.items()))
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+            math.isfinite(value) and 0.0 <= value <= 1e7):
+        raise RequestError("invalid_input", f"position {unit} must be a number from 0 to 1e7, got {value!r}", req_id)
+    value = float(value)
+    out: dict[str, Any] = {"mode": "requested", "seconds": None, "beats": None, "bar": None}
+    out[unit] = value
+    if ctx is not None:
+        beat_s = 60.0 / ctx.bpm
+        if unit == "seconds":
+            out["beats"] = value / beat_s
+        else:
+            out["seconds"] = value * beat_s
+        out["bar"] = int(math.floor(out["beats"] / ctx.bar_quarters + 1e-9)) + 1
+        out.update(_ctx_fields(ctx))
+    return out
+
+
+def _ctx_fields(ctx: DawContext) -> dict[str, Any]:
+    return {"bpm": ctx.bpm, "numerator": ctx.numerator, "denominator": ctx.denominator, "cursor_s": ctx.cursor_s}
+
+
+# -- spool -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SpoolRequest:
+    """One checked spool file (the fields a job needs are checked again by the daemon's handlers)."""
+
+    path: Path
+    kind: str
+    req_id: str
+    client_id: str
+    project_id: str | None
+    project_path: str | None
+    data: dict[str, Any]
+
+
+def read_spool_file(path: Path) -> dict[str, Any]:
+    """The JSON object in a spool file; :class:`RequestError` (``bad_json``) if it is not one."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_SPOOL_BYTES:
+            raise RequestError("bad_json", f"spool file is {size} bytes, more than {MAX_SPOOL_BYTES}")
+        text = path.read_bytes().decode("utf-8")
+        data = json.loads(text)
+    except RequestError:
+        raise
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise RequestError("bad_json", f"spool file is not valid UTF-8 JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise RequestError("bad_json", f"spool file must hold a JSON object, got {type(data).__name__}")
+    return data
+
+
+def parse_spool(path: Path, data: dict[str, Any]) -> SpoolRequest:
+    """Check the envelope of a spool request: schema, kind, req_id, client and project."""
+    req_id = data.get("req_id")
+    if not isinstance(req_id, str) or not 1 <= len(req_id) <= MAX_ID_CHARS:
+        raise RequestError("bad_arguments", f"req_id must be a string of 1 to {MAX_ID_CHARS} characters, "
+                                            f"got {req_id!r}"[:300])
+    schema = data.get("schema", SPOOL_SCHEMA)
+    if schema != SPOOL_SCHEMA:
+        raise RequestError("bad_arguments", f"schema must be {SPOOL_SCHEMA!r}, got {schema!r}"[:300], req_id)
+    kind = data.get("kind")
+    kinds = SPOOL_KINDS + (tuple(TEST_JOB_KINDS) if test_jobs_enabled() else ())
+    if kind not in kinds:
+        raise RequestError("bad_arguments", f"kind must be one of {', '.join(kinds)}, got {kind!r}"[:300], req_id)
+    client_id = check_client_id(data.get("client_id"), req_id)
+    project_id = check_project(data.get("project_id"), "project_id", req_id)
+    project_path = check_project(data.get("project_path"), "project_path", req_id)
+    return SpoolRequest(path, kind, req_id, client_id, project_id, project_path, data)
+
+
+def client_id_of(data: Any) -> str | None:
+    """The client id of a (possibly broken) request, if it has a usable one: where to report a rejection."""
+    if isinstance(data, dict):
+        value = data.get("client_id")
+        if isinstance(value, str) and _CLIENT_ID.match(value) and value not in (".", ".."):
+            return value
+    return None
+
+
+def reject_spool_file(path: Path, code: str, message: str) -> Path:
+    """Move a spool file to ``spool/rejected/`` and write ``<name>.error.json`` beside it."""
+    rejected = path.parent / REJECTED_DIR
+    rejected.mkdir(exist_ok=True)
+    target = rejected / path.name
+    if target.exists():
+        target = rejected / f"{path.stem}-{time.time_ns()}{path.suffix}"
+    os.replace(path, target)
+    write_json_atomic(target.with_name(target.name + ".error.json"),
+                      {"file": path.name, "code": code, "message": message, "time": time.time()})
+    return target
+
+
+# -- outbox and heartbeat ----------------------------------------------------------------------
+def safe_name(text: str) -> str:
+    """A file-name-safe form of an id (anything outside ``A-Z a-z 0-9 . _ -`` becomes ``_``)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", text)[:100].lstrip(".")
+    return cleaned or "_"
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON to a temp name in the same folder, then rename: readers see all of it or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def outbox_event(event: str, *, client_id: str, req_id: str, job_id: str | None = None, kind: str | None = None,
+                 project_id: str | None = None, project_path: str | None = None, manifest: str | None = None,
+                 placement: dict[str, Any] | None = None, code: str | None = None,
+                 message: str | None = None) -> dict[str, Any]:
+    """One outbox record (see ``docs/daw.md``)."""
+    return {"schema": OUTBOX_SCHEMA, "event": event, "job_id": job_id, "req_id": req_id, "kind": kind,
+            "client_id": client_id, "project_id": project_id, "project_path": project_path,
+            "manifest": manifest, "placement": placement, "code": code, "message": message, "time": time.time()}
+
+
+def heartbeat(*, pid: int, port: int | None, version: str, state_dir: Path, jobs_dir: Path) -> dict[str, Any]:
+    return {"schema": HEARTBEAT_SCHEMA, "pid": pid, "port": port, "version": version, "time": time.time(),
+            "interval_s": HEARTBEAT_S, "stale_after_s": HEARTBEAT_STALE_S, "state_dir": str(state_dir),
+            "spool_dir": str(state_dir / SPOOL_DIR), "outbox_dir": str(state_dir / OUTBOX_DIR),
+            "jobs_dir": str(jobs_dir)}
