@@ -28,7 +28,7 @@ from mage_bridge.music import SCALES, key_name, pitch_class
 #: Seconds the lead-out needs at least: the final chord held, then released to silence.
 MIN_LEAD_OUT_S = 2.8
 #: Seconds a released note (pads are the slowest in GM sets) needs to fall below -60 dB.
-RELEASE_S = 1.9
+RELEASE_S = 2.2
 #: Seconds a crash needs to die away (GM crashes ignore note-off).
 CRASH_RING_S = 4.4
 
