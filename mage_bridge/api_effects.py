@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -33,6 +32,7 @@ from mage_bridge import manifest
 from mage_bridge.audio import SAMPLE_RATE, Audio
 from mage_bridge.config import Config, load_config
 from mage_bridge.errors import InvalidAudioError, InvalidInputError, OutputExistsError
+from mage_bridge.files import create_temp_beside
 
 ProgressFn = Callable[[str, float], None]
 
@@ -160,7 +160,7 @@ def _write_audio(audio: Audio, path: Path, fmt: str, *, subtype: str, mp3_qualit
 
 def _temp_beside(out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=out.parent)
+    fd, tmp = create_temp_beside(out)
     os.close(fd)
     return Path(tmp)
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from mage_bridge.errors import AudioFileError, InvalidAudioError, OutputExistsError
+from mage_bridge.files import create_temp_beside
 
 #: The rate every MAGE Bridge output is rendered and exported at.
 SAMPLE_RATE = 48_000
@@ -201,7 +201,7 @@ def save(
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{str(path)!r} exists; pass overwrite=True to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    fd, tmp = create_temp_beside(path)
     os.close(fd)
     try:
         sf.write(tmp, audio.samples.T, audio.sample_rate, subtype=_WAV_SUBTYPES[subtype], format=fmt)
@@ -334,7 +334,7 @@ def save_mp3(
         raise OutputExistsError(f"{str(path)!r} exists; pass overwrite=True to replace it")
     mode, level = MP3_QUALITIES[quality]
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".mp3", dir=path.parent)
+    fd, tmp = create_temp_beside(path, suffix=".mp3")
     os.close(fd)
     try:
         sf.write(tmp, np.clip(audio.samples.T, -1.0, 1.0), audio.sample_rate, format="MP3",

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from mage_bridge.files import create_temp_beside
 
 SCHEMA = "mage-bridge/manifest@1"
 FILENAME = "manifest.json"
@@ -21,7 +22,7 @@ FILENAME = "manifest.json"
 def write_json_atomic(path: Path, data: dict[str, Any]) -> Path:
     """Write ``data`` as pretty JSON via a temp file + rename, so readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = create_temp_beside(path, suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=2, ensure_ascii=False, allow_nan=False)

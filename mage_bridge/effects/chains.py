@@ -82,15 +82,21 @@ _GENRE_CHANGES: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
+#: Genres without a preset of their own borrow the preset of their groove family.
+_STYLE_PRESETS: dict[str, str] = {"four_on_floor": "house", "boom_bap": "boom bap", "none": "ambient"}
+
+
 def preset_for(genre: str | None) -> GenrePreset:
-    """The preset for a genre name or alias (genres.py); ``DEFAULT`` when unknown or None."""
+    """The preset for a genre name or alias (genres.py), else its groove family's; ``DEFAULT`` otherwise."""
     if not genre:
         return DEFAULT
-    from mage_bridge.genres import GENRES
+    from mage_bridge.genres import find
 
-    wanted = genre.strip().lower()
-    name = next((g.name for g in GENRES if wanted == g.name or wanted in g.aliases), None)
-    if name is None or name not in _GENRE_CHANGES:
+    entry = find(genre)
+    if entry is None:
+        return DEFAULT
+    name = entry.name if entry.name in _GENRE_CHANGES else _STYLE_PRESETS.get(entry.drum_style)
+    if name is None:
         return DEFAULT
     stems = {stem: replace(settings, **_GENRE_CHANGES[name].get(stem, {}))
              for stem, settings in DEFAULT.stems.items()}
