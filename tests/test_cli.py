@@ -1,0 +1,146 @@
+"""The `mage-bridge` command as outside checks use it: real subprocesses, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mage_bridge import audio, manifest
+
+CLI = [sys.executable, "-m", "mage_bridge.cli"]
+
+
+def run(*args: str, stdin: str | None = None, tmp: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if tmp is not None:  # keep caches and config away from the user's home
+        env.update(XDG_CONFIG_HOME=str(tmp / "xdg"), MAGE_DATA_DIR=str(tmp / "data"))
+    return subprocess.run([*CLI, *args], input=stdin, capture_output=True, text=True, timeout=120, env=env)
+
+
+def assert_one_line_error(p: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert p.returncode != 0
+    assert "Traceback" not in p.stderr, p.stderr
+    lines = [line for line in p.stderr.splitlines() if line.startswith("mage-bridge: error:")]
+    assert len(lines) == 1, p.stderr
+    for needle in needles:
+        assert needle.lower() in lines[0].lower(), lines[0]
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("clip")
+    p = run("generate", "deep house groove at 122 BPM in the key of G minor", "--out", str(tmp / "deep-house"),
+            "--seed", "7", tmp=tmp)
+    assert p.returncode == 0, p.stderr
+    path = Path(p.stdout.strip())
+    assert path == tmp / "deep-house" / "manifest.json"
+    return path.parent
+
+
+def test_generate_writes_stems_mix_and_manifest(clip: Path) -> None:
+    assert sorted(p.name for p in clip.iterdir()) == ["bass.wav", "drums.wav", "manifest.json", "mix.wav", "other.wav"]
+    m = manifest.read(clip)
+    stems = {name: audio.load(clip / f) for name, f in m["stems"].items()}
+    mix = audio.load(clip / m["mix"])
+    for a in [*stems.values(), mix]:
+        assert a.sample_rate == 48_000 and a.channels == 2 and a.frames == 32 * 48_000
+    residual = mix.samples - sum(s.samples for s in stems.values())
+    assert 20 * np.log10(np.max(np.abs(residual)) + 1e-12) < -60.0
+    assert mix.peak_dbfs() <= -1.0
+    assert m["requested"] == {"bpm": 122.0, "key": "G", "mode": "minor", "time_signature": [4, 4]}
+    assert abs(m["measured"]["bpm"] - 122.0) / 122.0 < 0.02
+    assert (m["measured"]["key"], m["measured"]["mode"]) == ("G", "minor")
+    assert m["analysis"]["genre"] in ("house", "deep house")
+    assert m["backend"]["name"] == "procedural" and m["request"]["seed"] == 7
+    assert m["measured"]["loudness_lufs"] < 0 and m["measured"]["true_peak_dbtp"] <= 0
+    assert m["backend"]["lead_in_s"] > 0 and m["duration_s"] == 32.0
+
+
+def test_same_seed_same_audio_other_seed_other_audio(clip: Path, tmp_path: Path) -> None:
+    prompt = "deep house groove at 122 BPM in the key of G minor"
+    assert run("generate", prompt, "--out", str(tmp_path / "a"), "--seed", "7", tmp=tmp_path).returncode == 0
+    assert run("generate", prompt, "--out", str(tmp_path / "b"), "--seed", "8", tmp=tmp_path).returncode == 0
+    first = audio.load(clip / "mix.wav").samples
+    assert np.array_equal(audio.load(tmp_path / "a" / "mix.wav").samples, first)
+    assert not np.array_equal(audio.load(tmp_path / "b" / "mix.wav").samples, first)
+
+
+def test_an_output_folder_holding_a_clip_is_refused_and_kept(clip: Path, tmp_path: Path) -> None:
+    before = {p.name: p.stat().st_mtime_ns for p in clip.iterdir()}
+    p = run("generate", "trap beat in C minor", "--out", str(clip), tmp=tmp_path)
+    assert_one_line_error(p, "already holds")
+    assert {p.name: p.stat().st_mtime_ns for p in clip.iterdir()} == before
+    assert not [x for x in clip.parent.iterdir() if x.name.startswith(".")]  # no staging left behind
+
+
+@pytest.mark.parametrize(("args", "needles"), [
+    (["", ], ["prompt"]),
+    (["   "], ["prompt"]),
+    (["x" * 10_000], ["prompt", "characters"]),
+    (["house at 0 bpm"], ["bpm"]),
+    (["house at 1000 bpm"], ["bpm"]),
+    (["house", "--bpm", "1000"], ["bpm"]),
+    (["house", "--key", "H#"], ["H#"]),
+    (["house", "--time-signature", "7/3"], ["time_signature"]),
+    (["house", "--seed", "-1"], ["seed"]),
+], ids=["empty", "blank", "10k-chars", "bpm-0", "bpm-1000", "bpm-option", "key-H#", "metre-7-3", "seed-negative"])
+def test_bad_generate_input_is_one_line_and_writes_nothing(tmp_path: Path, args: list[str], needles: list[str]) -> None:
+    out = tmp_path / "out"
+    p = run("generate", *args, "--out", str(out), tmp=tmp_path)
+    assert_one_line_error(p, *needles)
+    assert not out.exists()
+    assert not [x for x in tmp_path.iterdir() if x.name.startswith(".")]
+
+
+def test_unwritable_output_folder_is_refused_before_work(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    p = run("generate", "house in A minor", "--out", str(blocker / "clip"), tmp=tmp_path)
+    assert_one_line_error(p, "cannot write")
+
+
+def test_documented_fallbacks_unknown_genre_and_impossible_key(tmp_path: Path) -> None:
+    p = run("analyze", "--json", "a zydeco-polka crossover in H# major", tmp=tmp_path)
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["genre"] and d["key"] != "H#" and d["warnings"]
+
+
+def test_analyze_json_one_object(tmp_path: Path) -> None:
+    p = run("analyze", "--json", "drum n bass at 174 in F# minor", tmp=tmp_path)
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert (d["genre"], d["bpm"], d["key"], d["mode"]) == ("drum and bass", 174.0, "F#", "minor")
+
+
+def test_analyze_batch_from_stdin_line_for_line(tmp_path: Path) -> None:
+    prompts = ["waltz in D major", "", "boom bap 90 bpm Am", "music for a rainy night drive"]
+    p = run("analyze", "--json", "-", stdin="\n".join(prompts) + "\n", tmp=tmp_path)
+    lines = [json.loads(line) for line in p.stdout.splitlines()]
+    assert len(lines) == 4 and p.returncode == 1  # one bad line: reported, batch went on
+    assert lines[0]["time_signature"] == [3, 4]
+    assert lines[1]["error"]["code"] == "invalid_input"
+    assert (lines[2]["bpm"], lines[2]["key"], lines[2]["mode"]) == (90.0, "A", "minor")
+    assert lines[3]["genre"] and lines[3]["sources"]["genre"] == "embedding"
+
+
+def test_backends_json_says_what_runs_and_why_not(tmp_path: Path) -> None:
+    p = run("backends", "--json", tmp=tmp_path)
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    gen = {b["name"]: b for b in d["generate"]}
+    assert gen["procedural"]["available"] and gen["procedural"]["selected"]
+    assert not gen["acestep"]["available"] and gen["acestep"]["reason"]
+    assert any(b["available"] for b in d["analysis"]) and any(b["available"] for b in d["separate"])
+
+
+def test_version_and_help() -> None:
+    p = run("--version")
+    assert p.returncode == 0 and p.stdout.startswith("mage-bridge ")
+    assert run().returncode == 2
