@@ -71,7 +71,7 @@ def test_submit_and_status_commands(daemon: DaemonProc) -> None:
     assert refused.returncode == 1 and "path_not_allowed" in refused.stderr
 
     if _generate_missing() is None:
-        made = _cli(daemon, "submit", "generate", "lo-fi hip hop beat", "--options", '{"duration_s": 6}',
+        made = _cli(daemon, "submit", "generate", "lo-fi hip hop beat", "--options", '{"duration_s": 10}',
                     "--seed", "3", "--wait")
         assert made.returncode == 0, made.stderr
         job_id, manifest = made.stdout.split()
