@@ -1,0 +1,523 @@
+-- @noindex
+-- MAGE Bridge: shared code of the REAPER scripts (loaded with dofile; defines no globals).
+--
+-- The scripts talk to the daemon (`mage-bridge serve`) through files in its state folder:
+--   spool/<req_id>.json            job requests and context reports (written to a temp name, then renamed)
+--   outbox/reaper/<job_id>.json    how each job of this REAPER ended (done / failed / cancelled / rejected)
+--   heartbeat.json                 rewritten every second by a running daemon
+-- See docs/daw.md for the full contract.
+
+local M = {}
+
+M.CLIENT_ID = "reaper"
+M.EXT = "MAGE_Bridge"
+M.TITLE = "MAGE Bridge"
+M.HEARTBEAT_STALE_S = 5
+M.SEP = package.config:sub(1, 1)
+
+---------------------------------------------------------------------------------------------------
+-- JSON (enough for manifests, outbox records and spool requests)
+---------------------------------------------------------------------------------------------------
+M.null = setmetatable({}, { __tostring = function() return "null" end })
+
+local escapes = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
+                  ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+
+local function encode_string(s)
+  return '"' .. s:gsub('[%c"\\]', function(c)
+    return escapes[c] or string.format("\\u%04x", c:byte())
+  end) .. '"'
+end
+
+local function is_array(t)
+  local n = 0
+  for k in pairs(t) do
+    if math.type(k) ~= "integer" or k < 1 then return false end
+    n = n + 1
+  end
+  return n == #t and (n > 0 or getmetatable(t) == M.array_mt)
+end
+
+M.array_mt = {}
+
+local function encode(value, out)
+  local kind = type(value)
+  if value == nil or value == M.null then
+    out[#out + 1] = "null"
+  elseif kind == "boolean" then
+    out[#out + 1] = tostring(value)
+  elseif kind == "number" then
+    if value ~= value or value == math.huge or value == -math.huge then
+      error("cannot encode " .. tostring(value) .. " as JSON")
+    end
+    out[#out + 1] = math.type(value) == "integer" and tostring(value) or string.format("%.17g", value)
+  elseif kind == "string" then
+    out[#out + 1] = encode_string(value)
+  elseif kind == "table" then
+    if is_array(value) then
+      out[#out + 1] = "["
+      for i, v in ipairs(value) do
+        if i > 1 then out[#out + 1] = "," end
+        encode(v, out)
+      end
+      out[#out + 1] = "]"
+    else
+      local keys = {}
+      for k in pairs(value) do keys[#keys + 1] = tostring(k) end
+      table.sort(keys)
+      out[#out + 1] = "{"
+      for i, k in ipairs(keys) do
+        if i > 1 then out[#out + 1] = "," end
+        out[#out + 1] = encode_string(k) .. ":"
+        encode(value[k], out)
+      end
+      out[#out + 1] = "}"
+    end
+  else
+    error("cannot encode a " .. kind .. " as JSON")
+  end
+end
+
+function M.json_encode(value)
+  local out = {}
+  encode(value, out)
+  return table.concat(out)
+end
+
+local function utf8_char(code)
+  return utf8.char(code)
+end
+
+local function decode_error(text, pos, what)
+  error(string.format("invalid JSON at character %d: %s", pos, what), 0)
+end
+
+local decode_value
+
+local function skip(text, pos)
+  return text:find("[^ \t\r\n]", pos) or #text + 1
+end
+
+local function decode_string(text, pos)
+  local parts, i = {}, pos + 1
+  while true do
+    local c = text:sub(i, i)
+    if c == "" then decode_error(text, i, "unterminated string") end
+    if c == '"' then return table.concat(parts), i + 1 end
+    if c == "\\" then
+      local e = text:sub(i + 1, i + 1)
+      local simple = ({ b = "\b", f = "\f", n = "\n", r = "\r", t = "\t", ['"'] = '"', ["\\"] = "\\", ["/"] = "/" })[e]
+      if simple then
+        parts[#parts + 1] = simple
+        i = i + 2
+      elseif e == "u" then
+        local code = tonumber(text:sub(i + 2, i + 5), 16)
+        if not code then decode_error(text, i, "bad \\u escape") end
+        i = i + 6
+        if code >= 0xD800 and code <= 0xDBFF and text:sub(i, i + 1) == "\\u" then
+          local low = tonumber(text:sub(i + 2, i + 5), 16)
+          if low and low >= 0xDC00 and low <= 0xDFFF then
+            code = 0x10000 + (code - 0xD800) * 0x400 + (low - 0xDC00)
+            i = i + 6
+          end
+        end
+        parts[#parts + 1] = utf8_char(code)
+      else
+        decode_error(text, i, "bad escape")
+      end
+    else
+      local j = text:find('["\\]', i) or #text + 1
+      parts[#parts + 1] = text:sub(i, j - 1)
+      i = j
+    end
+  end
+end
+
+decode_value = function(text, pos)
+  pos = skip(text, pos)
+  local c = text:sub(pos, pos)
+  if c == "{" then
+    local obj = {}
+    pos = skip(text, pos + 1)
+    if text:sub(pos, pos) == "}" then return obj, pos + 1 end
+    while true do
+      if text:sub(pos, pos) ~= '"' then decode_error(text, pos, "expected a key") end
+      local key
+      key, pos = decode_string(text, pos)
+      pos = skip(text, pos)
+      if text:sub(pos, pos) ~= ":" then decode_error(text, pos, "expected ':'") end
+      local value
+      value, pos = decode_value(text, pos + 1)
+      obj[key] = value
+      pos = skip(text, pos)
+      local d = text:sub(pos, pos)
+      if d == "}" then return obj, pos + 1 end
+      if d ~= "," then decode_error(text, pos, "expected ',' or '}'") end
+      pos = skip(text, pos + 1)
+    end
+  elseif c == "[" then
+    local arr = setmetatable({}, M.array_mt)
+    pos = skip(text, pos + 1)
+    if text:sub(pos, pos) == "]" then return arr, pos + 1 end
+    while true do
+      local value
+      value, pos = decode_value(text, pos)
+      arr[#arr + 1] = value
+      pos = skip(text, pos)
+      local d = text:sub(pos, pos)
+      if d == "]" then return arr, pos + 1 end
+      if d ~= "," then decode_error(text, pos, "expected ',' or ']'") end
+      pos = pos + 1
+    end
+  elseif c == '"' then
+    return decode_string(text, pos)
+  elseif text:sub(pos, pos + 3) == "true" then
+    return true, pos + 4
+  elseif text:sub(pos, pos + 4) == "false" then
+    return false, pos + 5
+  elseif text:sub(pos, pos + 3) == "null" then
+    return M.null, pos + 4
+  else
+    local num = text:match("^-?%d+%.?%d*[eE]?[-+]?%d*", pos)
+    if not num or num == "" then decode_error(text, pos, "unexpected character") end
+    return tonumber(num), pos + #num
+  end
+end
+
+--- Decode JSON text; returns value or nil, message.
+function M.json_decode(text)
+  local ok, value, pos = pcall(decode_value, text, 1)
+  if not ok then return nil, value end
+  if skip(text, pos) <= #text then return nil, "trailing characters after JSON" end
+  return value
+end
+
+--- A JSON field that may be null or missing: nil in both cases.
+function M.field(t, key)
+  local v = type(t) == "table" and t[key] or nil
+  if v == M.null then return nil end
+  return v
+end
+
+---------------------------------------------------------------------------------------------------
+-- files and folders
+---------------------------------------------------------------------------------------------------
+function M.join(...)
+  return table.concat({ ... }, M.SEP)
+end
+
+function M.read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+--- Write text to a temp name beside path, then rename it into place (readers never see half a file).
+function M.write_atomic(path, text)
+  local dir, name = path:match("^(.*)[/\\]([^/\\]+)$")
+  local tmp = M.join(dir, "." .. name .. ".tmp")
+  local f, err = io.open(tmp, "wb")
+  if not f then return nil, err end
+  f:write(text)
+  f:close()
+  local ok, rename_err = os.rename(tmp, path)
+  if not ok then
+    os.remove(path) -- Windows cannot rename onto an existing file
+    ok, rename_err = os.rename(tmp, path)
+  end
+  if not ok then
+    os.remove(tmp)
+    return nil, rename_err
+  end
+  return true
+end
+
+function M.read_json(path)
+  local text = M.read_file(path)
+  if not text then return nil, "cannot read " .. path end
+  local value, err = M.json_decode(text)
+  if value == nil then return nil, path .. ": " .. tostring(err) end
+  return value
+end
+
+--- The names of the files in a folder whose names end in suffix, sorted (hidden ones skipped).
+function M.list_files(dir, suffix)
+  local names, i = {}, 0
+  while true do
+    local name = reaper.EnumerateFiles(dir, i)
+    if not name then break end
+    if name:sub(1, 1) ~= "." and name:sub(-#suffix) == suffix then names[#names + 1] = name end
+    i = i + 1
+  end
+  table.sort(names)
+  return names
+end
+
+---------------------------------------------------------------------------------------------------
+-- where the daemon lives, and whether it is alive
+---------------------------------------------------------------------------------------------------
+local function home()
+  return os.getenv("HOME") or os.getenv("USERPROFILE") or "."
+end
+
+--- The daemon's state folder: $MAGE_STATE_DIR, the "state_dir" ext state, $MAGE_DATA_DIR/state,
+--- or the daemon's default (~/.local/share/mage-bridge/state, $XDG_DATA_HOME honoured).
+function M.state_dir()
+  local env = os.getenv("MAGE_STATE_DIR")
+  if env and env ~= "" then return env end
+  local ext = reaper.GetExtState(M.EXT, "state_dir")
+  if ext and ext ~= "" then return ext end
+  local data = os.getenv("MAGE_DATA_DIR")
+  if not data or data == "" then
+    local xdg = os.getenv("XDG_DATA_HOME")
+    data = M.join((xdg and xdg ~= "") and xdg or M.join(home(), ".local", "share"), "mage-bridge")
+  end
+  return M.join(data, "state")
+end
+
+--- true if a daemon's heartbeat is fresh; else nil and a message for the user.
+function M.daemon_alive(state_dir)
+  local path = M.join(state_dir, "heartbeat.json")
+  local beat = M.read_json(path)
+  local stamp = beat and tonumber(M.field(beat, "time"))
+  if not stamp then
+    return nil, "daemon not running: start `mage-bridge serve` (no heartbeat in " .. state_dir .. ")"
+  end
+  local stale = tonumber(M.field(beat, "stale_after_s")) or M.HEARTBEAT_STALE_S
+  local age = os.time() - stamp
+  if age > stale then
+    return nil, string.format("daemon not running: start `mage-bridge serve` (its last heartbeat in %s is %d s old)",
+      state_dir, math.floor(age))
+  end
+  return true
+end
+
+function M.message(text)
+  reaper.ShowMessageBox(text, M.TITLE, 0)
+end
+
+---------------------------------------------------------------------------------------------------
+-- this project: identity and musical context
+---------------------------------------------------------------------------------------------------
+local function random_id()
+  math.randomseed(os.time() + math.floor(os.clock() * 1e6))
+  return string.format("%08x%08x", math.random(0, 0x7fffffff), math.random(0, 0x7fffffff))
+end
+
+--- The current project: its id (kept in the project's ext state), its file path and the project handle.
+function M.project()
+  local proj, path = reaper.EnumProjects(-1)
+  local ok, id = reaper.GetProjExtState(proj, M.EXT, "project_id")
+  if ok == 0 or not id or id == "" then
+    id = random_id()
+    reaper.SetProjExtState(proj, M.EXT, "project_id", id)
+  end
+  return { handle = proj, id = id, path = path or "" }
+end
+
+--- Tempo (quarter-note BPM), metre and edit cursor of the current project, at the cursor.
+function M.context()
+  local cursor = reaper.GetCursorPosition()
+  local num, den, bpm = reaper.TimeMap_GetTimeSigAtTime(0, cursor)
+  if not bpm or bpm <= 0 then bpm = reaper.Master_GetTempo() end
+  return { bpm = bpm, numerator = math.floor(num or 4), denominator = math.floor(den or 4),
+           cursor_s = math.max(0, cursor) }
+end
+
+---------------------------------------------------------------------------------------------------
+-- submitting
+---------------------------------------------------------------------------------------------------
+local function new_req_id(kind)
+  return string.format("reaper-%s-%s", kind, random_id())
+end
+
+--- Write a spool request for the daemon. fields: prompt / audio_path / options / position ...
+--- Returns the req_id, or nil and a message (nothing written when the daemon is down).
+function M.submit(kind, fields)
+  local state = M.state_dir()
+  local alive, why = M.daemon_alive(state)
+  if not alive then return nil, why end
+  local project = M.project()
+  local request = { schema = "mage-bridge/spool@1", kind = kind, req_id = new_req_id(kind),
+                    client_id = M.CLIENT_ID, project_id = project.id, project_path = project.path,
+                    context = M.context() }
+  for k, v in pairs(fields or {}) do request[k] = v end
+  local spool = M.join(state, "spool")
+  reaper.RecursiveCreateDirectory(spool, 0)
+  local ok, err = M.write_atomic(M.join(spool, request.req_id .. ".json"), M.json_encode(request))
+  if not ok then return nil, "cannot write to the spool folder " .. spool .. ": " .. tostring(err) end
+  return request.req_id
+end
+
+--- Tell the user (once) when no listener is there to pick the result up.
+function M.warn_without_listener()
+  local beat = tonumber(reaper.GetExtState(M.EXT, "listener_beat"))
+  if not beat or os.time() - beat > 3 then
+    M.message("Job sent. Turn on \"MAGE - Listener\" to get the result into this project.")
+  end
+end
+
+--- The selected audio item's file, position and trim (what separate and master work on).
+function M.selected_audio_item()
+  local item = reaper.GetSelectedMediaItem(0, 0)
+  if not item then return nil, "select an audio item first" end
+  local take = reaper.GetActiveTake(item)
+  if not take or reaper.TakeIsMIDI(take) then return nil, "the selected item has no audio take" end
+  local source = reaper.GetMediaItemTake_Source(take)
+  local parent = source and reaper.GetMediaSourceParent(source)
+  local file = reaper.GetMediaSourceFileName(parent or source, "")
+  if not file or file == "" then return nil, "the selected item's take has no audio file" end
+  if not reaper.file_exists(file) then return nil, "file missing: " .. file end
+  local _, take_name = reaper.GetSetMediaItemTakeInfo_String(take, "P_NAME", "", false)
+  return {
+    file = file,
+    name = (take_name ~= "" and take_name) or file:match("([^/\\]+)$"),
+    position = reaper.GetMediaItemInfo_Value(item, "D_POSITION"),
+    length = reaper.GetMediaItemInfo_Value(item, "D_LENGTH"),
+    take_offset = reaper.GetMediaItemTakeInfo_Value(take, "D_STARTOFFS"),
+  }
+end
+
+---------------------------------------------------------------------------------------------------
+-- inserting a result
+---------------------------------------------------------------------------------------------------
+local STEM_ORDER = { vocals = 1, drums = 2, bass = 3, other = 4 }
+
+local function dirname(path)
+  return path:match("^(.*)[/\\][^/\\]*$") or "."
+end
+
+local function is_absolute(path)
+  return path:sub(1, 1) == "/" or path:match("^%a:[/\\]") ~= nil or path:sub(1, 2) == "\\\\"
+end
+
+--- (name, absolute path) of each file a manifest brings, stems in the usual order.
+local function result_files(manifest, manifest_path)
+  local base, files = dirname(manifest_path), {}
+  local stems = M.field(manifest, "stems")
+  if type(stems) == "table" and next(stems) then
+    for name, rel in pairs(stems) do files[#files + 1] = { name = name, rel = rel } end
+  elseif M.field(manifest, "output") then
+    files[1] = { name = M.field(manifest, "kind") or "result", rel = M.field(manifest, "output") }
+  end
+  table.sort(files, function(a, b)
+    local ra, rb = STEM_ORDER[a.name] or 99, STEM_ORDER[b.name] or 99
+    if ra ~= rb then return ra < rb end
+    return a.name < b.name
+  end)
+  for _, f in ipairs(files) do
+    f.path = is_absolute(f.rel) and f.rel or M.join(base, f.rel)
+  end
+  return files
+end
+
+local function folder_name(record, manifest)
+  local kind = M.field(record, "kind") or M.field(manifest, "kind") or "result"
+  local request = M.field(manifest, "request") or {}
+  local label = M.field(request, "prompt")
+  if not label then
+    local parent = M.field(request, "audio_path") or ""
+    label = parent:match("([^/\\]+)$") or parent
+  end
+  label = tostring(label or ""):gsub("%s+", " ")
+  if #label > 60 then label = label:sub(1, 57) .. "..." end
+  local what = ({ generate = "MAGE", separate = "MAGE stems", master = "MAGE master", enhance = "MAGE enhanced" })[kind]
+  return (what or ("MAGE " .. kind)) .. ": " .. label
+end
+
+--- Where the result starts, in seconds: the requested position, the next bar after the cursor the
+--- daemon was told about (on REAPER's own tempo map), or the edit cursor.
+function M.placement_time(placement)
+  placement = type(placement) == "table" and placement or {}
+  local mode = M.field(placement, "mode")
+  local seconds, beats = M.field(placement, "seconds"), M.field(placement, "beats")
+  if mode == "requested" and seconds then return seconds end
+  if mode == "requested" and beats then return reaper.TimeMap2_QNToTime(0, beats) end
+  if mode == "next_bar" then
+    local cursor = M.field(placement, "cursor_s") or reaper.GetCursorPosition()
+    local in_bar, measures = reaper.TimeMap2_timeToBeats(0, cursor)
+    local bar = measures
+    if in_bar > 1e-6 then bar = measures + 1 end
+    return reaper.TimeMap2_beatsToTime(0, 0, bar)
+  end
+  return reaper.GetCursorPosition()
+end
+
+local function already_inserted(job_id)
+  for i = 0, reaper.CountTracks(0) - 1 do
+    local _, value = reaper.GetSetMediaTrackInfo_String(reaper.GetTrack(0, i), "P_EXT:mage_job_id", "", false)
+    if value == job_id then return true end
+  end
+  return false
+end
+
+--- Insert a finished job's files as a named folder of tracks, one undo block, peaks built.
+--- Everything that can fail is checked before the project is touched. Returns true or nil, message.
+function M.insert_result(record)
+  local job_id = M.field(record, "job_id") or "?"
+  local manifest_path = M.field(record, "manifest")
+  if not manifest_path or not reaper.file_exists(manifest_path) then
+    return nil, "result file missing: " .. tostring(manifest_path) .. " (job " .. job_id .. ")"
+  end
+  if already_inserted(job_id) then return true end
+  local manifest, err = M.read_json(manifest_path)
+  if not manifest then return nil, "cannot read the result of job " .. job_id .. ": " .. err end
+  local files = result_files(manifest, manifest_path)
+  if #files == 0 then return nil, "the result of job " .. job_id .. " holds no audio files" end
+
+  local sources = {}
+  local function release()
+    for _, s in ipairs(sources) do reaper.PCM_Source_Destroy(s.source) end
+  end
+  for _, f in ipairs(files) do
+    if not reaper.file_exists(f.path) then
+      release()
+      return nil, "stem file missing: " .. f.path .. " (job " .. job_id .. "); nothing was inserted"
+    end
+    local source = reaper.PCM_Source_CreateFromFile(f.path)
+    local length = source and reaper.GetMediaSourceLength(source) or 0
+    if not source or length <= 0 then
+      if source then reaper.PCM_Source_Destroy(source) end
+      release()
+      return nil, "REAPER cannot read " .. f.path .. " (job " .. job_id .. "); nothing was inserted"
+    end
+    sources[#sources + 1] = { name = f.name, source = source, length = length }
+  end
+
+  local placement = M.field(record, "placement") or {}
+  local position = M.placement_time(placement)
+  local trim_offset, trim_length = M.field(placement, "take_offset_s"), M.field(placement, "length_s")
+  local name = folder_name(record, manifest)
+
+  reaper.PreventUIRefresh(1)
+  reaper.Undo_BeginBlock()
+  local first = reaper.CountTracks(0)
+  reaper.InsertTrackAtIndex(first, true)
+  local folder = reaper.GetTrack(0, first)
+  reaper.GetSetMediaTrackInfo_String(folder, "P_NAME", name, true)
+  reaper.GetSetMediaTrackInfo_String(folder, "P_EXT:mage_job_id", job_id, true)
+  reaper.SetMediaTrackInfo_Value(folder, "I_FOLDERDEPTH", 1)
+  for i, s in ipairs(sources) do
+    reaper.InsertTrackAtIndex(first + i, true)
+    local track = reaper.GetTrack(0, first + i)
+    reaper.GetSetMediaTrackInfo_String(track, "P_NAME", s.name, true)
+    reaper.SetMediaTrackInfo_Value(track, "I_FOLDERDEPTH", i == #sources and -1 or 0)
+    local item = reaper.AddMediaItemToTrack(track)
+    local take = reaper.AddTakeToMediaItem(item)
+    reaper.SetMediaItemTake_Source(take, s.source)
+    reaper.GetSetMediaItemTakeInfo_String(take, "P_NAME", s.name, true)
+    reaper.SetMediaItemInfo_Value(item, "D_POSITION", position)
+    if trim_offset then reaper.SetMediaItemTakeInfo_Value(take, "D_STARTOFFS", trim_offset) end
+    reaper.SetMediaItemInfo_Value(item, "D_LENGTH", trim_length or s.length)
+  end
+  reaper.Undo_EndBlock("MAGE: insert " .. name, -1)
+  reaper.PreventUIRefresh(-1)
+  reaper.TrackList_AdjustWindows(false)
+  reaper.UpdateArrange()
+  reaper.Main_OnCommand(40047, 0) -- Peaks: Build any missing peaks
+  return true
+end
+
+return M

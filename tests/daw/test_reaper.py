@@ -1,0 +1,269 @@
+"""The REAPER scripts under a real Lua 5.4, against the ReaScript emulation, with the real daemon.
+
+Each test builds an emulated project, runs the scripts (the listener's ``defer`` loop a bounded number of
+times) and asserts on the project the emulation dumps: tracks, folder depth, names, items, positions,
+lengths, undo blocks and message boxes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile
+
+from mage_bridge import audio
+from tests.daw.conftest import wait_outbox, write_spool
+from tests.daw.reaper import (GENERATE, LISTENER, MASTER, SEPARATE, finish_reaper, listen, needs_lua,
+                              new_tracks, run_reaper, start_reaper)
+from tests.server.conftest import DaemonProc
+from tests.signals import clicks, sine
+
+pytestmark = needs_lua
+
+BEFORE = [{"name": "Guitar", "items": []}]
+
+
+def _project(**kw: Any) -> dict[str, Any]:
+    return {"bpm": 120.0, "numerator": 4, "denominator": 4, "cursor": 2.0, "path": "/music/song.rpp",
+            "tracks": BEFORE, **kw}
+
+
+def _wav_length_s(path: Path) -> float:
+    info = soundfile.info(str(path))
+    return info.frames / info.samplerate
+
+
+def _clean(dump: dict[str, Any]) -> None:
+    """What every run must show: no script errors, no leaked globals, every block closed."""
+    assert dump["errors"] == []
+    assert dump["leaked_globals"] == []
+    assert dump["outside_undo"] == []
+    assert dump["undo_depth"] == 0 and dump["ui_refresh_depth"] == 0
+
+
+def _assert_folder(dump: dict[str, Any], before: int, name: str, stems: list[str]) -> list[dict[str, Any]]:
+    tracks = new_tracks(dump, before)
+    assert [t["name"] for t in tracks] == [name, *stems]
+    assert [t["folder_depth"] for t in tracks] == [1] + [0] * (len(stems) - 1) + [-1]
+    assert tracks[0]["items"] == []
+    for t in tracks[1:]:
+        assert len(t["items"]) == 1 and t["items"][0]["take_name"] == t["name"]
+    [block] = dump["undo"]  # one undo block for the whole insertion
+    assert block["description"] == f"MAGE: insert {name}" and block["changes"] > 0
+    assert dump["peak_builds"] == 1
+    return tracks[1:]
+
+
+def _stem_order(manifest: dict[str, Any]) -> list[str]:
+    order = {"vocals": 0, "drums": 1, "bass": 2, "other": 3}
+    return sorted(manifest["stems"], key=lambda n: (order.get(n, 99), n))
+
+
+def test_generate_round_trip_puts_a_folder_of_stems_at_the_cursor(daemon: DaemonProc, tmp_path: Path) -> None:
+    scenario = {
+        "project": _project(cursor=2.0),
+        "user_inputs": [{"values": ["deep house groove", "120", "G minor", "4/4", "8", "7"]}],
+        "steps": [{"run": LISTENER}, listen(3), {"run": GENERATE},
+                  listen(3000, until_tracks=2, extra=10, timeout_s=150)],
+    }
+    dump = run_reaper(tmp_path, scenario, daemon.state_dir)
+    _clean(dump)
+    assert dump["messages"] == []  # the listener runs: no hint, no error
+    [dialog] = dump["inputs"]
+    assert dialog["defaults"].split("\n")[1:4] == ["120", "", "4/4"]  # BPM and metre from the project
+
+    outbox = daemon.state_dir / "outbox" / "reaper"
+    [handled] = list((outbox / "handled").glob("*.json"))
+    record = json.loads(handled.read_text())
+    assert record["event"] == "done" and record["placement"]["seconds"] == 2.0
+    manifest_path = Path(record["manifest"])
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["request"]["prompt"] == "deep house groove" and manifest["request"]["seed"] == 7
+    assert manifest["request"]["options"]["bpm"] == 120.0 and manifest["requested"]["key"] == "G"
+
+    stems = _assert_folder(dump, len(BEFORE), "MAGE: deep house groove", _stem_order(manifest))
+    for track in stems:
+        item = track["items"][0]
+        wav = manifest_path.parent / manifest["stems"][track["name"]]
+        assert item["source"] == str(wav)
+        assert item["position"] == 2.0
+        assert item["length"] == pytest.approx(_wav_length_s(wav), abs=1e-9)
+        assert item["length"] == pytest.approx(manifest["duration_s"], abs=1e-5)
+    assert dump["tracks"][0] == {"index": 0, "name": "Guitar", "folder_depth": 0, "ext": [], "items": []}
+    assert [t["state"] for t in dump["toggles"]] == [1, 0]  # toggled on, and off at exit
+    assert list((daemon.state_dir / "spool").glob("*.json")) == []
+
+
+def _loop_wav(path: Path, duration_s: float = 6.0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tone, beat = sine(220.0, duration_s, rate=48_000), clicks(120.0, duration_s, rate=48_000)
+    audio.save(audio.Audio(tone.samples + beat.samples, 48_000), path)
+    return path
+
+
+def _item_project(wav: Path) -> dict[str, Any]:
+    return _project(tracks=[{"name": "Loop", "items": [
+        {"position": 4.0, "length": 3.0, "take_offset": 1.0, "file": wav, "selected": True, "take_name": "loop"}]}])
+
+
+def test_separate_round_trip_lines_the_stems_up_with_the_item(daemon: DaemonProc, tmp_path: Path) -> None:
+    wav = _loop_wav(daemon.data_dir / "loop.wav")
+    scenario = {"project": _item_project(wav),
+                "steps": [{"run": LISTENER}, listen(3), {"run": SEPARATE},
+                          listen(3000, until_tracks=2, extra=10, timeout_s=150)]}
+    dump = run_reaper(tmp_path, scenario, daemon.state_dir)
+    _clean(dump)
+    assert dump["messages"] == []
+    stems = _assert_folder(dump, 1, "MAGE stems: loop.wav", ["vocals", "drums", "bass", "other"])
+    for track in stems:
+        item = track["items"][0]
+        # the stems cover the same stretch of the file as the item did
+        assert (item["position"], item["length"], item["take_offset"]) == (4.0, 3.0, 1.0)
+        assert item["source_length"] == pytest.approx(_wav_length_s(wav), abs=1e-9)
+        assert Path(item["source"]).parent.parent == daemon.state_dir / "jobs"
+    original = dump["tracks"][0]
+    assert original["name"] == "Loop" and original["items"][0]["source"] == str(wav)
+
+
+def test_master_round_trip_brings_one_mastered_track(daemon: DaemonProc, tmp_path: Path) -> None:
+    wav = _loop_wav(daemon.data_dir / "loop.wav")
+    scenario = {"project": _item_project(wav),
+                "steps": [{"run": LISTENER}, listen(3), {"run": MASTER},
+                          listen(3000, until_tracks=2, extra=10, timeout_s=150)]}
+    dump = run_reaper(tmp_path, scenario, daemon.state_dir)
+    _clean(dump)
+    assert dump["messages"] == []
+    [track] = _assert_folder(dump, 1, "MAGE master: loop.wav", ["master"])
+    item = track["items"][0]
+    assert (item["position"], item["length"], item["take_offset"]) == (4.0, 3.0, 1.0)
+    assert item["source"].endswith("loop-master.wav")
+
+
+def test_a_job_from_a_controller_lands_on_the_next_bar_in_reaper(daemon: DaemonProc, tmp_path: Path) -> None:
+    # Cursor at 5 s, 120 BPM in 4/4: bars are 2 s long, so the next bar starts at 6 s.
+    scenario = {"project": _project(cursor=5.0),
+                "steps": [{"run": LISTENER}, listen(3000, until_tracks=2, extra=10, timeout_s=150)]}
+    proc, out = start_reaper(tmp_path, scenario, daemon.state_dir)
+    time.sleep(2.5)  # the listener reports tempo, metre and cursor on its first tick; the daemon polls at 5 Hz
+    with daemon.client() as c:
+        addr, reply = c.request("/mage/generate", "knob", "house groove at 124 BPM", "",
+                                json.dumps({"duration_s": 10.0, "seed": 3}), timeout_s=5.0)
+        assert addr == "/mage/job/accepted", reply
+    dump = finish_reaper(proc, out)
+    _clean(dump)
+    assert dump["messages"] == []
+    tracks = new_tracks(dump, len(BEFORE))
+    assert tracks[0]["name"] == "MAGE: house groove at 124 BPM"
+    assert {t["items"][0]["position"] for t in tracks[1:]} == {6.0}
+
+
+# -- what goes wrong, and that nothing is half-inserted ---------------------------------------
+@pytest.mark.parametrize("script", [GENERATE, SEPARATE, MASTER], ids=["generate", "separate", "master"])
+@pytest.mark.parametrize("heartbeat", ["missing", "stale"])
+def test_daemon_down_is_said_and_nothing_is_sent(tmp_path: Path, script: Path, heartbeat: str) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    if heartbeat == "stale":
+        (state / "heartbeat.json").write_text(json.dumps({"time": time.time() - 60, "pid": 1}))
+    wav = _loop_wav(tmp_path / "loop.wav")
+    scenario = {"project": _item_project(wav), "user_inputs": [{"values": ["techno", "", "", "", "", ""]}],
+                "steps": [{"run": script}]}
+    dump = run_reaper(tmp_path, scenario, state)
+    _clean(dump)
+    [box] = dump["messages"]
+    assert box["msg"].startswith("daemon not running: start `mage-bridge serve`")
+    assert dump["inputs"] == []  # not even asked for a prompt
+    assert len(dump["tracks"]) == 1 and dump["undo"] == []
+    assert not (state / "spool").exists() or not list((state / "spool").iterdir())
+
+
+def test_a_failed_job_is_said_and_the_project_is_unchanged(daemon: DaemonProc, tmp_path: Path) -> None:
+    scenario = {
+        "project": _project(),
+        "user_inputs": [{"values": ["ambient drone", "90", "", "4/3", "8", ""]}],  # 4/3: the generator says no
+        "steps": [{"run": LISTENER}, listen(3), {"run": GENERATE},
+                  listen(3000, until_messages=1, extra=5, timeout_s=120)],
+    }
+    dump = run_reaper(tmp_path, scenario, daemon.state_dir)
+    _clean(dump)
+    [box] = dump["messages"]
+    assert "MAGE generate job" in box["msg"] and "failed: invalid_input" in box["msg"]
+    assert "time_signature" in box["msg"]
+    assert dump["tracks"] == run_reaper(tmp_path, {"project": _project()}, daemon.state_dir, "empty")["tracks"]
+    assert dump["undo"] == []
+
+
+def test_a_refused_request_is_said(daemon: DaemonProc, tmp_path: Path) -> None:
+    wav = _loop_wav(tmp_path / "outside" / "loop.wav")  # not under data_dir or allowed_roots
+    scenario = {"project": _item_project(wav),
+                "steps": [{"run": LISTENER}, listen(3), {"run": SEPARATE},
+                          listen(600, until_messages=1, extra=5, timeout_s=60)]}
+    dump = run_reaper(tmp_path, scenario, daemon.state_dir)
+    _clean(dump)
+    [box] = dump["messages"]
+    assert box["msg"].startswith("MAGE separate request refused: path_not_allowed")
+    assert len(dump["tracks"]) == 1 and dump["undo"] == []
+
+
+@pytest.mark.parametrize("missing", ["stem", "manifest"])
+def test_a_missing_file_is_said_and_nothing_is_half_inserted(daemon: DaemonProc, tmp_path: Path,
+                                                             missing: str) -> None:
+    # The generate script alone (no listener yet): the job runs, its record waits in the outbox.
+    sent = run_reaper(tmp_path, {"project": _project(), "user_inputs": [
+        {"values": ["minimal techno", "125", "A minor", "4/4", "8", "1"]}], "steps": [{"run": GENERATE}]},
+        daemon.state_dir, "send")
+    _clean(sent)
+    assert [m["msg"] for m in sent["messages"]] == [
+        'Job sent. Turn on "MAGE - Listener" to get the result into this project.']
+    [record] = wait_outbox(daemon, "reaper", timeout_s=120)
+    manifest_path = Path(record["manifest"])
+    manifest = json.loads(manifest_path.read_text())
+    if missing == "stem":
+        gone = manifest_path.parent / manifest["stems"]["bass"]
+    else:
+        gone = manifest_path
+    gone.unlink()
+    # The project keeps its id (ext state) so the listener takes the record as this project's.
+    project = _project(ext={"MAGE_Bridge": {"project_id": record["project_id"]}})
+    dump = run_reaper(tmp_path, {"project": project, "steps": [
+        {"run": LISTENER}, listen(200, until_messages=1, extra=5, timeout_s=30)]}, daemon.state_dir, "listen")
+    _clean(dump)
+    [box] = dump["messages"]
+    assert box["msg"].startswith(f"{missing if missing == 'stem' else 'result'} file missing: ")
+    assert str(gone) in box["msg"]
+    assert len(dump["tracks"]) == len(BEFORE) and dump["undo"] == []
+    assert dump["commands"] == []
+
+
+def test_records_of_another_project_wait_for_it(daemon: DaemonProc, tmp_path: Path) -> None:
+    write_spool(daemon, {"kind": "sleep", "req_id": "other", "client_id": "reaper", "project_id": "someone-else",
+                         "options": {"seconds": 0.05}})
+    wait_outbox(daemon, "reaper")
+    dump = run_reaper(tmp_path, {"project": _project(), "steps": [{"run": LISTENER}, listen(12)]},
+                      daemon.state_dir)
+    _clean(dump)
+    assert dump["messages"] == [] and len(dump["tracks"]) == 1
+    assert len(list((daemon.state_dir / "outbox" / "reaper").glob("*.json"))) == 1  # still there
+
+
+def test_the_lua_json_codec_round_trips(tmp_path: Path) -> None:
+    lua = tmp_path / "json.lua"
+    lua.write_text(f"""
+reaper = {{}}
+local lib = dofile({json.dumps(str(GENERATE.parent / 'mage_bridge_lib.lua'))})
+local text = io.read("a")
+local value = assert(lib.json_decode(text))
+io.write(lib.json_encode(value))
+""")
+    import subprocess
+
+    from tests.daw.reaper import LUA
+    data = {"a": [1, 2.5, -3e-7, True, None, {"b": "\u00e9\u6f22 \"q\" \\ \n\t"}], "c": {}, "d": "\U0001F3B9"}
+    out = subprocess.run([str(LUA), str(lua)], input=json.dumps(data), capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == {**data, "c": []} or json.loads(out.stdout) == data
+    assert np.isclose(json.loads(out.stdout)["a"][2], -3e-7)
