@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import time
 import uuid
 from collections.abc import Mapping
@@ -22,6 +21,7 @@ from mage_bridge import audio as audio_io
 from mage_bridge import manifest
 from mage_bridge.config import Config, load_config
 from mage_bridge.errors import InvalidInputError, OutputExistsError
+from mage_bridge.files import staged_folder
 from mage_bridge.generate.base import GenerateRequest, ProgressFn
 
 # The other job kinds live beside their stages; the API is their one front door.
@@ -146,8 +146,7 @@ def generate(
     seed = secrets.randbelow(2**31) if seed is None else seed
     job_id = job_id or uuid.uuid4().hex[:12]
 
-    staging = _make_staging_dir(out_dir, job_id)
-    try:
+    with staged_folder(out_dir, job_id=job_id, overwrite=overwrite) as staging:
         progress("analyze", 0.0)
         analysis = analyze(prompt, lyrics=lyrics, backend=opts.get("analysis_backend", config.backends.analysis),
                            config=config)
@@ -197,12 +196,6 @@ def generate(
             "elapsed_s": round(time.perf_counter() - started, 3),
         }
         manifest.write_json_atomic(staging / manifest.FILENAME, data)
-        if out_dir.exists():
-            shutil.rmtree(out_dir) if overwrite else out_dir.rmdir()
-        os.rename(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     progress("write", 1.0)
     return out_dir / manifest.FILENAME
 
@@ -224,17 +217,6 @@ def measure_mix(mix: audio_io.Audio, *, time_signature: tuple[int, int]) -> dict
         "true_peak_dbtp": manifest.finite_or_none(true_peak_dbtp(mix)),
         "peak_dbfs": manifest.finite_or_none(mix.peak_dbfs()),
     }
-
-
-def _make_staging_dir(out_dir: Path, job_id: str) -> Path:
-    """Create the hidden folder the result is built in; proves the target is writable."""
-    staging = out_dir.parent / f".{out_dir.name}.partial-{job_id}"
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging.mkdir()
-    except OSError as e:
-        raise InvalidInputError(f"cannot write into {str(out_dir.parent)!r}: {e.strerror or e}") from e
-    return staging
 
 
 def _jsonable(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -32,7 +31,7 @@ from mage_bridge import manifest
 from mage_bridge.audio import SAMPLE_RATE, Audio
 from mage_bridge.config import Config, load_config
 from mage_bridge.errors import InvalidAudioError, InvalidInputError, OutputExistsError
-from mage_bridge.files import create_temp_beside
+from mage_bridge.files import create_temp_beside, staged_folder
 
 ProgressFn = Callable[[str, float], None]
 
@@ -213,8 +212,7 @@ def separate(
     progress("load", 1.0)
     stems = separator.separate(audio, progress=progress)
 
-    staging = _staging_dir(out, job_id)
-    try:
+    with staged_folder(out, job_id=job_id, overwrite=overwrite) as staging:
         files = {}
         for i, (name, stem) in enumerate(stems.items()):
             progress("write", i / (len(stems) + 1))
@@ -232,24 +230,8 @@ def separate(
             "elapsed_s": round(time.perf_counter() - started, 3),
         })
         manifest.write_json_atomic(staging / manifest.FILENAME, data)
-        if out.exists():
-            shutil.rmtree(out) if overwrite else out.rmdir()
-        os.rename(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     progress("write", 1.0)
     return out / manifest.FILENAME
-
-
-def _staging_dir(out_dir: Path, job_id: str) -> Path:
-    staging = out_dir.parent / f".{out_dir.name}.partial-{job_id}"
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging.mkdir()
-    except OSError as e:
-        raise InvalidInputError(f"cannot write into {str(out_dir.parent)!r}: {e.strerror or e}") from e
-    return staging
 
 
 # --- enhance ---------------------------------------------------------------------------------
@@ -314,8 +296,7 @@ def enhance(
         out = Path(out_path_or_dir).expanduser().absolute()
         _check_format_options("wav", subtype=subtype, mp3_quality="cbr320")
         _check_output_dir(out, overwrite=overwrite)
-        staging = _staging_dir(out, job_id)
-        try:
+        with staged_folder(out, job_id=job_id, overwrite=overwrite) as staging:
             written, notes, measured = {}, [], {}
             for i, (name, p) in enumerate(stem_files.items()):
                 progress("enhance", i / len(stem_files))
@@ -333,12 +314,6 @@ def enhance(
                          "lineage": {"parent": str(source)},
                          "elapsed_s": round(time.perf_counter() - started, 3)})
             manifest.write_json_atomic(staging / manifest.FILENAME, data)
-            if out.exists():
-                shutil.rmtree(out) if overwrite else out.rmdir()
-            os.rename(staging, out)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
         progress("enhance", 1.0)
         return out / manifest.FILENAME
 

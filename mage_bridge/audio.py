@@ -111,6 +111,15 @@ def mix(stems: dict[str, Audio]) -> Audio:
     return Audio(total.astype(np.float32), rate)
 
 
+def _existing_nonempty(path: str | os.PathLike[str]) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise AudioFileError(f"audio file not found: {str(path)!r}")
+    if path.stat().st_size == 0:
+        raise InvalidAudioError(f"audio file is empty: {str(path)!r}")
+    return path
+
+
 def load(path: str | os.PathLike[str]) -> Audio:
     """Read an audio file into an :class:`Audio`.
 
@@ -118,11 +127,7 @@ def load(path: str | os.PathLike[str]) -> Audio:
     when it is installed. Multichannel files beyond stereo are refused rather
     than guessed at.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise AudioFileError(f"audio file not found: {str(path)!r}")
-    if path.stat().st_size == 0:
-        raise InvalidAudioError(f"audio file is empty: {str(path)!r}")
+    path = _existing_nonempty(path)
     import soundfile as sf
 
     try:
@@ -240,11 +245,7 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     libsndfile answers for WAV/FLAC/OGG/MP3; other containers ask ffprobe. A
     file neither can read raises :class:`InvalidAudioError` naming both answers.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise AudioFileError(f"audio file not found: {str(path)!r}")
-    if path.stat().st_size == 0:
-        raise InvalidAudioError(f"audio file is empty: {str(path)!r}")
+    path = _existing_nonempty(path)
     import soundfile as sf
 
     try:

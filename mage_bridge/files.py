@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from mage_bridge.errors import InvalidInputError
 
 
 def create_temp_beside(path: Path, *, suffix: str = "") -> tuple[int, str]:
@@ -23,3 +28,28 @@ def create_temp_beside(path: Path, *, suffix: str = "") -> tuple[int, str]:
         except FileExistsError:
             continue
     raise FileExistsError(f"could not create a temporary file beside {str(path)!r}")
+
+
+@contextmanager
+def staged_folder(out_dir: Path, *, job_id: str, overwrite: bool = False) -> Iterator[Path]:
+    """Build a result folder beside ``out_dir`` and rename it into place when the block succeeds.
+
+    The hidden staging folder is made first, which also proves the target is
+    writable before any work. On any error it is removed, so ``out_dir`` ends
+    up complete or as it was: never half-written. ``out_dir`` must be absent or
+    empty unless ``overwrite``.
+    """
+    staging = out_dir.parent / f".{out_dir.name}.partial-{job_id}"
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging.mkdir()
+    except OSError as e:
+        raise InvalidInputError(f"cannot write into {str(out_dir.parent)!r}: {e.strerror or e}") from e
+    try:
+        yield staging
+        if out_dir.exists():
+            shutil.rmtree(out_dir) if overwrite else out_dir.rmdir()
+        os.rename(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
