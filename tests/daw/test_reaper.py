@@ -267,3 +267,17 @@ io.write(lib.json_encode(value))
     out = subprocess.run([str(LUA), str(lua)], input=json.dumps(data), capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == {**data, "c": []} or json.loads(out.stdout) == data
     assert np.isclose(json.loads(out.stdout)["a"][2], -3e-7)
+
+
+def test_the_reapack_index_lists_every_script() -> None:
+    import xml.etree.ElementTree as ET
+    from urllib.parse import unquote
+
+    root = ET.parse(GENERATE.parent.parent / "index.xml").getroot()
+    sources = root.findall("./category/reapack/version/source")
+    listed = {s.get("file"): s for s in sources}
+    on_disk = {p.name for p in GENERATE.parent.glob("*.lua")}
+    assert set(listed) == on_disk
+    for name, source in listed.items():
+        assert unquote(source.text or "").endswith("/reaper/MAGE_Bridge/" + name)
+        assert (source.get("main") == "main") == name.startswith("MAGE - ")
