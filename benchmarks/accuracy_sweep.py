@@ -85,8 +85,12 @@ def _has_drums(case_id: str) -> bool:
 _GENERATOR = None
 
 
-def render_and_measure(case_id: str, seed: int) -> Row:
-    """Generate ``case_id`` at ``seed`` and measure its mix without knowing the request."""
+def render_and_measure(case_id: str, seed: int, save_dir: Path | None = None) -> Row:
+    """Generate ``case_id`` at ``seed`` and measure its mix without knowing the request.
+
+    With ``save_dir``, the mix is also saved there as ``{case_id}_{seed}.npy``
+    (float32, ``(channels, frames)`` at 48 kHz) to re-measure without re-rendering.
+    """
     global _GENERATOR
     from mage_bridge.audio import mix
     from mage_bridge.generate import create_generator
@@ -99,6 +103,10 @@ def render_and_measure(case_id: str, seed: int) -> Row:
     started = time.perf_counter()
     clip = _GENERATOR.generate(GenerateRequest(analysis=analysis, seed=seed))
     m = mix(clip.stems)
+    if save_dir is not None:
+        import numpy as np
+
+        np.save(save_dir / f"{case_id}_{seed}.npy", m.samples)
     tempo = measure_tempo(m, time_signature=analysis.time_signature)
     key = measure_key(m)
     num, den = analysis.time_signature
@@ -154,18 +162,22 @@ def main(argv: list[str] | None = None) -> int:
                         help="case ids (default: all, plus deep-house-prompt)")
     parser.add_argument("--jobs", type=int, default=1, help="processes rendering clips (default 1)")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    parser.add_argument("--save-mixes", type=Path, default=None,
+                        help="save each mix here as {case}_{seed}.npy (12 MB each) for re-measuring")
     args = parser.parse_args(argv)
     case_ids = args.cases or [c.id for c in CASES] + ["deep-house-prompt"]
     known = {c.id for c in CASES} | {"deep-house-prompt"}
     unknown = [c for c in case_ids if c not in known]
     if unknown:
         parser.error(f"unknown case ids {unknown!r}; known: {sorted(known)}")
-    jobs = [(c, s) for c in case_ids for s in args.seeds]
+    if args.save_mixes is not None:
+        args.save_mixes.mkdir(parents=True, exist_ok=True)
+    jobs = [(c, s, args.save_mixes) for c in case_ids for s in args.seeds]
     if args.jobs > 1:
         with ProcessPoolExecutor(args.jobs) as pool:
             rows = list(pool.map(render_and_measure, *zip(*jobs)))
     else:
-        rows = [render_and_measure(c, s) for c, s in jobs]
+        rows = [render_and_measure(*job) for job in jobs]
     tempo_rate, key_rate = print_report(rows)
     if args.json is not None:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1))

@@ -16,14 +16,19 @@ Method (numpy + scipy only, ~30-50 ms for 32 s of stereo at 48 kHz):
    ~0.05 % by maximising the sum of the autocorrelation at ``k * L`` for
    ``k = 1..16`` (a comb over the whole clip) with parabolic interpolation.
 3. **Metrical level.** The fastest significant periodicity (the tatum) is taken
-   as ``L* / n``. From there we climb the metrical ladder by x2 or x3 while the
+   as ``L* / n`` (``n`` any whole number when the ratio is one, as when a
+   3+3+2 comping rhythm makes 5 eighths the strongest periodicity). From there we climb the metrical ladder by x2 or x3 while the
    on-grid positions of the coarser level are clearly stronger than the
    off-grid ones (accent contrast), *and* none of the kick/snare bands is mostly
    off the new grid. This rejects the classic errors: hats at eighths that are as
    loud as the backbeat do not make the eighth the beat (the kick/snare bands
    are all on quarters), and kick-on-1 / snare-on-2-and-4 does not make the half
-   note the beat (the snare band is off the half-note grid). The climb stops at
-   the slowest allowed beat.
+   note the beat (the snare band is off the half-note grid). Climbing to a beat
+   slower than 90 BPM needs more contrast the slower it is (the beat-rate
+   resonance listeners have, a preference for beats near 120 BPM that does not
+   depend on the piece), so a half-time groove or a jazz two-feel whose bar is
+   only ~1.5x stronger than its off-beats keeps its quarter-note beat. The climb
+   stops at the slowest allowed beat.
 4. **Time signature** only tells how to report the level found: in compound
    metres (6/8, 9/8, 12/8) the felt beat is the dotted quarter, so the quarter-
    note BPM reported is 1.5 x the dotted-quarter rate. A beat outside
@@ -55,8 +60,17 @@ _BACKBONE_BANDS = 3  # kick/bass, low-mid, snare body: the bands that must sit o
 _CLIMB_CONTRAST = 1.35  # on-grid / off-grid onset strength needed to climb a level
 _BAND_NOT_OFF_GRID = 1.0  # a backbone band's on-grid strength must be >= this x its off-grid strength
 _TATUM_RELATIVE_PEAK = 0.35
+_WHOLE_RATIO_TOLERANCE = 0.04  # strongest / fastest-peak lag this close to a whole number is taken as it
 _LOG_GAIN = 1000.0
 _BACKBONE_OFF_MAX = 0.6  # weighted kick/snare-band off-grid strength must be <= this x on-grid
+# Beat-rate resonance (van Noorden & Moelants 1999; Moelants 2002): listeners prefer beats near
+# 120 BPM and hear a slower level as the beat only when its accents are far stronger. A climb to a
+# felt beat slower than _RESONANCE_SLOW_BPM needs more contrast, growing by _RESONANCE_SLOPE per
+# octave below it. Kick-on-1 / snare-on-3 half-time grooves, a jazz two-feel (bass and comping on 1
+# and 3, hats on 2 and 4) and funk with the bass on the bar do make the half note ~1.5x stronger than
+# its off-beats; reggae, boom bap and lofi at 80-90 BPM climb to their beat with contrasts of 2-3.
+_RESONANCE_SLOW_BPM = 90.0
+_RESONANCE_SLOPE = 1.1
 
 
 @dataclass(frozen=True)
@@ -150,7 +164,7 @@ def measure_tempo(
     pooled = _max_pool(envelopes, width=5)
     period, phase = tatum, _best_phase(_BAND_WEIGHTS @ pooled, tatum)
     while True:
-        step = _climb(pooled, period, phase, slowest_beat)
+        step = _climb(pooled, period, phase, slowest_beat, frames_per_minute=frame_rate * 60.0 * beat_scale)
         if step is None:
             break
         factor, offset = step
@@ -270,6 +284,9 @@ def _tatum(acf: np.ndarray, strongest: float, fastest: float) -> float:
     if significant.size == 0:
         return strongest
     ratio = strongest / float(significant[0])
+    whole = int(round(ratio))
+    if 1 <= whole <= 16 and abs(ratio / whole - 1.0) < _WHOLE_RATIO_TOLERANCE and strongest / whole >= fastest:
+        return strongest / whole  # the tatum itself, metrical or not (5 eighths of a 3+3+2 rhythm)
     choices = np.array([1, 2, 3, 4, 6, 8, 12, 16])
     n = int(choices[np.argmin(np.abs(np.log(choices / ratio)))])
     while n > 1 and strongest / n < fastest:
@@ -300,8 +317,19 @@ def _best_phase(env: np.ndarray, period: float) -> float:
     return float(phases[int(np.argmax(scores))])
 
 
-def _climb(pooled: np.ndarray, period: float, phase: float, slowest: float) -> tuple[int, int] | None:
-    """Next metrical level up as ``(factor, phase offset in current periods)``, or None to stop."""
+def _required_contrast(beat_bpm: float) -> float:
+    """Accent contrast needed to hear a level of ``beat_bpm`` (felt beats per minute) as the beat."""
+    octaves_slow = max(0.0, float(np.log2(_RESONANCE_SLOW_BPM / beat_bpm)))
+    return _CLIMB_CONTRAST + _RESONANCE_SLOPE * octaves_slow
+
+
+def _climb(pooled: np.ndarray, period: float, phase: float, slowest: float, *,
+           frames_per_minute: float) -> tuple[int, int] | None:
+    """Next metrical level up as ``(factor, phase offset in current periods)``, or None to stop.
+
+    ``frames_per_minute`` converts a period in frames to felt beats per minute
+    (quarter-note BPM times 1.5 in compound metres, i.e. frame rate x 60 x 1.5).
+    """
     best: tuple[float, int, int] | None = None
     for factor in (2, 3):
         if period * factor > slowest * 1.05:
@@ -314,7 +342,7 @@ def _climb(pooled: np.ndarray, period: float, phase: float, slowest: float) -> t
         on = strengths[j]
         off = np.delete(strengths, j, axis=0).mean(axis=0)
         contrast = totals[j] / max(float(off @ _BAND_WEIGHTS), 1e-9)
-        if contrast < _CLIMB_CONTRAST:
+        if contrast < _required_contrast(frames_per_minute / (period * factor)):
             continue
         active = (on + off)[:_BACKBONE_BANDS] > 0.1 * float((on + off).max())
         backbone_ok = np.all(
