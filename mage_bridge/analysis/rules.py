@@ -684,12 +684,6 @@ def default_key(genre: genre_table.Genre | None, mode: str) -> str:
     return key_name(pc, mode)
 
 
-def find_genre(name: str | None) -> genre_table.Genre | None:
-    if name is None:
-        return None
-    return genre_table.BY_NAME.get(name)
-
-
 def assemble(
     reading: Reading,
     *,
@@ -715,7 +709,7 @@ def assemble(
     elif genre is None:
         genre_source = "prompt"
     sources["genre"] = genre_source
-    g = find_genre(name)
+    g = genre_table.find(name)
     family_source = "genre" if genre_source == "prompt" else genre_source
 
     mood = tuple(moods) if moods is not None else reading.moods

@@ -188,17 +188,6 @@ class Score:
         }
 
 
-def find_genre(name: str) -> genres.Genre | None:
-    """The genre table's entry for ``name`` (canonical name or alias), if any."""
-    key = name.strip().lower()
-    if key in genres.BY_NAME:
-        return genres.BY_NAME[key]
-    for g in genres.GENRES:
-        if key in g.aliases:
-            return g
-    return None
-
-
 def drum_style_for(analysis: PromptAnalysis, genre: genres.Genre | None) -> str:
     """The genre's drum style ("none" when the prompt excludes drums)."""
     if _excludes_drums(analysis):
@@ -251,7 +240,7 @@ def compose(
     tonic_pc = pitch_class(analysis.key)
     metre = Metre(*analysis.time_signature)
     rng = np.random.default_rng(seed)
-    genre = find_genre(analysis.genre)
+    genre = genres.find(analysis.genre)
     notes_out: list[str] = []
     if genre is None:
         notes_out.append(f"genre {analysis.genre!r} is not in the genre table; style guessed from its name")
