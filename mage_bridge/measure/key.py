@@ -50,6 +50,7 @@ _HOP_FRACTION = 0.25
 _BASS_HZ = (40.0, 200.0)
 _TREBLE_HZ = (130.0, 5000.0)
 _EDGE_S = 2.0
+_EDGE_ACTIVE = 0.01
 _FLOOR_BINS = 31  # ~45 Hz: the neighbourhood a tonal peak must stand out of
 _TONAL_MARGIN_NP = 1.5  # in nepers of magnitude: 13 dB
 _WEIGHT_BASS = 0.5
@@ -106,7 +107,7 @@ def measure_key(audio: Audio) -> KeyEstimate:
         return empty
 
     energy = treble.sum(axis=1) + bass.sum(axis=1)
-    active = np.flatnonzero(energy > 0.1 * energy.max())
+    active = np.flatnonzero(energy > _EDGE_ACTIVE * energy.max())
     frame_s = _FRAME_S * _HOP_FRACTION
     n_edge = max(1, int(round(_EDGE_S / frame_s)))
     edge_start = active[:n_edge]
