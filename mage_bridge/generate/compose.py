@@ -438,6 +438,9 @@ def _bass(ctx: _Context, inst: instruments.Instrument, kicks: list[int]) -> Part
     notes: list[Note] = []
     bar = m.bar_ticks
     style = ctx.base_style if ctx.style == ctx.base_style else ctx.style
+    # boogie lines in semitones over the root (4 = the chord's third); the last bar turns around
+    boogie = (_BOOGIE[int(rng.integers(len(_BOOGIE)))], _BOOGIE_TURNAROUND)
+    pickups = bool(rng.random() < 0.5)
     for b, chord in enumerate(ctx.body_chords):
         start = ctx.bar_start(b)
         root = place(chord.root_pc, low=low, high=high)
@@ -448,8 +451,8 @@ def _bass(ctx: _Context, inst: instruments.Instrument, kicks: list[int]) -> Part
             for i, pitch in enumerate(line):
                 notes.append(Note(start + i * PPQ, PPQ - 40, pitch, ctx.vel(100 if i == 0 else 88)))
         elif style == "shuffle" and m.beats == 4:
-            third = root + (3 if chord.is_minor else 4)
-            for i, pitch in enumerate((root, third, root + 7, root + 9, root + 12, root + 9, root + 7, third)):
+            for i, step in enumerate(boogie[int(b == ctx.body_bars - 1)]):
+                pitch = root + (3 if chord.is_minor and step == 4 else step)
                 notes.append(Note(ctx.at(b, i * PPQ // 2), PPQ // 2 - 30, pitch, ctx.vel(100 if i % 2 == 0 else 80)))
         elif style == "halftime":
             # a wobble bass: re-struck 8ths on the root, accented on the beat
@@ -474,6 +477,9 @@ def _bass(ctx: _Context, inst: instruments.Instrument, kicks: list[int]) -> Part
             for beat in range(1, m.beats):
                 pitch = fifth if beat == m.beats // 2 or m.beats == 2 else root
                 notes.append(Note(start + beat * m.beat_ticks, m.beat_ticks - 30, pitch, ctx.vel(88)))
+                if m.compound and pickups:  # the last 8th of the beat before walks into this one
+                    notes.append(Note(start + beat * m.beat_ticks - m.unit_ticks, m.unit_ticks - 30,
+                                      pitch + (2 if rng.random() < 0.5 else -1), ctx.vel(72)))
         else:
             bar_kicks = sorted(k for k in kicks if start <= k < start + bar)
             if not bar_kicks or bar_kicks[0] != start:
@@ -493,6 +499,11 @@ def _bass(ctx: _Context, inst: instruments.Instrument, kicks: list[int]) -> Part
     notes.append(Note(ctx.lead_out_tick, ctx.hold_ticks, end_root, 108))
     return Part(name=inst.name, role="bass", stem="bass", channel=0, bank=0, program=inst.program,
                 notes=_clean(notes), volume=112, reverb=16)
+
+
+#: Shuffle bass figures on the eight swung 8ths of a bar (semitones over the root; 4 = the third).
+_BOOGIE = ((0, 4, 7, 9, 12, 9, 7, 4), (0, 0, 7, 7, 9, 9, 7, 7), (0, 7, 9, 10, 12, 10, 9, 7))
+_BOOGIE_TURNAROUND = (0, 4, 7, 9, 10, 9, 7, 4)
 
 
 def _walk(chord: Chord, next_chord: Chord, root: int, rng: np.random.Generator) -> list[int]:
@@ -622,6 +633,14 @@ def _comp_rhythm(ctx: _Context) -> list[tuple[int, int, int]]:
         return [(o * step, max(1, n * step - 30), v) for o, n, v in pattern]
     if ctx.style == "waltz" or (not m.compound and m.numerator == 3):
         return [(b * m.beat_ticks, m.beat_ticks - 40, 86) for b in range(1, m.beats)]  # oom-pah-pah
+    if m.compound:
+        unit = m.unit_ticks
+        variant = int(ctx.rng.integers(3))
+        if variant == 1:  # 8th-triplet chords, slow-blues piano: accent on the beat
+            return [(i * unit, unit - 30, 90 if i % 3 == 0 else 70) for i in range(m.bar_ticks // unit)]
+        if variant == 2:  # long-short: the beat held two 8ths, the third one a pickup
+            return [(b * m.beat_ticks + k * unit, (2 if k == 0 else 1) * unit - 30, 92 if k == 0 else 72)
+                    for b in range(m.beats) for k in (0, 2)]
     return [(b * m.beat_ticks, m.beat_ticks - 40, 92 if b == 0 else 84) for b in range(m.beats)]
 
 

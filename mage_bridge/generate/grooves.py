@@ -122,7 +122,14 @@ def groove_style(style: str, metre: Metre) -> str:
     return "generic"
 
 
+#: Compound-metre grooves (6/8, 12/8): hats on every 8th, an 8th-triplet ride, a long-short shuffle.
+COMPOUND_VARIANTS = 3
+
+
 def variants(style: str) -> int:
+    """How many grooves ``style`` has to pick from (a seed picks one per clip)."""
+    if style == "six_eight":
+        return COMPOUND_VARIANTS
     return len(_FOUR_FOUR.get(style, ({},)))
 
 
@@ -150,7 +157,7 @@ def bar_hits(style: str, metre: Metre, *, variant: int, rng: np.random.Generator
     elif style == "waltz" or (style == "generic" and not metre.compound):
         hits = _simple_metre(metre)
     else:
-        hits = _compound_metre(metre)
+        hits = _compound_metre(metre, variant=variant % COMPOUND_VARIANTS)
     if fill:
         hits = _fill(hits, style, metre, rng)
     if crash:
@@ -174,8 +181,13 @@ def _simple_metre(metre: Metre) -> list[Hit]:
     return hits
 
 
-def _compound_metre(metre: Metre) -> list[Hit]:
-    """6/8, 12/8: kick on one (and the middle beat in 12/8), snare on the others, hats on 8ths."""
+def _compound_metre(metre: Metre, *, variant: int = 0) -> list[Hit]:
+    """6/8, 12/8: kick on one (and the middle beat in 12/8), snare on the others, a cymbal on the 8ths.
+
+    Variant 0 plays closed hats on every 8th, 1 an 8th-triplet ride with a kick
+    pickup into the next bar, 2 a long-short shuffle (the first and third 8th of
+    each beat). All accent the dotted-quarter beat, which is what the ear counts.
+    """
     beat, unit = metre.beat_ticks, metre.unit_ticks
     hits = [Hit(0, KICK, 118)]
     for b in range(1, metre.beats):
@@ -183,8 +195,14 @@ def _compound_metre(metre: Metre) -> list[Hit]:
             hits.append(Hit(b * beat, KICK, 108))
         else:
             hits.append(Hit(b * beat, SNARE, 100))
-    for i in range(metre.bar_ticks // unit):
-        hits.append(Hit(i * unit, CLOSED_HAT, 76 if i % 3 == 0 else 50))
+    units = metre.bar_ticks // unit
+    if variant == 1:
+        hits += [Hit(i * unit, RIDE, 84 if i % 3 == 0 else 58) for i in range(units)]
+        hits.append(Hit(metre.bar_ticks - unit, KICK, 76))
+    elif variant == 2:
+        hits += [Hit(i * unit, CLOSED_HAT, 78 if i % 3 == 0 else 56) for i in range(units) if i % 3 != 1]
+    else:
+        hits += [Hit(i * unit, CLOSED_HAT, 76 if i % 3 == 0 else 50) for i in range(units)]
     return hits
 
 
