@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libsndfile1 libportaudio2                     # soundfile, sounddevice
   jackd2 liblo-tools                            # tests: real MIDI/audio ports (JACK dummy), an independent OSC stack
   lua5.4                                        # tests: the REAPER scripts under a real Lua
+  dpf-source g++ make                           # tests: build a tiny VST3 (tests/effects/vst3_gain) to host
 )
 
 missing=()
