@@ -14,7 +14,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from mage_bridge import __version__
 from mage_bridge.server import osc
 from mage_bridge.server.client import OscClient
-from tests.server.conftest import DaemonProc, free_port, status, submit, wait_end
+from tests.server.conftest import DONE_OR_FAILED, DaemonProc, free_port, status, submit, wait_end
 
 
 def test_ping_round_trip_on_the_port_given(make_daemon: Any) -> None:
@@ -221,8 +221,15 @@ def test_two_workers_run_two_jobs_at_once(make_daemon: Any) -> None:
             c.wait_for(lambda a, p, job=job: a == "/mage/job/progress" and p[:2] == [job, "sleep"], 20.0)
         assert [status(c, j)[1] for j in jobs] == ["running", "running"]
         assert len(d.worker_pids()) == 2
-        for job in jobs:
-            assert wait_end(c, job, 20.0)[0] == "/mage/job/done"
+        ends: dict[str, str] = {}  # the two jobs end in either order: collect both in one loop
+
+        def both_ended(address: str, args: list[Any]) -> bool:
+            if address in DONE_OR_FAILED and args and args[0] in jobs:
+                ends[args[0]] = address
+            return len(ends) == 2
+
+        c.wait_for(both_ended, 20.0)
+        assert ends == {job: "/mage/job/done" for job in jobs}
 
 
 def test_replies_sent_to_the_daemon_are_not_answered(daemon: DaemonProc, client: OscClient) -> None:
