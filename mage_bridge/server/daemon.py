@@ -12,7 +12,6 @@ import asyncio
 import fcntl
 import json
 import logging
-import math
 import os
 import signal
 import socket
@@ -400,12 +399,33 @@ class Daemon:
                 "placement": placement}
 
     def _daw_tag_from_options(self, value: Any, req_id: str) -> dict[str, Any]:
+        """The ``"daw"`` key of ``options_json``: the fields of a spool request, so a DAW script may send
+        a job over OSC or through the spool folder and get the same outbox record either way."""
         if not isinstance(value, dict):
             raise RequestError("invalid_input", f'options "daw" must be an object, got {value!r}'[:300], req_id)
-        return self._daw_tag(req_id, daw.check_client_id(value.get("client_id"), req_id),
-                             daw.check_project(value.get("project_id"), "project_id", req_id),
-                             daw.check_project(value.get("project_path"), "project_path", req_id),
-                             value.get("position"))
+        client_id = daw.check_client_id(value.get("client_id"), req_id)
+        project_id = daw.check_project(value.get("project_id"), "project_id", req_id)
+        project_path = daw.check_project(value.get("project_path"), "project_path", req_id)
+        ctx = value.get("context")
+        if ctx is not None:
+            self._context_from_request(ctx, client_id, project_id, project_path, req_id)
+        tag = self._daw_tag(req_id, client_id, project_id, project_path, value.get("position"))
+        daw.add_trim(tag["placement"], value, req_id)
+        return tag
+
+    def _context_from_request(self, ctx: Any, client_id: str, project_id: str | None, project_path: str | None,
+                              req_id: str) -> None:
+        """A ``context`` object that came with a request (spool file or OSC ``daw`` options).
+
+        The client's OSC address, if it reported one with ``/mage/daw/context``, is kept: a one-shot
+        request socket is not where a DAW listens for events.
+        """
+        if not isinstance(ctx, dict):
+            raise RequestError("invalid_input", f"context must be an object, got {ctx!r}"[:300], req_id)
+        known = self._daw_clients.get(client_id)
+        self.set_daw_context(ctx.get("bpm"), ctx.get("numerator"), ctx.get("denominator"), ctx.get("cursor_s"),
+                             client_id=client_id, project_id=project_id, project_path=project_path,
+                             addr=known[1] if known is not None else None, req_id=req_id)
 
     def _submit(self, kind: str, params: dict[str, Any], req_id: str, addr: Addr | None,
                 *, source: str = "osc", slot: int | None = None, limit_key: str | None = None) -> Job:
@@ -587,11 +607,7 @@ class Daemon:
         d = req.data
         ctx = d.get("context")
         if ctx is not None:
-            if not isinstance(ctx, dict):
-                raise RequestError("invalid_input", f"context must be an object, got {ctx!r}"[:300], req.req_id)
-            self.set_daw_context(ctx.get("bpm"), ctx.get("numerator"), ctx.get("denominator"), ctx.get("cursor_s"),
-                                 client_id=req.client_id, project_id=req.project_id,
-                                 project_path=req.project_path, req_id=req.req_id)
+            self._context_from_request(ctx, req.client_id, req.project_id, req.project_path, req.req_id)
         if req.kind == "context":
             return
         if not self.limiter.allow(f"spool:{req.client_id}"):
@@ -602,13 +618,7 @@ class Daemon:
         if not isinstance(options, dict):
             raise RequestError("bad_json", f"options must be a JSON object, got {type(options).__name__}", req.req_id)
         tag = self._daw_tag(req.req_id, req.client_id, req.project_id, req.project_path, d.get("position"))
-        for key in ("take_offset_s", "length_s"):  # how to trim the result like the item it came from
-            if key in d:
-                value = d[key]
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-                        math.isfinite(value) and value >= 0.0):
-                    raise RequestError("invalid_input", f"{key} must be a number >= 0, got {value!r}", req.req_id)
-                tag["placement"][key] = float(value)
+        daw.add_trim(tag["placement"], d, req.req_id)
         source = f"spool:{req.client_id}"
         if req.kind == "generate":
             prompt, lyrics = d.get("prompt"), d.get("lyrics") or ""

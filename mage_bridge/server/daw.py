@@ -151,6 +151,17 @@ def requested(position: Any, ctx: DawContext | None, req_id: str = "") -> dict[s
     return out
 
 
+def add_trim(placement: dict[str, Any], request: dict[str, Any], req_id: str = "") -> None:
+    """Copy ``take_offset_s`` and ``length_s`` (trim the result like the item it came from) into a placement."""
+    for key in ("take_offset_s", "length_s"):
+        if key in request:
+            value = request[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                    math.isfinite(value) and value >= 0.0):
+                raise RequestError("invalid_input", f"{key} must be a number >= 0, got {value!r}", req_id)
+            placement[key] = float(value)
+
+
 def _ctx_fields(ctx: DawContext) -> dict[str, Any]:
     return {"bpm": ctx.bpm, "numerator": ctx.numerator, "denominator": ctx.denominator, "cursor_s": ctx.cursor_s}
 

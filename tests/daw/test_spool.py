@@ -122,3 +122,24 @@ def test_jobs_without_any_daw_context_are_not_tagged(daemon: DaemonProc) -> None
         addr, done = wait_end(c, job, 20.0)
     assert addr == "/mage/job/done" and len(done) == 2
     assert not any((daemon.state_dir / "outbox").iterdir())
+
+
+def test_an_osc_request_carries_the_spool_fields_in_its_daw_options(daemon: DaemonProc) -> None:
+    # What the REAPER scripts send when LuaSocket is there: the spool request's fields under options "daw".
+    tag = {"client_id": "reaper", "project_id": "p1", "project_path": "/music/song.rpp",
+           "context": {"bpm": 90, "numerator": 3, "denominator": 4, "cursor_s": 2.0},
+           "position": {"seconds": 4.0}, "take_offset_s": 1.0, "length_s": 3}
+    with daemon.client() as c:
+        job = submit(c, "/mage/test/job", "r-osc", "sleep", json.dumps({"seconds": 0.05, "daw": tag}))
+        addr, done = wait_end(c, job, 20.0)
+        bad = dict(tag, length_s=-1)
+        addr_bad, error = c.request("/mage/test/job", "r-bad", "sleep", json.dumps({"daw": bad}), timeout_s=5.0)
+    assert addr == "/mage/job/done"
+    assert (addr_bad, error[:2]) == ("/mage/error", ["r-bad", "invalid_input"]) and "length_s" in error[2]
+    [record] = wait_outbox(daemon, "reaper")
+    assert record["job_id"] == job and record["req_id"] == "r-osc"
+    assert (record["project_id"], record["project_path"]) == ("p1", "/music/song.rpp")
+    placement = record["placement"]
+    assert placement["mode"] == "requested" and placement["seconds"] == 4.0
+    assert placement["beats"] == pytest.approx(6.0) and placement["bar"] == 3  # from the context sent with it
+    assert (placement["take_offset_s"], placement["length_s"]) == (1.0, 3.0)
