@@ -268,7 +268,7 @@ def enhance(
     ``plugins`` (a JSON preset file of VST3 plugins per stem), ``subtype``.
     Returns the manifest path.
     """
-    from mage_bridge.effects.chains import STEMS, enhance_stem, load_user_plugins
+    from mage_bridge.effects.chains import STEMS, enhance_stem, load_user_chains, load_user_plugins
 
     started = time.perf_counter()
     progress = progress or _noop
@@ -278,7 +278,7 @@ def enhance(
     if unknown:
         raise InvalidInputError(f"unknown enhance option(s) {', '.join(unknown)}; known: {', '.join(ENHANCE_OPTIONS)}")
     subtype = str(opts.get("subtype", "pcm24"))
-    plugins = load_user_plugins(opts["plugins"]) if opts.get("plugins") else {}
+    plugins = load_user_chains(load_user_plugins(opts["plugins"])) if opts.get("plugins") else {}
     genre, genre_source = _genre_from(opts, config)
     job_id = job_id or uuid.uuid4().hex[:12]
     source = Path(audio_path).expanduser().absolute()

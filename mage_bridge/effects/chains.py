@@ -225,10 +225,31 @@ def widen(audio: Audio, *, width: float, low_cut_hz: float = 200.0) -> Audio:
     return Audio(np.stack([mid + side, mid - side]).astype(np.float32), audio.sample_rate)
 
 
+def load_user_chains(plugins: dict[str, list[UserPlugin]]) -> dict[str, list[Any]]:
+    """Load every plugin of a preset (see :func:`load_user_plugins`) once, before any audio is touched.
+
+    A bad path or parameter fails here, not after the stems are decoded; a
+    plugin listed for several stems is loaded once (pedalboard resets its state
+    on every call, so sharing it between stems is safe).
+    """
+    loaded: dict[tuple[Path, str], Any] = {}
+    chains: dict[str, list[Any]] = {}
+    for stem, entries in plugins.items():
+        chain = []
+        for plugin in entries:
+            key = (plugin.path, json.dumps(plugin.parameters, sort_keys=True, default=str))
+            if key not in loaded:
+                loaded[key] = load_vst3(plugin)
+            chain.append(loaded[key])
+        chains[stem] = chain
+    return chains
+
+
 def enhance_stem(audio: Audio, stem: str, *, genre: str | None = None,
-                 user_plugins: list[UserPlugin] | None = None) -> Audio:
+                 user_plugins: list[Any] | None = None) -> Audio:
     """Run ``stem``'s chain: de-esser (vocals), pedalboard chain, user VST3s, width (not vocals).
 
+    ``user_plugins`` are loaded plugins (:func:`load_vst3`, :func:`load_user_chains`).
     Shape and rate are kept; mono stays mono except where width needs stereo.
     """
     import pedalboard as pb
@@ -238,10 +259,12 @@ def enhance_stem(audio: Audio, stem: str, *, genre: str | None = None,
         raise InvalidInputError(f"stem must be one of {', '.join(STEMS)}, got {stem!r}")
     if stem == "vocals" and settings.de_ess_threshold_db is not None:
         audio = de_ess(audio, threshold_db=settings.de_ess_threshold_db)
-    plugins = chain_for(stem, genre=genre) + [load_vst3(p) for p in (user_plugins or [])]
+    plugins = chain_for(stem, genre=genre) + list(user_plugins or [])
     processed = pb.Pedalboard(plugins)(audio.samples, audio.sample_rate)
-    if processed.shape[0] != audio.channels:  # a VST3 may answer in stereo
-        processed = processed[: audio.channels] if processed.shape[0] > audio.channels else processed
+    if processed.shape[0] > audio.channels:  # a stereo VST3 on a mono stem: keep the stem's layout
+        processed = processed[: audio.channels]
+    elif processed.shape[0] < audio.channels:  # a mono-out VST3 on a stereo stem: dual mono, as DAWs do
+        processed = np.repeat(processed[:1], audio.channels, axis=0)
     audio = Audio(processed, audio.sample_rate)
     if stem != "vocals" and settings.width != 1.0:
         audio = widen(audio, width=settings.width)

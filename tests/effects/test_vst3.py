@@ -129,3 +129,12 @@ def test_cli_bad_parameter_is_one_error_line_and_no_output(gain_vst3, tmp_path):
     assert len(errors) == 1, p.stderr
     assert "volume_db" in errors[0] and "gain_db" in errors[0]
     assert not (tmp_path / "out.wav").exists() and not (tmp_path / "out.wav.json").exists()
+
+
+def test_plugins_are_checked_before_any_audio_is_read(gain_vst3, tmp_path, config):
+    # the input does not exist: the plugin's bad parameter is what the user hears of first
+    preset = write_preset(tmp_path / "plugins.json", gain_vst3, volume_db=-6.0)
+    with pytest.raises(InvalidInputError, match="volume_db"):
+        api_effects.enhance(tmp_path / "missing.wav", tmp_path / "out.wav", options={"plugins": str(preset)},
+                            config=config)
+    assert not (tmp_path / "out.wav").exists()
