@@ -4,7 +4,9 @@
 -- The scripts talk to the daemon (`mage-bridge serve`) through files in its state folder:
 --   spool/<req_id>.json            job requests and context reports (written to a temp name, then renamed)
 --   outbox/reaper/<job_id>.json    how each job of this REAPER ended (done / failed / cancelled / rejected)
---   heartbeat.json                 rewritten every second by a running daemon
+--   heartbeat.json                 rewritten every second by a running daemon (with its OSC port)
+-- Where LuaSocket can be loaded (require "socket"), job requests go over OSC (UDP to 127.0.0.1:<port>)
+-- instead of the spool, with the same fields; the result still comes back through the outbox.
 -- See docs/daw.md for the full contract.
 
 local M = {}
@@ -277,7 +279,7 @@ function M.state_dir()
   return M.join(data, "state")
 end
 
---- true if a daemon's heartbeat is fresh; else nil and a message for the user.
+--- The daemon's heartbeat (a table: pid, port, ...) if it is fresh; else nil and a message for the user.
 function M.daemon_alive(state_dir)
   local path = M.join(state_dir, "heartbeat.json")
   local beat = M.read_json(path)
@@ -291,7 +293,7 @@ function M.daemon_alive(state_dir)
     return nil, string.format("daemon not running: start `mage-bridge serve` (its last heartbeat in %s is %d s old)",
       state_dir, math.floor(age))
   end
-  return true
+  return beat
 end
 
 function M.message(text)
@@ -327,23 +329,241 @@ function M.context()
 end
 
 ---------------------------------------------------------------------------------------------------
--- submitting
+-- OSC 1.0 messages (https://opensoundcontrol.stanford.edu/spec-1_0.html), pure Lua 5.3+
 ---------------------------------------------------------------------------------------------------
+--- An OSC string: the bytes, a NUL, then NULs up to a multiple of 4 bytes (1 to 4 NULs in all).
+local function osc_string(s)
+  if s:find("\0", 1, true) then return nil, "an OSC string cannot hold a NUL character" end
+  return s .. string.rep("\0", 4 - #s % 4)
+end
+
+--- Encode one OSC message. Each argument's type follows its Lua type: a string is `s`, an integer
+--- `i` (int32), a float `f` (float32). Returns the datagram, or nil and a message.
+function M.osc_encode(address, ...)
+  if type(address) ~= "string" or address:sub(1, 1) ~= "/" then
+    return nil, "an OSC address starts with /, got " .. tostring(address)
+  end
+  local tags, data = { "," }, {}
+  for i = 1, select("#", ...) do
+    local v = select(i, ...)
+    local kind = math.type(v) or type(v)
+    if kind == "string" then
+      local s, err = osc_string(v)
+      if not s then return nil, err end
+      tags[#tags + 1], data[#data + 1] = "s", s
+    elseif kind == "integer" then
+      if v < -0x80000000 or v > 0x7fffffff then return nil, "an OSC int is 32 bits, got " .. v end
+      tags[#tags + 1], data[#data + 1] = "i", string.pack(">i4", v)
+    elseif kind == "float" then
+      tags[#tags + 1], data[#data + 1] = "f", string.pack(">f", v)
+    else
+      return nil, "cannot send a " .. kind .. " over OSC"
+    end
+  end
+  local addr, err = osc_string(address)
+  if not addr then return nil, err end
+  return addr .. osc_string(table.concat(tags)) .. table.concat(data)
+end
+
+local function osc_read_string(data, pos)
+  local nul = data:find("\0", pos, true)
+  if not nul then error("unterminated OSC string", 0) end
+  local len = nul - pos
+  return data:sub(pos, nul - 1), pos + len + 4 - len % 4
+end
+
+--- Decode one OSC message (not a bundle) with s/i/f/T/F/N arguments: {address = ..., args = {...}}, or
+--- nil and a message.
+function M.osc_decode(data)
+  local ok, msg = pcall(function()
+    local address, pos = osc_read_string(data, 1)
+    if address:sub(1, 1) ~= "/" then error("not an OSC message", 0) end
+    local tags
+    tags, pos = osc_read_string(data, pos)
+    if tags:sub(1, 1) ~= "," then error("no OSC type tags", 0) end
+    local args = {}
+    for i = 2, #tags do
+      local t = tags:sub(i, i)
+      if t == "s" then
+        args[#args + 1], pos = osc_read_string(data, pos)
+      elseif t == "i" then
+        args[#args + 1], pos = string.unpack(">i4", data, pos)
+      elseif t == "f" then
+        args[#args + 1], pos = string.unpack(">f", data, pos)
+      elseif t == "T" or t == "F" or t == "N" then
+        args[#args + 1] = ({ T = true, F = false, N = M.null })[t]
+      else
+        error("OSC type tag " .. t .. " is not understood here", 0)
+      end
+    end
+    return { address = address, args = args }
+  end)
+  if not ok then return nil, msg end
+  return msg
+end
+
+---------------------------------------------------------------------------------------------------
+-- submitting: OSC where LuaSocket loads, else (and whenever OSC fails) the spool folder
+---------------------------------------------------------------------------------------------------
+M.OSC_HOST = "127.0.0.1"
+M.OSC_TIMEOUT_S = 2.0       -- wait this long for /mage/job/accepted before using the spool instead
+M.OSC_MAX_BYTES = 60000     -- larger requests (very long lyrics) go through the spool
+M.OSC_RETRY_S = 60          -- after OSC to a daemon failed, use the spool this long before trying again
+M.OSC_KINDS = { generate = true, separate = true, enhance = true, master = true }
+-- Errors that mean "this daemon did not understand the message" (an older daemon, a bug here): the
+-- spool is tried. Any other /mage/error is the daemon's answer to the request and is shown as is.
+local OSC_NOT_UNDERSTOOD = { malformed = true, unknown_address = true, bad_arguments = true }
+
+--- Where REAPER users get LuaSocket: the "Mavriq Lua Sockets" ReaPack package (Mavriq ReaScript
+--- Repository) installs socket.lua and socket/core.{dll,so} here; the ordinary package paths come first.
+local function add_socket_paths()
+  local base = reaper.GetResourcePath and reaper.GetResourcePath()
+  if not base or base == "" then return end
+  local dir = M.join(base, "Scripts", "Mavriq ReaScript Repository", "Various", "Mavriq-Lua-Sockets") .. M.SEP
+  if not package.path:find(dir, 1, true) then package.path = package.path .. ";" .. dir .. "?.lua" end
+  if not package.cpath:find(dir, 1, true) then
+    package.cpath = package.cpath .. ";" .. dir .. "?.dll" .. ";" .. dir .. "?.so"
+  end
+end
+
+local socket_lib, socket_why
+
+--- LuaSocket's `socket` module, or nil and why not (looked up once per script run).
+function M.socket()
+  if socket_lib == nil and socket_why == nil then
+    add_socket_paths()
+    local ok, lib = pcall(require, "socket")
+    if ok and type(lib) == "table" and lib.udp then
+      socket_lib = lib
+    else
+      socket_lib, socket_why = false, (ok and "require \"socket\" gave no socket.udp" or tostring(lib))
+    end
+  end
+  return socket_lib or nil, socket_why
+end
+
+--- Say in the ReaScript console how jobs reach the daemon, once per REAPER session (and on every change).
+local function say_transport(key, text)
+  if reaper.GetExtState(M.EXT, "transport_said") ~= key then
+    reaper.SetExtState(M.EXT, "transport_said", key, false)
+    reaper.ShowConsoleMsg("MAGE Bridge: " .. text .. "\n")
+  end
+end
+
+--- Send an OSC datagram to the daemon and wait for its answer to req_id.
+--- Returns "accepted", job_id; "refused", code, message; or nil and why it did not get through.
+local function osc_request(socket, port, req_id, datagram)
+  local udp, err = socket.udp()
+  if not udp then return nil, "cannot open a UDP socket: " .. tostring(err) end
+  local function fail(why)
+    udp:close()
+    return nil, why
+  end
+  local ok, perr = udp:setpeername(M.OSC_HOST, port)
+  if not ok then return fail("cannot address " .. M.OSC_HOST .. ":" .. port .. ": " .. tostring(perr)) end
+  local sent, serr = udp:send(datagram)
+  if not sent then return fail("cannot send: " .. tostring(serr)) end
+  local deadline = socket.gettime() + M.OSC_TIMEOUT_S
+  while true do
+    local left = deadline - socket.gettime()
+    if left <= 0 then return fail(string.format("no answer within %.1f s", M.OSC_TIMEOUT_S)) end
+    udp:settimeout(left)
+    local reply, rerr = udp:receive()
+    if not reply then
+      if rerr == "timeout" then rerr = string.format("no answer within %.1f s", M.OSC_TIMEOUT_S) end
+      return fail(tostring(rerr))
+    end
+    local msg = M.osc_decode(reply)
+    local args = msg and msg.args or {}
+    if msg and msg.address == "/mage/job/accepted" and args[1] == req_id then
+      udp:close()
+      return "accepted", args[2]
+    elseif msg and msg.address == "/mage/error" and (args[1] == req_id or args[1] == "") then
+      if OSC_NOT_UNDERSTOOD[args[2]] then return fail("the daemon did not understand: " .. tostring(args[3])) end
+      udp:close()
+      return "refused", args[2], args[3]
+    end -- anything else (another reply, a progress event): keep listening
+  end
+end
+
+--- The OSC message for a request: /mage/generate s:req_id s:prompt s:lyrics s:options_json or
+--- /mage/<kind> s:req_id s:audio_path s:options_json, the DAW fields in options_json's "daw" object.
+local function osc_message(request)
+  local options = {}
+  for k, v in pairs(request.options or {}) do options[k] = v end
+  options.daw = { client_id = request.client_id, project_id = request.project_id,
+                  project_path = request.project_path, context = request.context, position = request.position,
+                  take_offset_s = request.take_offset_s, length_s = request.length_s }
+  local ok, options_json = pcall(M.json_encode, options)
+  if not ok then return nil, options_json end
+  local address = "/mage/" .. request.kind
+  if request.kind == "generate" then
+    return M.osc_encode(address, request.req_id, request.prompt or "", request.lyrics or "", options_json)
+  end
+  return M.osc_encode(address, request.req_id, request.audio_path or "", options_json)
+end
+
+--- Try OSC. Returns true (accepted), false and a message (the daemon refused the request), or nil and why
+--- OSC was not used (then the spool is).
+local function submit_osc(request, beat, state)
+  if not M.OSC_KINDS[request.kind] then return nil, "not a job" end
+  if reaper.GetExtState(M.EXT, "transport") == "spool" then
+    say_transport("spool:forced", "jobs go through the spool folder (ext state MAGE_Bridge/transport is \"spool\")")
+    return nil, "spool chosen"
+  end
+  local socket, why = M.socket()
+  if not socket then
+    say_transport("spool:no-socket", "jobs go through the spool folder " .. M.join(state, "spool")
+      .. " (LuaSocket not found: " .. tostring(why):match("^[^\n]*") .. "; install \"Mavriq Lua Sockets\""
+      .. " with ReaPack to send jobs over OSC)")
+    return nil, why
+  end
+  local port = math.tointeger(tonumber(M.field(beat, "port")))
+  if not port or port < 1 or port > 65535 then
+    say_transport("spool:no-port", "jobs go through the spool folder (the heartbeat names no OSC port)")
+    return nil, "no port"
+  end
+  local daemon = tostring(M.field(beat, "pid")) .. ":" .. port
+  local failed, failed_at = reaper.GetExtState(M.EXT, "osc_failed"):match("^(.*)@(%d+)$")
+  if failed == daemon and os.time() - tonumber(failed_at) < M.OSC_RETRY_S then
+    return nil, "OSC to this daemon failed a moment ago" -- said when it failed
+  end
+  local datagram, err = osc_message(request)
+  if datagram and #datagram > M.OSC_MAX_BYTES then datagram, err = nil, "the request is too large for one datagram" end
+  if not datagram then return nil, err end
+  local where = M.OSC_HOST .. ":" .. port
+  local result, code, message = osc_request(socket, port, request.req_id, datagram)
+  if result then
+    say_transport("osc:" .. daemon, "jobs go to the daemon over OSC (" .. where .. ", "
+      .. tostring(socket._VERSION or "LuaSocket") .. ")")
+    if result == "accepted" then return true end
+    return false, string.format("MAGE %s request refused: %s: %s", request.kind, tostring(code), tostring(message))
+  end
+  reaper.SetExtState(M.EXT, "osc_failed", daemon .. "@" .. os.time(), false)
+  say_transport("spool:osc-failed:" .. daemon, "OSC to the daemon at " .. where .. " failed (" .. tostring(code)
+    .. "); jobs go through the spool folder " .. M.join(state, "spool") .. " instead")
+  return nil, code
+end
+
 local function new_req_id(kind)
   return string.format("reaper-%s-%s", kind, random_id())
 end
 
---- Write a spool request for the daemon. fields: prompt / audio_path / options / position ...
---- Returns the req_id, or nil and a message (nothing written when the daemon is down).
+--- Send a request to the daemon: over OSC when LuaSocket is there (jobs only), else, or when OSC fails,
+--- as a spool file. fields: prompt / audio_path / options / position ...
+--- Returns the req_id, or nil and a message (nothing sent when the daemon is down or refused it).
 function M.submit(kind, fields)
   local state = M.state_dir()
-  local alive, why = M.daemon_alive(state)
-  if not alive then return nil, why end
+  local beat, why = M.daemon_alive(state)
+  if not beat then return nil, why end
   local project = M.project()
   local request = { schema = "mage-bridge/spool@1", kind = kind, req_id = new_req_id(kind),
                     client_id = M.CLIENT_ID, project_id = project.id, project_path = project.path,
                     context = M.context() }
   for k, v in pairs(fields or {}) do request[k] = v end
+  local sent, refusal = submit_osc(request, beat, state)
+  if sent then return request.req_id end
+  if sent == false then return nil, refusal end
   local spool = M.join(state, "spool")
   reaper.RecursiveCreateDirectory(spool, 0)
   local ok, err = M.write_atomic(M.join(spool, request.req_id .. ".json"), M.json_encode(request))

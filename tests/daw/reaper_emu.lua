@@ -4,15 +4,21 @@
 --
 -- SCENARIO.lua returns a table: the starting project (tempo, metre, cursor, tracks with items), scripted
 -- answers for GetUserInputs, and steps ({run = "script.lua"} or {defer = {...}}). The emulation records the
--- project (tracks, folder depth, names, items, positions, lengths), undo blocks, message boxes, actions,
--- toggle states and any change made outside an undo block, and writes it all to OUT.json.
+-- project (tracks, folder depth, names, items, positions, lengths), undo blocks, message boxes, console
+-- output, actions, toggle states and any change made outside an undo block, and writes it all to OUT.json.
 -- Names, argument order and return values follow REAPER's ReaScript documentation.
 
 local scenario_path, out_path = arg[1], arg[2]
 local scenario = dofile(scenario_path)
 
+-- Stock REAPER has no LuaSocket: unless the scenario says `socket = true` (then the scripts load the
+-- real one that lua5.4 finds), require "socket" fails as it does there.
+if not scenario.socket then
+  package.preload["socket"] = function() error("module 'socket' not found (stock REAPER has no LuaSocket)", 0) end
+end
+
 local log = {
-  messages = {}, inputs = {}, commands = {}, undo = {}, outside_undo = {}, errors = {},
+  messages = {}, inputs = {}, commands = {}, undo = {}, outside_undo = {}, errors = {}, console = {},
   toggles = {}, toolbar_refreshes = 0, defer_iterations = 0, peak_builds = 0, destroyed_sources = 0,
 }
 local undo_depth, ui_refresh_depth, current_block = 0, 0, nil
@@ -356,7 +362,10 @@ function R.EnumerateFiles(path, fileindex)
   return listing[path][fileindex + 1]
 end
 
-function R.ShowConsoleMsg(msg) io.stderr:write(msg) end
+function R.ShowConsoleMsg(msg)
+  log.console[#log.console + 1] = msg
+  io.stderr:write(msg)
+end
 
 reaper = R -- the one global REAPER gives every script
 
@@ -474,6 +483,7 @@ local dump = {
   toolbar_refreshes = log.toolbar_refreshes, defer_iterations = log.defer_iterations,
   peak_builds = log.peak_builds, undo_depth = undo_depth, ui_refresh_depth = ui_refresh_depth,
   pending_defers = #defer_queue, leaked_globals = leaked, destroyed_sources = log.destroyed_sources,
+  console = log.console,
 }
 local f = assert(io.open(out_path, "w"))
 f:write(encode(dump))
