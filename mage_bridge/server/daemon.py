@@ -610,6 +610,12 @@ class Daemon:
             self._context_from_request(ctx, req.client_id, req.project_id, req.project_path, req.req_id)
         if req.kind == "context":
             return
+        assert self._store is not None
+        earlier = self._store.find_daw_request(req.client_id, req.req_id)
+        if earlier is not None:  # the script's OSC send got through after all: one request, one job
+            log.info("spool %s from %s repeats req %r: already job %s, not queued again", req.path.name,
+                     req.client_id, req.req_id, earlier.id)
+            return
         if not self.limiter.allow(f"spool:{req.client_id}"):
             raise RequestError("rate_limited", f"too many job requests from DAW client {req.client_id!r} "
                                f"(server.rate_burst={self.config.server.rate_burst}, "

@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     note          TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, seq);
+CREATE INDEX IF NOT EXISTS jobs_req ON jobs(req_id);
 """
 
 
@@ -124,6 +125,19 @@ class JobStore:
         if row is None:
             raise JobNotFoundError(f"no job with id {job_id!r}")
         return _job(row)
+
+    def find_daw_request(self, client_id: str, req_id: str) -> Job | None:
+        """The job a DAW client already sent with this request id, if any.
+
+        DAW scripts retry a request through the spool when its OSC reply is late;
+        the request id makes the retry the same job, not a second one.
+        """
+        for row in self._db.execute("SELECT * FROM jobs WHERE req_id = ? ORDER BY seq", (req_id,)):
+            job = _job(row)
+            tag = job.params.get("daw")
+            if isinstance(tag, dict) and tag.get("client_id") == client_id:
+                return job
+        return None
 
     def count(self, state: str) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM jobs WHERE state = ?", (state,)).fetchone()[0])

@@ -143,3 +143,17 @@ def test_an_osc_request_carries_the_spool_fields_in_its_daw_options(daemon: Daem
     assert placement["mode"] == "requested" and placement["seconds"] == 4.0
     assert placement["beats"] == pytest.approx(6.0) and placement["bar"] == 3  # from the context sent with it
     assert (placement["take_offset_s"], placement["length_s"]) == (1.0, 3.0)
+
+
+def test_a_spool_retry_of_a_request_already_sent_over_osc_is_not_run_twice(daemon: DaemonProc) -> None:
+    # A REAPER script whose OSC reply came late writes the same request to the spool: one job, one result.
+    tag = {"client_id": "reaper", "project_id": "p1", "project_path": "/music/song.rpp"}
+    with daemon.client() as c:
+        job = submit(c, "/mage/test/job", "r-twice", "sleep", json.dumps({"seconds": 0.05, "daw": tag}))
+        assert wait_end(c, job, 20.0)[0] == "/mage/job/done"
+    spool = write_spool(daemon, _request("sleep", "r-twice", options={"seconds": 0.05}))
+    write_spool(daemon, _request("sleep", "r-other", options={"seconds": 0.05}))
+    records = wait_outbox(daemon, "reaper", count=2)
+    assert sorted(r["req_id"] for r in records) == ["r-other", "r-twice"]
+    assert [r["job_id"] for r in records if r["req_id"] == "r-twice"] == [job]
+    assert not spool.exists() and list((daemon.state_dir / "spool" / "rejected").iterdir()) == []
