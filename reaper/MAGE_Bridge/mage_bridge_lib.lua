@@ -600,6 +600,21 @@ function M.selected_audio_item()
   }
 end
 
+--- The whole "MAGE: <kind> selected item" action: the selected item's file to the daemon, the result
+--- lined up with the item (same position, length and take offset) when the Listener brings it back.
+function M.send_selected_item(kind)
+  local alive, why = M.daemon_alive(M.state_dir())
+  if not alive then return M.message(why) end
+  local item, err = M.selected_audio_item()
+  if not item then return M.message("Nothing sent: " .. err .. ".") end
+  local req_id, submit_err = M.submit(kind, {
+    audio_path = item.file, position = { seconds = item.position },
+    take_offset_s = item.take_offset, length_s = item.length,
+  })
+  if not req_id then return M.message(submit_err) end
+  M.warn_without_listener()
+end
+
 ---------------------------------------------------------------------------------------------------
 -- inserting a result
 ---------------------------------------------------------------------------------------------------
