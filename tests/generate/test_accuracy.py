@@ -37,19 +37,25 @@ def test_format_gain_and_lead_out(rendered, case_id: str) -> None:
     assert np.abs(m.samples[:, :first_body_frame]).max() > 10 ** (-40 / 20)  # the lead-in is music
 
 
+# Users get random seeds: accuracy is checked at seed 0 and at seed 1 (the sweep benchmark covers 0-5).
+SEEDS = pytest.mark.parametrize("clips", ["rendered", "rendered_other_seed"], ids=["seed0", "seed1"])
+
+
 @pytest.mark.slow
+@SEEDS
 @pytest.mark.parametrize("case_id", [c.id for c in CASES if c.has_drums])
-def test_tempo_measures_as_requested(rendered, case_id: str) -> None:
-    r = rendered[case_id]
+def test_tempo_measures_as_requested(request, clips: str, case_id: str) -> None:
+    r = request.getfixturevalue(clips)[case_id]
     assert abs(r.bpm / r.case.bpm - 1.0) <= 0.02, f"asked {r.case.bpm} BPM, measured {r.bpm:.2f}"
 
 
 @pytest.mark.slow
-def test_key_measures_as_requested_in_nine_of_ten(rendered) -> None:
-    hits = [same_key(r.tonic, r.mode, r.case.key, r.case.mode) for r in rendered.values()]
+@SEEDS
+def test_key_measures_as_requested_in_nine_of_ten(request, clips: str) -> None:
+    results = list(request.getfixturevalue(clips).values())
     misses = [f"{r.case.id}: asked {r.case.key} {r.case.mode}, got {r.tonic} {r.mode}"
-              for r, ok in zip(rendered.values(), hits) if not ok]
-    assert sum(hits) >= 0.9 * len(hits), misses
+              for r in results if not same_key(r.tonic, r.mode, r.case.key, r.case.mode)]
+    assert len(misses) <= 0.1 * len(results), misses
 
 
 def test_cases_cover_genres_metres_and_keys() -> None:
