@@ -73,15 +73,6 @@ def summary(ms: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
 
 
-def generate_runs() -> bool:
-    try:
-        from mage_bridge.analysis import analyze  # noqa: F401
-        from mage_bridge.generate import create_generator  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def start_daemon(tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
     (tmp / "config.toml").write_text(f'data_dir = "{tmp / "data"}"\n[server]\nmax_queue = 1000\n'
                                      "rate_burst = 1000\nrate_per_minute = 60000\n")
@@ -124,10 +115,8 @@ def main() -> int:
                 measure(c, 200, 0)
                 rows.append(("daemon, idle", measure(c, args.pings, interval)))
 
-                real = generate_runs()
-                job = ("/mage/generate", ["bench", "deep house groove at 122 BPM", "", '{"duration_s": 16}']) \
-                    if real else ("/mage/test/job", ["bench", "burn", '{"seconds": 10}'])
-                label = "daemon, generate running" if real else "daemon, CPU burn job running (generate unavailable)"
+                job = ("/mage/generate", ["bench", "deep house groove at 122 BPM", "", '{"duration_s": 16}'])
+                label = "daemon, generate running"
                 events = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 events.bind(("127.0.0.1", 0))
                 events.setblocking(False)

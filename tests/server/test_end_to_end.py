@@ -9,20 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from mage_bridge import audio
 from tests.server.conftest import REPO, DaemonProc, submit, wait_end
-
-
-def _generate_missing() -> str | None:
-    """Why the generate pipeline cannot be imported yet (it lands beside the daemon), or ``None``."""
-    try:
-        from mage_bridge.analysis import analyze  # noqa: F401
-        from mage_bridge.generate import create_generator  # noqa: F401
-    except ImportError as e:
-        return f"the generate pipeline is not in the tree yet: {e}"
-    return None
 
 
 def _cli(d: DaemonProc, *args: str, timeout_s: float = 120.0) -> subprocess.CompletedProcess[str]:
@@ -33,9 +21,6 @@ def _cli(d: DaemonProc, *args: str, timeout_s: float = 120.0) -> subprocess.Comp
 
 
 def test_generate_over_osc_end_to_end(daemon: DaemonProc) -> None:
-    missing = _generate_missing()
-    if missing:
-        pytest.skip(missing)
     with daemon.client() as c:
         job = submit(c, "/mage/generate", "e2e", "deep house groove at 122 BPM in the key of G minor", "",
                      json.dumps({"duration_s": 8.0, "seed": 5}))
@@ -70,9 +55,8 @@ def test_submit_and_status_commands(daemon: DaemonProc) -> None:
     refused = _cli(daemon, "submit", "separate", "/etc/passwd")
     assert refused.returncode == 1 and "path_not_allowed" in refused.stderr
 
-    if _generate_missing() is None:
-        made = _cli(daemon, "submit", "generate", "lo-fi hip hop beat", "--options", '{"duration_s": 10}',
-                    "--seed", "3", "--wait")
-        assert made.returncode == 0, made.stderr
-        job_id, manifest = made.stdout.split()
-        assert Path(manifest).is_file() and job_id in manifest
+    made = _cli(daemon, "submit", "generate", "lo-fi hip hop beat", "--options", '{"duration_s": 10}',
+                "--seed", "3", "--wait")
+    assert made.returncode == 0, made.stderr
+    job_id, manifest = made.stdout.split()
+    assert Path(manifest).is_file() and job_id in manifest
