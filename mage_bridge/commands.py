@@ -20,6 +20,7 @@ STAGE_REGISTRIES = {
     "analysis": "mage_bridge.analysis:REGISTRY",
     "generate": "mage_bridge.generate:REGISTRY",
     "separate": "mage_bridge.separate:REGISTRY",
+    "voice": "mage_bridge.effects.voice:REGISTRY",
 }
 
 

@@ -138,6 +138,9 @@ def test_backends_json_says_what_runs_and_why_not(tmp_path: Path) -> None:
     assert gen["procedural"]["available"] and gen["procedural"]["selected"]
     assert not gen["acestep"]["available"] and gen["acestep"]["reason"]
     assert any(b["available"] for b in d["analysis"]) and any(b["available"] for b in d["separate"])
+    voice = {b["name"]: b for b in d["voice"]}  # slots for a later issue: listed, with the reason
+    assert set(voice) == {"clearervoice", "svc"}
+    assert all(not b["available"] and "not installed" in b["reason"] for b in voice.values())
 
 
 def test_version_and_help() -> None:
