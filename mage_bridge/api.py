@@ -8,6 +8,7 @@ folder is either complete or absent: never half-written.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import time
@@ -23,6 +24,7 @@ from mage_bridge.config import Config, load_config
 from mage_bridge.errors import InvalidInputError, OutputExistsError
 from mage_bridge.files import staged_folder
 from mage_bridge.generate.base import GenerateRequest, ProgressFn
+from mage_bridge.generate.project import ProjectTime, bar_seconds, fit_to_project, whole_bars
 
 # The other job kinds live beside their stages; the API is their one front door.
 from mage_bridge.api_effects import enhance, export, master, separate  # noqa: E402,F401
@@ -30,11 +32,12 @@ from mage_bridge.api_effects import enhance, export, master, separate  # noqa: E
 __all__ = ["generate", "separate", "enhance", "master", "export", "measure_mix", "check_output_dir"]
 
 #: Options a generate request may carry (OSC options_json, CLI flags) and their checks.
-GENERATE_OPTIONS = ("bpm", "key", "mode", "time_signature", "genre", "duration_s",
+GENERATE_OPTIONS = ("bpm", "key", "mode", "time_signature", "genre", "duration_s", "bars",
                     "backend", "analysis_backend", "lead_in_bars")
 
 MIN_BPM, MAX_BPM = 40.0, 240.0
 MIN_DURATION_S, MAX_DURATION_S = 4.0, 120.0
+MAX_BARS = 256
 
 
 def _noop(stage: str, fraction: float) -> None:
@@ -94,6 +97,12 @@ def _check_generate_options(options: Mapping[str, Any]) -> dict[str, Any]:
         if not 1 <= num <= 16 or den not in (2, 4, 8, 16):
             raise InvalidInputError(f"time_signature out of range, got {num}/{den}")
         checked["time_signature"] = (num, den)
+    if "bars" in checked:
+        n = checked["bars"]
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_BARS:
+            raise InvalidInputError(f"bars must be an int from 1 to {MAX_BARS}, got {n!r}")
+        if "duration_s" in checked:
+            raise InvalidInputError("give bars or duration_s, not both")
     if "lead_in_bars" in checked:
         n = checked["lead_in_bars"]
         if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 4:
@@ -124,13 +133,20 @@ def generate(
     progress: ProgressFn | None = None,
     job_id: str | None = None,
     overwrite: bool = False,
+    project: Mapping[str, Any] | ProjectTime | None = None,
 ) -> Path:
-    """Turn ``prompt`` into a clip folder: one WAV per stem, ``mix.wav``, ``manifest.json``.
+    """Turn ``prompt`` into a clip folder: one WAV per stem, ``mix.wav``, ``manifest.json``, MIDI.
 
     Returns the manifest's path. ``out_dir`` must be new or empty (or
     ``overwrite=True``). ``options`` may fix ``bpm``, ``key``, ``mode``,
-    ``time_signature``, ``genre``, ``duration_s``, ``lead_in_bars`` and pick
-    ``backend`` / ``analysis_backend``; they win over the prompt.
+    ``time_signature``, ``genre``, ``duration_s`` or ``bars`` (the whole clip,
+    lead-in and lead-out included), ``lead_in_bars`` and pick ``backend`` /
+    ``analysis_backend``; they win over the prompt.
+
+    ``project`` (``{"bpm", "numerator", "denominator"}``) makes the clip for a DAW
+    project: its tempo and metre win over the prompt (not over explicit
+    options) and the length becomes a whole number of bars
+    (:mod:`mage_bridge.generate.project`); the manifest's ``daw`` says why.
     """
     from mage_bridge.analysis import analyze
     from mage_bridge.generate import create_generator
@@ -142,6 +158,8 @@ def generate(
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32):
         raise InvalidInputError(f"seed must be an int from 0 to 2**32-1, got {seed!r}")
     opts = _check_generate_options(options or {})
+    if project is not None and not isinstance(project, ProjectTime):
+        project = ProjectTime.from_mapping(project)
     check_output_dir(out_dir, overwrite=overwrite)
     seed = secrets.randbelow(2**31) if seed is None else seed
     job_id = job_id or uuid.uuid4().hex[:12]
@@ -151,11 +169,17 @@ def generate(
         analysis = analyze(prompt, lyrics=lyrics, backend=opts.get("analysis_backend", config.backends.analysis),
                            config=config)
         analysis = _apply_overrides(analysis, opts)
+        daw_record = None
+        if project is not None:
+            analysis, daw_record = fit_to_project(analysis, opts, project)
+        duration_s, bars = _clip_length(analysis, opts, whole_bars_wanted=project is not None)
+        if daw_record is not None:
+            daw_record["used"]["bars"] = bars
         progress("analyze", 1.0)
 
         generator = create_generator(opts.get("backend", config.backends.generate), config)
         request = GenerateRequest(
-            analysis=analysis, seed=seed, duration_s=opts.get("duration_s", 32.0), lyrics=lyrics,
+            analysis=analysis, seed=seed, duration_s=duration_s, lyrics=lyrics,
             lead_in_bars=opts.get("lead_in_bars", 1),
         )
         clip = generator.generate(request, progress=progress)
@@ -171,6 +195,11 @@ def generate(
             audio_io.save(stem, staging / f"{name}.wav")
             stem_files[name] = f"{name}.wav"
         audio_io.save(mix, staging / "mix.wav")
+        midi = None
+        if clip.score is not None:
+            from mage_bridge.generate.midifile import write_score_midi
+
+            midi = write_score_midi(clip.score, staging)
         data = {
             "schema": manifest.SCHEMA,
             "job_id": job_id,
@@ -190,7 +219,10 @@ def generate(
             "frames": mix.frames,
             "duration_s": round(mix.duration_s, 6),
             "stems": stem_files,
+            "bars": bars,
             "mix": "mix.wav",
+            "midi": midi,
+            "daw": daw_record,
             "lyrics": None,
             "lineage": {"parent": None},
             "elapsed_s": round(time.perf_counter() - started, 3),
@@ -198,6 +230,35 @@ def generate(
         manifest.write_json_atomic(staging / manifest.FILENAME, data)
     progress("write", 1.0)
     return out_dir / manifest.FILENAME
+
+
+def _clip_length(analysis: Any, opts: Mapping[str, Any], *, whole_bars_wanted: bool) -> tuple[float, int | None]:
+    """The clip's length in seconds and, when it is a whole number of bars, how many.
+
+    ``bars`` in the options is taken as asked; a clip for a DAW project rounds ``duration_s``
+    (default 32 s) to the nearest whole number of bars that leaves room for the lead-in, one body
+    bar and the lead-out; otherwise ``duration_s`` is used as it is.
+    """
+    from mage_bridge.generate.compose import MIN_LEAD_OUT_S
+
+    metre = tuple(analysis.time_signature)
+    bar_s = bar_seconds(analysis.bpm, metre)
+    min_bars = opts.get("lead_in_bars", 1) + 1 + math.ceil(MIN_LEAD_OUT_S / bar_s - 1e-9)
+    if "bars" in opts:
+        bars = opts["bars"]
+        if bars < min_bars:
+            raise InvalidInputError(f"bars={bars} is too short: at {analysis.bpm:g} BPM in {metre[0]}/{metre[1]} "
+                                    f"a clip needs at least {min_bars} bars (lead-in, one bar, lead-out)")
+        if bars * bar_s > MAX_DURATION_S:
+            raise InvalidInputError(f"bars={bars} at {analysis.bpm:g} BPM is {bars * bar_s:.1f} s, more than "
+                                    f"{MAX_DURATION_S:g} s")
+        return bars * bar_s, bars
+    duration_s = opts.get("duration_s", 32.0)
+    if not whole_bars_wanted:
+        return duration_s, None
+    bars, seconds = whole_bars(duration_s, analysis.bpm, metre, min_s=MIN_DURATION_S, max_s=MAX_DURATION_S,
+                               min_bars=min_bars)
+    return seconds, bars
 
 
 def measure_mix(mix: audio_io.Audio, *, time_signature: tuple[int, int]) -> dict[str, Any]:

@@ -38,6 +38,9 @@ class GeneratedClip:
 
     stems: dict[str, Audio]
     details: dict[str, Any] = field(default_factory=dict)
+    #: The composed :class:`~mage_bridge.generate.compose.Score` for generators that write notes
+    #: (its parts become MIDI files beside the stems); ``None`` for audio-only models.
+    score: Any | None = None
 
 
 class Generator:

@@ -116,7 +116,7 @@ class ProceduralGenerator(Generator):
             "safety_fade_s": SAFETY_FADE_S,
             "timing_s": {"compose": round(composed - started, 4), "render": round(rendered - composed, 4)},
         }
-        return GeneratedClip(stems=stems, details=details)
+        return GeneratedClip(stems=stems, details=details, score=score)
 
 
 def _gain_stage(raw: dict[str, np.ndarray], *, sample_rate: int) -> tuple[dict[str, Audio], float, float]:

@@ -139,7 +139,7 @@ def _run_job(conn: Connection, msg: dict[str, Any], config: Config) -> None:
 
 
 _RESERVED_KWARGS = frozenset({"config", "progress", "job_id", "overwrite", "options", "out_dir", "out_path",
-                               "audio_path", "prompt", "lyrics", "seed"})
+                               "audio_path", "prompt", "lyrics", "seed", "project"})
 _FORMATS = ("wav", "flac", "mp3")
 
 
