@@ -22,13 +22,14 @@ from typing import Any
 
 from mage_bridge import __version__
 from mage_bridge.config import Config
-from mage_bridge.errors import ConfigError, MageError
+from mage_bridge.errors import ConfigError, MageError, PathNotAllowedError
 from mage_bridge.server import daw, osc
 from mage_bridge.server.daw import DawContext, SpoolRequest
 from mage_bridge.server.jobs import RUNNING, Job, JobStore
 from mage_bridge.server.kinds import TEST_JOB_KINDS, test_jobs_enabled
 from mage_bridge.server.midi import Action, MidiDoor, MidiMap, MidiUnavailableError
 from mage_bridge.server.osc import Request, RequestError
+from mage_bridge.server.outbox import Outbox
 from mage_bridge.server.security import ClientAllowlist, PathGuard, RateLimiter, is_loopback_host
 from mage_bridge.server.workers import WorkerHandle, WorkerPool, describe_exit
 
@@ -38,6 +39,8 @@ MAX_SUBSCRIBERS = 32
 DB_NAME = "jobs.sqlite3"
 INFO_NAME = "daemon.json"
 LOG_NAME = "mage-bridge.log"
+#: Seconds between two sweeps of the outbox for expired records.
+OUTBOX_EXPIRY_EVERY_S = 600.0
 
 Addr = tuple[str, int]
 
@@ -81,6 +84,8 @@ class Daemon:
             "/mage/unsubscribe": self._unsubscribe,
             "/mage/trigger": self._trigger,
             "/mage/daw/context": self._daw_context,
+            "/mage/daw/replay": self._daw_replay,
+            "/mage/daw/ack": self._daw_ack,
             "/mage/test/job": self._test_job,
         }
         self._subscribers: dict[Addr, None] = {}
@@ -89,9 +94,10 @@ class Daemon:
         self._slot_jobs: list[tuple[str, int]] = []
         self.daw_context: dict[str, float] | None = None
         #: DAW clients that reported a context with a client id: their context and OSC address (if any).
-        self._daw_clients: dict[str, tuple[DawContext, Addr | None]] = {}
-        #: The DAW that reported last: jobs not sent by a DAW are placed there, on its next bar.
-        self._last_daw: DawContext | None = None
+        #: The one that reported last gets the jobs no DAW sent (MIDI, OSC, CLI), on its next bar.
+        self.daw_clients = daw.DawClients(limit=MAX_SUBSCRIBERS)
+        self.outbox = Outbox(self.outbox_dir)
+        self._next_expiry = 0.0
         self._spool_stuck: set[str] = set()
         self._tick_handle: asyncio.TimerHandle | None = None
         self._next_heartbeat = 0.0
@@ -297,15 +303,15 @@ class Daemon:
         except OSError as e:
             log.debug("cannot send to %s:%d: %s", addr[0], addr[1], e)
 
-    def _event(self, job: Job, address: str, *args: str | int | float, extra: Addr | None = None) -> None:
+    def _event(self, job: Job, address: str, *args: str | int | float, extra: Addr | None = None,
+               placement: dict[str, Any] | None = None) -> None:
         """Send a job event to its client, its DAW, the subscribers and ``extra`` (each once).
 
         A DAW-tagged job's ``done`` event carries a third argument: its placement as JSON.
         """
         tag = job.params.get("daw") if isinstance(job.params.get("daw"), dict) else None
         if tag is not None and address == "/mage/job/done":
-            args = (*args, json.dumps({"client_id": tag.get("client_id"), "project_id": tag.get("project_id"),
-                                       **(tag.get("placement") or {})}))
+            args = (*args, daw.placement_json(tag, placement))
         data = osc.encode(address, *args)
         targets: dict[Addr, None] = {}
         if job.client is not None:
@@ -313,9 +319,9 @@ class Daemon:
         if extra is not None:
             targets[extra] = None
         if tag is not None:
-            known = self._daw_clients.get(str(tag.get("client_id")))
-            if known is not None and known[1] is not None:
-                targets[known[1]] = None
+            known = self.daw_clients.get(str(tag.get("client_id")))
+            if known is not None and known.addr is not None:
+                targets[known.addr] = None
         targets.update(self._subscribers)
         for addr in targets:
             self._send(addr, data)
@@ -327,7 +333,27 @@ class Daemon:
     def _generate(self, req: Request, addr: Addr) -> None:
         a = req.args
         options = osc.parse_options(a.get("options_json"), req.req_id)
-        self.submit_generate(a["prompt"], a.get("lyrics", ""), options, req.req_id, addr)
+        if not self._repeated_daw_request(options, req.req_id, addr):
+            self.submit_generate(a["prompt"], a.get("lyrics", ""), options, req.req_id, addr)
+
+    def _repeated_daw_request(self, options: dict[str, Any], req_id: str, addr: Addr) -> bool:
+        """A DAW request (options ``daw.client_id`` + ``req_id``) that already has a job: answer with that job.
+
+        A DAW script that heard no answer in time sends the same request through the spool; the OSC
+        datagram may still arrive after it (or before it): one request is one job, whichever came first.
+        """
+        tag = options.get("daw")
+        client_id = daw.client_id_of(tag)
+        if client_id is None:
+            return False
+        assert self._store is not None
+        earlier = self._store.find_daw_request(client_id, req_id)
+        if earlier is None:
+            return False
+        log.info("request %r from DAW client %s repeats job %s (%s): not queued again", req_id, client_id,
+                 earlier.id, earlier.state)
+        self._send(addr, osc.encode("/mage/job/accepted", req_id, earlier.id))
+        return True
 
     def submit_generate(self, prompt: str, lyrics: str, options: dict[str, Any], req_id: str, addr: Addr | None,
                         *, source: str = "osc", daw_tag: dict[str, Any] | None = None) -> Job:
@@ -335,24 +361,57 @@ class Daemon:
         prompt = osc.check_text("prompt", prompt, osc.MAX_PROMPT_CHARS, req_id)
         lyrics = osc.check_text("lyrics", lyrics, osc.MAX_LYRICS_CHARS, req_id, allow_empty=True)
         params = self._job_params(options, req_id, daw_tag=daw_tag, prompt=prompt, lyrics=lyrics or None)
+        self._for_project(params)
         return self._submit("generate", params, req_id, addr, source=source)
+
+    def _for_project(self, params: dict[str, Any]) -> None:
+        """A generate job for a DAW is made at its project's tempo and metre, in whole bars."""
+        tag = params.get("daw")
+        known = self.daw_clients.get(tag.get("client_id")) if isinstance(tag, dict) else None
+        if known is not None:
+            params["project"] = known.context.project()
 
     def _audio_job(self, req: Request, addr: Addr) -> None:
         kind = req.address.rsplit("/", 1)[1]
         options = osc.parse_options(req.args.get("options_json"), req.req_id)
-        self.submit_audio(kind, req.args["audio_path"], options, req.req_id, addr)
+        if not self._repeated_daw_request(options, req.req_id, addr):
+            self.submit_audio(kind, req.args["audio_path"], options, req.req_id, addr)
 
     def submit_audio(self, kind: str, path_text: str, options: dict[str, Any], req_id: str, addr: Addr | None,
                      *, source: str = "osc", daw_tag: dict[str, Any] | None = None) -> Job:
         """Check (path confinement included) and queue a separate/enhance/master job."""
         path_text = osc.check_text("audio_path", path_text, osc.MAX_PATH_CHARS, req_id)
+        params = self._job_params(options, req_id, daw_tag=daw_tag)
         try:
-            audio_path = self.guard.resolve_file(path_text)
+            audio_path, media_root = self._resolve_audio(path_text, params.get("daw"))
         except MageError as e:
             log.warning("refused /mage/%s from %s: %s", kind, f"{addr[0]}:{addr[1]}" if addr else source, e)
             raise RequestError(e.code, str(e), req_id) from None
-        params = self._job_params(options, req_id, daw_tag=daw_tag, audio_path=str(audio_path))
+        params["audio_path"] = str(audio_path)
+        if media_root is not None:
+            params["media_root"] = str(media_root)
         return self._submit(kind, params, req_id, addr, source=source)
+
+    def _resolve_audio(self, path_text: str, tag: Any) -> tuple[Path, Path | None]:
+        """An input file under the allowed roots or, for a DAW's job, an audio file of its own project folder.
+
+        Returns the resolved file and the project folder it was allowed from (``None``: the roots).
+        """
+        try:
+            return self.guard.resolve_file(path_text), None
+        except MageError as refused:
+            folder = daw.project_media_folder(tag.get("project_path")) if isinstance(tag, dict) else None
+            if folder is None:
+                raise
+            try:
+                path = PathGuard((folder,)).resolve_file(path_text)
+            except MageError:
+                raise refused from None
+            if path.suffix.lower() not in daw.MEDIA_SUFFIXES:
+                raise PathNotAllowedError(
+                    f"{path_text!r} is in the project folder {str(folder)!r} but is not an audio file "
+                    f"({', '.join(sorted(daw.MEDIA_SUFFIXES))})") from None
+            return path, folder
 
     def _test_job(self, req: Request, addr: Addr) -> None:
         options = osc.parse_options(req.args.get("options_json"), req.req_id)
@@ -375,9 +434,9 @@ class Daemon:
         params["options"] = options
         if self.daw_context is not None:
             params["daw_context"] = dict(self.daw_context)
-        if daw_tag is None and self._last_daw is not None:
+        ctx = self.daw_clients.latest() if daw_tag is None else None
+        if ctx is not None:
             # Not sent by a DAW (MIDI, OSC, CLI): the DAW that reported last gets it, on its next bar.
-            ctx = self._last_daw
             daw_tag = {"client_id": ctx.client_id, "project_id": ctx.project_id, "project_path": ctx.project_path,
                        "placement": daw.next_bar(ctx)}
         if daw_tag is not None:
@@ -387,8 +446,8 @@ class Daemon:
     def _daw_tag(self, req_id: str, client_id: str, project_id: str | None, project_path: str | None,
                  position: Any) -> dict[str, Any]:
         """Tag a job with the DAW project it belongs to and where its result goes in the timeline."""
-        known = self._daw_clients.get(client_id)
-        ctx = known[0] if known is not None else None
+        known = self.daw_clients.get(client_id)
+        ctx = known.context if known is not None else None
         if position is not None:
             placement = daw.requested(position, ctx, req_id)
         elif ctx is not None:
@@ -422,10 +481,9 @@ class Daemon:
         """
         if not isinstance(ctx, dict):
             raise RequestError("invalid_input", f"context must be an object, got {ctx!r}"[:300], req_id)
-        known = self._daw_clients.get(client_id)
         self.set_daw_context(ctx.get("bpm"), ctx.get("numerator"), ctx.get("denominator"), ctx.get("cursor_s"),
                              client_id=client_id, project_id=project_id, project_path=project_path,
-                             addr=known[1] if known is not None else None, req_id=req_id)
+                             req_id=req_id)
 
     def _submit(self, kind: str, params: dict[str, Any], req_id: str, addr: Addr | None,
                 *, source: str = "osc", slot: int | None = None, limit_key: str | None = None) -> Job:
@@ -520,6 +578,7 @@ class Daemon:
         options = dict(preset.options)
         if preset.kind == "generate":
             params = self._job_params(options, req_id, prompt=preset.prompt, lyrics=preset.lyrics)
+            self._for_project(params)
         elif preset.kind in TEST_JOB_KINDS and test_jobs_enabled():
             params = self._job_params(options, req_id)
         else:
@@ -532,8 +591,35 @@ class Daemon:
         if client_id is not None:
             client_id = daw.check_client_id(client_id)
         ctx = self.set_daw_context(a["bpm"], a["numerator"], a["denominator"], a["cursor_s"], client_id=client_id,
-                                   project_id=daw.check_project(a.get("project_id"), "project_id"), addr=addr)
+                                   project_id=daw.check_project(a.get("project_id"), "project_id"),
+                                   project_path=daw.check_project(a.get("project_path"), "project_path"), addr=addr)
         self._send(addr, osc.encode("/mage/daw/context/ack", ctx.bpm, ctx.numerator, ctx.denominator, ctx.cursor_s))
+
+    def _daw_replay(self, req: Request, addr: Addr) -> None:
+        """Send a (re)connecting DAW the results it has not acknowledged, oldest first."""
+        client_id = daw.check_client_id(req.args["client_id"])
+        project_id = daw.check_project(req.args.get("project_id"), "project_id")
+        self.daw_clients.set_addr(client_id, addr)
+        records = self.outbox.pending(client_id, project_id)
+        for record in records:
+            job_id = str(record.get("job_id") or record.get("req_id") or "")
+            if record.get("event") == "done":
+                tag = {"client_id": client_id, "project_id": record.get("project_id")}
+                self._send(addr, osc.encode("/mage/job/done", job_id, str(record.get("manifest") or ""),
+                                            daw.placement_json(tag, record.get("placement"))))
+            else:
+                self._send(addr, osc.encode("/mage/job/failed", job_id, str(record.get("code") or record.get("event")),
+                                            str(record.get("message") or "")))
+        log.info("DAW client %s (project %r) caught up: %d result(s) replayed", client_id, project_id, len(records))
+        self._send(addr, osc.encode("/mage/daw/replayed", client_id, len(records)))
+
+    def _daw_ack(self, req: Request, addr: Addr) -> None:
+        """A DAW has a result: its outbox record is delivered and will not be replayed again."""
+        client_id = daw.check_client_id(req.args["client_id"], req.req_id)
+        job_id = req.args["job_id"]
+        if not self.outbox.ack(client_id, job_id):
+            raise RequestError("not_found", f"no undelivered result {job_id!r} for DAW client {client_id!r}", job_id)
+        self._send(addr, osc.encode("/mage/daw/acked", job_id))
 
     def set_daw_context(self, bpm: Any, numerator: Any, denominator: Any, cursor_s: Any, *,
                         client_id: str | None = None, project_id: str | None = None,
@@ -543,10 +629,7 @@ class Daemon:
         ctx = DawContext(bpm, numerator, denominator, cursor_s, time.time(), client_id, project_id, project_path)
         self.daw_context = {**ctx.to_dict()}
         if client_id is not None:
-            if client_id not in self._daw_clients and len(self._daw_clients) >= MAX_SUBSCRIBERS:
-                raise RequestError("too_many_subscribers", f"already {MAX_SUBSCRIBERS} DAW clients", req_id)
-            self._daw_clients[client_id] = (ctx, addr)
-            self._last_daw = ctx
+            self.daw_clients.report(ctx, addr, req_id)
         return ctx
 
     # -- the DAW door: spool in, outbox out, heartbeat ---------------------------------------
@@ -560,6 +643,12 @@ class Daemon:
                 daw.write_json_atomic(self.state_dir / daw.HEARTBEAT_NAME, daw.heartbeat(
                     pid=os.getpid(), port=self.port, version=__version__, state_dir=self.state_dir,
                     jobs_dir=self.jobs_dir))
+                for ctx in self.daw_clients.forget_stale(time.time()):
+                    log.info("DAW client %s (project %r) sent nothing for %.0f s: forgotten, jobs from controllers "
+                             "no longer go to it", ctx.client_id, ctx.project_id, daw.CLIENT_STALE_S)
+            if now >= self._next_expiry:
+                self._next_expiry = now + OUTBOX_EXPIRY_EVERY_S
+                self.outbox.expire()
             self.poll_spool()
         except Exception:  # the door must keep turning: log and try again next tick
             log.exception("spool/heartbeat tick failed")
@@ -660,9 +749,9 @@ class Daemon:
                 data.get("kind"), str) else None,
             project_id=data.get("project_id") if isinstance(data.get("project_id"), str) else None,
             code=code, message=message)
-        self._write_outbox(client_id, f"req-{daw.safe_name(req_id)}.json", record)
+        self.outbox.write(client_id, f"req-{daw.safe_name(req_id)}.json", record)
 
-    def _to_outbox(self, job: Job) -> None:
+    def _to_outbox(self, job: Job, placement: dict[str, Any] | None = None) -> None:
         """A DAW-tagged job has ended: tell its DAW through ``outbox/<client_id>/<job_id>.json``."""
         tag = job.params.get("daw")
         if not isinstance(tag, dict) or not job.finished_state:
@@ -673,15 +762,22 @@ class Daemon:
         record = daw.outbox_event(
             job.state, client_id=client_id, req_id=job.req_id, job_id=job.id, kind=job.kind,
             project_id=tag.get("project_id"), project_path=tag.get("project_path"),
-            manifest=job.result if job.state == "done" else None, placement=tag.get("placement"),
+            manifest=job.result if job.state == "done" else None,
+            placement=placement if placement is not None else tag.get("placement"),
             code=job.error_code, message=job.error_message)
-        self._write_outbox(client_id, f"{daw.safe_name(job.id)}.json", record)
+        self.outbox.write(client_id, f"{daw.safe_name(job.id)}.json", record)
 
-    def _write_outbox(self, client_id: str, name: str, record: dict[str, Any]) -> None:
+    def _done_placement(self, job: Job) -> dict[str, Any] | None:
+        """Where a finished DAW job's result goes, now that its manifest tells the lead-in and tempo."""
+        tag = job.params.get("daw")
+        if not isinstance(tag, dict) or not isinstance(tag.get("placement"), dict):
+            return None
+        manifest: Any = None
         try:
-            daw.write_json_atomic(self.outbox_dir / client_id / name, record)
-        except OSError as e:
-            log.error("cannot write the outbox file %s/%s: %s", client_id, name, e)
+            manifest = json.loads(Path(job.result or "").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            log.warning("job %s: cannot read its manifest for the placement: %s", job.id, e)
+        return daw.final_placement(tag["placement"], job.kind, manifest if isinstance(manifest, dict) else None)
 
     # -- workers -----------------------------------------------------------------------------
     def _pump(self) -> None:
@@ -692,9 +788,12 @@ class Daemon:
             job = self._store.claim_next()
             if job is None:
                 return
+            roots = [str(r) for r in self.guard.roots]
+            if job.params.get("media_root"):  # a DAW's own project folder, for this job's input only
+                roots.append(str(job.params["media_root"]))
             self._pool.assign(handle, {
                 "id": job.id, "kind": job.kind, "params": job.params,
-                "out_dir": str(self.jobs_dir / job.id), "roots": [str(r) for r in self.guard.roots],
+                "out_dir": str(self.jobs_dir / job.id), "roots": roots,
             })
             self._progress[job.id] = ("started", 0.0)
             log.info("job %s (%s) running in worker %d (pid %s), attempt %d",
@@ -718,8 +817,9 @@ class Daemon:
             job = self._store.finish(job_id, str(msg[2]))
             if job.state == "done":
                 self._led(job_id, "done")
-                self._event(job, "/mage/job/done", job.id, job.result or "")
-                self._to_outbox(job)
+                placement = self._done_placement(job)
+                self._event(job, "/mage/job/done", job.id, job.result or "", placement=placement)
+                self._to_outbox(job, placement)
         else:
             job = self._store.fail(job_id, str(msg[2]), str(msg[3]))
             if job.state == "failed":

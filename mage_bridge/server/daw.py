@@ -38,8 +38,11 @@ OUTBOX_SCHEMA = "mage-bridge/outbox@1"
 HEARTBEAT_SCHEMA = "mage-bridge/heartbeat@1"
 
 #: Seconds between two looks at the spool folder, and between two heartbeats.
-SPOOL_POLL_S = 0.2
+SPOOL_POLL_S = 0.1
 HEARTBEAT_S = 1.0
+#: A DAW client that reported no context for this long is forgotten: its project may be closed, so
+#: jobs from a controller no longer go there. DAW scripts re-send their context at least every 5 s.
+CLIENT_STALE_S = 30.0
 #: A DAW script calls the daemon "not running" when the heartbeat is older than this.
 HEARTBEAT_STALE_S = 5.0
 #: Spool files larger than this are rejected unread.
@@ -52,6 +55,11 @@ BAR_TOLERANCE_S = 1e-3
 SPOOL_KINDS = ("generate", "separate", "enhance", "master", "context")
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MAX_PROJECT_CHARS = 4_096
+
+
+#: Audio files a DAW may hand over from its own project folder (separate / enhance / master).
+MEDIA_SUFFIXES = frozenset({".wav", ".wave", ".bwf", ".aif", ".aiff", ".aifc", ".flac", ".mp3", ".ogg", ".oga",
+                            ".opus", ".m4a", ".caf", ".w64", ".rf64"})
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,73 @@ class DawContext:
     def to_dict(self) -> dict[str, Any]:
         return {"bpm": self.bpm, "numerator": self.numerator, "denominator": self.denominator,
                 "cursor_s": self.cursor_s, "received": self.received}
+
+    def project(self) -> dict[str, Any]:
+        """The tempo and metre a clip for this DAW is made at (``api.generate(project=...)``)."""
+        return {"bpm": self.bpm, "numerator": self.numerator, "denominator": self.denominator}
+
+
+@dataclass
+class DawClient:
+    """A DAW that reported its context: the latest one and where it listens for OSC events."""
+
+    context: DawContext
+    addr: tuple[str, int] | None
+
+
+class DawClients:
+    """The DAWs the daemon knows, by client id; one that falls silent for :data:`CLIENT_STALE_S` is forgotten."""
+
+    def __init__(self, *, limit: int, stale_s: float = CLIENT_STALE_S) -> None:
+        self._clients: dict[str, DawClient] = {}
+        self._limit = limit
+        self._stale_s = stale_s
+
+    def get(self, client_id: str | None) -> DawClient | None:
+        return self._clients.get(client_id) if client_id is not None else None
+
+    def report(self, ctx: DawContext, addr: tuple[str, int] | None, req_id: str = "") -> None:
+        """Record a context; ``addr`` ``None`` keeps the address the client reported before."""
+        assert ctx.client_id is not None
+        known = self._clients.get(ctx.client_id)
+        if known is None and len(self._clients) >= self._limit:
+            raise RequestError("too_many_subscribers", f"already {self._limit} DAW clients", req_id)
+        self._clients[ctx.client_id] = DawClient(ctx, addr if addr is not None else known.addr if known else None)
+
+    def set_addr(self, client_id: str, addr: tuple[str, int]) -> None:
+        known = self._clients.get(client_id)
+        if known is not None:
+            known.addr = addr
+
+    def latest(self) -> DawContext | None:
+        """The context of the DAW that reported last (jobs no DAW sent are placed there)."""
+        newest = max(self._clients.values(), key=lambda c: c.context.received, default=None)
+        return newest.context if newest is not None else None
+
+    def forget_stale(self, now: float) -> list[DawContext]:
+        """Drop the clients silent for longer than :data:`CLIENT_STALE_S`; returns their last contexts."""
+        gone = [c.context for c in self._clients.values() if now - c.context.received > self._stale_s]
+        for ctx in gone:
+            del self._clients[ctx.client_id]  # type: ignore[arg-type]
+        return gone
+
+
+def project_media_folder(project_path: str | None) -> Path | None:
+    """The folder whose audio a DAW project may hand over: the project file's folder (or the folder given).
+
+    ``None`` for no path, a relative one, or one too broad to be a project folder (a filesystem
+    root or the home folder itself).
+    """
+    if not project_path:
+        return None
+    path = Path(project_path).expanduser()
+    if not path.is_absolute():
+        return None
+    folder = path if path.is_dir() else path.parent
+    folder = Path(os.path.realpath(folder))
+    if folder == folder.parent or folder == Path(os.path.realpath(Path.home())):
+        return None
+    return folder
 
 
 def check_context(bpm: Any, numerator: Any, denominator: Any, cursor_s: Any, req_id: str = "") -> tuple[
@@ -160,6 +235,52 @@ def add_trim(placement: dict[str, Any], request: dict[str, Any], req_id: str = "
                     math.isfinite(value) and value >= 0.0):
                 raise RequestError("invalid_input", f"{key} must be a number >= 0, got {value!r}", req_id)
             placement[key] = float(value)
+
+
+def final_placement(placement: dict[str, Any], kind: str, manifest: dict[str, Any] | None) -> dict[str, Any]:
+    """The placement a finished job's result goes to: anchor, alignment, lead-in and item start.
+
+    A generate job placed on a bar (``next_bar``) is aligned by its *body*: beat 1 after the
+    lead-in falls on the bar, so the item starts ``lead_in_s`` earlier; when that would be before
+    the project start, the anchor moves on by whole bars. Any other result starts at its anchor.
+    ``clip_bpm`` is the tempo the clip was rendered at, so the DAW can tell when its tempo changed
+    since the request.
+    """
+    out = dict(placement)
+    backend = (manifest or {}).get("backend") if isinstance(manifest, dict) else None
+    lead_in_s = 0.0
+    if kind == "generate" and isinstance(backend, dict):
+        value = backend.get("lead_in_s")
+        if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:
+            lead_in_s = float(value)
+        requested_bpm = (manifest or {}).get("requested", {}).get("bpm")
+        if isinstance(requested_bpm, (int, float)):
+            out["clip_bpm"] = float(requested_bpm)
+    align = "body" if kind == "generate" and out.get("mode") == "next_bar" else "start"
+    out["align"] = align
+    out["lead_in_s"] = lead_in_s
+    seconds, beats, bpm = out.get("seconds"), out.get("beats"), out.get("bpm")
+    if seconds is None:
+        out["start_s"] = out["start_beats"] = None
+        return out
+    if align == "body" and lead_in_s > 0 and bpm:
+        bar_beats = out["numerator"] * 4.0 / out["denominator"]
+        bar_s = bar_beats * 60.0 / bpm
+        lead_in_beats = lead_in_s * bpm / 60.0
+        while seconds - lead_in_s < -1e-9:
+            seconds, beats = seconds + bar_s, beats + bar_beats
+            out["bar"] = (out.get("bar") or 1) + 1
+        out["seconds"], out["beats"] = seconds, beats
+        out["start_s"], out["start_beats"] = max(0.0, seconds - lead_in_s), max(0.0, beats - lead_in_beats)
+    else:
+        out["start_s"], out["start_beats"] = seconds, beats
+    return out
+
+
+def placement_json(tag: dict[str, Any], placement: dict[str, Any] | None) -> str:
+    """The third argument of a DAW job's ``/mage/job/done``: its placement with client and project ids."""
+    return json.dumps({"client_id": tag.get("client_id"), "project_id": tag.get("project_id"),
+                       **(placement if placement is not None else tag.get("placement") or {})})
 
 
 def _ctx_fields(ctx: DawContext) -> dict[str, Any]:

@@ -82,7 +82,10 @@ SPECS: dict[str, Spec] = {s.address: s for s in (
     Spec("/mage/trigger", (Arg("slot", "i"),), id_arg=None),
     Spec("/mage/daw/context", (Arg("bpm", "f"), Arg("numerator", "i"), Arg("denominator", "i"),
                                Arg("cursor_s", "f"), Arg("client_id", "s", optional=True),
-                               Arg("project_id", "s", optional=True)), id_arg=None),
+                               Arg("project_id", "s", optional=True), Arg("project_path", "s", optional=True)),
+         id_arg=None),
+    Spec("/mage/daw/replay", (Arg("client_id", "s"), Arg("project_id", "s", optional=True)), id_arg=None),
+    Spec("/mage/daw/ack", (Arg("client_id", "s"), Arg("job_id", "s")), id_arg="job_id"),
 )}
 
 #: Only with ``MAGE_TEST_JOBS=1``: queue a test job kind (``sleep``, ``burn``, ``crash``).
@@ -97,7 +100,8 @@ RESERVED = ("/mage/live/launch", "/mage/live/next", "/mage/live/stop")
 #: daemon subscribed to itself) cannot bounce errors back and forth forever.
 REPLY_ADDRESSES = frozenset({
     "/mage/pong", "/mage/error", "/mage/job/accepted", "/mage/job/progress", "/mage/job/done",
-    "/mage/job/failed", "/mage/subscribed", "/mage/unsubscribed", "/mage/daw/context/ack",
+    "/mage/job/failed", "/mage/subscribed", "/mage/unsubscribed", "/mage/daw/context/ack", "/mage/daw/replayed",
+    "/mage/daw/acked",
 })
 
 _TAG_NAMES = {"s": "a string", "i": "an int", "f": "a float"}
