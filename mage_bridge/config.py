@@ -91,6 +91,10 @@ class ServerConfig:
     max_queue_per_client: int = 32
     #: On SIGINT/SIGTERM, running jobs get this long to finish before they are re-queued.
     shutdown_grace_s: int = 10
+    #: A DAW that reported no context for this long is forgotten (controller jobs stop going there).
+    daw_client_timeout_s: int = 30
+    #: Results no DAW picked up expire from the outbox after this many days (their job folders stay).
+    outbox_keep_days: int = 7
 
 
 @dataclass(frozen=True)

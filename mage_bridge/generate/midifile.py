@@ -56,10 +56,9 @@ def _conductor(score: Score, mido: Any) -> Any:
     track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(score.bpm), time=0))
     track.append(mido.MetaMessage("time_signature", numerator=score.metre.numerator,
                                   denominator=score.metre.denominator, time=0))
-    key = key_name(score.tonic_pc, score.mode)  # "G minor" -> mido's "Gm"
-    tonic, _, mode = key.partition(" ")
+    tonic = key_name(score.tonic_pc, score.mode)  # "G" in G minor -> mido's "Gm"
     try:
-        track.append(mido.MetaMessage("key_signature", key=tonic + ("m" if mode == "minor" else ""), time=0))
+        track.append(mido.MetaMessage("key_signature", key=tonic + ("m" if score.mode == "minor" else ""), time=0))
     except ValueError:  # spellings mido does not know (e.g. "A#m"): the key is in the manifest anyway
         pass
     track.append(mido.MetaMessage("end_of_track", time=_total_ticks(score)))

@@ -95,8 +95,11 @@ class Daemon:
         self.daw_context: dict[str, float] | None = None
         #: DAW clients that reported a context with a client id: their context and OSC address (if any).
         #: The one that reported last gets the jobs no DAW sent (MIDI, OSC, CLI), on its next bar.
-        self.daw_clients = daw.DawClients(limit=MAX_SUBSCRIBERS)
-        self.outbox = Outbox(self.outbox_dir)
+        if sc.daw_client_timeout_s < 1 or sc.outbox_keep_days < 1:
+            raise ConfigError("server.daw_client_timeout_s and server.outbox_keep_days must be at least 1, got "
+                              f"{sc.daw_client_timeout_s!r} and {sc.outbox_keep_days!r}")
+        self.daw_clients = daw.DawClients(limit=MAX_SUBSCRIBERS, stale_s=sc.daw_client_timeout_s)
+        self.outbox = Outbox(self.outbox_dir, keep_s=sc.outbox_keep_days * 86400.0)
         self._next_expiry = 0.0
         self._spool_stuck: set[str] = set()
         self._tick_handle: asyncio.TimerHandle | None = None
@@ -381,9 +384,10 @@ class Daemon:
                      *, source: str = "osc", daw_tag: dict[str, Any] | None = None) -> Job:
         """Check (path confinement included) and queue a separate/enhance/master job."""
         path_text = osc.check_text("audio_path", path_text, osc.MAX_PATH_CHARS, req_id)
+        sent_by_daw = daw_tag is not None or "daw" in options  # not a controller job sent to the last DAW
         params = self._job_params(options, req_id, daw_tag=daw_tag)
         try:
-            audio_path, media_root = self._resolve_audio(path_text, params.get("daw"))
+            audio_path, media_root = self._resolve_audio(path_text, params.get("daw") if sent_by_daw else None)
         except MageError as e:
             log.warning("refused /mage/%s from %s: %s", kind, f"{addr[0]}:{addr[1]}" if addr else source, e)
             raise RequestError(e.code, str(e), req_id) from None
@@ -644,8 +648,9 @@ class Daemon:
                     pid=os.getpid(), port=self.port, version=__version__, state_dir=self.state_dir,
                     jobs_dir=self.jobs_dir))
                 for ctx in self.daw_clients.forget_stale(time.time()):
-                    log.info("DAW client %s (project %r) sent nothing for %.0f s: forgotten, jobs from controllers "
-                             "no longer go to it", ctx.client_id, ctx.project_id, daw.CLIENT_STALE_S)
+                    log.info("DAW client %s (project %r) sent nothing for %d s: forgotten, jobs from controllers "
+                             "no longer go to it", ctx.client_id, ctx.project_id,
+                             self.config.server.daw_client_timeout_s)
             if now >= self._next_expiry:
                 self._next_expiry = now + OUTBOX_EXPIRY_EVERY_S
                 self.outbox.expire()
