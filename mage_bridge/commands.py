@@ -36,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--time-signature", metavar="N/D", help="override the metre, e.g. 6/8")
     g.add_argument("--duration", type=float, dest="duration_s", metavar="SECONDS",
                    help="clip length including lead-in and lead-out (default 32)")
+    g.add_argument("--bars", type=int, metavar="N",
+                   help="clip length in whole bars, lead-in and lead-out included (instead of --duration)")
     g.add_argument("--backend", help="generator backend (default from config: auto)")
     g.add_argument("--overwrite", action="store_true", help="replace a folder that already holds a clip")
     g.add_argument("--json", action="store_true", help="print the manifest instead of its path")
@@ -73,7 +75,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     options: dict[str, Any] = {}
-    for name in ("bpm", "key", "mode", "duration_s", "backend"):
+    for name in ("bpm", "key", "mode", "duration_s", "bars", "backend"):
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
     if args.time_signature:

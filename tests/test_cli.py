@@ -44,7 +44,10 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_generate_writes_stems_mix_and_manifest(clip: Path) -> None:
-    assert sorted(p.name for p in clip.iterdir()) == ["bass.wav", "drums.wav", "manifest.json", "mix.wav", "other.wav"]
+    assert sorted(p.name for p in clip.iterdir()) == ["bass.wav", "drums.wav", "manifest.json", "midi", "mix.wav",
+                                                      "other.wav", "parts.mid"]
+    assert sorted(p.name for p in (clip / "midi").iterdir()) == sorted(
+        Path(part["file"]).name for part in manifest.read(clip)["midi"]["parts"])
     m = manifest.read(clip)
     stems = {name: audio.load(clip / f) for name, f in m["stems"].items()}
     mix = audio.load(clip / m["mix"])
@@ -89,7 +92,10 @@ def test_an_output_folder_holding_a_clip_is_refused_and_kept(clip: Path, tmp_pat
     (["house", "--key", "H#"], ["H#"]),
     (["house", "--time-signature", "7/3"], ["time_signature"]),
     (["house", "--seed", "-1"], ["seed"]),
-], ids=["empty", "blank", "10k-chars", "bpm-0", "bpm-1000", "bpm-option", "key-H#", "metre-7-3", "seed-negative"])
+    (["house", "--bars", "0"], ["bars"]),
+    (["house", "--bars", "8", "--duration", "20"], ["bars or duration_s"]),
+], ids=["empty", "blank", "10k-chars", "bpm-0", "bpm-1000", "bpm-option", "key-H#", "metre-7-3", "seed-negative",
+        "bars-0", "bars-and-duration"])
 def test_bad_generate_input_is_one_line_and_writes_nothing(tmp_path: Path, args: list[str], needles: list[str]) -> None:
     out = tmp_path / "out"
     p = run("generate", *args, "--out", str(out), tmp=tmp_path)
