@@ -1,29 +1,37 @@
 -- @description MAGE: Listener (toggle)
 -- @author MAGE Bridge
--- @about Runs in the background (a toggle action: put it on a toolbar). Picks up finished MAGE Bridge jobs
---   for the current project from the daemon's outbox and inserts their stems as a named folder of tracks
---   (one undo block, peaks built); reports the project's tempo, metre and edit cursor to the daemon so
---   jobs triggered from a MIDI controller or OSC land on the next bar.
+-- @version 1.1.0
+-- @about Runs in the background (a toggle action: put it on a toolbar; run it again to turn it off).
+--   Picks up finished MAGE Bridge jobs for the current project from the daemon's outbox and inserts
+--   their stems as a named folder of tracks (one undo block, peaks built); tells the daemon the
+--   project's tempo, metre and edit cursor the moment they change, so jobs triggered from a MIDI
+--   controller or OSC land on the bar at or after the cursor.
 
 local lib = dofile(debug.getinfo(1, "S").source:match("^@?(.*[/\\])") .. "mage_bridge_lib.lua")
 
-local POLL_S = 0.2         -- look at the outbox this often
-local CONTEXT_S = 1.0      -- look at tempo/metre/cursor this often; send when changed
-local CONTEXT_REFRESH_S = 10.0
+local POLL_S = 0.2       -- look at the outbox this often (at once when the daemon says a job ended)
+local HEARTBEAT_S = 1.0  -- read the daemon's heartbeat at most this often
 
-local state = { last_poll = -math.huge, last_context = -math.huge, last_sent = -math.huge,
-                sent = nil, daemon_warned = false, last_beat = 0 }
+local state = { last_poll = -math.huge, last_sent = -math.huge, sent = nil, link = {},
+                beat = nil, why = nil, beat_read = -math.huge, daemon_warned = false, last_beat = 0 }
 
-local function same_context(a, b)
-  return a and b and a.bpm == b.bpm and a.numerator == b.numerator and a.denominator == b.denominator
-    and math.abs(a.cursor_s - b.cursor_s) < 1e-3
+--- The daemon's heartbeat (read at most once a second), or nil and why it is not running.
+local function daemon(now)
+  if now - state.beat_read >= HEARTBEAT_S then
+    state.beat_read = now
+    state.beat, state.why = lib.daemon_alive(lib.state_dir())
+  end
+  return state.beat, state.why
 end
 
+--- Tempo, metre, cursor and project, looked at on every tick: sent the moment they change, and again
+--- every lib.CONTEXT_REFRESH_S so the daemon keeps this REAPER as a DAW it sends jobs to.
 local function report_context(now)
-  local ctx = lib.context()
-  if same_context(ctx, state.sent) and now - state.last_sent < CONTEXT_REFRESH_S then return end
-  local alive, why = lib.daemon_alive(lib.state_dir())
-  if not alive then
+  local report = lib.context_report()
+  local changed = not lib.same_report(report, state.sent)
+  if not changed and now - state.last_sent < lib.CONTEXT_REFRESH_S then return end
+  local beat, why = daemon(now)
+  if not beat then
     if not state.daemon_warned then
       state.daemon_warned = true
       lib.message(why .. "\n\nThe listener keeps running and picks results up once the daemon is back.")
@@ -31,8 +39,24 @@ local function report_context(now)
     return
   end
   state.daemon_warned = false
-  if lib.submit("context", {}) then
-    state.sent, state.last_sent = ctx, now
+  local how, err = lib.send_context(state.link, beat, lib.state_dir(), report)
+  if how == "osc" or how == "spool" then
+    state.sent, state.last_sent = report, now
+  elseif not how and err ~= state.context_error then
+    state.context_error = err -- said once, not on every tick
+    reaper.ShowConsoleMsg("MAGE Bridge: cannot tell the daemon the tempo and cursor: " .. tostring(err) .. "\n")
+  end
+end
+
+--- What the daemon sent over OSC: a job that ended means a new outbox record, so look now.
+local function read_link()
+  local messages = lib.drain_link(state.link, lib.state_dir())
+  if not messages then
+    state.sent = nil -- the socket failed: the next report goes through the spool
+    return
+  end
+  for _, msg in ipairs(messages) do
+    if msg.address == "/mage/job/done" or msg.address == "/mage/job/failed" then state.last_poll = -math.huge end
   end
 end
 
@@ -92,10 +116,8 @@ local function tick()
     state.last_beat = os.time()
     reaper.SetExtState(lib.EXT, "listener_beat", tostring(state.last_beat), false)
   end
-  if now - state.last_context >= CONTEXT_S then
-    state.last_context = now
-    report_context(now)
-  end
+  read_link()
+  report_context(now)
   if now - state.last_poll >= POLL_S then
     state.last_poll = now
     poll_outbox()
@@ -105,14 +127,23 @@ end
 
 local function main()
   local _, _, section, command = reaper.get_action_context()
-  reaper.SetToggleCommandState(section, command, 1)
+  if reaper.set_action_options then
+    -- REAPER 7.03+: running the action again ends this instance (no "ReaScript task control" dialog);
+    -- the toggle state goes on now and off in atexit.
+    reaper.set_action_options(1 | 4)
+  else
+    reaper.SetToggleCommandState(section, command, 1)
+  end
   reaper.RefreshToolbar2(section, command)
   reaper.atexit(function()
+    lib.close_link(state.link)
     reaper.SetToggleCommandState(section, command, 0)
     reaper.RefreshToolbar2(section, command)
     reaper.DeleteExtState(lib.EXT, "listener_beat", false)
   end)
-  tick()
+  -- Everything happens in deferred calls: a script that defers gets no automatic "ReaScript: Run" undo
+  -- point, and a result inserted on the first tick has its own undo point.
+  reaper.defer(tick)
 end
 
 main()

@@ -1,5 +1,6 @@
 -- @description MAGE: Master selected item
 -- @author MAGE Bridge
+-- @version 1.1.0
 -- @about Sends the selected item's audio file to the MAGE Bridge daemon for mastering (-14 LUFS, -1 dBTP by
 --   default). The mastered file arrives through "MAGE - Listener" on a new track lined up with the item.
 

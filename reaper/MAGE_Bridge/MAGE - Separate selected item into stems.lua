@@ -1,5 +1,6 @@
 -- @description MAGE: Separate selected item into stems
 -- @author MAGE Bridge
+-- @version 1.1.0
 -- @about Sends the selected item's audio file to the MAGE Bridge daemon for separation into vocals, drums,
 --   bass and other. The stems arrive through "MAGE - Listener" as a folder of tracks lined up with the item.
 

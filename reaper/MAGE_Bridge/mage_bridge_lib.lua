@@ -1,4 +1,5 @@
 -- @noindex
+-- @version 1.1.0
 -- MAGE Bridge: shared code of the REAPER scripts (loaded with dofile; defines no globals).
 --
 -- The scripts talk to the daemon (`mage-bridge serve`) through files in its state folder:
@@ -245,7 +246,10 @@ function M.read_json(path)
 end
 
 --- The names of the files in a folder whose names end in suffix, sorted (hidden ones skipped).
+--- REAPER serves EnumerateFiles from a cached listing of the folder; index -1 makes it read the folder
+--- again ("force re-read of directory"), else a file written since the first look stays unseen.
 function M.list_files(dir, suffix)
+  reaper.EnumerateFiles(dir, -1)
   local names, i = {}, 0
   while true do
     local name = reaper.EnumerateFiles(dir, i)
@@ -450,42 +454,6 @@ local function say_transport(key, text)
   end
 end
 
---- Send an OSC datagram to the daemon and wait for its answer to req_id.
---- Returns "accepted", job_id; "refused", code, message; or nil and why it did not get through.
-local function osc_request(socket, port, req_id, datagram)
-  local udp, err = socket.udp()
-  if not udp then return nil, "cannot open a UDP socket: " .. tostring(err) end
-  local function fail(why)
-    udp:close()
-    return nil, why
-  end
-  local ok, perr = udp:setpeername(M.OSC_HOST, port)
-  if not ok then return fail("cannot address " .. M.OSC_HOST .. ":" .. port .. ": " .. tostring(perr)) end
-  local sent, serr = udp:send(datagram)
-  if not sent then return fail("cannot send: " .. tostring(serr)) end
-  local deadline = socket.gettime() + M.OSC_TIMEOUT_S
-  while true do
-    local left = deadline - socket.gettime()
-    if left <= 0 then return fail(string.format("no answer within %.1f s", M.OSC_TIMEOUT_S)) end
-    udp:settimeout(left)
-    local reply, rerr = udp:receive()
-    if not reply then
-      if rerr == "timeout" then rerr = string.format("no answer within %.1f s", M.OSC_TIMEOUT_S) end
-      return fail(tostring(rerr))
-    end
-    local msg = M.osc_decode(reply)
-    local args = msg and msg.args or {}
-    if msg and msg.address == "/mage/job/accepted" and args[1] == req_id then
-      udp:close()
-      return "accepted", args[2]
-    elseif msg and msg.address == "/mage/error" and (args[1] == req_id or args[1] == "") then
-      if OSC_NOT_UNDERSTOOD[args[2]] then return fail("the daemon did not understand: " .. tostring(args[3])) end
-      udp:close()
-      return "refused", args[2], args[3]
-    end -- anything else (another reply, a progress event): keep listening
-  end
-end
-
 --- The OSC message for a request: /mage/generate s:req_id s:prompt s:lyrics s:options_json or
 --- /mage/<kind> s:req_id s:audio_path s:options_json, the DAW fields in options_json's "daw" object.
 local function osc_message(request)
@@ -503,24 +471,37 @@ local function osc_message(request)
   return M.osc_encode(address, request.req_id, request.audio_path or "", options_json)
 end
 
---- Try OSC. Returns true (accepted), false and a message (the daemon refused the request), or nil and why
---- OSC was not used (then the spool is).
-local function submit_osc(request, beat, state)
-  if not M.OSC_KINDS[request.kind] then return nil, "not a job" end
+--- A UDP socket aimed at the daemon that never waits (settimeout(0)); nil and why on failure.
+local function open_udp(socket, port)
+  local udp, err = socket.udp()
+  if not udp then return nil, "cannot open a UDP socket: " .. tostring(err) end
+  local ok, perr = udp:setpeername(M.OSC_HOST, port)
+  if not ok then
+    udp:close()
+    return nil, "cannot address " .. M.OSC_HOST .. ":" .. port .. ": " .. tostring(perr)
+  end
+  udp:settimeout(0)
+  return udp
+end
+
+--- LuaSocket, the daemon's OSC port and a key naming this daemon run ("pid:port"), or nil and why OSC is
+--- not used. `say` (nil for silence) tells the user, once, why jobs go through the spool.
+local function osc_target(beat, state, say)
+  say = say or function() end
   if reaper.GetExtState(M.EXT, "transport") == "spool" then
-    say_transport("spool:forced", "jobs go through the spool folder (ext state MAGE_Bridge/transport is \"spool\")")
+    say("spool:forced", "jobs go through the spool folder (ext state MAGE_Bridge/transport is \"spool\")")
     return nil, "spool chosen"
   end
   local socket, why = M.socket()
   if not socket then
-    say_transport("spool:no-socket", "jobs go through the spool folder " .. M.join(state, "spool")
+    say("spool:no-socket", "jobs go through the spool folder " .. M.join(state, "spool")
       .. " (LuaSocket not found: " .. tostring(why):match("^[^\n]*") .. "; install \"Mavriq Lua Sockets\""
       .. " with ReaPack to send jobs over OSC)")
     return nil, why
   end
   local port = math.tointeger(tonumber(M.field(beat, "port")))
   if not port or port < 1 or port > 65535 then
-    say_transport("spool:no-port", "jobs go through the spool folder (the heartbeat names no OSC port)")
+    say("spool:no-port", "jobs go through the spool folder (the heartbeat names no OSC port)")
     return nil, "no port"
   end
   local daemon = tostring(M.field(beat, "pid")) .. ":" .. port
@@ -528,47 +509,130 @@ local function submit_osc(request, beat, state)
   if failed == daemon and os.time() - tonumber(failed_at) < M.OSC_RETRY_S then
     return nil, "OSC to this daemon failed a moment ago" -- said when it failed
   end
-  local datagram, err = osc_message(request)
-  if datagram and #datagram > M.OSC_MAX_BYTES then datagram, err = nil, "the request is too large for one datagram" end
-  if not datagram then return nil, err end
-  local where = M.OSC_HOST .. ":" .. port
-  local result, code, message = osc_request(socket, port, request.req_id, datagram)
-  if result then
-    say_transport("osc:" .. daemon, "jobs go to the daemon over OSC (" .. where .. ", "
-      .. tostring(socket._VERSION or "LuaSocket") .. ")")
-    if result == "accepted" then return true end
-    return false, string.format("MAGE %s request refused: %s: %s", request.kind, tostring(code), tostring(message))
-  end
+  return socket, port, daemon
+end
+
+--- Remember (for OSC_RETRY_S) that OSC to this daemon did not get through, and say so once.
+local function osc_failed(daemon, port, why, state)
   reaper.SetExtState(M.EXT, "osc_failed", daemon .. "@" .. os.time(), false)
-  say_transport("spool:osc-failed:" .. daemon, "OSC to the daemon at " .. where .. " failed (" .. tostring(code)
-    .. "); jobs go through the spool folder " .. M.join(state, "spool") .. " instead")
-  return nil, code
+  say_transport("spool:osc-failed:" .. daemon, "OSC to the daemon at " .. M.OSC_HOST .. ":" .. port .. " failed ("
+    .. tostring(why) .. "); jobs go through the spool folder " .. M.join(state, "spool") .. " instead")
 end
 
 local function new_req_id(kind)
   return string.format("reaper-%s-%s", kind, random_id())
 end
 
---- Send a request to the daemon: over OSC when LuaSocket is there (jobs only), else, or when OSC fails,
---- as a spool file. fields: prompt / audio_path / options / position ...
---- Returns the req_id, or nil and a message (nothing sent when the daemon is down or refused it).
-function M.submit(kind, fields)
-  local state = M.state_dir()
-  local beat, why = M.daemon_alive(state)
-  if not beat then return nil, why end
+--- Write a request into the spool folder (temp name, then rename). Returns true or nil, message.
+local function spool_request(request, state, name)
+  local spool = M.join(state, "spool")
+  reaper.RecursiveCreateDirectory(spool, 0)
+  local ok, err = M.write_atomic(M.join(spool, name or (request.req_id .. ".json")), M.json_encode(request))
+  if not ok then return nil, "cannot write to the spool folder " .. spool .. ": " .. tostring(err) end
+  return true
+end
+
+--- A new request of this REAPER: client, project and the musical context at this moment, plus fields.
+local function new_request(kind, fields)
   local project = M.project()
   local request = { schema = "mage-bridge/spool@1", kind = kind, req_id = new_req_id(kind),
                     client_id = M.CLIENT_ID, project_id = project.id, project_path = project.path,
                     context = M.context() }
   for k, v in pairs(fields or {}) do request[k] = v end
-  local sent, refusal = submit_osc(request, beat, state)
-  if sent then return request.req_id end
-  if sent == false then return nil, refusal end
-  local spool = M.join(state, "spool")
-  reaper.RecursiveCreateDirectory(spool, 0)
-  local ok, err = M.write_atomic(M.join(spool, request.req_id .. ".json"), M.json_encode(request))
-  if not ok then return nil, "cannot write to the spool folder " .. spool .. ": " .. tostring(err) end
+  return request
+end
+
+--- Send a request to the daemon without waiting for anything: over OSC when LuaSocket is there (jobs
+--- only), else as a spool file. fields: prompt / audio_path / options / position ...
+--- Returns req_id and, when the request went over OSC, a pending submission whose answer
+--- M.poll_submission picks up later; nil and a message when nothing was sent (the daemon is down).
+function M.submit(kind, fields)
+  local state = M.state_dir()
+  local beat, why = M.daemon_alive(state)
+  if not beat then return nil, why end
+  local request = new_request(kind, fields)
+  if M.OSC_KINDS[kind] then
+    local socket, port, daemon = osc_target(beat, state, say_transport)
+    local datagram, err
+    if socket then
+      datagram, err = osc_message(request)
+      if datagram and #datagram > M.OSC_MAX_BYTES then datagram = nil end -- too large: the spool takes it
+    end
+    if datagram then
+      local udp, uerr = open_udp(socket, port)
+      local sent, serr = nil, uerr
+      if udp then sent, serr = udp:send(datagram) end
+      if sent then
+        return request.req_id, { request = request, udp = udp, state = state, port = port, daemon = daemon,
+                                 version = socket._VERSION, deadline = reaper.time_precise() + M.OSC_TIMEOUT_S }
+      end
+      if udp then udp:close() end
+      osc_failed(daemon, port, "cannot send: " .. tostring(serr), state)
+    elseif socket and err then
+      reaper.ShowConsoleMsg("MAGE Bridge: " .. tostring(err) .. "; the request goes through the spool folder\n")
+    end
+  end
+  local ok, err = spool_request(request, state)
+  if not ok then return nil, err end
   return request.req_id
+end
+
+--- The daemon did not take a request over OSC: the same request goes to the spool (the daemon takes a
+--- client's req_id once, whichever way it came first). Returns "spooled", or nil and a message.
+local function fall_back(pending, why)
+  pending.udp:close()
+  pending.settled = true
+  osc_failed(pending.daemon, pending.port, why, pending.state)
+  local ok, err = spool_request(pending.request, pending.state)
+  if not ok then return nil, err end
+  return "spooled"
+end
+
+--- Look (without waiting) for the daemon's answer to a request sent over OSC. Returns "waiting";
+--- "accepted", job_id; "refused", message; "spooled" (no answer within OSC_TIMEOUT_S, or OSC failed:
+--- the request went to the spool); or nil and a message when even the spool could not take it.
+function M.poll_submission(pending)
+  if pending.settled then return pending.result, pending.detail end
+  local req_id = pending.request.req_id
+  while true do
+    local data, err = pending.udp:receive()
+    if not data then
+      if err == "timeout" then break end -- nothing more right now
+      return fall_back(pending, err) -- e.g. "connection refused": nothing listens on that port
+    end
+    local msg = M.osc_decode(data)
+    local args = msg and msg.args or {}
+    if msg and msg.address == "/mage/job/accepted" and args[1] == req_id then
+      pending.udp:close()
+      pending.settled, pending.result, pending.detail = true, "accepted", args[2]
+      say_transport("osc:" .. pending.daemon, "jobs go to the daemon over OSC (" .. M.OSC_HOST .. ":"
+        .. pending.port .. ", " .. tostring(pending.version or "LuaSocket") .. ")")
+      return "accepted", args[2]
+    elseif msg and msg.address == "/mage/error" and (args[1] == req_id or args[1] == "") then
+      if OSC_NOT_UNDERSTOOD[args[2]] then return fall_back(pending, "the daemon did not understand: " .. tostring(args[3])) end
+      pending.udp:close()
+      local kind = pending.request.kind
+      pending.settled, pending.result = true, "refused"
+      pending.detail = string.format("MAGE %s request refused: %s: %s", kind, tostring(args[2]), tostring(args[3]))
+      say_transport("osc:" .. pending.daemon, "jobs go to the daemon over OSC (" .. M.OSC_HOST .. ":"
+        .. pending.port .. ", " .. tostring(pending.version or "LuaSocket") .. ")")
+      return "refused", pending.detail
+    end -- anything else (another reply, an event): keep reading
+  end
+  if reaper.time_precise() >= pending.deadline then
+    return fall_back(pending, string.format("no answer within %.1f s", M.OSC_TIMEOUT_S))
+  end
+  return "waiting"
+end
+
+--- The script ends before the daemon answered: the request goes to the spool as well, so nothing is
+--- lost (the daemon de-duplicates the client's req_id).
+function M.abandon_submission(pending)
+  if pending.settled then return end
+  pending.settled = true
+  pending.udp:close()
+  local ok, err = spool_request(pending.request, pending.state)
+  if not ok then reaper.ShowConsoleMsg("MAGE Bridge: " .. err .. "\n") end
 end
 
 --- Tell the user (once) when no listener is there to pick the result up.
@@ -577,6 +641,33 @@ function M.warn_without_listener()
   if not beat or os.time() - beat > 3 then
     M.message("Job sent. Turn on \"MAGE - Listener\" to get the result into this project.")
   end
+end
+
+--- Start of every action script. The actions change nothing in the project themselves (the Listener
+--- inserts results in its own undo block), and REAPER adds no automatic "ReaScript: Run" undo point
+--- for a script that calls defer, so they defer a no-op. A second run while one still waits for the
+--- daemon's answer ends the first (its request is spooled, see M.abandon_submission) and starts anew,
+--- instead of REAPER's "ReaScript task control" dialog (set_action_options, REAPER 7.03+).
+function M.begin_action()
+  reaper.defer(function() end)
+  if reaper.set_action_options then reaper.set_action_options(1 | 2) end
+end
+
+--- Send a job from an action and return at once: REAPER's UI never waits for the daemon. Over OSC, the
+--- answer is picked up by deferred calls; a refusal is said, and no answer within OSC_TIMEOUT_S sends
+--- the same request through the spool.
+function M.send_job(kind, fields)
+  local req_id, pending = M.submit(kind, fields)
+  if not req_id then return M.message(pending) end
+  if not pending then return M.warn_without_listener() end
+  reaper.atexit(function() M.abandon_submission(pending) end)
+  local function wait()
+    local result, detail = M.poll_submission(pending)
+    if result == "waiting" then return reaper.defer(wait) end
+    if result == "refused" or result == nil then return M.message(detail) end
+    M.warn_without_listener()
+  end
+  reaper.defer(wait)
 end
 
 --- The selected audio item's file, position and trim (what separate and master work on).
@@ -603,16 +694,101 @@ end
 --- The whole "MAGE: <kind> selected item" action: the selected item's file to the daemon, the result
 --- lined up with the item (same position, length and take offset) when the Listener brings it back.
 function M.send_selected_item(kind)
+  M.begin_action()
   local alive, why = M.daemon_alive(M.state_dir())
   if not alive then return M.message(why) end
   local item, err = M.selected_audio_item()
   if not item then return M.message("Nothing sent: " .. err .. ".") end
-  local req_id, submit_err = M.submit(kind, {
-    audio_path = item.file, position = { seconds = item.position },
-    take_offset_s = item.take_offset, length_s = item.length,
-  })
-  if not req_id then return M.message(submit_err) end
-  M.warn_without_listener()
+  M.send_job(kind, { audio_path = item.file, position = { seconds = item.position },
+                     take_offset_s = item.take_offset, length_s = item.length })
+end
+
+---------------------------------------------------------------------------------------------------
+-- reporting this project's context (the Listener)
+---------------------------------------------------------------------------------------------------
+M.CONTEXT_REFRESH_S = 2.0      -- re-send an unchanged context this often (the daemon forgets a DAW after 30 s)
+M.CONTEXT_SPOOL_GAP_S = 0.1    -- through the spool, at most one report per look of the daemon at the folder
+
+--- What the daemon is told about the current project: tempo, metre and edit cursor (M.context), its
+--- id and its file path.
+function M.context_report()
+  local project = M.project()
+  local report = M.context()
+  report.project_id, report.project_path = project.id, project.path
+  return report
+end
+
+--- Whether two reports say the same (a cursor that moved less than 1 ms has not moved).
+function M.same_report(a, b)
+  return a ~= nil and b ~= nil and a.bpm == b.bpm and a.numerator == b.numerator
+    and a.denominator == b.denominator and math.abs(a.cursor_s - b.cursor_s) < 1e-3
+    and a.project_id == b.project_id and a.project_path == b.project_path
+end
+
+local function close_link(link)
+  if link.udp then link.udp:close() end
+  link.udp, link.daemon, link.port = nil, nil, nil
+end
+
+--- Send a context report without waiting for anything. Over OSC where LuaSocket loads:
+--- /mage/daw/context f:bpm i:numerator i:denominator f:cursor_s s:client_id s:project_id s:project_path
+--- on the link's UDP socket (the daemon then sends this client's job events to that socket too);
+--- else a spool request of kind "context". `link` is a table the caller keeps between calls.
+--- Returns "osc", "spool", "later" (through the spool, sent a moment ago) or nil and a message.
+function M.send_context(link, beat, state, report)
+  local socket, port, daemon = osc_target(beat, state, nil)
+  if socket then
+    if link.daemon ~= daemon then
+      close_link(link)
+      local udp, err = open_udp(socket, port)
+      if not udp then return nil, err end
+      link.udp, link.daemon, link.port = udp, daemon, port
+    end
+    local datagram, err = M.osc_encode("/mage/daw/context", report.bpm + 0.0, math.tointeger(report.numerator),
+      math.tointeger(report.denominator), report.cursor_s + 0.0, M.CLIENT_ID, report.project_id or "",
+      report.project_path or "")
+    if not datagram then return nil, err end
+    local sent, serr = link.udp:send(datagram)
+    if sent then return "osc" end
+    osc_failed(daemon, port, "cannot send: " .. tostring(serr), state)
+    close_link(link)
+  elseif link.udp then
+    close_link(link)
+  end
+  local now = reaper.time_precise()
+  if link.spooled_at and now - link.spooled_at < M.CONTEXT_SPOOL_GAP_S then return "later" end
+  local request = { schema = "mage-bridge/spool@1", kind = "context", req_id = new_req_id("context"),
+                    client_id = M.CLIENT_ID, project_id = report.project_id, project_path = report.project_path,
+                    context = { bpm = report.bpm, numerator = report.numerator, denominator = report.denominator,
+                                cursor_s = report.cursor_s } }
+  local ok, err = spool_request(request, state)
+  if not ok then return nil, err end
+  link.spooled_at = now
+  return "spool"
+end
+
+--- Read (without waiting) what the daemon sent to the link's socket: the acks of context reports and
+--- the events of this client's jobs. Returns a list of decoded messages; nil and a message when the
+--- socket failed (e.g. nothing listens on the daemon's port any more), after closing it.
+function M.drain_link(link, state)
+  local out = {}
+  if not link.udp then return out end
+  for _ = 1, 256 do
+    local data, err = link.udp:receive()
+    if not data then
+      if err == "timeout" then return out end
+      osc_failed(link.daemon, link.port, err, state)
+      close_link(link)
+      return nil, err
+    end
+    local msg = M.osc_decode(data)
+    if msg then out[#out + 1] = msg end
+  end
+  return out
+end
+
+function M.close_link(link)
+  close_link(link)
 end
 
 ---------------------------------------------------------------------------------------------------
@@ -648,7 +824,12 @@ local function result_files(manifest, manifest_path)
   return files
 end
 
-local function folder_name(record, manifest)
+local KIND_NAMES = { generate = { "MAGE", "generated clip" }, separate = { "MAGE stems", "stems" },
+                     master = { "MAGE master", "master" }, enhance = { "MAGE enhanced", "enhanced" } }
+
+--- The folder track's name ("MAGE: <prompt>", "MAGE stems: <file>") and the undo point's
+--- ("MAGE: insert generated clip: <prompt>", "MAGE: insert stems: <file>").
+local function result_names(record, manifest)
   local kind = M.field(record, "kind") or M.field(manifest, "kind") or "result"
   local request = M.field(manifest, "request") or {}
   local label = M.field(request, "prompt")
@@ -658,26 +839,107 @@ local function folder_name(record, manifest)
   end
   label = tostring(label or ""):gsub("%s+", " ")
   if #label > 60 then label = label:sub(1, 57) .. "..." end
-  local what = ({ generate = "MAGE", separate = "MAGE stems", master = "MAGE master", enhance = "MAGE enhanced" })[kind]
-  return (what or ("MAGE " .. kind)) .. ": " .. label
+  local names = KIND_NAMES[kind] or { "MAGE " .. kind, kind .. " result" }
+  return names[1] .. ": " .. label, "MAGE: insert " .. names[2] .. ": " .. label
 end
 
---- Where the result starts, in seconds: the requested position, the next bar after the cursor the
---- daemon was told about (on REAPER's own tempo map), or the edit cursor.
-function M.placement_time(placement)
-  placement = type(placement) == "table" and placement or {}
-  local mode = M.field(placement, "mode")
-  local seconds, beats = M.field(placement, "seconds"), M.field(placement, "beats")
-  if mode == "requested" and seconds then return seconds end
-  if mode == "requested" and beats then return reaper.TimeMap2_QNToTime(0, beats) end
-  if mode == "next_bar" then
-    local cursor = M.field(placement, "cursor_s") or reaper.GetCursorPosition()
-    local in_bar, measures = reaper.TimeMap2_timeToBeats(0, cursor)
-    local bar = measures
-    if in_bar > 1e-6 then bar = measures + 1 end
-    return reaper.TimeMap2_beatsToTime(0, 0, bar)
+--- The bar line at or after `t` seconds on REAPER's tempo map (one less than 1 ms before `t` counts,
+--- as in the daemon): its time and its measure index (0 = the first bar).
+function M.bar_at_or_after(t)
+  local _, measures = reaper.TimeMap2_timeToBeats(0, t)
+  measures = math.floor(measures)
+  local bar = reaper.TimeMap2_beatsToTime(0, 0, measures)
+  if t - bar > 1e-3 then
+    measures = measures + 1
+    bar = reaper.TimeMap2_beatsToTime(0, 0, measures)
   end
-  return reaper.GetCursorPosition()
+  return bar, measures
+end
+
+--- Where a result goes, recomputed on REAPER's own tempo map (the daemon assumes a constant tempo):
+--- the anchor (a requested position, the bar at or after the cursor the daemon was told about, or
+--- the edit cursor when the daemon knew no context) and how the item lines up with it: align "body"
+--- puts beat 1 after the lead-in on the anchor (the item starts `lead_in_s` earlier, moving on one bar
+--- while that would be before the project start); align "start" starts the item at the anchor.
+--- Returns {anchor = s, measure = index or nil, align = "body"|"start"}.
+function M.placement_anchor(placement)
+  placement = type(placement) == "table" and placement or {}
+  local mode, align = M.field(placement, "mode"), M.field(placement, "align")
+  local seconds, beats = M.field(placement, "seconds"), M.field(placement, "beats")
+  align = align == "body" and "body" or "start"
+  local anchor
+  if mode == "requested" and seconds then
+    anchor = seconds
+  elseif mode == "requested" and beats then
+    anchor = reaper.TimeMap2_QNToTime(0, beats)
+  elseif mode == "next_bar" then
+    local bar, measure = M.bar_at_or_after(M.field(placement, "cursor_s") or reaper.GetCursorPosition())
+    return { anchor = bar, measure = measure, align = align }
+  else
+    anchor = reaper.GetCursorPosition()
+    if align == "body" then
+      local bar, measure = M.bar_at_or_after(anchor)
+      return { anchor = bar, measure = measure, align = align }
+    end
+  end
+  return { anchor = anchor, align = align }
+end
+
+--- The item start for an anchor and a lead-in (seconds of project time): anchor minus lead-in, the
+--- anchor moved on by whole bars while that is before the project start. Returns start, anchor.
+function M.item_start(where, lead_in)
+  local anchor = where.anchor
+  if where.align ~= "body" or not lead_in or lead_in <= 0 then return anchor, anchor end
+  local measure = where.measure
+  if not measure then anchor, measure = M.bar_at_or_after(anchor) end
+  while anchor - lead_in < -1e-9 do
+    measure = measure + 1
+    anchor = reaper.TimeMap2_beatsToTime(0, 0, measure)
+  end
+  return math.max(0, anchor - lead_in), anchor
+end
+
+--- How a generated clip plays in this project. A clip made at the project's tempo (clip_bpm ==
+--- placement.bpm) whose project changed tempo since the request is stretched to the tempo at the
+--- anchor (take play rate, pitch kept), so it stays on the bars. A clip whose request asked for
+--- another tempo plays at its own. Either way a difference is said in the ReaScript console.
+--- Returns the play rate and a sentence for the console (or nil).
+function M.tempo_fit(placement, anchor, name)
+  local clip_bpm = tonumber(M.field(placement, "clip_bpm"))
+  if not clip_bpm or clip_bpm <= 0 then return 1.0 end
+  local _, _, project_bpm = reaper.TimeMap_GetTimeSigAtTime(0, anchor)
+  if not project_bpm or project_bpm <= 0 then project_bpm = reaper.Master_GetTempo() end
+  local octaves = math.log(project_bpm / clip_bpm, 2)
+  if math.abs(octaves - math.floor(octaves + 0.5)) < 1e-4 then return 1.0 end -- beats on beats
+  local _, measure = reaper.TimeMap2_timeToBeats(0, anchor)
+  local where = string.format("bar %d", math.floor(measure) + 1)
+  local asked_bpm = tonumber(M.field(placement, "bpm"))
+  if asked_bpm and math.abs(asked_bpm - clip_bpm) < 1e-3 then
+    local rate = project_bpm / clip_bpm
+    return rate, string.format("%s was made at %.6g BPM, the project's tempo when it was asked for; the "
+      .. "project plays %.6g BPM at %s now, so it plays at rate %.4f (pitch kept) to stay on the bars.",
+      name, clip_bpm, project_bpm, where, rate)
+  end
+  return 1.0, string.format("%s is at %.6g BPM, as its request asked; the project plays %.6g BPM at %s, "
+    .. "so the clip does not follow the project's bars (it is not stretched).", name, clip_bpm, project_bpm, where)
+end
+
+--- The MIDI parts of a generated clip (manifest "midi": one Standard MIDI File per part), when the
+--- ext state MAGE_Bridge/insert_midi is "1". Returns a list of {name, path} or nil, message.
+local function midi_files(manifest, manifest_path)
+  if reaper.GetExtState(M.EXT, "insert_midi") ~= "1" then return {} end
+  local midi = M.field(manifest, "midi")
+  local parts = type(midi) == "table" and M.field(midi, "parts") or nil
+  if type(parts) ~= "table" then return {} end
+  local base, files = dirname(manifest_path), {}
+  for _, part in ipairs(parts) do
+    local rel = M.field(part, "file")
+    if type(rel) == "string" and rel ~= "" then
+      files[#files + 1] = { name = tostring(M.field(part, "name") or rel:match("([^/\\]+)%.%w+$") or rel) .. " (MIDI)",
+                            path = is_absolute(rel) and rel or M.join(base, rel) }
+    end
+  end
+  return files
 end
 
 local function already_inserted(job_id)
@@ -686,6 +948,32 @@ local function already_inserted(job_id)
     if value == job_id then return true end
   end
   return false
+end
+
+--- Open a REAPER source for each file (audio, then MIDI), or nil and a message with nothing kept open.
+local function open_sources(files, midi, job_id)
+  local sources = {}
+  local function release()
+    for _, s in ipairs(sources) do reaper.PCM_Source_Destroy(s.source) end
+  end
+  local all = {}
+  for _, f in ipairs(files) do all[#all + 1] = { name = f.name, path = f.path, what = "stem" } end
+  for _, f in ipairs(midi) do all[#all + 1] = { name = f.name, path = f.path, what = "MIDI", midi = true } end
+  for _, f in ipairs(all) do
+    if not reaper.file_exists(f.path) then
+      release()
+      return nil, f.what .. " file missing: " .. f.path .. " (job " .. job_id .. "); nothing was inserted"
+    end
+    local source = reaper.PCM_Source_CreateFromFile(f.path)
+    local length = source and reaper.GetMediaSourceLength(source) or 0
+    if not source or length <= 0 then
+      if source then reaper.PCM_Source_Destroy(source) end
+      release()
+      return nil, "REAPER cannot read " .. f.path .. " (job " .. job_id .. "); nothing was inserted"
+    end
+    sources[#sources + 1] = { name = f.name, source = source, length = length, midi = f.midi }
+  end
+  return sources
 end
 
 --- Insert a finished job's files as a named folder of tracks, one undo block, peaks built.
@@ -701,30 +989,23 @@ function M.insert_result(record)
   if not manifest then return nil, "cannot read the result of job " .. job_id .. ": " .. err end
   local files = result_files(manifest, manifest_path)
   if #files == 0 then return nil, "the result of job " .. job_id .. " holds no audio files" end
-
-  local sources = {}
-  local function release()
-    for _, s in ipairs(sources) do reaper.PCM_Source_Destroy(s.source) end
-  end
-  for _, f in ipairs(files) do
-    if not reaper.file_exists(f.path) then
-      release()
-      return nil, "stem file missing: " .. f.path .. " (job " .. job_id .. "); nothing was inserted"
-    end
-    local source = reaper.PCM_Source_CreateFromFile(f.path)
-    local length = source and reaper.GetMediaSourceLength(source) or 0
-    if not source or length <= 0 then
-      if source then reaper.PCM_Source_Destroy(source) end
-      release()
-      return nil, "REAPER cannot read " .. f.path .. " (job " .. job_id .. "); nothing was inserted"
-    end
-    sources[#sources + 1] = { name = f.name, source = source, length = length }
-  end
+  local sources, source_err = open_sources(files, midi_files(manifest, manifest_path), job_id)
+  if not sources then return nil, source_err end
 
   local placement = M.field(record, "placement") or {}
-  local position = M.placement_time(placement)
+  local name, undo_name = result_names(record, manifest)
+  local where = M.placement_anchor(placement)
+  local rate, said = M.tempo_fit(placement, where.anchor, name)
+  local lead_in = (tonumber(M.field(placement, "lead_in_s")) or 0) / rate
+  local position = M.item_start(where, lead_in)
   local trim_offset, trim_length = M.field(placement, "take_offset_s"), M.field(placement, "length_s")
-  local name = folder_name(record, manifest)
+  local audio_length -- of the first audio item: the MIDI items cover the same stretch of time
+  for _, s in ipairs(sources) do
+    if not s.midi then
+      s.item_length = trim_length or s.length / rate
+      audio_length = audio_length or s.item_length
+    end
+  end
 
   reaper.PreventUIRefresh(1)
   reaper.Undo_BeginBlock()
@@ -744,14 +1025,23 @@ function M.insert_result(record)
     reaper.SetMediaItemTake_Source(take, s.source)
     reaper.GetSetMediaItemTakeInfo_String(take, "P_NAME", s.name, true)
     reaper.SetMediaItemInfo_Value(item, "D_POSITION", position)
-    if trim_offset then reaper.SetMediaItemTakeInfo_Value(take, "D_STARTOFFS", trim_offset) end
-    reaper.SetMediaItemInfo_Value(item, "D_LENGTH", trim_length or s.length)
+    if s.midi then -- beat-based: it follows the project's tempo on its own
+      reaper.SetMediaItemInfo_Value(item, "D_LENGTH", audio_length)
+    else
+      if trim_offset then reaper.SetMediaItemTakeInfo_Value(take, "D_STARTOFFS", trim_offset) end
+      if rate ~= 1.0 then
+        reaper.SetMediaItemTakeInfo_Value(take, "D_PLAYRATE", rate)
+        reaper.SetMediaItemTakeInfo_Value(take, "B_PPITCH", 1)
+      end
+      reaper.SetMediaItemInfo_Value(item, "D_LENGTH", s.item_length)
+    end
   end
-  reaper.Undo_EndBlock("MAGE: insert " .. name, -1)
+  reaper.Undo_EndBlock(undo_name, -1)
   reaper.PreventUIRefresh(-1)
   reaper.TrackList_AdjustWindows(false)
   reaper.UpdateArrange()
   reaper.Main_OnCommand(40047, 0) -- Peaks: Build any missing peaks
+  if said then reaper.ShowConsoleMsg("MAGE Bridge: " .. said .. "\n") end
   return true
 end
 

@@ -2,30 +2,69 @@
 --
 --   lua5.4 reaper_emu.lua SCENARIO.lua OUT.json
 --
--- SCENARIO.lua returns a table: the starting project (tempo, metre, cursor, tracks with items), scripted
--- answers for GetUserInputs, and steps ({run = "script.lua"} or {defer = {...}}). The emulation records the
--- project (tracks, folder depth, names, items, positions, lengths), undo blocks, message boxes, console
--- output, actions, toggle states and any change made outside an undo block, and writes it all to OUT.json.
--- Names, argument order and return values follow REAPER's ReaScript documentation.
+-- SCENARIO.lua returns a table: the starting project (tempo, metre, cursor, tracks with items), ext state,
+-- scripted answers for GetUserInputs, and steps ({run = "script.lua"}, {defer = {...}}, {cursor = s},
+-- {bpm = x}, {ext = {section, key, value}}, {touch = path}, {wait_file = path}). The emulation records
+-- the project (tracks, folder depth, names, items, positions, lengths, play rates), undo points, message
+-- boxes, console output, actions, toggle states, task-control dialogs, any change made outside an undo
+-- block and how long each script run and deferred call held REAPER's main thread, and writes it all to
+-- OUT.json. Names, argument order and return values follow REAPER's ReaScript documentation; where
+-- REAPER's behaviour matters to the scripts it is modelled too:
+--   * EnumerateFiles/EnumerateSubdirectories serve a cached listing of each folder; only index -1
+--     re-reads it ("Use fileindex = -1 to force re-read of directory (invalidate cache)"), and returns nil.
+--     REAPER promises no order, so names come in the file system's order.
+--   * A script run that neither called defer/runloop nor made an undo point of its own gets REAPER's
+--     automatic "ReaScript: Run" undo point when its main chunk ends ("no undo point will be automatically
+--     created when the script finishes" is documented for defer() scripts only).
+--   * Starting a script again while an instance of it still runs deferred code raises REAPER's
+--     "ReaScript task control" dialog, unless the running instance called set_action_options(flag)
+--     (REAPER 7.03+): flag&1 terminates it (its atexit functions run), flag&2 then starts the new one;
+--     flag&4 / flag&8 set the script's toggle state on / off.
+--   * A script's atexit functions run when it ends: after its main chunk if nothing is deferred, after
+--     its last deferred call, when it is terminated, and when REAPER quits at the end of the scenario.
 
 local scenario_path, out_path = arg[1], arg[2]
 local scenario = dofile(scenario_path)
 
--- Stock REAPER has no LuaSocket: unless the scenario says `socket = true` (then the scripts load the
--- real one that lua5.4 finds), require "socket" fails as it does there.
+-- The emulation's own wall clock and sleep come from LuaSocket when lua5.4 has it (else a simulated
+-- clock and `sleep`). Stock REAPER has no LuaSocket: unless the scenario says `socket = true` (then the
+-- scripts load the real one), require "socket" fails for the scripts as it does there.
+local has_socket, real_socket = pcall(require, "socket")
+if not has_socket or type(real_socket) ~= "table" or not real_socket.gettime then real_socket = nil end
 if not scenario.socket then
+  package.loaded["socket"], package.loaded["socket.core"] = nil, nil
   package.preload["socket"] = function() error("module 'socket' not found (stock REAPER has no LuaSocket)", 0) end
 end
 
 local log = {
   messages = {}, inputs = {}, commands = {}, undo = {}, outside_undo = {}, errors = {}, console = {},
   toggles = {}, toolbar_refreshes = 0, defer_iterations = 0, peak_builds = 0, destroyed_sources = 0,
+  runs = {}, task_dialogs = {}, terminated = {}, max_deferred_s = 0.0, action_options = {},
 }
 local undo_depth, ui_refresh_depth, current_block = 0, 0, nil
-local clock = os.time() + 0.0
-local defer_queue, atexit_fns = {}, {}
+local defer_queue = {}
 local ext_state = {}
-local current_script = "?"
+for section, keys in pairs(scenario.ext_state or {}) do
+  ext_state[section] = {}
+  for k, v in pairs(keys) do ext_state[section][k] = v end
+end
+
+local started_at = os.time() + 0.0
+local simulated = 0.0
+local function now()
+  if real_socket then return real_socket.gettime() end
+  return started_at + simulated
+end
+local function sleep(seconds)
+  if seconds <= 0 then return end
+  if real_socket then real_socket.sleep(seconds) else
+    os.execute(string.format("sleep %.3f", seconds))
+    simulated = simulated + seconds
+  end
+end
+
+-- One running script: its path, action options, atexit functions and whether it is still alive.
+local current = { script = "?", atexit = {}, options = 0 }
 
 ---------------------------------------------------------------------------------------------------
 -- the project
@@ -76,7 +115,60 @@ local function wav_length(path)
   return 0
 end
 
+-- A Standard MIDI File's length in quarter notes: the longest track's ticks over the division (PPQ).
+local function smf_quarters(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local data = f:read("a")
+  f:close()
+  if #data < 14 or data:sub(1, 4) ~= "MThd" then return nil end
+  local division = string.unpack(">I2", data, 13)
+  if division == 0 or division >= 0x8000 then return nil end -- SMPTE time is not modelled
+  local pos, longest = 9 + string.unpack(">I4", data, 5), 0
+  while pos + 8 <= #data do
+    local id, size = data:sub(pos, pos + 3), string.unpack(">I4", data, pos + 4)
+    local i, stop, ticks, status = pos + 8, pos + 8 + size, 0, 0
+    if id == "MTrk" then
+      while i < stop do
+        local delta = 0
+        repeat
+          local b = data:byte(i)
+          delta, i = delta * 128 + (b & 0x7f), i + 1
+        until b < 0x80
+        ticks = ticks + delta
+        local b = data:byte(i)
+        if b == 0xff then -- meta event: type, length, data
+          local len, j = 0, i + 2
+          repeat
+            local c = data:byte(j)
+            len, j = len * 128 + (c & 0x7f), j + 1
+          until c < 0x80
+          i = j + len
+        elseif b == 0xf0 or b == 0xf7 then -- sysex
+          local len, j = 0, i + 1
+          repeat
+            local c = data:byte(j)
+            len, j = len * 128 + (c & 0x7f), j + 1
+          until c < 0x80
+          i = j + len
+        else
+          if b >= 0x80 then status, i = b, i + 1 end -- else running status
+          local hi = status & 0xf0
+          i = i + ((hi == 0xc0 or hi == 0xd0) and 1 or 2)
+        end
+      end
+      longest = math.max(longest, ticks)
+    end
+    pos = stop
+  end
+  return longest / division
+end
+
 local function new_source(file)
+  local lower = (file or ""):lower()
+  if lower:match("%.midi?$") or lower:match("%.smf$") then
+    return { kind = "PCM_source", file = file, midi = true, quarters = smf_quarters(file) or 0 }
+  end
   return { kind = "PCM_source", file = file, length = wav_length(file) }
 end
 
@@ -91,7 +183,8 @@ local function new_item(track)
 end
 
 local function new_take(item)
-  local take = { kind = "MediaItem_Take", item = item, name = "", startoffs = 0.0, source = nil }
+  local take = { kind = "MediaItem_Take", item = item, name = "", startoffs = 0.0, source = nil, playrate = 1.0,
+                 preserve_pitch = false }
   item.takes[#item.takes + 1] = take
   item.active = item.active or take
   return take
@@ -167,7 +260,7 @@ end
 
 function R.Undo_BeginBlock()
   undo_depth = undo_depth + 1
-  if undo_depth == 1 then current_block = { changes = 0, script = current_script } end
+  if undo_depth == 1 then current_block = { changes = 0, script = current.script } end
 end
 function R.Undo_BeginBlock2(proj) R.Undo_BeginBlock() end
 function R.Undo_EndBlock(descchange, extraflags)
@@ -180,6 +273,7 @@ function R.Undo_EndBlock(descchange, extraflags)
     current_block.description, current_block.flags = descchange, extraflags
     log.undo[#log.undo + 1] = current_block
     current_block = nil
+    current.made_undo = true
   end
 end
 function R.Undo_EndBlock2(proj, descchange, extraflags) R.Undo_EndBlock(descchange, extraflags) end
@@ -236,7 +330,13 @@ function R.PCM_Source_Destroy(src)
   src.destroyed = true
   log.destroyed_sources = log.destroyed_sources + 1
 end
-function R.GetMediaSourceLength(source) return source.length, false end
+-- "Returns the length of the source media. If the media source is beat-based, the length will be in
+-- quarter notes, otherwise it will be in seconds." MIDI file sources are beat-based.
+function R.GetMediaSourceLength(source)
+  if source.midi then return source.quarters, true end
+  return source.length, false
+end
+function R.GetMediaSourceType(source, typebuf) return source.midi and "MIDI" or "WAVE" end
 function R.GetMediaSourceFileName(source, filenamebuf) return source.file or "" end
 function R.GetMediaSourceParent(src) return nil end
 
@@ -264,12 +364,15 @@ end
 function R.SetMediaItemTakeInfo_Value(take, parmname, newvalue)
   touch("SetMediaItemTakeInfo_Value " .. parmname)
   if parmname == "D_STARTOFFS" then take.startoffs = newvalue return true end
+  if parmname == "D_PLAYRATE" then take.playrate = newvalue return true end
+  if parmname == "B_PPITCH" then take.preserve_pitch = newvalue ~= 0 return true end
   return false
 end
 
 function R.GetMediaItemTakeInfo_Value(take, parmname)
   if parmname == "D_STARTOFFS" then return take.startoffs end
-  if parmname == "D_PLAYRATE" then return 1.0 end
+  if parmname == "D_PLAYRATE" then return take.playrate end
+  if parmname == "B_PPITCH" then return take.preserve_pitch and 1 or 0 end
   return 0
 end
 
@@ -296,7 +399,7 @@ function R.CountSelectedMediaItems(proj) return #selected_items() end
 function R.GetSelectedMediaItem(proj, selitem) return selected_items()[selitem + 1] end
 function R.GetActiveTake(item) return item.active end
 function R.GetMediaItemTake_Source(take) return take.source end
-function R.TakeIsMIDI(take) return false end
+function R.TakeIsMIDI(take) return take.source ~= nil and take.source.midi == true end
 
 function R.Main_OnCommand(command, flag)
   log.commands[#log.commands + 1] = command
@@ -304,7 +407,7 @@ function R.Main_OnCommand(command, flag)
 end
 
 function R.ShowMessageBox(msg, title, type)
-  log.messages[#log.messages + 1] = { msg = msg, title = title, type = type, script = current_script }
+  log.messages[#log.messages + 1] = { msg = msg, title = title, type = type, script = current.script }
   return 1
 end
 
@@ -318,22 +421,47 @@ function R.GetUserInputs(title, num_inputs, captions_csv, retvals_csv)
   return true, table.concat(answer.values, sep)
 end
 
-function R.defer(fn) defer_queue[#defer_queue + 1] = fn end
-function R.atexit(fn) atexit_fns[#atexit_fns + 1] = fn end
-function R.runloop(fn) R.defer(fn) end
-
-local script_ids = {}
-function R.get_action_context()
-  script_ids[current_script] = script_ids[current_script] or (55000 + #log.toggles + 1)
-  return false, current_script, 0, script_ids[current_script], -1, -1, -1, ""
+function R.defer(fn)
+  if type(fn) ~= "function" then error("defer: a function expected", 2) end
+  current.deferred = true
+  defer_queue[#defer_queue + 1] = { fn = fn, instance = current }
+  return true
 end
+function R.runloop(fn) return R.defer(fn) end
+function R.atexit(fn)
+  current.atexit[#current.atexit + 1] = fn
+  return true
+end
+
+local script_ids, next_id = {}, 55000
+local function command_id(script)
+  if not script_ids[script] then
+    next_id = next_id + 1
+    script_ids[script] = next_id
+  end
+  return script_ids[script]
+end
+
+function R.get_action_context()
+  return false, current.script, 0, command_id(current.script), -1, -1, -1, ""
+end
+
+-- REAPER 7.03+. A scenario with `reaper_version < 7.03` leaves it out, as older REAPERs do.
+local function set_action_options(flag)
+  current.options = flag
+  log.action_options[#log.action_options + 1] = { script = current.script, flag = flag }
+  local section, command = 0, command_id(current.script)
+  if flag & 4 ~= 0 then log.toggles[#log.toggles + 1] = { section = section, command = command, state = 1 } end
+  if flag & 8 ~= 0 then log.toggles[#log.toggles + 1] = { section = section, command = command, state = 0 } end
+end
+if (scenario.reaper_version or 7.15) >= 7.03 then R.set_action_options = set_action_options end
 
 function R.SetToggleCommandState(section_id, command_id, state)
   log.toggles[#log.toggles + 1] = { section = section_id, command = command_id, state = state }
   return true
 end
 function R.RefreshToolbar2(section_id, command_id) log.toolbar_refreshes = log.toolbar_refreshes + 1 end
-function R.time_precise() return clock end
+function R.time_precise() return now() end
 function R.GetResourcePath() return os.getenv("TMPDIR") or "/tmp" end
 function R.GetProjectPath() return (project.path:match("^(.*)[/\\]") or "") end
 
@@ -348,19 +476,29 @@ function R.RecursiveCreateDirectory(path, ignored)
   return 1
 end
 
-local listing = {}
-function R.EnumerateFiles(path, fileindex)
-  if fileindex == 0 or not listing[path] then
-    listing[path] = {}
-    local p = io.popen("find '" .. path:gsub("'", "'\\''") .. "' -mindepth 1 -maxdepth 1 -type f -printf '%f\\n' 2>/dev/null")
+-- REAPER keeps a listing per folder and serves it until index -1 asks for a re-read.
+local listings = { files = {}, dirs = {} }
+local function enumerate(which, path, index)
+  if index == -1 then
+    listings[which][path] = nil
+    return nil
+  end
+  local cached = listings[which][path]
+  if not cached then
+    cached = {}
+    local kind = which == "files" and "f" or "d"
+    local p = io.popen("find '" .. path:gsub("'", "'\\''") .. "' -mindepth 1 -maxdepth 1 -type " .. kind
+      .. " -printf '%f\\n' 2>/dev/null")
     if p then
-      for line in p:lines() do listing[path][#listing[path] + 1] = line end
+      for line in p:lines() do cached[#cached + 1] = line end
       p:close()
     end
-    table.sort(listing[path])
+    listings[which][path] = cached
   end
-  return listing[path][fileindex + 1]
+  return cached[index + 1]
 end
+function R.EnumerateFiles(path, fileindex) return enumerate("files", path, fileindex) end
+function R.EnumerateSubdirectories(path, subdirindex) return enumerate("dirs", path, subdirindex) end
 
 function R.ShowConsoleMsg(msg)
   log.console[#log.console + 1] = msg
@@ -375,56 +513,145 @@ reaper = R -- the one global REAPER gives every script
 local baseline = {}
 for k in pairs(_G) do baseline[k] = true end
 
-local function run_script(path)
-  current_script = path
-  local ok, err = pcall(dofile, path)
-  if not ok then log.errors[#log.errors + 1] = path .. ": " .. tostring(err) end
+local instances = {} -- script path -> its running instance (one that still has deferred code)
+
+local function call(instance, fn, what)
+  local saved = current
+  current = instance
+  local started = now()
+  local ok, err = pcall(fn)
+  local held = now() - started
+  current = saved
+  if not ok then log.errors[#log.errors + 1] = what .. ": " .. tostring(err) end
+  return held
 end
 
-local function sleep(seconds)
-  if seconds > 0 then os.execute(string.format("sleep %.3f", seconds)) end
+local function has_deferred(instance)
+  for _, entry in ipairs(defer_queue) do
+    if entry.instance == instance then return true end
+  end
+  return false
+end
+
+--- The script ends: its atexit functions run (once), and it no longer counts as running.
+local function finish(instance)
+  if instance.finished then return end
+  instance.finished = true
+  if instances[instance.script] == instance then instances[instance.script] = nil end
+  for _, fn in ipairs(instance.atexit) do call(instance, fn, "atexit") end
+end
+
+local function terminate(instance, why)
+  local kept = {}
+  for _, entry in ipairs(defer_queue) do
+    if entry.instance ~= instance then kept[#kept + 1] = entry end
+  end
+  defer_queue = kept
+  log.terminated[#log.terminated + 1] = { script = instance.script, why = why }
+  finish(instance)
+end
+
+local function run_script(path)
+  local running = instances[path]
+  if running then
+    if running.options & 1 ~= 0 then
+      terminate(running, "re-launched (set_action_options 1)")
+      if running.options & 2 == 0 then return end
+    else
+      -- REAPER asks what to do; the scenario answers ("terminate" by default, or "new" / "abort").
+      local answer = scenario.task_dialog_answer or "terminate"
+      log.task_dialogs[#log.task_dialogs + 1] = { script = path, answer = answer }
+      if answer == "abort" then return end
+      if answer == "terminate" then
+        terminate(running, "task control dialog")
+        return
+      end
+    end
+  end
+  local instance = { script = path, atexit = {}, options = 0, deferred = false, made_undo = false }
+  local outside_before = #log.outside_undo
+  local held = call(instance, function() dofile(path) end, path)
+  log.runs[#log.runs + 1] = { script = path, main_s = held, deferred = instance.deferred }
+  if not instance.deferred then
+    -- REAPER's own undo point for a script that made none and left nothing running.
+    if not instance.made_undo then
+      log.undo[#log.undo + 1] = { description = "ReaScript: Run", flags = -1, automatic = true, script = path,
+                                  changes = #log.outside_undo - outside_before }
+    end
+    finish(instance)
+  elseif has_deferred(instance) then
+    instances[path] = instance
+  else
+    finish(instance)
+  end
 end
 
 local function count_new_tracks()
   return #project.tracks - #(P.tracks or {})
 end
 
+--- Run REAPER's defer cycles: every queued call once per cycle, `interval_s` apart, until a condition or limit.
 local function run_defer(opts)
   local interval = opts.interval_s or 0.05
-  local deadline = os.time() + (opts.timeout_s or 30)
+  local deadline = now() + (opts.timeout_s or 30)
+  local stop_at = opts.for_s and (now() + opts.for_s) or nil
   local extra_left = nil
   for _ = 1, opts.max_iterations or 100 do
     if #defer_queue == 0 then break end
     local queue = defer_queue
     defer_queue = {}
     log.defer_iterations = log.defer_iterations + 1
-    for _, fn in ipairs(queue) do
-      local ok, err = pcall(fn)
-      if not ok then log.errors[#log.errors + 1] = "deferred: " .. tostring(err) end
+    local seen = {}
+    for _, entry in ipairs(queue) do
+      seen[entry.instance] = true
+      local held = call(entry.instance, entry.fn, "deferred " .. entry.instance.script)
+      if held > log.max_deferred_s then log.max_deferred_s = held end
     end
-    clock = clock + interval
+    for instance in pairs(seen) do
+      if not instance.finished and not has_deferred(instance) then finish(instance) end
+    end
     if extra_left then
       extra_left = extra_left - 1
       if extra_left <= 0 then break end
     elseif (opts.until_tracks and count_new_tracks() >= opts.until_tracks)
-        or (opts.until_messages and #log.messages >= opts.until_messages) then
+        or (opts.until_messages and #log.messages >= opts.until_messages)
+        or (opts.until_idle and not next(instances, nil) and #defer_queue == 0) then
       extra_left = opts.extra or 5
     end
-    if os.time() > deadline then break end
+    if now() > deadline or (stop_at and now() >= stop_at) then break end
     sleep(interval)
   end
+end
+
+local function wait_file(path, timeout_s)
+  local deadline = now() + (timeout_s or 60)
+  while now() < deadline do
+    local f = io.open(path, "rb")
+    if f then f:close() return true end
+    sleep(0.01)
+  end
+  log.errors[#log.errors + 1] = "wait_file: " .. path .. " did not appear"
+  return false
 end
 
 for _, step in ipairs(scenario.steps or {}) do
   if step.run then run_script(step.run) end
   if step.defer then run_defer(step.defer) end
   if step.cursor then project.cursor = step.cursor end
-end
-if scenario.exit ~= false then
-  for _, fn in ipairs(atexit_fns) do
-    local ok, err = pcall(fn)
-    if not ok then log.errors[#log.errors + 1] = "atexit: " .. tostring(err) end
+  if step.bpm then project.bpm = step.bpm end
+  if step.ext then R.SetExtState(step.ext[1], step.ext[2], step.ext[3], false) end
+  if step.touch then
+    local f = assert(io.open(step.touch, "w"))
+    f:write(string.format("%.6f\n", now()))
+    f:close()
   end
+  if step.wait_file then wait_file(step.wait_file, step.timeout_s) end
+end
+if scenario.exit ~= false then -- REAPER quits: every script still running ends
+  local running = {}
+  for _, instance in pairs(instances) do running[#running + 1] = instance end
+  table.sort(running, function(a, b) return a.script < b.script end)
+  for _, instance in ipairs(running) do terminate(instance, "REAPER quits") end
 end
 
 local leaked = {}
@@ -470,7 +697,11 @@ for i, tr in ipairs(project.tracks) do
                      takes = #item.takes, take_name = take and take.name or nil,
                      take_offset = take and take.startoffs or nil,
                      source = take and take.source and take.source.file or nil,
-                     source_length = take and take.source and take.source.length or nil })
+                     source_length = take and take.source and take.source.length or nil,
+                     source_quarters = take and take.source and take.source.quarters or nil,
+                     midi = take and take.source and take.source.midi or false,
+                     playrate = take and take.playrate or nil,
+                     preserve_pitch = take and take.preserve_pitch or nil })
   end
   local ext = {}
   for k, v in pairs(tr.ext) do ext[#ext + 1] = { key = k, value = v } end
@@ -483,7 +714,9 @@ local dump = {
   toolbar_refreshes = log.toolbar_refreshes, defer_iterations = log.defer_iterations,
   peak_builds = log.peak_builds, undo_depth = undo_depth, ui_refresh_depth = ui_refresh_depth,
   pending_defers = #defer_queue, leaked_globals = leaked, destroyed_sources = log.destroyed_sources,
-  console = log.console,
+  console = log.console, runs = log.runs, task_dialogs = log.task_dialogs, terminated = log.terminated,
+  max_deferred_s = log.max_deferred_s, action_options = log.action_options, ext_state = ext_state,
+  cursor = project.cursor, bpm = project.bpm,
 }
 local f = assert(io.open(out_path, "w"))
 f:write(encode(dump))

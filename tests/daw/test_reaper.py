@@ -17,7 +17,7 @@ import pytest
 import soundfile
 
 from mage_bridge import audio
-from tests.daw.conftest import wait_outbox, write_spool
+from tests.daw.conftest import wait_for_file, wait_outbox, write_spool
 from tests.daw.reaper import (GENERATE, LISTENER, MASTER, SEPARATE, finish_reaper, listen, needs_lua,
                               new_tracks, run_reaper, start_reaper)
 from tests.server.conftest import DaemonProc
@@ -39,14 +39,26 @@ def _wav_length_s(path: Path) -> float:
 
 
 def _clean(dump: dict[str, Any]) -> None:
-    """What every run must show: no script errors, no leaked globals, every block closed."""
+    """What every run must show: no script errors, no leaked globals, every block closed, no stray
+    "ReaScript: Run" undo point, no "ReaScript task control" dialog, REAPER's UI never held for long."""
     assert dump["errors"] == []
     assert dump["leaked_globals"] == []
     assert dump["outside_undo"] == []
     assert dump["undo_depth"] == 0 and dump["ui_refresh_depth"] == 0
+    assert [u for u in dump["undo"] if u.get("automatic")] == []
+    assert dump["task_dialogs"] == []
+    assert all(run["main_s"] < 0.5 for run in dump["runs"]), dump["runs"]
+    assert dump["max_deferred_s"] < 1.0
 
 
-def _assert_folder(dump: dict[str, Any], before: int, name: str, stems: list[str]) -> list[dict[str, Any]]:
+def inputs(prompt: str, bpm: str = "120", key: str = "", metre: str = "4/4", length: str = "8", seed: str = "",
+           place: str = "bar") -> dict[str, list[str]]:
+    """The answer to the Generate dialog (Prompt, BPM, Key, Time signature, Length, Seed, Place at)."""
+    return {"values": [prompt, bpm, key, metre, length, seed, place]}
+
+
+def _assert_folder(dump: dict[str, Any], before: int, name: str, stems: list[str], undo: str
+                   ) -> list[dict[str, Any]]:
     tracks = new_tracks(dump, before)
     assert [t["name"] for t in tracks] == [name, *stems]
     assert [t["folder_depth"] for t in tracks] == [1] + [0] * (len(stems) - 1) + [-1]
@@ -54,7 +66,7 @@ def _assert_folder(dump: dict[str, Any], before: int, name: str, stems: list[str
     for t in tracks[1:]:
         assert len(t["items"]) == 1 and t["items"][0]["take_name"] == t["name"]
     [block] = dump["undo"]  # one undo block for the whole insertion
-    assert block["description"] == f"MAGE: insert {name}" and block["changes"] > 0
+    assert block["description"] == undo and block["changes"] > 0
     assert dump["peak_builds"] == 1
     return tracks[1:]
 
@@ -64,10 +76,12 @@ def _stem_order(manifest: dict[str, Any]) -> list[str]:
     return sorted(manifest["stems"], key=lambda n: (order.get(n, 99), n))
 
 
-def test_generate_round_trip_puts_a_folder_of_stems_at_the_cursor(daemon: DaemonProc, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("place", "cursor"), [("bar", 3.0), ("cursor", 2.5)], ids=["on-the-bar", "at-the-cursor"])
+def test_generate_round_trip_puts_a_folder_of_stems_in_place(daemon: DaemonProc, tmp_path: Path, place: str,
+                                                             cursor: float) -> None:
     scenario = {
-        "project": _project(cursor=2.0),
-        "user_inputs": [{"values": ["deep house groove", "120", "G minor", "4/4", "8", "7"]}],
+        "project": _project(cursor=cursor),
+        "user_inputs": [inputs("deep house groove", key="G minor", seed="7", place=place)],
         "steps": [{"run": LISTENER}, listen(3), {"run": GENERATE},
                   listen(3000, until_tracks=2, extra=10, timeout_s=150)],
     }
@@ -76,24 +90,39 @@ def test_generate_round_trip_puts_a_folder_of_stems_at_the_cursor(daemon: Daemon
     assert dump["messages"] == []  # the listener runs: no hint, no error
     [dialog] = dump["inputs"]
     assert dialog["defaults"].split("\n")[1:4] == ["120", "", "4/4"]  # BPM and metre from the project
+    assert dialog["defaults"].split("\n")[6] == "bar"
+    assert dump["ext_state"]["MAGE_Bridge"]["place"] == place  # remembered for the next time
 
     outbox = daemon.state_dir / "outbox" / "reaper"
     [handled] = list((outbox / "handled").glob("*.json"))
     record = json.loads(handled.read_text())
-    assert record["event"] == "done" and record["placement"]["seconds"] == 2.0
+    placement = record["placement"]
     manifest_path = Path(record["manifest"])
     manifest = json.loads(manifest_path.read_text())
     assert manifest["request"]["prompt"] == "deep house groove" and manifest["request"]["seed"] == 7
-    assert manifest["request"]["options"]["bpm"] == 120.0 and manifest["requested"]["key"] == "G"
+    # BPM and metre left as prefilled are not sent: the project's tempo and metre make the clip.
+    assert "bpm" not in manifest["request"]["options"] and "time_signature" not in manifest["request"]["options"]
+    assert manifest["daw"]["tempo_from"] == "project" and manifest["requested"]["key"] == "G"
+    lead_in_s = manifest["backend"]["lead_in_s"]
+    assert lead_in_s == pytest.approx(2.0, abs=1e-3)  # one bar at 120 BPM in 4/4
+    if place == "bar":
+        # beat 1 of the body on the bar at or after the cursor (3 s -> bar 3 at 4 s), the lead-in before it
+        assert (placement["mode"], placement["align"], placement["bar"]) == ("next_bar", "body", 3)
+        start = 4.0 - lead_in_s
+    else:
+        assert (placement["mode"], placement["align"], placement["seconds"]) == ("requested", "start", 2.5)
+        start = 2.5
 
-    stems = _assert_folder(dump, len(BEFORE), "MAGE: deep house groove", _stem_order(manifest))
+    stems = _assert_folder(dump, len(BEFORE), "MAGE: deep house groove", _stem_order(manifest),
+                           "MAGE: insert generated clip: deep house groove")
     for track in stems:
         item = track["items"][0]
         wav = manifest_path.parent / manifest["stems"][track["name"]]
         assert item["source"] == str(wav)
-        assert item["position"] == 2.0
+        assert item["position"] == pytest.approx(start, abs=1e-9)
         assert item["length"] == pytest.approx(_wav_length_s(wav), abs=1e-9)
         assert item["length"] == pytest.approx(manifest["duration_s"], abs=1e-5)
+        assert item["playrate"] == 1.0
     assert dump["tracks"][0] == {"index": 0, "name": "Guitar", "folder_depth": 0, "ext": [], "items": []}
     assert [t["state"] for t in dump["toggles"]] == [1, 0]  # toggled on, and off at exit
     assert list((daemon.state_dir / "spool").glob("*.json")) == []
@@ -119,7 +148,8 @@ def test_separate_round_trip_lines_the_stems_up_with_the_item(daemon: DaemonProc
     dump = run_reaper(tmp_path, scenario, daemon.state_dir)
     _clean(dump)
     assert dump["messages"] == []
-    stems = _assert_folder(dump, 1, "MAGE stems: loop.wav", ["vocals", "drums", "bass", "other"])
+    stems = _assert_folder(dump, 1, "MAGE stems: loop.wav", ["vocals", "drums", "bass", "other"],
+                           "MAGE: insert stems: loop.wav")
     for track in stems:
         item = track["items"][0]
         # the stems cover the same stretch of the file as the item did
@@ -138,18 +168,21 @@ def test_master_round_trip_brings_one_mastered_track(daemon: DaemonProc, tmp_pat
     dump = run_reaper(tmp_path, scenario, daemon.state_dir)
     _clean(dump)
     assert dump["messages"] == []
-    [track] = _assert_folder(dump, 1, "MAGE master: loop.wav", ["master"])
+    [track] = _assert_folder(dump, 1, "MAGE master: loop.wav", ["master"], "MAGE: insert master: loop.wav")
     item = track["items"][0]
     assert (item["position"], item["length"], item["take_offset"]) == (4.0, 3.0, 1.0)
     assert item["source"].endswith("loop-master.wav")
 
 
 def test_a_job_from_a_controller_lands_on_the_next_bar_in_reaper(daemon: DaemonProc, tmp_path: Path) -> None:
-    # Cursor at 5 s, 120 BPM in 4/4: bars are 2 s long, so the next bar starts at 6 s.
+    # Cursor at 5 s, 120 BPM in 4/4: bars are 2 s long, so beat 1 of the body goes on the bar at 6 s.
+    ready = tmp_path / "listening"
     scenario = {"project": _project(cursor=5.0),
-                "steps": [{"run": LISTENER}, listen(3000, until_tracks=2, extra=10, timeout_s=150)]}
+                "steps": [{"run": LISTENER}, listen(3), {"touch": ready},
+                          listen(3000, until_tracks=2, extra=10, timeout_s=150)]}
     proc, out = start_reaper(tmp_path, scenario, daemon.state_dir)
-    time.sleep(2.5)  # the listener reports tempo, metre and cursor on its first tick; the daemon polls at 5 Hz
+    wait_for_file(ready)
+    time.sleep(0.3)  # the listener reported tempo, metre and cursor on its first tick; the daemon looks every 0.1 s
     with daemon.client() as c:
         addr, reply = c.request("/mage/generate", "knob", "house groove at 124 BPM", "",
                                 json.dumps({"duration_s": 10.0, "seed": 3}), timeout_s=5.0)
@@ -157,9 +190,15 @@ def test_a_job_from_a_controller_lands_on_the_next_bar_in_reaper(daemon: DaemonP
     dump = finish_reaper(proc, out)
     _clean(dump)
     assert dump["messages"] == []
+    [record] = [json.loads(f.read_text()) for f in (daemon.state_dir / "outbox" / "reaper" / "handled").glob("*")]
+    placement = record["placement"]
+    assert (placement["mode"], placement["align"], placement["seconds"]) == ("next_bar", "body", 6.0)
+    assert placement["clip_bpm"] == 120.0  # the project's tempo, not the prompt's 124
     tracks = new_tracks(dump, len(BEFORE))
     assert tracks[0]["name"] == "MAGE: house groove at 124 BPM"
-    assert {t["items"][0]["position"] for t in tracks[1:]} == {6.0}
+    positions = [t["items"][0]["position"] for t in tracks[1:]]
+    assert positions == pytest.approx([6.0 - placement["lead_in_s"]] * len(positions))
+    assert dump["console"] == []  # the clip is at the project's tempo: nothing to say
 
 
 # -- what goes wrong, and that nothing is half-inserted ---------------------------------------
@@ -171,7 +210,7 @@ def test_daemon_down_is_said_and_nothing_is_sent(tmp_path: Path, script: Path, h
     if heartbeat == "stale":
         (state / "heartbeat.json").write_text(json.dumps({"time": time.time() - 60, "pid": 1}))
     wav = _loop_wav(tmp_path / "loop.wav")
-    scenario = {"project": _item_project(wav), "user_inputs": [{"values": ["techno", "", "", "", "", ""]}],
+    scenario = {"project": _item_project(wav), "user_inputs": [inputs("techno")],
                 "steps": [{"run": script}]}
     dump = run_reaper(tmp_path, scenario, state)
     _clean(dump)
@@ -185,7 +224,7 @@ def test_daemon_down_is_said_and_nothing_is_sent(tmp_path: Path, script: Path, h
 def test_a_failed_job_is_said_and_the_project_is_unchanged(daemon: DaemonProc, tmp_path: Path) -> None:
     scenario = {
         "project": _project(),
-        "user_inputs": [{"values": ["ambient drone", "90", "", "4/3", "8", ""]}],  # 4/3: the generator says no
+        "user_inputs": [inputs("ambient drone", bpm="90", metre="4/3")],  # 4/3: the generator says no
         "steps": [{"run": LISTENER}, listen(3), {"run": GENERATE},
                   listen(3000, until_messages=1, extra=5, timeout_s=120)],
     }
@@ -215,7 +254,7 @@ def test_a_missing_file_is_said_and_nothing_is_half_inserted(daemon: DaemonProc,
                                                              missing: str) -> None:
     # The generate script alone (no listener yet): the job runs, its record waits in the outbox.
     sent = run_reaper(tmp_path, {"project": _project(), "user_inputs": [
-        {"values": ["minimal techno", "125", "A minor", "4/4", "8", "1"]}], "steps": [{"run": GENERATE}]},
+        inputs("minimal techno", bpm="125", key="A minor", seed="1")], "steps": [{"run": GENERATE}]},
         daemon.state_dir, "send")
     _clean(sent)
     assert [m["msg"] for m in sent["messages"]] == [

@@ -21,9 +21,11 @@ import pytest
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from tests.daw.reaper import GENERATE, LISTENER, LUA, MASTER, SEPARATE, listen, needs_lua, run_reaper
+from tests.daw.conftest import wait_for_file
+from tests.daw.reaper import (GENERATE, LISTENER, LUA, MASTER, SEPARATE, finish_reaper, listen, needs_lua,
+                              new_tracks, run_reaper, start_reaper)
 from tests.daw.test_reaper import (BEFORE, _assert_folder, _clean, _item_project, _loop_wav, _project,
-                                   _stem_order)
+                                   _stem_order, inputs)
 from tests.server.conftest import DaemonProc
 
 LIB = GENERATE.parent / "mage_bridge_lib.lua"
@@ -37,7 +39,7 @@ needs_luasocket = pytest.mark.skipif(not _has_luasocket(LUA),
                                      reason="LuaSocket for lua5.4 is not installed (setup.sh installs lua-socket)")
 pytestmark = needs_lua
 
-GENERATE_INPUTS = {"values": ["deep house groove", "120", "G minor", "4/4", "8", "7"]}
+GENERATE_INPUTS = inputs("deep house groove", key="G minor", seed="7")
 
 
 def _jobs(d: DaemonProc, count: int = 1, timeout_s: float = 10.0) -> list[dict[str, Any]]:
@@ -67,10 +69,12 @@ def _spool_lines(d: DaemonProc) -> list[str]:
 def test_generate_goes_over_osc_and_the_listener_inserts_the_stems(daemon: DaemonProc, tmp_path: Path) -> None:
     scenario = {
         "socket": True,
-        "project": _project(cursor=2.0),
+        "project": _project(cursor=3.0),
         "user_inputs": [GENERATE_INPUTS],
-        # The action alone first (the job goes out while no listener runs), then the listener brings it in.
-        "steps": [{"run": GENERATE}, {"run": LISTENER}, listen(3000, until_tracks=2, extra=10, timeout_s=150)],
+        # The action alone first (the job goes out while no listener runs; its answer comes back to a
+        # deferred call), then the listener brings the result in.
+        "steps": [{"run": GENERATE}, listen(100), {"run": LISTENER},
+                  listen(3000, until_tracks=2, extra=10, timeout_s=150)],
     }
     dump = run_reaper(tmp_path, scenario, daemon.state_dir)
     _clean(dump)
@@ -78,34 +82,39 @@ def test_generate_goes_over_osc_and_the_listener_inserts_the_stems(daemon: Daemo
         'Job sent. Turn on "MAGE - Listener" to get the result into this project.']
     [said] = dump["console"]  # which door, said once
     assert said.startswith(f"MAGE Bridge: jobs go to the daemon over OSC (127.0.0.1:{daemon.port}, LuaSocket")
+    [run, *_] = dump["runs"]
+    assert run["main_s"] < 0.25 and run["deferred"]  # the action sent the datagram and returned
 
     # The daemon got the job over UDP from 127.0.0.1; the spool folder got no job at all (the listener's
-    # tempo/cursor reports still use it: they are not jobs).
+    # tempo/cursor reports went over OSC too).
     [job] = _jobs(daemon)
     assert job["source"] == "osc" and job["client_host"] == "127.0.0.1" and job["kind"] == "generate"
     assert job["req_id"].startswith("reaper-generate-")
     assert _spool_lines(daemon) == []
     assert list((daemon.state_dir / "spool").glob("*.json")) == []
-    assert list((daemon.state_dir / "spool" / "rejected").iterdir()) == []
+    assert not (daemon.state_dir / "spool" / "rejected").exists() or \
+        list((daemon.state_dir / "spool" / "rejected").iterdir()) == []
     tag = job["params"]["daw"]
     assert (tag["client_id"], tag["project_path"]) == ("reaper", "/music/song.rpp")
-    assert tag["placement"] == {"mode": "requested", "seconds": 2.0, "beats": 4.0, "bar": 2, "bpm": 120.0,
-                                "numerator": 4, "denominator": 4, "cursor_s": 2.0}
+    # no position: the bar at or after the cursor of the context sent with the request (3 s -> bar 3 at 4 s)
+    assert {k: tag["placement"][k] for k in ("mode", "seconds", "beats", "bar", "bpm", "cursor_s")} == {
+        "mode": "next_bar", "seconds": 4.0, "beats": 8.0, "bar": 3, "bpm": 120.0, "cursor_s": 3.0}
     assert job["params"]["seed"] == 7 and "daw" not in job["params"]["options"]
 
     # ... and the result came back through the outbox exactly as a spool job's does.
     [handled] = list((daemon.state_dir / "outbox" / "reaper" / "handled").glob("*.json"))
     record = json.loads(handled.read_text())
     assert record["event"] == "done" and record["job_id"] == job["id"] and record["req_id"] == job["req_id"]
-    assert record["project_id"] == tag["project_id"] and record["placement"]["seconds"] == 2.0
+    assert record["project_id"] == tag["project_id"] and record["placement"]["seconds"] == 4.0
     manifest_path = Path(record["manifest"])
     manifest = json.loads(manifest_path.read_text())
     assert manifest["request"]["prompt"] == "deep house groove" and manifest["requested"]["key"] == "G"
-    stems = _assert_folder(dump, len(BEFORE), "MAGE: deep house groove", _stem_order(manifest))
+    stems = _assert_folder(dump, len(BEFORE), "MAGE: deep house groove", _stem_order(manifest),
+                           "MAGE: insert generated clip: deep house groove")
     for track in stems:
         item = track["items"][0]
         assert item["source"] == str(manifest_path.parent / manifest["stems"][track["name"]])
-        assert item["position"] == 2.0
+        assert item["position"] == pytest.approx(4.0 - record["placement"]["lead_in_s"])
         assert item["length"] == pytest.approx(manifest["duration_s"], abs=1e-5)
 
 
@@ -121,7 +130,7 @@ def test_master_over_osc_keeps_the_item_trim(daemon: DaemonProc, tmp_path: Path)
     [job] = _jobs(daemon)
     assert job["source"] == "osc" and job["params"]["audio_path"] == str(wav)
     assert _spool_lines(daemon) == []
-    [track] = _assert_folder(dump, 1, "MAGE master: loop.wav", ["master"])
+    [track] = _assert_folder(dump, 1, "MAGE master: loop.wav", ["master"], "MAGE: insert master: loop.wav")
     item = track["items"][0]
     assert (item["position"], item["length"], item["take_offset"]) == (4.0, 3.0, 1.0)
     assert item["source"].endswith("loop-master.wav")
@@ -130,7 +139,8 @@ def test_master_over_osc_keeps_the_item_trim(daemon: DaemonProc, tmp_path: Path)
 @needs_luasocket
 def test_a_request_refused_over_osc_is_said_at_once_and_not_spooled(daemon: DaemonProc, tmp_path: Path) -> None:
     wav = _loop_wav(tmp_path / "outside" / "loop.wav")  # not under data_dir or allowed_roots
-    dump = run_reaper(tmp_path, {"socket": True, "project": _item_project(wav), "steps": [{"run": SEPARATE}]},
+    dump = run_reaper(tmp_path, {"socket": True, "project": _item_project(wav),
+                                 "steps": [{"run": SEPARATE}, listen(100, until_messages=1, extra=1)]},
                       daemon.state_dir)
     _clean(dump)
     [box] = dump["messages"]  # no listener needed: the daemon's /mage/error answered the action itself
@@ -150,7 +160,8 @@ def test_without_luasocket_the_job_goes_through_the_spool(daemon: DaemonProc, tm
     assert "LuaSocket not found: module 'socket' not found" in said and "Mavriq Lua Sockets" in said
     [job] = _jobs(daemon)
     assert job["source"] == "spool:reaper" and job["client_host"] is None
-    assert job["params"]["daw"]["placement"]["seconds"] == 2.0
+    assert job["params"]["daw"]["placement"]["mode"] == "next_bar"
+    assert job["params"]["daw"]["placement"]["cursor_s"] == 2.0
 
 
 def _dead_port() -> int:
@@ -175,8 +186,9 @@ def test_osc_that_does_not_get_through_falls_back_to_the_spool(tmp_path: Path, l
             port = _dead_port()
         (state / "heartbeat.json").write_text(json.dumps({"time": time.time(), "stale_after_s": 60, "pid": 4242,
                                                              "port": port}))
+        # The second run does not try OSC again; each returns at once, the wait is in deferred calls.
         scenario = {"socket": True, "project": _project(), "user_inputs": [GENERATE_INPUTS, GENERATE_INPUTS],
-                    "steps": [{"run": GENERATE}, {"run": GENERATE}]}  # the second one does not try OSC again
+                    "steps": [{"run": GENERATE}, listen(200), {"run": GENERATE}, listen(200)]}
         started = time.monotonic()
         dump = run_reaper(tmp_path, scenario, state)
         elapsed = time.monotonic() - started
@@ -203,7 +215,9 @@ def test_osc_that_does_not_get_through_falls_back_to_the_spool(tmp_path: Path, l
     request = json.loads(files[0].read_text())
     assert request["kind"] == "generate" and request["client_id"] == "reaper"
     assert request["prompt"] == "deep house groove" and request["options"]["seed"] == 7
-    assert request["position"] == {"seconds": 2.0} and request["context"]["bpm"] == 120.0
+    assert "position" not in request and request["context"] == {"bpm": 120.0, "numerator": 4, "denominator": 4,
+                                                                 "cursor_s": 2.0}
+    assert all(run["main_s"] < 0.25 for run in dump["runs"])
 
 
 # -- the Lua OSC codec against python-osc ------------------------------------------------------
