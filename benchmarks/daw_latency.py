@@ -7,7 +7,8 @@ seed, the embedded procedural generator) and REAPER's "MAGE - Listener" running 
 ReaScript emulation of tests/daw (tests/daw/reaper.py starts it), one Listener for the whole run, as a producer
 has it on a toolbar: its defer loop ticks every ``--defer-ms`` (REAPER runs deferred scripts about 30 times a
 second), it reports the project's context to the daemon and inserts finished results. Stock REAPER has no
-LuaSocket, so neither does the Listener unless ``--luasocket``.
+LuaSocket, so by default the Listener finds results by looking at the outbox folder every 0.2 s; with
+``--luasocket`` it also hears the daemon's job events over OSC and looks at once.
 
 Each run sends OSC ``/mage/trigger 1`` (what a pad bound to slot 1 does) and waits until the stems are in the
 emulated project: a probe script loaded before the Listener wraps the emulation's ``Undo_EndBlock`` and prints
@@ -263,7 +264,7 @@ def main() -> int:
     print(_row("generation alone (manifest)", gen, "baseline: the job's own elapsed_s"))
     print(_row("door overhead (difference)", overhead, "per run: trigger->inserted minus generation"))
     print(_row("  trigger -> job done event", to_done, "queue, worker, generation, outbox record"))
-    print(_row("  job done -> inserted", after_done, "Listener outbox poll + insert"))
+    print(_row("  job done -> inserted", after_done, "Listener finds the outbox record, inserts"))
     ratio = statistics.median(total) / statistics.median(gen)
     print(f"trigger->inserted / generation alone: {ratio:.2f}x (median); the door adds "
           f"{statistics.median(overhead):.3f} s median, {max(overhead):.3f} s worst")
