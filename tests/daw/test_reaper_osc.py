@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import socket
 import sqlite3
 import struct
@@ -321,3 +322,64 @@ assert(lib.osc_decode("/abc\\0\\0\\0\\0,s\\0\\0abc") == nil)  -- a string withou
     out = subprocess.run([lua, str(script)], input="\n".join(hex_lines) + "\n", capture_output=True, text=True,
                          check=True)
     assert [json.loads(line) for line in out.stdout.splitlines()] == [[a, args] for a, args in replies]
+
+
+# -- a slow daemon never freezes REAPER, and one request stays one job ------------------------
+@needs_luasocket
+def test_a_stalled_daemon_ends_in_one_job_and_one_insert(daemon: DaemonProc, tmp_path: Path) -> None:
+    # The daemon stops for 3 s around the submit: no answer within 2 s, so the action's deferred call
+    # writes the same request to the spool. Once the daemon runs again it reads both the datagram and the
+    # spool file, in whichever order, and makes one job; the Listener inserts it once.
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    scenario = {"socket": True, "project": _project(cursor=3.0), "user_inputs": [GENERATE_INPUTS],
+                "steps": [{"run": LISTENER}, listen(3), {"touch": ready}, {"wait_file": go}, {"run": GENERATE},
+                          listen(3000, until_tracks=2, extra=20, timeout_s=150)]}
+    proc, out = start_reaper(tmp_path, scenario, daemon.state_dir)
+    wait_for_file(ready)
+    daemon.signal(signal.SIGSTOP)
+    try:
+        go.touch()
+        time.sleep(3.0)
+    finally:
+        daemon.signal(signal.SIGCONT)
+    dump = finish_reaper(proc, out)
+    _clean(dump)
+    [generate] = [r for r in dump["runs"] if r["script"] == str(GENERATE)]
+    assert generate["main_s"] < 0.25  # sent and returned: REAPER's UI never waited for the stopped daemon
+    assert dump["max_deferred_s"] < 0.5
+    assert dump["console"] == [f"MAGE Bridge: OSC to the daemon at 127.0.0.1:{daemon.port} failed (no answer within "
+                               f"2.0 s); jobs go through the spool folder {daemon.state_dir / 'spool'} instead\n"]
+    time.sleep(0.5)  # the spool copy has been looked at (the daemon polls every 0.1 s)
+    [job] = _jobs(daemon)
+    assert job["req_id"].startswith("reaper-generate-")
+    assert list((daemon.state_dir / "spool").glob("*.json")) == []  # the spool copy was taken, not queued
+    rejected = daemon.state_dir / "spool" / "rejected"
+    assert not rejected.exists() or list(rejected.iterdir()) == []
+    outbox = daemon.state_dir / "outbox" / "reaper"
+    assert list(outbox.glob("*.json")) == []
+    [record] = [json.loads(f.read_text()) for f in (outbox / "handled").glob("*.json")]
+    assert record["job_id"] == job["id"]
+    tracks = new_tracks(dump, len(BEFORE))
+    assert sum(1 for t in tracks if t["folder_depth"] == 1) == 1  # one folder: one insert
+    assert tracks[0]["name"] == "MAGE: deep house groove"
+
+
+@needs_luasocket
+def test_running_an_action_again_while_it_waits_loses_no_request(tmp_path: Path) -> None:
+    # Something holds the daemon's port and never answers. The second run ends the first one, which
+    # still waited: its request goes to the spool at once; the second waits its 2 s, then spools too.
+    state = tmp_path / "state"
+    state.mkdir()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        port = silent.getsockname()[1]
+        (state / "heartbeat.json").write_text(json.dumps({"time": time.time(), "stale_after_s": 60, "pid": 4243,
+                                                             "port": port}))
+        scenario = {"socket": True, "project": _project(), "user_inputs": [GENERATE_INPUTS, GENERATE_INPUTS],
+                    "steps": [{"run": GENERATE}, listen(4), {"run": GENERATE}, listen(200)]}
+        dump = run_reaper(tmp_path, scenario, state)
+    _clean(dump)
+    assert [(Path(t["script"]).name, t["why"]) for t in dump["terminated"]] == [
+        (GENERATE.name, "re-launched (set_action_options 1)")]
+    files = sorted((state / "spool").glob("*.json"))
+    assert len(files) == 2 and len({json.loads(f.read_text())["req_id"] for f in files}) == 2
