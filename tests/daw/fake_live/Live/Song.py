@@ -1,7 +1,17 @@
-"""``Live.Song.Song``: the Live set — tracks, scenes, tempo, metre, song time, undo steps."""
+"""``Live.Song.Song``: the Live set — tracks, scenes, tempo, metre, song time, data, undo steps.
+
+``tempo``, ``signature_numerator``, ``signature_denominator`` and ``current_song_time`` are get/set/listen
+properties: setting one (the user turning the tempo knob, the transport moving) notifies its listeners, and no
+listener may change the set (``_listeners``). ``get_data(key, default_value)`` / ``set_data(key, value)`` keep
+values that are saved with the set: :meth:`Song.reopen` is the same set after Live was closed and opened again.
+"""
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
+from ._listeners import Notifications, listenable
 from .Track import Track
 
 
@@ -14,30 +24,90 @@ class SongView:
         self.selected_scene = song.scenes[0]
 
 
+@listenable("tempo", "signature_numerator", "signature_denominator", "current_song_time")
 class Song:
     def __init__(self, *, tempo: float = 120.0, numerator: int = 4, denominator: int = 4,
-                 song_time_beats: float = 0.0, n_scenes: int = 8) -> None:
-        self.tempo = tempo
-        self.signature_numerator = numerator
-        self.signature_denominator = denominator
-        self.current_song_time = song_time_beats
+                 song_time_beats: float = 0.0, n_scenes: int = 8, file_path: str = "") -> None:
+        self._notifications = Notifications()
+        self._listeners: dict[str, list[Any]] = {}
+        self._tempo = float(tempo)
+        self._numerator = int(numerator)
+        self._denominator = int(denominator)
+        self._song_time = float(song_time_beats)
+        self.file_path = file_path
         self.scenes = [Scene() for _ in range(n_scenes)]
         self.tracks: list[Track] = []
         self.view = SongView(self)
         self.undo_steps: list[str] = []  # "begin" / "end", in order
         self.created: list[int] = []
         self.deleted: list[int] = []
+        self._data: dict[str, Any] = {}
 
-    def create_audio_track(self, index: int = -1) -> None:
-        """Insert an audio track at ``index`` (-1: at the end)."""
+    # -- observable properties ----------------------------------------------------------------------------
+    def _set(self, name: str, attr: str, value: Any) -> None:
+        self._notifications.check_change()
+        if getattr(self, attr) != value:
+            setattr(self, attr, value)
+            self._notify(name)  # type: ignore[attr-defined]
+
+    @property
+    def tempo(self) -> float:
+        return self._tempo
+
+    @tempo.setter
+    def tempo(self, value: float) -> None:
+        if not 20.0 <= value <= 999.0:
+            raise ValueError(f"tempo must be within 20 and 999 BPM, got {value}")
+        self._set("tempo", "_tempo", float(value))
+
+    @property
+    def signature_numerator(self) -> int:
+        return self._numerator
+
+    @signature_numerator.setter
+    def signature_numerator(self, value: int) -> None:
+        if not 1 <= value <= 99:
+            raise ValueError(f"signature_numerator must be within 1 and 99, got {value}")
+        self._set("signature_numerator", "_numerator", int(value))
+
+    @property
+    def signature_denominator(self) -> int:
+        return self._denominator
+
+    @signature_denominator.setter
+    def signature_denominator(self, value: int) -> None:
+        if value not in (1, 2, 4, 8, 16):
+            raise ValueError(f"signature_denominator must be 1, 2, 4, 8 or 16, got {value}")
+        self._set("signature_denominator", "_denominator", int(value))
+
+    @property
+    def current_song_time(self) -> float:
+        return self._song_time
+
+    @current_song_time.setter
+    def current_song_time(self, value: float) -> None:
+        self._set("current_song_time", "_song_time", max(0.0, float(value)))
+
+    # -- tracks ---------------------------------------------------------------------------------------------
+    def _insert_track(self, index: int, kind: str) -> None:
+        self._notifications.check_change()
         if index == -1:
             index = len(self.tracks)
         if not 0 <= index <= len(self.tracks):
             raise IndexError(f"track index {index} out of range")
-        self.tracks.insert(index, Track(self, len(self.scenes)))
+        self.tracks.insert(index, Track(self, len(self.scenes), kind=kind))
         self.created.append(index)
 
+    def create_audio_track(self, index: int = -1) -> None:
+        """Insert an audio track at ``index`` (-1: at the end)."""
+        self._insert_track(index, "audio")
+
+    def create_midi_track(self, index: int = -1) -> None:
+        """Insert a MIDI track at ``index`` (-1: at the end)."""
+        self._insert_track(index, "midi")
+
     def delete_track(self, index: int) -> None:
+        self._notifications.check_change()
         del self.tracks[index]
         self.deleted.append(index)
 
@@ -46,3 +116,27 @@ class Song:
 
     def end_undo_step(self) -> None:
         self.undo_steps.append("end")
+
+    # -- data saved with the set ------------------------------------------------------------------------
+    def get_data(self, key: str, default_value: Any) -> Any:
+        """Get data for the given key, that was previously stored using set_data."""
+        if not isinstance(key, str):
+            raise TypeError(f"key must be a string, got {key!r}")
+        return copy.deepcopy(self._data.get(key, default_value))
+
+    def set_data(self, key: str, value: Any) -> None:
+        """Store data for the given key in this object; it is saved and restored with the set."""
+        if not isinstance(key, str):
+            raise TypeError(f"key must be a string, got {key!r}")
+        self._notifications.check_change()
+        self._data[key] = copy.deepcopy(value)
+
+    def reopen(self) -> Song:
+        """The set as Live loads it again after it was saved and Live closed: tracks, metre and data kept."""
+        song = Song(tempo=self._tempo, numerator=self._numerator, denominator=self._denominator,
+                    song_time_beats=self._song_time, n_scenes=len(self.scenes), file_path=self.file_path)
+        song._data = copy.deepcopy(self._data)
+        song.tracks = list(self.tracks)
+        for track in song.tracks:
+            track.song = song
+        return song
