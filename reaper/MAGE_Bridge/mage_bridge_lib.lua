@@ -6,9 +6,10 @@
 --   spool/<req_id>.json            job requests and context reports (written to a temp name, then renamed)
 --   outbox/reaper/<job_id>.json    how each job of this REAPER ended (done / failed / cancelled / rejected)
 --   heartbeat.json                 rewritten every second by a running daemon (with its OSC port)
--- Where LuaSocket can be loaded (require "socket"), job requests go over OSC (UDP to 127.0.0.1:<port>)
--- instead of the spool, with the same fields; the result still comes back through the outbox.
--- See docs/daw.md for the full contract.
+-- Where LuaSocket can be loaded (require "socket"), job requests and the Listener's context reports go
+-- over OSC (UDP to 127.0.0.1:<port>) instead of the spool, with the same fields; the result still comes
+-- back through the outbox. Nothing here waits on the daemon inside REAPER's main thread: sockets are
+-- non-blocking and answers are read by deferred calls. See docs/daw.md for the full contract.
 
 local M = {}
 

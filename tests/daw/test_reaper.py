@@ -249,6 +249,21 @@ def test_a_refused_request_is_said(daemon: DaemonProc, tmp_path: Path) -> None:
     assert len(dump["tracks"]) == 1 and dump["undo"] == []
 
 
+def test_the_project_s_own_media_needs_no_setting(daemon: DaemonProc, tmp_path: Path) -> None:
+    # The file is outside data_dir and allowed_roots, but in the saved project's Media folder: the request
+    # names the project, so the daemon reads it for this REAPER.
+    wav = _loop_wav(tmp_path / "songs" / "Media" / "loop.wav")
+    project = {**_item_project(wav), "path": str(tmp_path / "songs" / "tune.rpp")}
+    scenario = {"project": project,
+                "steps": [{"run": LISTENER}, listen(3), {"run": MASTER},
+                          listen(3000, until_tracks=2, extra=10, timeout_s=150)]}
+    dump = run_reaper(tmp_path, scenario, daemon.state_dir)
+    _clean(dump)
+    assert dump["messages"] == []
+    [track] = _assert_folder(dump, 1, "MAGE master: loop.wav", ["master"], "MAGE: insert master: loop.wav")
+    assert (track["items"][0]["position"], track["items"][0]["length"]) == (4.0, 3.0)
+
+
 @pytest.mark.parametrize("missing", ["stem", "manifest"])
 def test_a_missing_file_is_said_and_nothing_is_half_inserted(daemon: DaemonProc, tmp_path: Path,
                                                              missing: str) -> None:
