@@ -578,15 +578,20 @@ function M.submit(kind, fields)
   return request.req_id
 end
 
+--- Settle a pending submission: close its socket and remember the outcome (returned again by later polls).
+local function settle(pending, result, detail)
+  pending.udp:close()
+  pending.settled, pending.result, pending.detail = true, result, detail
+  return result, detail
+end
+
 --- The daemon did not take a request over OSC: the same request goes to the spool (the daemon takes a
 --- client's req_id once, whichever way it came first). Returns "spooled", or nil and a message.
 local function fall_back(pending, why)
-  pending.udp:close()
-  pending.settled = true
   osc_failed(pending.daemon, pending.port, why, pending.state)
   local ok, err = spool_request(pending.request, pending.state)
-  if not ok then return nil, err end
-  return "spooled"
+  if not ok then return settle(pending, nil, err) end
+  return settle(pending, "spooled")
 end
 
 --- Look (without waiting) for the daemon's answer to a request sent over OSC. Returns "waiting";
@@ -603,21 +608,17 @@ function M.poll_submission(pending)
     end
     local msg = M.osc_decode(data)
     local args = msg and msg.args or {}
-    if msg and msg.address == "/mage/job/accepted" and args[1] == req_id then
-      pending.udp:close()
-      pending.settled, pending.result, pending.detail = true, "accepted", args[2]
+    local answer = msg and (msg.address == "/mage/job/accepted" and args[1] == req_id
+      or msg.address == "/mage/error" and (args[1] == req_id or args[1] == ""))
+    if answer and msg.address == "/mage/error" and OSC_NOT_UNDERSTOOD[args[2]] then
+      return fall_back(pending, "the daemon did not understand: " .. tostring(args[3]))
+    end
+    if answer then
       say_transport("osc:" .. pending.daemon, "jobs go to the daemon over OSC (" .. M.OSC_HOST .. ":"
         .. pending.port .. ", " .. tostring(pending.version or "LuaSocket") .. ")")
-      return "accepted", args[2]
-    elseif msg and msg.address == "/mage/error" and (args[1] == req_id or args[1] == "") then
-      if OSC_NOT_UNDERSTOOD[args[2]] then return fall_back(pending, "the daemon did not understand: " .. tostring(args[3])) end
-      pending.udp:close()
-      local kind = pending.request.kind
-      pending.settled, pending.result = true, "refused"
-      pending.detail = string.format("MAGE %s request refused: %s: %s", kind, tostring(args[2]), tostring(args[3]))
-      say_transport("osc:" .. pending.daemon, "jobs go to the daemon over OSC (" .. M.OSC_HOST .. ":"
-        .. pending.port .. ", " .. tostring(pending.version or "LuaSocket") .. ")")
-      return "refused", pending.detail
+      if msg.address == "/mage/job/accepted" then return settle(pending, "accepted", args[2]) end
+      return settle(pending, "refused", string.format("MAGE %s request refused: %s: %s", pending.request.kind,
+        tostring(args[2]), tostring(args[3])))
     end -- anything else (another reply, an event): keep reading
   end
   if reaper.time_precise() >= pending.deadline then
@@ -630,9 +631,8 @@ end
 --- lost (the daemon de-duplicates the client's req_id).
 function M.abandon_submission(pending)
   if pending.settled then return end
-  pending.settled = true
-  pending.udp:close()
   local ok, err = spool_request(pending.request, pending.state)
+  settle(pending, ok and "spooled" or nil, err)
   if not ok then reaper.ShowConsoleMsg("MAGE Bridge: " .. err .. "\n") end
 end
 
