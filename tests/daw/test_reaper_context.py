@@ -216,3 +216,19 @@ def test_midi_parts_land_beside_the_stems_when_asked_for(daemon: DaemonProc, tmp
         assert (item["position"], item["length"]) == (audio_item["position"], audio_item["length"])
         assert 0 < item["source_quarters"] <= quarters + 1e-6
 
+
+
+def test_the_listener_reports_a_change_at_once_and_an_unchanged_context_every_2_s(tmp_path: Path) -> None:
+    # No daemon runs (the heartbeat says one does), so the spool keeps every report the Listener wrote.
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "heartbeat.json").write_text(json.dumps({"time": time.time() + 3600, "pid": 4242, "port": None}))
+    scenario = {"project": _project(cursor=2.0),
+                "steps": [{"run": LISTENER}, listen(1000, for_s=2.5), {"cursor": 5.0}, listen(1)]}
+    dump = run_reaper(tmp_path, scenario, state)
+    _clean(dump)
+    reports = [json.loads(f.read_text()) for f in (state / "spool").glob("reaper-context-*.json")]
+    assert sorted(r["context"]["cursor_s"] for r in reports) == [2.0, 2.0, 5.0]  # start, 2 s later, the move
+    for r in reports:
+        assert (r["kind"], r["client_id"], r["project_path"]) == ("context", "reaper", "/music/song.rpp")
+        assert r["context"]["bpm"] == 120.0 and r["project_id"]
