@@ -3,8 +3,9 @@
 ``read(path)`` returns the file's notes in quarter notes from time 0 — what ``Clip.add_new_notes`` wants —
 following the SMF 1.0 specification: header ``MThd`` (format 0 or 1; a division in ticks per quarter note),
 track chunks ``MTrk`` of delta-time events with running status, meta events (``FF type len data``), SysEx
-(``F0``/``F7 len data``); meta events and SysEx cancel running status. A note starts at Note On with velocity > 0 and ends at the next Note Off (or Note On
-with velocity 0) of the same channel and key; a note still sounding at the end of its track ends there.
+(``F0``/``F7 len data``); meta events and SysEx cancel running status. A note starts at Note On with
+velocity > 0 and ends at the next Note Off (or Note On with velocity 0) of the same channel and key, first in
+first out; a note still sounding at the end of its track ends there.
 SMPTE divisions and format 2 files are refused with :class:`SmfError`. Tempo events are irrelevant here:
 positions in quarter notes do not depend on the tempo.
 """

@@ -27,7 +27,6 @@ import math
 import os
 import socket
 import time
-import uuid
 
 import Live  # type: ignore[import-not-found]
 from _Framework.ControlSurface import ControlSurface  # type: ignore[import-not-found]
@@ -85,7 +84,7 @@ class MageBridge(ControlSurface):
         self._project_id = self._read_project_id(song)
         self._project_id_unsaved = self._project_id is None
         if self._project_id is None:
-            self._project_id = uuid.uuid4().hex[:16]
+            self._project_id = os.urandom(8).hex()  # a new set: its id is saved with it
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)

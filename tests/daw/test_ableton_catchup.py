@@ -99,7 +99,8 @@ def test_a_result_of_another_set_waits_for_that_set(daemon: DaemonProc, live: Ri
     assert len(back.song().tracks) == 3
 
 
-def test_after_a_daemon_restart_live_is_ready_again_and_gets_its_results(make_daemon: Any, live: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_after_a_daemon_restart_live_is_ready_again_and_gets_its_results(make_daemon: Any, live: Rig,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(live.surface_module, "ANSWER_TIMEOUT_S", 0.5)
     daemon = make_daemon()
     song = live.song(tempo=120.0)
