@@ -614,7 +614,8 @@ class Daemon:
             else:
                 self._send(addr, osc.encode("/mage/job/failed", job_id, str(record.get("code") or record.get("event")),
                                             str(record.get("message") or "")))
-        log.info("DAW client %s (project %r) caught up: %d result(s) replayed", client_id, project_id, len(records))
+        log.log(logging.INFO if records else logging.DEBUG, "DAW client %s (project %r) caught up: %d result(s) "
+                "replayed", client_id, project_id, len(records))
         self._send(addr, osc.encode("/mage/daw/replayed", client_id, len(records)))
 
     def _daw_ack(self, req: Request, addr: Addr) -> None:
