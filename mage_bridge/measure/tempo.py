@@ -29,6 +29,22 @@ Method (numpy + scipy only, ~30-50 ms for 32 s of stereo at 48 kHz):
    depend on the piece), so a half-time groove or a jazz two-feel whose bar is
    only ~1.5x stronger than its off-beats keeps its quarter-note beat. The climb
    stops at the slowest allowed beat.
+   The resonance works on the fast side too, and there the kick/bass band is read
+   with care: a climb by the metre's own subdivision (x2; x3 in compound metres) to
+   a beat of 90 BPM or more needs less contrast the further the pulse it leaves is
+   above 160 per minute (the mirror image of 90 about 120 BPM), down to none at
+   ~200 per minute, as a 200 BPM pulse is rarely felt as the beat. For such a climb
+   a kick/bass band whose grid positions differ by less than the climb contrast
+   pulses on every subdivision (a four-on-the-floor kick with an off-beat bass
+   between, idiomatic in house, where the kick is partly masked by the ringing bass
+   and pad) and says nothing about which positions are beats: it is left out of
+   the accent and of the backbone check. The low-mid band, where the bass line's
+   harmonics and chord stabs sit between the beats, is not consulted either, nor
+   the whole-backbone check that other climbs make (kick/snare bands together
+   clearly on the new grid, which keeps four-on-the-floor with a loud clap on 2
+   and 4 off the half note). The snare band must still be on the new grid, and an
+   accented kick band too: a kick/snare alternation at 180-210 BPM (fast punk,
+   metal) keeps its beat.
 4. **Time signature** only tells how to report the level found: in compound
    metres (6/8, 9/8, 12/8) the felt beat is the dotted quarter, so the quarter-
    note BPM reported is 1.5 x the dotted-quarter rate. A beat outside
@@ -71,6 +87,13 @@ _BACKBONE_OFF_MAX = 0.6  # weighted kick/snare-band off-grid strength must be <=
 # its off-beats; reggae, boom bap and lofi at 80-90 BPM climb to their beat with contrasts of 2-3.
 _RESONANCE_SLOW_BPM = 90.0
 _RESONANCE_SLOPE = 1.1
+# The fast side, mirrored about 120 BPM on the log scale (120^2 / 90): a climb by the metre's
+# subdivision out of a pulse faster than this needs _RESONANCE_SLOPE less contrast per octave,
+# never less than none (1.0). Four-on-the-floor at 96-110 BPM with the bass and chords on the
+# off-beats (drums under them in the mix) makes the eighths' two grids differ by only 1.0-1.3.
+_RESONANCE_FAST_BPM = 160.0
+_KICK_BAND = 0
+_LOW_MID_BAND = 1
 
 
 @dataclass(frozen=True)
@@ -164,7 +187,8 @@ def measure_tempo(
     pooled = _max_pool(envelopes, width=5)
     period, phase = tatum, _best_phase(_BAND_WEIGHTS @ pooled, tatum)
     while True:
-        step = _climb(pooled, period, phase, slowest_beat, frames_per_minute=frame_rate * 60.0 * beat_scale)
+        step = _climb(pooled, period, phase, slowest_beat, frames_per_minute=frame_rate * 60.0 * beat_scale,
+                      subdivision=3 if compound else 2)
         if step is None:
             break
         factor, offset = step
@@ -317,41 +341,67 @@ def _best_phase(env: np.ndarray, period: float) -> float:
     return float(phases[int(np.argmax(scores))])
 
 
-def _required_contrast(beat_bpm: float) -> float:
-    """Accent contrast needed to hear a level of ``beat_bpm`` (felt beats per minute) as the beat."""
+def _required_contrast(beat_bpm: float, *, pulse_bpm: float | None = None) -> float:
+    """Accent contrast needed to hear a level of ``beat_bpm`` (felt beats per minute) as the beat.
+
+    ``pulse_bpm``, given for a climb by the metre's subdivision, is the rate of the
+    pulse being left: faster than :data:`_RESONANCE_FAST_BPM`, it needs less.
+    """
     octaves_slow = max(0.0, float(np.log2(_RESONANCE_SLOW_BPM / beat_bpm)))
-    return _CLIMB_CONTRAST + _RESONANCE_SLOPE * octaves_slow
+    required = _CLIMB_CONTRAST + _RESONANCE_SLOPE * octaves_slow
+    if pulse_bpm is not None:
+        octaves_fast = max(0.0, float(np.log2(pulse_bpm / _RESONANCE_FAST_BPM)))
+        required = max(1.0, required - _RESONANCE_SLOPE * octaves_fast)
+    return required
 
 
 def _climb(pooled: np.ndarray, period: float, phase: float, slowest: float, *,
-           frames_per_minute: float) -> tuple[int, int] | None:
+           frames_per_minute: float, subdivision: int) -> tuple[int, int] | None:
     """Next metrical level up as ``(factor, phase offset in current periods)``, or None to stop.
 
     ``frames_per_minute`` converts a period in frames to felt beats per minute
     (quarter-note BPM times 1.5 in compound metres, i.e. frame rate x 60 x 1.5).
+    ``subdivision`` is how many pulses the metre puts in a beat (2, or 3 in
+    compound metres): a climb by it to a beat of 90 BPM or more is judged with the
+    fast-side resonance (module docstring, step 3).
     """
     best: tuple[float, int, int] | None = None
     for factor in (2, 3):
         if period * factor > slowest * 1.05:
             continue
+        beat_bpm = frames_per_minute / (period * factor)
+        to_beat = factor == subdivision and beat_bpm >= _RESONANCE_SLOW_BPM
         strengths = np.stack(
             [_grid_mean(pooled, period * factor, phase + j * period) for j in range(factor)]
         )  # (factor, bands)
-        totals = strengths @ _BAND_WEIGHTS
+        kick = strengths[:, _KICK_BAND]
+        kick_even = to_beat and float(kick.max()) <= _CLIMB_CONTRAST * float(kick.min())
+        weights = _BAND_WEIGHTS.copy()
+        if kick_even:
+            weights[_KICK_BAND] = 0.0  # a pulse on every position: no accent either way
+        totals = strengths @ weights
         j = int(np.argmax(totals))
         on = strengths[j]
         off = np.delete(strengths, j, axis=0).mean(axis=0)
-        contrast = totals[j] / max(float(off @ _BAND_WEIGHTS), 1e-9)
-        if contrast < _required_contrast(frames_per_minute / (period * factor)):
+        contrast = totals[j] / max(float(off @ weights), 1e-9)
+        pulse_bpm = frames_per_minute / period if to_beat else None
+        if contrast < _required_contrast(beat_bpm, pulse_bpm=pulse_bpm):
             continue
         active = (on + off)[:_BACKBONE_BANDS] > 0.1 * float((on + off).max())
+        checked = np.ones(_BACKBONE_BANDS, dtype=bool)
+        if to_beat:
+            checked[_LOW_MID_BAND] = False
+            checked[_KICK_BAND] = not kick_even
         backbone_ok = np.all(
-            ~active | (on[:_BACKBONE_BANDS] >= _BAND_NOT_OFF_GRID * off[:_BACKBONE_BANDS])
+            ~(active & checked) | (on[:_BACKBONE_BANDS] >= _BAND_NOT_OFF_GRID * off[:_BACKBONE_BANDS])
         )
-        w = _BAND_WEIGHTS[:_BACKBONE_BANDS]
-        backbone_ok = backbone_ok and float(off[:_BACKBONE_BANDS] @ w) <= _BACKBONE_OFF_MAX * float(
-            on[:_BACKBONE_BANDS] @ w
-        )
+        if not to_beat:
+            # The backbone as a whole clearly on the new grid: four-on-the-floor with a loud clap
+            # on 2 and 4 (kick band even, clap band on the half-note grid) keeps its quarter beat.
+            w = _BAND_WEIGHTS[:_BACKBONE_BANDS]
+            backbone_ok = backbone_ok and float(off[:_BACKBONE_BANDS] @ w) <= _BACKBONE_OFF_MAX * float(
+                on[:_BACKBONE_BANDS] @ w
+            )
         if not backbone_ok:
             continue
         if best is None or contrast > best[0]:

@@ -40,6 +40,8 @@ class Case:
 
 CASES: tuple[Case, ...] = (
     Case("house", "house", 124, "A", "minor"),
+    # Four-on-the-floor under its eighth-level octave: kick on the beat, bass and chords on the off-beats.
+    Case("deep-house-100", "deep house", 100, "G", "minor"),
     Case("techno", "techno", 130, "F", "minor"),
     Case("boom-bap", "boom bap", 90, "D", "minor"),
     Case("trap", "trap", 140, "C#", "minor"),

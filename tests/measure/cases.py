@@ -36,6 +36,11 @@ TWELVE_EIGHT = {
     "hat": "x.xx.xx.xx.x",
 }
 CLICKS_ONLY = {"hat": "x"}
+#: Four-on-the-floor with the open hat and a synth bass on every off-beat (house, deep house).
+HOUSE_OFFBEAT_BASS = {"kick": "x.x.x.x.", "ohat": ".x.x.x.x", "bass": ".x.x.x.x"}
+HOUSE_OFFBEAT_BASS_CLAP = {**HOUSE_OFFBEAT_BASS, "snare": "..x...x."}
+#: Kick on 1 and 3, snare on 2 and 4, eighth hats: at 180-210 BPM the beat is still the quarter.
+PUNK = {"kick": "x...x...", "snare": "..x...x.", "hat": "xxxxxxxx"}
 
 BASS = (55.0, 73.4, 49.0, 65.4)
 
@@ -77,4 +82,8 @@ CASES = [
 CASES += [
     case("boombap-90-straight", 90, (4, 4), BOOM_BAP, 4),
     case("boombap-85-bass", 85, (4, 4), BOOM_BAP, 4, swing=0.1, bass_notes_hz=BASS),
+    case("house-clap-offbeat-bass-110", 110, (4, 4), HOUSE_OFFBEAT_BASS_CLAP, 2, gains={"bass": 1.0, "ohat": 0.4},
+         bass_notes_hz=BASS),
+    case("punk-200", 200, (4, 4), PUNK, 2),
+    case("punk-180-bass", 180, (4, 4), PUNK, 2, bass_notes_hz=BASS),
 ]

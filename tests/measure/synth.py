@@ -41,6 +41,14 @@ def hat(rng: np.random.Generator, rate: int = RATE, *, open_: bool = False) -> n
     return sosfilt(sos, rng.standard_normal(n)) * _env(n, 0.08 if open_ else 0.015, rate)
 
 
+def bass_pluck(freq_hz: float, rate: int = RATE) -> np.ndarray:
+    """A short synth-bass note: fundamental plus two harmonics, 5 ms attack, ~0.25 s long."""
+    n = int(0.25 * rate)
+    t = np.arange(n) / rate
+    tone = sum(a * np.sin(2 * np.pi * freq_hz * h * t) for h, a in ((1, 1.0), (2, 0.5), (3, 0.25)))
+    return tone * np.minimum(1.0, t / 0.005) * _env(n, 0.1, rate)
+
+
 def drum_clip(
     bpm: float,
     patterns: dict[str, str],
@@ -59,9 +67,13 @@ def drum_clip(
     A step lasts ``60 / bpm / steps_per_quarter`` seconds (2 = eighths, 4 =
     sixteenths, 2 in 6/8 = eighth notes). ``swing`` delays every odd step by that
     fraction of a step. ``bass_notes_hz`` adds a plucked bass note on each
-    pattern repeat, cycling through the list. Instruments: kick, snare, hat, ohat.
+    pattern repeat, cycling through the list. Instruments: kick, snare, hat, ohat
+    and bass (a short synth-bass note; with a bass line, ``bass_notes_hz`` gives
+    its pitch per pattern repeat, default 55 Hz, instead of adding held notes).
     """
-    gains = {"kick": 1.0, "snare": 0.7, "hat": 0.25, "ohat": 0.25, **(gains or {})}
+    gains = {"kick": 1.0, "snare": 0.7, "hat": 0.25, "ohat": 0.25, "bass": 0.5, **(gains or {})}
+    bass_line = "bass" in patterns
+    line_hz = bass_notes_hz or (55.0,)
     step_s = 60.0 / bpm / steps_per_quarter
     n = int(duration_s * rate)
     out = np.zeros(n)
@@ -70,6 +82,7 @@ def drum_clip(
         "snare": lambda: snare(rng, rate),
         "hat": lambda: hat(rng, rate),
         "ohat": lambda: hat(rng, rate, open_=True),
+        "bass": lambda: bass_pluck(line_hz[repeat % len(line_hz)], rate),
     }
     length = len(next(iter(patterns.values())))
     step = lead_in_steps
@@ -78,8 +91,8 @@ def drum_clip(
         start_s = step * step_s
         if start_s >= duration_s:
             break
-        i = (step - lead_in_steps) % length
-        if i == 0 and bass_notes_hz:
+        repeat, i = divmod(step - lead_in_steps, length)
+        if i == 0 and bass_notes_hz and not bass_line:
             note = bass_notes_hz[bar % len(bass_notes_hz)]
             m = int(min(length * step_s, duration_s - start_s) * rate)
             t = np.arange(m) / rate

@@ -7,7 +7,7 @@ from mage_bridge.audio import Audio
 from mage_bridge.errors import InvalidInputError
 from mage_bridge.measure import TempoEstimate, measure_tempo
 from mage_bridge.measure.tempo import is_compound
-from tests.measure.cases import CASES, ROCK_8, SIX_EIGHT
+from tests.measure.cases import BASS, CASES, HOUSE_OFFBEAT_BASS, ROCK_8, SIX_EIGHT
 from tests.measure.synth import drum_clip
 from tests.signals import clicks, noise, sine
 
@@ -21,6 +21,15 @@ def test_drum_patterns_within_one_percent(bpm, time_signature, kwargs, rng):
     est = measure_tempo(clip, time_signature=time_signature)
     assert est.bpm == pytest.approx(bpm, rel=0.01)
     assert 0.0 < est.confidence <= 1.0
+
+
+@pytest.mark.parametrize("bpm", [96, 100, 104], ids=lambda b: f"{b}bpm")
+def test_four_on_the_floor_with_an_offbeat_bass_louder_than_the_kick_reads_the_kick(bpm, rng):
+    # Kick on every quarter, open hat and synth bass on every off-beat (house). The bass shares the
+    # kick band, so that band pulses on every eighth; the eighth level (192-208 BPM) is not the beat.
+    clip = drum_clip(bpm, HOUSE_OFFBEAT_BASS, steps_per_quarter=2, rng=rng, bass_notes_hz=BASS,
+                     gains={"bass": 2.0, "ohat": 0.4})
+    assert measure_tempo(clip).bpm == pytest.approx(bpm, rel=0.01)
 
 
 @pytest.mark.parametrize("bpm", [60, 90, 128, 174], ids=lambda b: f"{b}bpm")
