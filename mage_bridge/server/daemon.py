@@ -22,13 +22,13 @@ from typing import Any
 
 from mage_bridge import __version__
 from mage_bridge.config import Config
-from mage_bridge.errors import ConfigError, MageError, PathNotAllowedError
+from mage_bridge.errors import ConfigError, MageError
 from mage_bridge.server import daw, osc
-from mage_bridge.server.daw import DawContext, SpoolRequest
 from mage_bridge.server.jobs import RUNNING, Job, JobStore
 from mage_bridge.server.kinds import TEST_JOB_KINDS, test_jobs_enabled
 from mage_bridge.server.midi import Action, MidiDoor, MidiMap, MidiUnavailableError
 from mage_bridge.server.osc import Request, RequestError
+from mage_bridge.server.daw_door import DawDoor
 from mage_bridge.server.outbox import Outbox
 from mage_bridge.server.security import ClientAllowlist, PathGuard, RateLimiter, is_loopback_host
 from mage_bridge.server.workers import WorkerHandle, WorkerPool, describe_exit
@@ -45,7 +45,7 @@ OUTBOX_EXPIRY_EVERY_S = 600.0
 Addr = tuple[str, int]
 
 
-class Daemon:
+class Daemon(DawDoor):
     """``Daemon(config).run()`` serves until SIGINT/SIGTERM, then stops cleanly."""
 
     def __init__(self, config: Config, *, midi_map: MidiMap | None = None) -> None:
@@ -339,25 +339,6 @@ class Daemon:
         if not self._repeated_daw_request(options, req.req_id, addr):
             self.submit_generate(a["prompt"], a.get("lyrics", ""), options, req.req_id, addr)
 
-    def _repeated_daw_request(self, options: dict[str, Any], req_id: str, addr: Addr) -> bool:
-        """A DAW request (options ``daw.client_id`` + ``req_id``) that already has a job: answer with that job.
-
-        A DAW script that heard no answer in time sends the same request through the spool; the OSC
-        datagram may still arrive after it (or before it): one request is one job, whichever came first.
-        """
-        tag = options.get("daw")
-        client_id = daw.client_id_of(tag)
-        if client_id is None:
-            return False
-        assert self._store is not None
-        earlier = self._store.find_daw_request(client_id, req_id)
-        if earlier is None:
-            return False
-        log.info("request %r from DAW client %s repeats job %s (%s): not queued again", req_id, client_id,
-                 earlier.id, earlier.state)
-        self._send(addr, osc.encode("/mage/job/accepted", req_id, earlier.id))
-        return True
-
     def submit_generate(self, prompt: str, lyrics: str, options: dict[str, Any], req_id: str, addr: Addr | None,
                         *, source: str = "osc", daw_tag: dict[str, Any] | None = None) -> Job:
         """Check and queue a generate job (the OSC and spool doors both come here)."""
@@ -366,13 +347,6 @@ class Daemon:
         params = self._job_params(options, req_id, daw_tag=daw_tag, prompt=prompt, lyrics=lyrics or None)
         self._for_project(params)
         return self._submit("generate", params, req_id, addr, source=source)
-
-    def _for_project(self, params: dict[str, Any]) -> None:
-        """A generate job for a DAW is made at its project's tempo and metre, in whole bars."""
-        tag = params.get("daw")
-        known = self.daw_clients.get(tag.get("client_id")) if isinstance(tag, dict) else None
-        if known is not None:
-            params["project"] = known.context.project()
 
     def _audio_job(self, req: Request, addr: Addr) -> None:
         kind = req.address.rsplit("/", 1)[1]
@@ -395,27 +369,6 @@ class Daemon:
         if media_root is not None:
             params["media_root"] = str(media_root)
         return self._submit(kind, params, req_id, addr, source=source)
-
-    def _resolve_audio(self, path_text: str, tag: Any) -> tuple[Path, Path | None]:
-        """An input file under the allowed roots or, for a DAW's job, an audio file of its own project folder.
-
-        Returns the resolved file and the project folder it was allowed from (``None``: the roots).
-        """
-        try:
-            return self.guard.resolve_file(path_text), None
-        except MageError as refused:
-            folder = daw.project_media_folder(tag.get("project_path")) if isinstance(tag, dict) else None
-            if folder is None:
-                raise
-            try:
-                path = PathGuard((folder,)).resolve_file(path_text)
-            except MageError:
-                raise refused from None
-            if path.suffix.lower() not in daw.MEDIA_SUFFIXES:
-                raise PathNotAllowedError(
-                    f"{path_text!r} is in the project folder {str(folder)!r} but is not an audio file "
-                    f"({', '.join(sorted(daw.MEDIA_SUFFIXES))})") from None
-            return path, folder
 
     def _test_job(self, req: Request, addr: Addr) -> None:
         options = osc.parse_options(req.args.get("options_json"), req.req_id)
@@ -446,48 +399,6 @@ class Daemon:
         if daw_tag is not None:
             params["daw"] = daw_tag
         return params
-
-    def _daw_tag(self, req_id: str, client_id: str, project_id: str | None, project_path: str | None,
-                 position: Any) -> dict[str, Any]:
-        """Tag a job with the DAW project it belongs to and where its result goes in the timeline."""
-        known = self.daw_clients.get(client_id)
-        ctx = known.context if known is not None else None
-        if position is not None:
-            placement = daw.requested(position, ctx, req_id)
-        elif ctx is not None:
-            placement = daw.next_bar(ctx)
-        else:
-            placement = {"mode": "cursor", "seconds": None, "beats": None, "bar": None}
-        return {"client_id": client_id, "project_id": project_id, "project_path": project_path,
-                "placement": placement}
-
-    def _daw_tag_from_options(self, value: Any, req_id: str) -> dict[str, Any]:
-        """The ``"daw"`` key of ``options_json``: the fields of a spool request, so a DAW script may send
-        a job over OSC or through the spool folder and get the same outbox record either way."""
-        if not isinstance(value, dict):
-            raise RequestError("invalid_input", f'options "daw" must be an object, got {value!r}'[:300], req_id)
-        client_id = daw.check_client_id(value.get("client_id"), req_id)
-        project_id = daw.check_project(value.get("project_id"), "project_id", req_id)
-        project_path = daw.check_project(value.get("project_path"), "project_path", req_id)
-        ctx = value.get("context")
-        if ctx is not None:
-            self._context_from_request(ctx, client_id, project_id, project_path, req_id)
-        tag = self._daw_tag(req_id, client_id, project_id, project_path, value.get("position"))
-        daw.add_trim(tag["placement"], value, req_id)
-        return tag
-
-    def _context_from_request(self, ctx: Any, client_id: str, project_id: str | None, project_path: str | None,
-                              req_id: str) -> None:
-        """A ``context`` object that came with a request (spool file or OSC ``daw`` options).
-
-        The client's OSC address, if it reported one with ``/mage/daw/context``, is kept: a one-shot
-        request socket is not where a DAW listens for events.
-        """
-        if not isinstance(ctx, dict):
-            raise RequestError("invalid_input", f"context must be an object, got {ctx!r}"[:300], req_id)
-        self.set_daw_context(ctx.get("bpm"), ctx.get("numerator"), ctx.get("denominator"), ctx.get("cursor_s"),
-                             client_id=client_id, project_id=project_id, project_path=project_path,
-                             req_id=req_id)
 
     def _submit(self, kind: str, params: dict[str, Any], req_id: str, addr: Addr | None,
                 *, source: str = "osc", slot: int | None = None, limit_key: str | None = None) -> Job:
@@ -589,54 +500,6 @@ class Daemon:
             raise RequestError("not_available", f"preset kind {preset.kind!r} cannot be triggered yet", req_id)
         return self._submit(preset.kind, params, req_id, addr, source=source, slot=slot)
 
-    def _daw_context(self, req: Request, addr: Addr) -> None:
-        a = req.args
-        client_id = a.get("client_id") or None
-        if client_id is not None:
-            client_id = daw.check_client_id(client_id)
-        ctx = self.set_daw_context(a["bpm"], a["numerator"], a["denominator"], a["cursor_s"], client_id=client_id,
-                                   project_id=daw.check_project(a.get("project_id"), "project_id"),
-                                   project_path=daw.check_project(a.get("project_path"), "project_path"), addr=addr)
-        self._send(addr, osc.encode("/mage/daw/context/ack", ctx.bpm, ctx.numerator, ctx.denominator, ctx.cursor_s))
-
-    def _daw_replay(self, req: Request, addr: Addr) -> None:
-        """Send a (re)connecting DAW the results it has not acknowledged, oldest first."""
-        client_id = daw.check_client_id(req.args["client_id"])
-        project_id = daw.check_project(req.args.get("project_id"), "project_id")
-        self.daw_clients.set_addr(client_id, addr)
-        records = self.outbox.pending(client_id, project_id)
-        for record in records:
-            job_id = str(record.get("job_id") or record.get("req_id") or "")
-            if record.get("event") == "done":
-                tag = {"client_id": client_id, "project_id": record.get("project_id")}
-                self._send(addr, osc.encode("/mage/job/done", job_id, str(record.get("manifest") or ""),
-                                            daw.placement_json(tag, record.get("placement"))))
-            else:
-                self._send(addr, osc.encode("/mage/job/failed", job_id, str(record.get("code") or record.get("event")),
-                                            str(record.get("message") or "")))
-        log.log(logging.INFO if records else logging.DEBUG, "DAW client %s (project %r) caught up: %d result(s) "
-                "replayed", client_id, project_id, len(records))
-        self._send(addr, osc.encode("/mage/daw/replayed", client_id, len(records)))
-
-    def _daw_ack(self, req: Request, addr: Addr) -> None:
-        """A DAW has a result: its outbox record is delivered and will not be replayed again."""
-        client_id = daw.check_client_id(req.args["client_id"], req.req_id)
-        job_id = req.args["job_id"]
-        if not self.outbox.ack(client_id, job_id):
-            raise RequestError("not_found", f"no undelivered result {job_id!r} for DAW client {client_id!r}", job_id)
-        self._send(addr, osc.encode("/mage/daw/acked", job_id))
-
-    def set_daw_context(self, bpm: Any, numerator: Any, denominator: Any, cursor_s: Any, *,
-                        client_id: str | None = None, project_id: str | None = None,
-                        project_path: str | None = None, addr: Addr | None = None, req_id: str = "") -> DawContext:
-        """Record a DAW's tempo, metre and cursor (OSC ``/mage/daw/context`` or a spool ``context``)."""
-        bpm, numerator, denominator, cursor_s = daw.check_context(bpm, numerator, denominator, cursor_s, req_id)
-        ctx = DawContext(bpm, numerator, denominator, cursor_s, time.time(), client_id, project_id, project_path)
-        self.daw_context = {**ctx.to_dict()}
-        if client_id is not None:
-            self.daw_clients.report(ctx, addr, req_id)
-        return ctx
-
     # -- the DAW door: spool in, outbox out, heartbeat ---------------------------------------
     def _tick(self) -> None:
         """Every :data:`daw.SPOOL_POLL_S`: take spool files; every second: the heartbeat."""
@@ -659,131 +522,6 @@ class Daemon:
         except Exception:  # the door must keep turning: log and try again next tick
             log.exception("spool/heartbeat tick failed")
         self._tick_handle = self._loop.call_later(daw.SPOOL_POLL_S, self._tick)
-
-    def poll_spool(self) -> int:
-        """Take up to :data:`daw.MAX_SPOOL_PER_POLL` spool files, oldest first; returns how many."""
-        try:
-            entries = [e for e in os.scandir(self.spool_dir)
-                       if e.name.endswith(".json") and not e.name.startswith(".") and e.is_file()
-                       and e.name not in self._spool_stuck]
-        except OSError as e:
-            log.warning("cannot read the spool folder %s: %s", self.spool_dir, e)
-            return 0
-        entries.sort(key=lambda e: (e.stat().st_mtime, e.name))
-        for entry in entries[:daw.MAX_SPOOL_PER_POLL]:
-            self._spool_file(Path(entry.path))
-        return min(len(entries), daw.MAX_SPOOL_PER_POLL)
-
-    def _spool_file(self, path: Path) -> None:
-        data: Any = None
-        try:
-            data = daw.read_spool_file(path)
-            req = daw.parse_spool(path, data)
-            self._spool_request(req)
-        except RequestError as e:
-            self._reject_spool(path, data, e.code, str(e), e.req_id)
-            return
-        except MageError as e:
-            self._reject_spool(path, data, e.code, str(e), "")
-            return
-        except Exception as e:  # a bug costs one rejected file, never the daemon
-            log.exception("spool file %s failed", path.name)
-            self._reject_spool(path, data, "internal", f"{type(e).__name__}: {e}", "")
-            return
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError as e:
-            log.error("cannot remove the spool file %s after queueing it: %s", path, e)
-            self._spool_stuck.add(path.name)
-
-    def _spool_request(self, req: SpoolRequest) -> None:
-        d = req.data
-        ctx = d.get("context")
-        if ctx is not None:
-            self._context_from_request(ctx, req.client_id, req.project_id, req.project_path, req.req_id)
-        if req.kind == "context":
-            return
-        assert self._store is not None
-        earlier = self._store.find_daw_request(req.client_id, req.req_id)
-        if earlier is not None:  # the script's OSC send got through after all: one request, one job
-            log.info("spool %s from %s repeats req %r: already job %s, not queued again", req.path.name,
-                     req.client_id, req.req_id, earlier.id)
-            return
-        if not self.limiter.allow(f"spool:{req.client_id}"):
-            raise RequestError("rate_limited", f"too many job requests from DAW client {req.client_id!r} "
-                               f"(server.rate_burst={self.config.server.rate_burst}, "
-                               f"server.rate_per_minute={self.config.server.rate_per_minute})", req.req_id)
-        options = d.get("options", {})
-        if not isinstance(options, dict):
-            raise RequestError("bad_json", f"options must be a JSON object, got {type(options).__name__}", req.req_id)
-        tag = self._daw_tag(req.req_id, req.client_id, req.project_id, req.project_path, d.get("position"))
-        daw.add_trim(tag["placement"], d, req.req_id)
-        source = f"spool:{req.client_id}"
-        if req.kind == "generate":
-            prompt, lyrics = d.get("prompt"), d.get("lyrics") or ""
-            if not isinstance(prompt, str) or not isinstance(lyrics, str):
-                raise RequestError("bad_arguments", "prompt and lyrics must be strings", req.req_id)
-            job = self.submit_generate(prompt, lyrics, options, req.req_id, None, source=source, daw_tag=tag)
-        elif req.kind in TEST_JOB_KINDS:  # only with MAGE_TEST_JOBS=1 (checked by parse_spool)
-            job = self._submit(req.kind, self._job_params(options, req.req_id, daw_tag=tag), req.req_id, None,
-                               source=source)
-        else:
-            audio_path = d.get("audio_path")
-            if not isinstance(audio_path, str):
-                raise RequestError("bad_arguments", f"audio_path must be a string, got {audio_path!r}"[:300],
-                                   req.req_id)
-            job = self.submit_audio(req.kind, audio_path, options, req.req_id, None, source=source, daw_tag=tag)
-        log.info("spool %s from %s: job %s (%s)", req.path.name, req.client_id, job.id, req.kind)
-
-    def _reject_spool(self, path: Path, data: Any, code: str, message: str, req_id: str) -> None:
-        log.warning("spool file %s rejected: %s: %s", path.name, code, message)
-        try:
-            daw.reject_spool_file(path, code, message)
-        except OSError as e:
-            log.error("cannot move the rejected spool file %s: %s", path, e)
-            self._spool_stuck.add(path.name)
-        client_id = daw.client_id_of(data)
-        if client_id is None:
-            return
-        if not req_id and isinstance(data, dict) and isinstance(data.get("req_id"), str):
-            req_id = data["req_id"][:osc.MAX_ID_CHARS]
-        req_id = req_id or path.stem
-        record = daw.outbox_event(
-            "rejected", client_id=client_id, req_id=req_id, kind=data.get("kind") if isinstance(
-                data.get("kind"), str) else None,
-            project_id=data.get("project_id") if isinstance(data.get("project_id"), str) else None,
-            code=code, message=message)
-        self.outbox.write(client_id, f"req-{daw.safe_name(req_id)}.json", record)
-
-    def _to_outbox(self, job: Job, placement: dict[str, Any] | None = None) -> None:
-        """A DAW-tagged job has ended: tell its DAW through ``outbox/<client_id>/<job_id>.json``."""
-        tag = job.params.get("daw")
-        if not isinstance(tag, dict) or not job.finished_state:
-            return
-        client_id = daw.client_id_of(tag)
-        if client_id is None:
-            return
-        record = daw.outbox_event(
-            job.state, client_id=client_id, req_id=job.req_id, job_id=job.id, kind=job.kind,
-            project_id=tag.get("project_id"), project_path=tag.get("project_path"),
-            manifest=job.result if job.state == "done" else None,
-            placement=placement if placement is not None else tag.get("placement"),
-            code=job.error_code, message=job.error_message)
-        self.outbox.write(client_id, f"{daw.safe_name(job.id)}.json", record)
-
-    def _done_placement(self, job: Job) -> dict[str, Any] | None:
-        """Where a finished DAW job's result goes, now that its manifest tells the lead-in and tempo."""
-        tag = job.params.get("daw")
-        if not isinstance(tag, dict) or not isinstance(tag.get("placement"), dict):
-            return None
-        manifest: Any = None
-        try:
-            manifest = json.loads(Path(job.result or "").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            log.warning("job %s: cannot read its manifest for the placement: %s", job.id, e)
-        return daw.final_placement(tag["placement"], job.kind, manifest if isinstance(manifest, dict) else None)
 
     # -- workers -----------------------------------------------------------------------------
     def _pump(self) -> None:
