@@ -1,4 +1,4 @@
-"""Python API for issue 5: separate, enhance, master, export (re-exported by ``mage_bridge.api``).
+"""Python API of the audio stages: separate, enhance, master, export (re-exported by ``mage_bridge.api``).
 
 Every function validates its arguments and checks its target (exists? writable?
 supported extension?) *before* any audio is decoded, reports

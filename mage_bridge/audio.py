@@ -219,7 +219,7 @@ def save(
     return path
 
 
-# --- Export helpers (issue 5): MP3, resampling, probing without decoding. ---
+# --- Export helpers: MP3, resampling, probing without decoding. ---
 
 #: MP3 encodings :func:`save_mp3` offers: LAME CBR 320 kbit/s or VBR V0 (via libsndfile).
 MP3_QUALITIES = {"cbr320": ("CONSTANT", 0.0), "v0": ("VARIABLE", 0.0)}

@@ -1,8 +1,8 @@
 """The job-kind table: kind name -> ``"module:function"`` and the inputs it takes.
 
 Functions are looked up by name when a job runs, inside the worker process,
-so a kind whose function does not exist yet (``separate`` before it lands in
-:mod:`mage_bridge.api`) fails that job with ``not_available`` instead of
+so a kind whose function cannot be imported or found (a broken install, a
+missing optional dependency) fails that job with ``not_available`` instead of
 breaking the daemon.
 
 Test-only kinds (``sleep``, ``burn``, ``crash``; see
