@@ -39,11 +39,27 @@ MAX_SUBSCRIBERS = 32
 DB_NAME = "jobs.sqlite3"
 INFO_NAME = "daemon.json"
 LOG_NAME = "mage-bridge.log"
+#: An OSC app's request id names one job for this long (seconds): a retry within it gets that job.
+REQUEST_ID_MEMORY_S = 600.0
+#: DAW requests have ``max_queue // DAW_RESERVE_PART`` queue places no other client may take.
+DAW_RESERVE_PART = 8
 #: Seconds between two sweeps of the outbox for expired records.
 OUTBOX_EXPIRY_EVERY_S = 600.0
 
 Addr = tuple[str, int]
 
+
+def client_key(addr: Addr | None, options: dict[str, Any] | None = None) -> str:
+    """Who sent a request: ``daw:<client id>`` for a DAW's request, ``osc:<host>:<port>`` for an OSC app.
+
+    Rate limits, queue places and request ids are per client, so one app cannot lock out another
+    (or the DAW) running on the same machine.
+    """
+    tag = (options or {}).get("daw")
+    client_id = daw.client_id_of(tag)
+    if client_id is not None:
+        return f"daw:{client_id}"
+    return f"osc:{addr[0]}:{addr[1]}" if addr is not None else "local"
 
 class Daemon(DawDoor):
     """``Daemon(config).run()`` serves until SIGINT/SIGTERM, then stops cleanly."""
@@ -336,26 +352,47 @@ class Daemon(DawDoor):
     def _generate(self, req: Request, addr: Addr) -> None:
         a = req.args
         options = osc.parse_options(a.get("options_json"), req.req_id)
-        if not self._repeated_daw_request(options, req.req_id, addr):
-            self.submit_generate(a["prompt"], a.get("lyrics", ""), options, req.req_id, addr)
+        key = client_key(addr, options)
+        if not self._repeated_request(key, req.req_id, addr):
+            self.submit_generate(a["prompt"], a.get("lyrics", ""), options, req.req_id, addr, client=key)
+
+    def _repeated_request(self, key: str, req_id: str, addr: Addr) -> bool:
+        """A request this client already sent: answer with that job and its state, queue nothing.
+
+        A client that heard no ``accepted`` in time (a late reply, a daemon killed right after it
+        queued the job) sends the same request again; the request id makes it the same job. A DAW's
+        request ids name one request for good (it may also come through the spool, in either
+        order); an OSC app's are kept for :data:`REQUEST_ID_MEMORY_S`, since many apps reuse them.
+        """
+        assert self._store is not None
+        if key.startswith("daw:"):
+            earlier = self._store.find_daw_request(key[4:], req_id)
+        else:
+            earlier = self._store.find_request(key, req_id, since=time.time() - REQUEST_ID_MEMORY_S)
+        if earlier is None:
+            return False
+        log.info("request %r from %s repeats job %s (%s): not queued again", req_id, key, earlier.id, earlier.state)
+        self._send(addr, osc.encode("/mage/job/accepted", req_id, earlier.id, earlier.state))
+        return True
 
     def submit_generate(self, prompt: str, lyrics: str, options: dict[str, Any], req_id: str, addr: Addr | None,
-                        *, source: str = "osc", daw_tag: dict[str, Any] | None = None) -> Job:
+                        *, client: str, source: str = "osc", daw_tag: dict[str, Any] | None = None) -> Job:
         """Check and queue a generate job (the OSC and spool doors both come here)."""
         prompt = osc.check_text("prompt", prompt, osc.MAX_PROMPT_CHARS, req_id)
         lyrics = osc.check_text("lyrics", lyrics, osc.MAX_LYRICS_CHARS, req_id, allow_empty=True)
         params = self._job_params(options, req_id, daw_tag=daw_tag, prompt=prompt, lyrics=lyrics or None)
         self._for_project(params)
-        return self._submit("generate", params, req_id, addr, source=source)
+        return self._submit("generate", params, req_id, addr, client=client, source=source)
 
     def _audio_job(self, req: Request, addr: Addr) -> None:
         kind = req.address.rsplit("/", 1)[1]
         options = osc.parse_options(req.args.get("options_json"), req.req_id)
-        if not self._repeated_daw_request(options, req.req_id, addr):
-            self.submit_audio(kind, req.args["audio_path"], options, req.req_id, addr)
+        key = client_key(addr, options)
+        if not self._repeated_request(key, req.req_id, addr):
+            self.submit_audio(kind, req.args["audio_path"], options, req.req_id, addr, client=key)
 
     def submit_audio(self, kind: str, path_text: str, options: dict[str, Any], req_id: str, addr: Addr | None,
-                     *, source: str = "osc", daw_tag: dict[str, Any] | None = None) -> Job:
+                     *, client: str, source: str = "osc", daw_tag: dict[str, Any] | None = None) -> Job:
         """Check (path confinement included) and queue a separate/enhance/master job."""
         path_text = osc.check_text("audio_path", path_text, osc.MAX_PATH_CHARS, req_id)
         sent_by_daw = daw_tag is not None or "daw" in options  # not a controller job sent to the last DAW
@@ -368,7 +405,7 @@ class Daemon(DawDoor):
         params["audio_path"] = str(audio_path)
         if media_root is not None:
             params["media_root"] = str(media_root)
-        return self._submit(kind, params, req_id, addr, source=source)
+        return self._submit(kind, params, req_id, addr, client=client, source=source)
 
     def _test_job(self, req: Request, addr: Addr) -> None:
         options = osc.parse_options(req.args.get("options_json"), req.req_id)
@@ -376,7 +413,9 @@ class Daemon(DawDoor):
         if kind not in ("sleep", "burn", "crash"):
             raise RequestError("invalid_input", f"test job kind must be sleep, burn or crash, got {kind!r}",
                                req.req_id)
-        self._submit(kind, self._job_params(options, req.req_id), req.req_id, addr)
+        key = client_key(addr, options)
+        if not self._repeated_request(key, req.req_id, addr):
+            self._submit(kind, self._job_params(options, req.req_id), req.req_id, addr, client=key)
 
     def _job_params(self, options: dict[str, Any], req_id: str, *, daw_tag: dict[str, Any] | None = None,
                     **params: Any) -> dict[str, Any]:
@@ -401,19 +440,24 @@ class Daemon(DawDoor):
         return params
 
     def _submit(self, kind: str, params: dict[str, Any], req_id: str, addr: Addr | None,
-                *, source: str = "osc", slot: int | None = None, limit_key: str | None = None) -> Job:
+                *, client: str, source: str = "osc", slot: int | None = None) -> Job:
+        """Queue a checked job for ``client`` (see :func:`client_key`): rate limit and queue places are per client.
+
+        A DAW's requests have the last eighth of the queue to themselves, so a flood from another
+        app cannot keep the DAW out.
+        """
         assert self._store is not None
+        sc = self.config.server
         if self._stopping:
             raise RequestError("shutting_down", "the daemon is stopping; send the job again after restart", req_id)
-        limit_key = limit_key or (addr[0] if addr is not None else None)
-        if limit_key is not None and not self.limiter.allow(limit_key):
-            raise RequestError("rate_limited", f"too many job requests from {limit_key} "
-                               f"(server.rate_burst={self.config.server.rate_burst}, "
-                               f"server.rate_per_minute={self.config.server.rate_per_minute})", req_id)
+        if not self.limiter.allow(client):
+            raise RequestError("rate_limited", f"too many job requests from {client} "
+                               f"(server.rate_burst={sc.rate_burst}, server.rate_per_minute={sc.rate_per_minute})",
+                               req_id)
         try:
-            job = self._store.submit(kind, params, req_id=req_id, client=addr, source=source,
-                                     max_queue=self.config.server.max_queue,
-                                     max_per_client=self.config.server.max_queue_per_client)
+            job = self._store.submit(kind, params, req_id=req_id, client=addr, client_key=client, source=source,
+                                     max_queue=sc.max_queue, max_per_client=sc.max_queue_per_client,
+                                     reserve=0 if client.startswith("daw:") else sc.max_queue // DAW_RESERVE_PART)
         except MageError as e:
             raise RequestError(e.code, str(e), req_id) from None
         log.info("job %s (%s) accepted from %s, req %r", job.id, kind,
@@ -498,7 +542,8 @@ class Daemon(DawDoor):
             params = self._job_params(options, req_id)
         else:
             raise RequestError("not_available", f"preset kind {preset.kind!r} cannot be triggered yet", req_id)
-        return self._submit(preset.kind, params, req_id, addr, source=source, slot=slot)
+        return self._submit(preset.kind, params, req_id, addr, client=client_key(addr) if addr else source,
+                            source=source, slot=slot)
 
     # -- the DAW door: spool in, outbox out, heartbeat ---------------------------------------
     def _tick(self) -> None:

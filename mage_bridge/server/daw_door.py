@@ -48,12 +48,12 @@ class DawDoor:
         def _send(self, addr: Addr, data: bytes) -> None: ...
         def _job_params(self, options: dict[str, Any], req_id: str, *, daw_tag: dict[str, Any] | None = None,
                         **params: Any) -> dict[str, Any]: ...
-        def _submit(self, kind: str, params: dict[str, Any], req_id: str, addr: Addr | None, *, source: str = "osc",
-                    slot: int | None = None, limit_key: str | None = None) -> Job: ...
+        def _submit(self, kind: str, params: dict[str, Any], req_id: str, addr: Addr | None, *, client: str,
+                    source: str = "osc", slot: int | None = None) -> Job: ...
         def submit_generate(self, prompt: str, lyrics: str, options: dict[str, Any], req_id: str, addr: Addr | None,
-                            *, source: str = "osc", daw_tag: dict[str, Any] | None = None) -> Job: ...
+                            *, client: str, source: str = "osc", daw_tag: dict[str, Any] | None = None) -> Job: ...
         def submit_audio(self, kind: str, path_text: str, options: dict[str, Any], req_id: str, addr: Addr | None,
-                         *, source: str = "osc", daw_tag: dict[str, Any] | None = None) -> Job: ...
+                         *, client: str, source: str = "osc", daw_tag: dict[str, Any] | None = None) -> Job: ...
 
     # -- DAW clients and their context ----------------------------------------------------------
     def set_daw_context(self, bpm: Any, numerator: Any, denominator: Any, cursor_s: Any, *,
@@ -147,25 +147,6 @@ class DawDoor:
         return tag
 
     # -- requests a DAW sent -----------------------------------------------------------------------
-    def _repeated_daw_request(self, options: dict[str, Any], req_id: str, addr: Addr) -> bool:
-        """A DAW request (options ``daw.client_id`` + ``req_id``) that already has a job: answer with that job.
-
-        A DAW script that heard no answer in time sends the same request through the spool; the OSC
-        datagram may still arrive after it (or before it): one request is one job, whichever came first.
-        """
-        tag = options.get("daw")
-        client_id = daw.client_id_of(tag)
-        if client_id is None:
-            return False
-        assert self._store is not None
-        earlier = self._store.find_daw_request(client_id, req_id)
-        if earlier is None:
-            return False
-        log.info("request %r from DAW client %s repeats job %s (%s): not queued again", req_id, client_id,
-                 earlier.id, earlier.state)
-        self._send(addr, osc.encode("/mage/job/accepted", req_id, earlier.id))
-        return True
-
     def _for_project(self, params: dict[str, Any]) -> None:
         """A generate job for a DAW is made at its project's tempo and metre, in whole bars."""
         tag = params.get("daw")
@@ -246,10 +227,7 @@ class DawDoor:
             log.info("spool %s from %s repeats req %r: already job %s, not queued again", req.path.name,
                      req.client_id, req.req_id, earlier.id)
             return
-        if not self.limiter.allow(f"spool:{req.client_id}"):
-            raise RequestError("rate_limited", f"too many job requests from DAW client {req.client_id!r} "
-                               f"(server.rate_burst={self.config.server.rate_burst}, "
-                               f"server.rate_per_minute={self.config.server.rate_per_minute})", req.req_id)
+        client = f"daw:{req.client_id}"
         options = d.get("options", {})
         if not isinstance(options, dict):
             raise RequestError("bad_json", f"options must be a JSON object, got {type(options).__name__}", req.req_id)
@@ -260,16 +238,18 @@ class DawDoor:
             prompt, lyrics = d.get("prompt"), d.get("lyrics") or ""
             if not isinstance(prompt, str) or not isinstance(lyrics, str):
                 raise RequestError("bad_arguments", "prompt and lyrics must be strings", req.req_id)
-            job = self.submit_generate(prompt, lyrics, options, req.req_id, None, source=source, daw_tag=tag)
+            job = self.submit_generate(prompt, lyrics, options, req.req_id, None, client=client, source=source,
+                                       daw_tag=tag)
         elif req.kind in TEST_JOB_KINDS:  # only with MAGE_TEST_JOBS=1 (checked by parse_spool)
             job = self._submit(req.kind, self._job_params(options, req.req_id, daw_tag=tag), req.req_id, None,
-                               source=source)
+                               client=client, source=source)
         else:
             audio_path = d.get("audio_path")
             if not isinstance(audio_path, str):
                 raise RequestError("bad_arguments", f"audio_path must be a string, got {audio_path!r}"[:300],
                                    req.req_id)
-            job = self.submit_audio(req.kind, audio_path, options, req.req_id, None, source=source, daw_tag=tag)
+            job = self.submit_audio(req.kind, audio_path, options, req.req_id, None, client=client, source=source,
+                                    daw_tag=tag)
         log.info("spool %s from %s: job %s (%s)", req.path.name, req.client_id, job.id, req.kind)
 
     def _reject_spool(self, path: Path, data: Any, code: str, message: str, req_id: str) -> None:

@@ -115,6 +115,16 @@ class JobStore:
         # FULL: an accepted job is on disk before the client hears "accepted".
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a queue file written by an older daemon up to this schema (columns are only ever added)."""
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        if "client_key" not in columns:
+            # Who sent the job, for per-client limits and idempotent request ids: "daw:<client id>",
+            # "osc:<host>:<port>", "midi", ... (NULL for jobs queued before the column existed).
+            self._db.execute("ALTER TABLE jobs ADD COLUMN client_key TEXT")
+        self._db.execute("CREATE INDEX IF NOT EXISTS jobs_client_req ON jobs(client_key, req_id)")
 
     def close(self) -> None:
         self._db.close()
@@ -125,6 +135,12 @@ class JobStore:
         if row is None:
             raise JobNotFoundError(f"no job with id {job_id!r}")
         return _job(row)
+
+    def find_request(self, client_key: str, req_id: str, *, since: float = 0.0) -> Job | None:
+        """The job this client already sent with this request id (created after ``since``), if any."""
+        row = self._db.execute("SELECT * FROM jobs WHERE client_key = ? AND req_id = ? AND created >= ? "
+                               "ORDER BY seq DESC LIMIT 1", (client_key, req_id, since)).fetchone()
+        return _job(row) if row is not None else None
 
     def find_daw_request(self, client_id: str, req_id: str) -> Job | None:
         """The job a DAW client already sent with this request id, if any.
@@ -159,10 +175,16 @@ class JobStore:
         max_queue: int,
         max_per_client: int | None = None,
         client: tuple[str, int] | None = None,
+        client_key: str | None = None,
+        reserve: int = 0,
         source: str = "osc",
     ) -> Job:
-        """Queue a job, or raise :class:`QueueFullError` when ``max_queue`` are waiting
-        (or ``max_per_client`` from this client's host)."""
+        """Queue a job, or raise :class:`QueueFullError` when the queue is full for it.
+
+        ``max_queue`` jobs may wait in all; a job without priority only while fewer than
+        ``max_queue - reserve`` wait (the rest is kept for DAWs), and at most ``max_per_client`` of
+        one ``client_key`` (who sent it: a DAW client id, an OSC app's address and port).
+        """
         if not kind:
             raise InvalidInputError("job kind must be a non-empty string")
         text = json.dumps(params, sort_keys=True)
@@ -171,17 +193,20 @@ class JobStore:
             waiting = self._db.execute("SELECT COUNT(*) FROM jobs WHERE state = ?", (QUEUED,)).fetchone()[0]
             if waiting >= max_queue:
                 raise QueueFullError(f"the queue is full ({waiting} jobs waiting, server.max_queue={max_queue})")
-            if client is not None and max_per_client is not None:
-                mine = self._db.execute("SELECT COUNT(*) FROM jobs WHERE state = ? AND client_host = ?",
-                                        (QUEUED, client[0])).fetchone()[0]
+            if reserve and waiting >= max_queue - reserve:
+                raise QueueFullError(f"the queue is full for requests that are not a DAW's ({waiting} jobs waiting; "
+                                     f"the last {reserve} of server.max_queue={max_queue} places are kept for DAWs)")
+            if client_key is not None and max_per_client is not None:
+                mine = self._db.execute("SELECT COUNT(*) FROM jobs WHERE state = ? AND client_key = ?",
+                                        (QUEUED, client_key)).fetchone()[0]
                 if mine >= max_per_client:
-                    raise QueueFullError(f"{client[0]} already has {mine} jobs waiting "
+                    raise QueueFullError(f"{client_key} already has {mine} jobs waiting "
                                          f"(server.max_queue_per_client={max_per_client})")
             self._db.execute(
-                "INSERT INTO jobs (id, req_id, kind, params, state, source, client_host, client_port, created)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO jobs (id, req_id, kind, params, state, source, client_host, client_port, client_key,"
+                " created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (job_id, req_id, kind, text, QUEUED, source,
-                 client[0] if client else None, client[1] if client else None, time.time()),
+                 client[0] if client else None, client[1] if client else None, client_key, time.time()),
             )
         return self.get(job_id)
 

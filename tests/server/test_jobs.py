@@ -74,10 +74,30 @@ def test_clean_requeue_keeps_the_retry(store: JobStore) -> None:
 
 
 def test_one_client_cannot_fill_the_queue(store: JobStore) -> None:
-    me, other = ("127.0.0.1", 1), ("10.0.0.2", 1)
+    """Places are counted per client (an app's address and port, a DAW's id), not per host: two apps on
+    one machine are two clients."""
+    me, app2 = "osc:127.0.0.1:1", "osc:127.0.0.1:99"
     for i in range(2):
-        store.submit("k", {}, req_id=str(i), max_queue=5, max_per_client=2, client=me)
-    with pytest.raises(QueueFullError, match="max_queue_per_client=2"):
-        store.submit("k", {}, req_id="x", max_queue=5, max_per_client=2, client=("127.0.0.1", 99))
-    store.submit("k", {}, req_id="y", max_queue=5, max_per_client=2, client=other)
+        store.submit("k", {}, req_id=str(i), max_queue=5, max_per_client=2, client=("127.0.0.1", 1), client_key=me)
+    with pytest.raises(QueueFullError, match="osc:127.0.0.1:1 already has 2 jobs waiting.*max_queue_per_client=2"):
+        store.submit("k", {}, req_id="x", max_queue=5, max_per_client=2, client=("127.0.0.1", 1), client_key=me)
+    store.submit("k", {}, req_id="y", max_queue=5, max_per_client=2, client=("127.0.0.1", 99), client_key=app2)
     store.submit("k", {}, req_id="midi", max_queue=5, max_per_client=2)  # no client: MIDI
+
+
+def test_the_last_places_are_kept_for_daws(store: JobStore) -> None:
+    for i in range(6):
+        store.submit("k", {}, req_id=f"a{i}", max_queue=8, max_per_client=99, client_key=f"osc:h:{i}", reserve=2)
+    with pytest.raises(QueueFullError, match="kept for DAWs"):
+        store.submit("k", {}, req_id="b", max_queue=8, max_per_client=99, client_key="osc:h:9", reserve=2)
+    for i in range(2):  # a DAW's request has no reserve to respect
+        store.submit("k", {}, req_id=f"d{i}", max_queue=8, max_per_client=99, client_key="daw:reaper")
+    with pytest.raises(QueueFullError, match="the queue is full"):
+        store.submit("k", {}, req_id="d9", max_queue=8, max_per_client=99, client_key="daw:reaper")
+
+
+def test_a_request_id_is_found_per_client_and_within_a_time(store: JobStore) -> None:
+    job = store.submit("k", {}, req_id="r1", max_queue=9, client_key="osc:h:1")
+    assert store.find_request("osc:h:1", "r1") == job
+    assert store.find_request("osc:h:2", "r1") is None
+    assert store.find_request("osc:h:1", "r1", since=job.created + 1) is None
