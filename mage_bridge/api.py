@@ -255,6 +255,12 @@ def _clip_length(analysis: Any, opts: Mapping[str, Any], *, whole_bars_wanted: b
         return bars * bar_s, bars
     duration_s = opts.get("duration_s", 32.0)
     if not whole_bars_wanted:
+        shortest_s = (opts.get("lead_in_bars", 1) + 1) * bar_s + MIN_LEAD_OUT_S
+        if duration_s < shortest_s:
+            raise InvalidInputError(
+                f"duration_s={duration_s:g} is too short for {metre[0]}/{metre[1]} at {analysis.bpm:g} BPM: a clip "
+                f"needs at least {math.ceil(shortest_s * 10) / 10:g} s (lead-in, one bar of {bar_s:.2f} s, "
+                f"{MIN_LEAD_OUT_S:g} s lead-out)")
         return duration_s, None
     bars, seconds = whole_bars(duration_s, analysis.bpm, metre, min_s=MIN_DURATION_S, max_s=MAX_DURATION_S,
                                min_bars=min_bars)

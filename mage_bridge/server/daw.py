@@ -45,6 +45,9 @@ HEARTBEAT_S = 1.0
 CLIENT_STALE_S = 30.0
 #: A DAW script calls the daemon "not running" when the heartbeat is older than this.
 HEARTBEAT_STALE_S = 5.0
+#: A spool file that is not (yet) valid JSON is looked at again for this long (seconds) after it was last
+#: written before it is rejected: a writer that writes in place rather than renaming may not be done.
+SPOOL_WRITE_GRACE_S = 2.0
 #: Spool files larger than this are rejected unread.
 MAX_SPOOL_BYTES = 256 * 1024
 #: At most this many spool files are taken per poll, so a flood cannot stall the loop.
@@ -335,6 +338,22 @@ def parse_spool(path: Path, data: dict[str, Any]) -> SpoolRequest:
     project_id = check_project(data.get("project_id"), "project_id", req_id)
     project_path = check_project(data.get("project_path"), "project_path", req_id)
     return SpoolRequest(path, kind, req_id, client_id, project_id, project_path, data)
+
+
+def describe_entry(entry: os.DirEntry[str]) -> str:
+    """What a folder entry is, in words ("a folder", "a FIFO", ...), without opening it."""
+    import stat
+
+    try:
+        mode = entry.stat(follow_symlinks=False).st_mode
+    except OSError:
+        return "unreadable"
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISLNK, "a symbolic link"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
 def client_id_of(data: Any) -> str | None:

@@ -177,26 +177,43 @@ class DawDoor:
 
     # -- the spool folder in, the outbox out --------------------------------------------------------
     def poll_spool(self) -> int:
-        """Take up to :data:`daw.MAX_SPOOL_PER_POLL` spool files, oldest first; returns how many."""
+        """Take up to :data:`daw.MAX_SPOOL_PER_POLL` spool files, oldest first; returns how many.
+
+        An entry that is not a regular file (a FIFO, a folder, a device) is never opened: it is
+        moved to ``rejected/`` with the reason, like a bad request.
+        """
+        entries: list[tuple[float, str, Path]] = []
         try:
-            entries = [e for e in os.scandir(self.spool_dir)
-                       if e.name.endswith(".json") and not e.name.startswith(".") and e.is_file()
-                       and e.name not in self._spool_stuck]
+            for e in os.scandir(self.spool_dir):
+                if not e.name.endswith(".json") or e.name.startswith(".") or e.name in self._spool_stuck:
+                    continue
+                try:
+                    regular = e.is_file(follow_symlinks=False)
+                    mtime = e.stat(follow_symlinks=False).st_mtime
+                except OSError:  # gone between the listing and the look: the next poll knows
+                    continue
+                if not regular:
+                    self._reject_spool(Path(e.path), None, "bad_arguments",
+                                       f"spool entry {e.name!r} is {daw.describe_entry(e)}, not a regular file", "")
+                    continue
+                entries.append((mtime, e.name, Path(e.path)))
         except OSError as e:
             log.warning("cannot read the spool folder %s: %s", self.spool_dir, e)
             return 0
-        entries.sort(key=lambda e: (e.stat().st_mtime, e.name))
-        for entry in entries[:daw.MAX_SPOOL_PER_POLL]:
-            self._spool_file(Path(entry.path))
+        entries.sort()
+        for mtime, _, path in entries[:daw.MAX_SPOOL_PER_POLL]:
+            self._spool_file(path, mtime)
         return min(len(entries), daw.MAX_SPOOL_PER_POLL)
 
-    def _spool_file(self, path: Path) -> None:
+    def _spool_file(self, path: Path, mtime: float) -> None:
         data: Any = None
         try:
             data = daw.read_spool_file(path)
             req = daw.parse_spool(path, data)
             self._spool_request(req)
         except RequestError as e:
+            if e.code == "bad_json" and time.time() - mtime < daw.SPOOL_WRITE_GRACE_S:
+                return  # a writer that does not rename into place may still be writing: look again
             self._reject_spool(path, data, e.code, str(e), e.req_id)
             return
         except MageError as e:

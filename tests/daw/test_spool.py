@@ -157,3 +157,50 @@ def test_a_spool_retry_of_a_request_already_sent_over_osc_is_not_run_twice(daemo
     assert sorted(r["req_id"] for r in records) == ["r-other", "r-twice"]
     assert [r["job_id"] for r in records if r["req_id"] == "r-twice"] == [job]
     assert not spool.exists() and list((daemon.state_dir / "spool" / "rejected").iterdir()) == []
+
+
+@pytest.mark.parametrize("what", ["fifo", "folder", "symlink"])
+def test_a_spool_entry_that_is_not_a_regular_file_is_reported_never_opened(daemon: DaemonProc, what: str,
+                                                                           tmp_path: Path) -> None:
+    import os
+
+    spool = daemon.state_dir / "spool"
+    entry = spool / "odd.json"
+    if what == "fifo":
+        os.mkfifo(entry)  # opening it would block the daemon for good
+    elif what == "folder":
+        entry.mkdir()
+    else:
+        target = tmp_path / "elsewhere.json"
+        target.write_text(json.dumps(_request("sleep", "s1", options={"seconds": 0.05})))
+        entry.symlink_to(target)
+    error = wait_for_file(spool / "rejected" / "odd.json.error.json")
+    report = json.loads(error.read_text())
+    expected = {"fifo": "a FIFO", "folder": "a folder", "symlink": "a symbolic link"}[what]
+    assert report["code"] == "bad_arguments" and f"is {expected}, not a regular file" in report["message"]
+    assert not os.path.lexists(entry)
+    with daemon.client() as c:
+        c.ping()
+
+
+def test_a_spool_file_written_in_place_is_read_once_it_is_whole(daemon: DaemonProc) -> None:
+    spool = daemon.state_dir / "spool"
+    text = json.dumps(_request("sleep", "slow-writer", options={"seconds": 0.05}))
+    path = spool / "slow.json"
+    with open(path, "w") as f:  # no temp name and rename: the daemon sees it half written
+        f.write(text[:20])
+        f.flush()
+        time.sleep(0.8)
+        f.write(text[20:])
+    [record] = wait_outbox(daemon, "reaper")
+    assert record["event"] == "done" and record["req_id"] == "slow-writer"
+    assert not (spool / "rejected" / "slow.json").exists()
+
+
+def test_a_spool_file_that_never_parses_is_rejected_after_the_grace_time(daemon: DaemonProc) -> None:
+    spool = daemon.state_dir / "spool"
+    (spool / "broken.json").write_text('{"kind": "sleep", "req_id": "b", "client_id": "reap')
+    time.sleep(1.0)
+    assert (spool / "broken.json").exists()  # still given time
+    error = wait_for_file(spool / "rejected" / "broken.json.error.json", timeout_s=10)
+    assert json.loads(error.read_text())["code"] == "bad_json"

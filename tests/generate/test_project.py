@@ -110,3 +110,10 @@ def test_bars_sets_the_length_and_is_checked(tmp_path: Path) -> None:
         generate("funk groove at 120 BPM", tmp_path / "b", options={"bars": 2})
     with pytest.raises(InvalidInputError, match="bars or duration_s, not both"):
         generate("funk groove", tmp_path / "c", options={"bars": 8, "duration_s": 20})
+
+
+def test_a_duration_too_short_for_one_bar_is_refused_with_the_minimum(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match=r"duration_s=6 is too short for 4/4 at 40 BPM: a clip needs at "
+                                                r"least 14\.8 s"):
+        generate("ambient drone at 40 BPM", tmp_path / "x", options={"duration_s": 6})
+    assert not (tmp_path / "x").exists()
