@@ -38,6 +38,8 @@ GENERATE_OPTIONS = ("bpm", "key", "mode", "time_signature", "genre", "duration_s
 MIN_BPM, MAX_BPM = 40.0, 240.0
 MIN_DURATION_S, MAX_DURATION_S = 4.0, 120.0
 MAX_BARS = 256
+#: Longest genre or backend name an option may carry.
+MAX_NAME_CHARS = 64
 
 
 def _noop(stage: str, fraction: float) -> None:
@@ -80,6 +82,12 @@ def _check_generate_options(options: Mapping[str, Any]) -> dict[str, Any]:
                 f"duration_s must be from {MIN_DURATION_S:g} to {MAX_DURATION_S:g}, got {d!r}"
             )
         checked["duration_s"] = float(d)
+    for name in ("genre", "backend", "analysis_backend"):
+        if name in checked:
+            value = checked[name]
+            if not isinstance(value, str) or not 1 <= len(value.strip()) <= MAX_NAME_CHARS:
+                shown = value if not isinstance(value, str) else value[:40] + ("..." if len(value) > 40 else "")
+                raise InvalidInputError(f"{name} must be a name of 1 to {MAX_NAME_CHARS} characters, got {shown!r}")
     if "mode" in checked and checked["mode"] not in ("major", "minor"):
         raise InvalidInputError(f"mode must be 'major' or 'minor', got {checked['mode']!r}")
     if "key" in checked:
