@@ -11,6 +11,9 @@ from pathlib import Path
 
 from mage_bridge.errors import InvalidInputError
 
+#: Between a target's name and the job id in the name of its staging folder.
+_PARTIAL = ".partial-"
+
 
 def create_temp_beside(path: Path, *, suffix: str = "") -> tuple[int, str]:
     """Open a new hidden file next to ``path``; returns ``(fd, temp_path)``.
@@ -39,7 +42,7 @@ def staged_folder(out_dir: Path, *, job_id: str, overwrite: bool = False) -> Ite
     up complete or as it was: never half-written. ``out_dir`` must be absent or
     empty unless ``overwrite``.
     """
-    staging = out_dir.parent / f".{out_dir.name}.partial-{job_id}"
+    staging = staging_path(out_dir, job_id)
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         staging.mkdir()
@@ -53,3 +56,37 @@ def staged_folder(out_dir: Path, *, job_id: str, overwrite: bool = False) -> Ite
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def staging_path(out_dir: Path, job_id: str) -> Path:
+    """The hidden folder :func:`staged_folder` builds ``out_dir`` in: ``.<name>.partial-<job_id>`` beside it."""
+    return out_dir.parent / f".{out_dir.name}{_PARTIAL}{job_id}"
+
+
+def remove_staging(out_dir: Path) -> list[Path]:
+    """Remove every staging folder of ``out_dir`` (what a killed or cancelled writer left); returns them.
+
+    Only for a target nothing writes to any more: the job has ended, or its process is dead.
+    """
+    removed = []
+    for stale in out_dir.parent.glob(f".{out_dir.name}{_PARTIAL}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+        removed.append(stale)
+    return removed
+
+
+def staging_targets(folder: Path) -> dict[str, list[Path]]:
+    """The staging folders directly in ``folder``, by the name of the target they were building."""
+    found: dict[str, list[Path]] = {}
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return found
+    for entry in entries:
+        name = entry.name
+        if not name.startswith(".") or _PARTIAL not in name:
+            continue
+        target = name[1:name.rindex(_PARTIAL)]
+        if target:
+            found.setdefault(target, []).append(Path(entry.path))
+    return found

@@ -2,8 +2,10 @@
 
 ``sleep`` waits ``options.seconds`` in ``options.steps`` steps reporting
 progress; ``burn`` keeps a CPU busy the same way; ``crash`` raises, or exits
-the worker hard with ``options.exit_code``. Each finished job writes a tiny
-``manifest.json`` so it ends like a real one.
+the worker hard with ``options.exit_code``. ``sleep`` and ``burn`` build their
+job folder in a staging folder (:func:`mage_bridge.files.staged_folder`) and
+write a tiny ``manifest.json``, so they start, end and leave things behind
+like a real job.
 """
 
 from __future__ import annotations
@@ -15,44 +17,48 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mage_bridge.files import staged_folder
+
 ProgressFn = Callable[[str, float], None]
 
 
-def _finish(out_dir: Path, kind: str, options: dict[str, Any]) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "manifest.json"
+def _finish(staging: Path, kind: str, options: dict[str, Any]) -> None:
+    path = staging / "manifest.json"
     path.write_text(json.dumps({"kind": kind, "options": options, "pid": os.getpid(), "stems": {}}))
-    return path
 
 
 def sleep(out_dir: Path, *, options: dict[str, Any] | None = None, config: object = None,
-          progress: ProgressFn | None = None) -> Path:
+          progress: ProgressFn | None = None, job_id: str = "sleep") -> Path:
     """Sleep ``seconds`` (default 1) in ``steps`` (default 10) steps."""
     options = dict(options or {})
     seconds = float(options.get("seconds", 1.0))
     steps = max(1, int(options.get("steps", 10)))
-    for i in range(steps):
+    with staged_folder(out_dir, job_id=job_id, overwrite=True) as staging:
+        for i in range(steps):
+            if progress:
+                progress("sleep", i / steps)
+            time.sleep(seconds / steps)
         if progress:
-            progress("sleep", i / steps)
-        time.sleep(seconds / steps)
-    if progress:
-        progress("sleep", 1.0)
-    return _finish(out_dir, "sleep", options)
+            progress("sleep", 1.0)
+        _finish(staging, "sleep", options)
+    return out_dir / "manifest.json"
 
 
 def burn(out_dir: Path, *, options: dict[str, Any] | None = None, config: object = None,
-         progress: ProgressFn | None = None) -> Path:
+         progress: ProgressFn | None = None, job_id: str = "burn") -> Path:
     """Keep one CPU busy for ``seconds`` (default 2)."""
     options = dict(options or {})
     seconds = float(options.get("seconds", 2.0))
     start = time.perf_counter()
     x = 0
-    while (elapsed := time.perf_counter() - start) < seconds:
-        for i in range(20_000):
-            x += i * i
-        if progress:
-            progress("burn", min(1.0, elapsed / seconds))
-    return _finish(out_dir, "burn", options)
+    with staged_folder(out_dir, job_id=job_id, overwrite=True) as staging:
+        while (elapsed := time.perf_counter() - start) < seconds:
+            for i in range(20_000):
+                x += i * i
+            if progress:
+                progress("burn", min(1.0, elapsed / seconds))
+        _finish(staging, "burn", options)
+    return out_dir / "manifest.json"
 
 
 def crash(out_dir: Path, *, options: dict[str, Any] | None = None, config: object = None,

@@ -12,12 +12,16 @@ daemon's OSC loop stays responsive while a model runs.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import errno
+import fcntl
 import inspect
 import logging
 import multiprocessing
 import os
 import shutil
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -30,6 +34,7 @@ from typing import Any
 
 from mage_bridge.config import Config
 from mage_bridge.errors import InvalidInputError, MageError
+from mage_bridge.files import remove_staging
 
 log = logging.getLogger("mage_bridge.server.workers")
 
@@ -41,10 +46,63 @@ TERMINATE_GRACE_S = 2.0
 WORKER_NICE = 10
 
 
+_ERRNO_CODES = {errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full", errno.EFBIG: "disk_full",
+                errno.EACCES: "permission_denied", errno.EPERM: "permission_denied",
+                errno.EROFS: "permission_denied"}
+
+
+def failure_code(exc: BaseException) -> str:
+    """The error code a job ends with when ``exc`` ended it.
+
+    ``disk_full`` (no space, quota, file too large) and ``permission_denied`` (access denied, read-only
+    file system) when an OS error caused it, however deep in the ``raise ... from`` chain; else the
+    :class:`MageError`'s own code, ``out_of_memory``, or ``internal`` (a bug).
+    """
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.errno in _ERRNO_CODES:
+            return _ERRNO_CODES[e.errno]
+        if isinstance(e, sqlite3.Error):
+            name = getattr(e, "sqlite_errorname", "")
+            if name == "SQLITE_FULL" or "disk is full" in str(e):
+                return "disk_full"
+            if name in ("SQLITE_READONLY", "SQLITE_PERM", "SQLITE_CANTOPEN") or "readonly" in str(e):
+                return "permission_denied"
+        e = e.__cause__ or e.__context__
+    if isinstance(exc, MageError):
+        return exc.code
+    if isinstance(exc, MemoryError):
+        return "out_of_memory"
+    return "internal"
+
+
+def failure_message(exc: BaseException) -> str:
+    """A one-line reason for ``exc``: what went wrong and, for an OS error, on which file."""
+    if isinstance(exc, MageError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"{exc.strerror}{where}"
+    if isinstance(exc, MemoryError):
+        return "out of memory"
+    return f"{type(exc).__name__}: {exc}"
+
+
 # -- the worker side ---------------------------------------------------------------------------
-def worker_main(conn: Connection, config: Config, index: int) -> None:
-    """Entry point of a worker process: run jobs from ``conn`` until told to stop."""
+def worker_main(conn: Connection, config: Config, index: int, lock_path: str | None = None) -> None:
+    """Entry point of a worker process: run jobs from ``conn`` until told to stop.
+
+    While it lives the worker holds a shared lock on ``lock_path``: a daemon that starts takes it
+    exclusively first, so no worker of a killed daemon is still writing into the jobs folder when the
+    new one sweeps it.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the daemon's to handle
+    _die_with_parent()
+    if lock_path is not None:
+        lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(lock_fd, fcntl.LOCK_SH)  # released by the kernel when this process ends, however
     try:
         os.nice(WORKER_NICE)
     except OSError:
@@ -60,6 +118,17 @@ def worker_main(conn: Connection, config: Config, index: int) -> None:
         if msg is None:
             return
         _run_job(conn, msg, config)
+
+
+def _die_with_parent() -> None:
+    """On Linux, ask the kernel to SIGKILL this worker the moment the daemon dies (``PR_SET_PDEATHSIG``)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        return
 
 
 def _exit_with_parent() -> None:
@@ -101,7 +170,7 @@ class _Reporter:
 
 def _run_job(conn: Connection, msg: dict[str, Any], config: Config) -> None:
     from mage_bridge.server.kinds import job_kind
-    from mage_bridge.server.security import PathGuard
+    from mage_bridge.server.security import PathGuard, RequestPolicy
 
     job_id = msg["id"]
     try:
@@ -110,14 +179,19 @@ def _run_job(conn: Connection, msg: dict[str, Any], config: Config) -> None:
         params = msg["params"]
         out_dir = Path(msg["out_dir"])
         _clear_leftovers(out_dir, job_id)
+        # Every path is checked again right before anything is read: inputs against the allowed
+        # folders (a DAW job's project folder included), options against the allowed folders only.
+        media_root = params.get("media_root")
+        policy = RequestPolicy.from_config(config, [r for r in msg["roots"] if r != media_root])
         guard = PathGuard(Path(r) for r in msg["roots"])
         args: list[Any] = []
         for name in kind.inputs:
             value = params[name]
             if name.endswith("_path"):
-                value = guard.resolve_file(value)  # checked again right before anything is read
+                value = policy.check_input(value, guard)
             args.append(value)
-        options = dict(params.get("options") or {})
+        options = policy.check_options(params.get("options") or {},
+                                       from_config=params.get("options_from") == "mapping file")
         target = _output_target(kind.output, args[0] if args else None, out_dir, options)
         kwargs = {k: params[k] for k in kind.keywords if params.get(k) is not None}
         kwargs.update(_split_options(func, options))
@@ -132,10 +206,26 @@ def _run_job(conn: Connection, msg: dict[str, Any], config: Config) -> None:
         log.info("job %s done: %s", job_id, manifest)
     except MageError as e:
         log.warning("job %s failed: %s: %s", job_id, e.code, e)
-        conn.send(("failed", job_id, e.code, str(e)))
-    except Exception as e:  # a bug in a stage must fail its job, not the worker
-        log.exception("job %s crashed", job_id)
-        conn.send(("failed", job_id, "internal", f"{type(e).__name__}: {e}"))
+        conn.send(("failed", job_id, failure_code(e), _as_sent(str(e), msg)))
+    except Exception as e:  # a bug in a stage (or a full disk) must fail its job, not the worker
+        code = failure_code(e)
+        if code == "internal":
+            log.exception("job %s crashed", job_id)
+        else:
+            log.warning("job %s failed: %s: %s", job_id, code, e)
+        conn.send(("failed", job_id, code, _as_sent(failure_message(e), msg)))
+
+
+def _as_sent(message: str, msg: dict[str, Any]) -> str:
+    """A failure message for the client: the input named as the client sent it, not where it resolved to.
+
+    The resolved path (a symlink's target, the allowed folder it lies in) stays in the log.
+    """
+    params = msg.get("params") or {}
+    resolved, sent = params.get("audio_path"), params.get("audio_path_sent")
+    if isinstance(resolved, str) and isinstance(sent, str) and resolved and resolved != sent:
+        message = message.replace(resolved, sent)
+    return message
 
 
 _RESERVED_KWARGS = frozenset({"config", "progress", "job_id", "overwrite", "options", "out_dir", "out_path",
@@ -190,8 +280,7 @@ def _clear_leftovers(out_dir: Path, job_id: str) -> None:
     """Remove what an interrupted earlier attempt of this job left in its own job folder."""
     if out_dir.exists():
         shutil.rmtree(out_dir)
-    for stale in out_dir.parent.glob(f".{out_dir.name}.partial-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    remove_staging(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
 
 
@@ -221,7 +310,8 @@ class WorkerPool:
     """``size`` worker processes wired into an asyncio loop through their pipes and sentinels."""
 
     def __init__(self, *, size: int, config: Config, loop: asyncio.AbstractEventLoop,
-                 on_message: MessageFn, on_exit: ExitFn, on_ready: Callable[[], None]) -> None:
+                 on_message: MessageFn, on_exit: ExitFn, on_ready: Callable[[], None],
+                 lock_path: Path | None = None) -> None:
         if size < 1:
             raise MageError(f"server.workers must be at least 1, got {size!r}")
         self.size = size
@@ -230,6 +320,7 @@ class WorkerPool:
         self._on_message = on_message
         self._on_exit = on_exit
         self._on_ready = on_ready
+        self._lock_path = None if lock_path is None else str(lock_path)
         self._ctx = multiprocessing.get_context("spawn")
         self._workers: dict[int, WorkerHandle] = {}
         self._recent_deaths: list[float] = []
@@ -272,7 +363,7 @@ class WorkerPool:
 
     def _spawn(self, index: int) -> None:
         parent_conn, child_conn = self._ctx.Pipe(duplex=True)
-        proc = self._ctx.Process(target=worker_main, args=(child_conn, self._config, index),
+        proc = self._ctx.Process(target=worker_main, args=(child_conn, self._config, index, self._lock_path),
                                  name=f"mage-worker-{index}", daemon=True)
         proc.start()
         child_conn.close()
@@ -336,6 +427,24 @@ class WorkerPool:
             h.process.kill()
         while self._workers and time.monotonic() < deadline + 1.0:
             await asyncio.sleep(0.02)
+
+
+def wait_for_orphans(lock_path: Path, timeout_s: float = 10.0) -> bool:
+    """Wait until no process holds ``lock_path`` (workers of an earlier, killed daemon); False on time-out."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.02)
+    finally:
+        os.close(fd)
 
 
 def describe_exit(code: int | None) -> str:
