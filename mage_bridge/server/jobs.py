@@ -47,6 +47,9 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, seq);
 CREATE INDEX IF NOT EXISTS jobs_req ON jobs(req_id);
+-- Jobs that have ended but whose done/failed event has not been sent yet (an end recorded while the
+-- daemon could not send, e.g. at start-up before its socket is open, or just before a kill -9).
+CREATE TABLE IF NOT EXISTS unannounced (job_id TEXT PRIMARY KEY);
 """
 
 
@@ -248,6 +251,16 @@ class JobStore:
             )
         return self.get(job_id)
 
+    def unannounced(self) -> list[Job]:
+        """Ended jobs whose done/failed event has not been sent yet, oldest first."""
+        rows = self._db.execute("SELECT jobs.* FROM jobs JOIN unannounced ON unannounced.job_id = jobs.id"
+                                " ORDER BY jobs.seq").fetchall()
+        return [_job(r) for r in rows]
+
+    def announced(self, job_id: str) -> None:
+        """The end event of ``job_id`` has been sent (to its client, its DAW's outbox and the subscribers)."""
+        self._db.execute("DELETE FROM unannounced WHERE job_id = ?", (job_id,))
+
     def recover(self) -> tuple[list[Job], list[Job]]:
         """After a crash: re-queue interrupted jobs once, fail the rest. Returns (requeued, failed)."""
         requeued: list[Job] = []
@@ -273,6 +286,8 @@ class JobStore:
             )
             if cur.rowcount == 0:
                 self.get(job_id)  # raises JobNotFoundError for an unknown id
+            else:  # in the same transaction: an end is never recorded without its event to send
+                self._db.execute("INSERT OR IGNORE INTO unannounced (job_id) VALUES (?)", (job_id,))
         return self.get(job_id)
 
     def _tx(self) -> _Transaction:
@@ -287,7 +302,17 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if exc_type is not None:
+            self._db.execute("ROLLBACK")
+            return
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.Error:
+            # A commit that failed (a full disk) leaves the transaction open: end it, or every
+            # later BEGIN fails with "cannot start a transaction within a transaction".
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
 
 
 def _job(row: sqlite3.Row) -> Job:
