@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -347,3 +349,221 @@ def save_mp3(
             raise AudioFileError(f"cannot write {str(path)!r}: {e}") from e
         raise
     return path
+
+
+# --- Block I/O: long files are read, processed and written in blocks, never whole. ---
+
+#: Default block for streaming stages: 10 s at 48 kHz (a multiple of 16 and of 4800, see limiter/loudness).
+BLOCK_FRAMES = 480_000
+
+
+def read_blocks(path: str | os.PathLike[str], *, block_frames: int = BLOCK_FRAMES) -> Iterator[np.ndarray]:
+    """Yield a file's samples as float32 ``(channels, frames)`` blocks of ``block_frames`` (the last shorter).
+
+    Reads through :class:`soundfile.SoundFile`, so at most one block is in
+    memory; use :func:`decode_to_wav` first for what libsndfile cannot read.
+    """
+    import soundfile as sf
+
+    with sf.SoundFile(str(path)) as f:
+        while True:
+            data = f.read(block_frames, dtype="float32", always_2d=True)
+            if data.shape[0] == 0:
+                return
+            yield np.ascontiguousarray(data.T)
+
+
+def decode_to_wav(path: Path, work_dir: Path) -> Path:
+    """``path`` itself if libsndfile reads it, else an ffmpeg decode of it to a float WAV in ``work_dir``.
+
+    ffmpeg writes the WAV as it decodes (native rate and channels kept, no
+    resampling: that is :func:`blocks_48k_stereo`'s job), so nothing is held whole.
+    """
+    import soundfile as sf
+
+    try:
+        sf.info(str(path))
+        return path
+    except (sf.LibsndfileError, RuntimeError) as first_error:
+        ffmpeg = shutil.which("ffmpeg")
+        if ffmpeg is None:
+            raise InvalidAudioError(
+                f"cannot decode {str(path)!r}: libsndfile said {first_error}; "
+                "ffmpeg is not installed to try further (apt-get install ffmpeg)"
+            ) from first_error
+        out = Path(work_dir) / "decoded.wav"
+        run = subprocess.run([ffmpeg, "-v", "error", "-y", "-i", str(path), "-vn", "-c:a", "pcm_f32le",
+                              "-f", "wav", str(out)], capture_output=True, check=False)
+        if run.returncode != 0 or not out.is_file() or out.stat().st_size <= 44:
+            message = run.stderr.decode(errors="replace").strip().splitlines()
+            detail = message[-1] if message else "no audio stream"
+            raise InvalidAudioError(
+                f"cannot decode {str(path)!r}: libsndfile said {first_error}; ffmpeg said {detail}"
+            ) from first_error
+        return out
+
+
+def blocks_48k_stereo(path: str | os.PathLike[str], *, block_frames: int = BLOCK_FRAMES) -> Iterator[np.ndarray]:
+    """A libsndfile-readable file as 48 kHz stereo float32 blocks: mono duplicated, other rates resampled.
+
+    The resampling is :func:`resample`'s polyphase filter applied block-wise
+    (see :func:`resample_blocks`), equal to resampling the whole file.
+    """
+    import soundfile as sf
+
+    rate = int(sf.info(str(path)).samplerate)
+    blocks = (np.repeat(b, 2, axis=0) if b.shape[0] == 1 else b
+              for b in read_blocks(path, block_frames=block_frames))
+    if rate == SAMPLE_RATE:
+        return blocks
+    return resample_blocks(blocks, rate, SAMPLE_RATE, block_frames=block_frames)
+
+
+def resample_blocks(blocks: Iterable[np.ndarray], from_rate: int, to_rate: int, *,
+                    block_frames: int = BLOCK_FRAMES) -> Iterator[np.ndarray]:
+    """:func:`resample` on a stream of ``(channels, frames)`` blocks, equal to resampling the whole signal.
+
+    With the reduced ratio up/down, an input segment starting at a multiple of
+    ``down`` maps to output frames starting at ``start·up/down``; each segment
+    is filtered with enough real input before and after it (more than the
+    filter's half length, 10·max(up, down)/up input frames) that the seam is
+    invisible, and zeros only where the signal really ends, as in the whole-file call.
+    """
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    g = gcd(int(to_rate), int(from_rate))
+    up, down = int(to_rate) // g, int(from_rate) // g
+    pad = down * -(-(10 * max(up, down) // up + 16) // down)
+    step = down * max(1, block_frames // down)
+    buffer: np.ndarray | None = None
+    buffer_start = emitted = 0  # global input frames: buffer[0] and the next unemitted frame
+
+    def emit(stop: int, *, final: bool) -> np.ndarray:
+        lo = max(emitted - pad, buffer_start)
+        x = buffer[:, lo - buffer_start: stop + pad - buffer_start]
+        y = resample_poly(x.astype(np.float64), up, down, axis=1)
+        first = (emitted - lo) * up // down
+        count = (-(-stop * up // down) if final else stop * up // down) - emitted * up // down
+        return y[:, first: first + count].astype(np.float32)
+
+    for block in blocks:
+        buffer = block if buffer is None else np.concatenate([buffer, block], axis=1)
+        while buffer_start + buffer.shape[1] >= emitted + step + pad:
+            yield emit(emitted + step, final=False)
+            emitted += step
+            keep_from = emitted - pad
+            buffer, buffer_start = buffer[:, keep_from - buffer_start:], keep_from
+    if buffer is not None:
+        total = buffer_start + buffer.shape[1]
+        if total > emitted or emitted == 0:
+            yield emit(total, final=True)
+
+
+def map_blocks(blocks: Iterable[np.ndarray], fn: Callable[[np.ndarray], np.ndarray], *,
+               context_frames: int) -> Iterator[np.ndarray]:
+    """Apply a non-causal, length-keeping ``fn`` (filters on the last axis) block by block.
+
+    Each call sees ``context_frames`` of the real neighbouring signal on both
+    sides (none past the true ends), and only the middle is kept. For an ``fn``
+    whose output at frame n depends on input within ±``context_frames`` (a
+    max/mean filter, an oversampling FIR), the result equals ``fn`` of the
+    whole signal; for a decaying IIR (zero-phase filters) it does up to the
+    tail truncated at ``context_frames``. Output blocks may be re-cut.
+    """
+    tail: np.ndarray | None = None  # up to context_frames already emitted, before `pending`
+    pending: np.ndarray | None = None
+    for block in blocks:
+        pending = block if pending is None else np.concatenate([pending, block], axis=-1)
+        ready = pending.shape[-1] - context_frames
+        if ready <= 0:
+            continue
+        extended = pending if tail is None else np.concatenate([tail, pending], axis=-1)
+        before = 0 if tail is None else tail.shape[-1]
+        yield fn(extended)[..., before: before + ready]
+        tail = extended[..., : before + ready][..., -context_frames:] if context_frames else None
+        pending = pending[..., ready:]
+    if pending is not None and pending.shape[-1]:
+        extended = pending if tail is None else np.concatenate([tail, pending], axis=-1)
+        before = 0 if tail is None else tail.shape[-1]
+        yield fn(extended)[..., before:]
+
+
+class BlockStore:
+    """Blocks kept in memory, re-readable: the in-memory twin of :class:`FileBlockStore`."""
+
+    def __init__(self) -> None:
+        self._blocks: list[np.ndarray] = []
+
+    def write(self, block: np.ndarray) -> None:
+        self._blocks.append(np.asarray(block, dtype=np.float32))
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        return iter(self._blocks)
+
+
+class FileBlockStore:
+    """Float32 WAV scratch file for an intermediate signal: written block by block, re-read block by block."""
+
+    def __init__(self, path: Path, *, sample_rate: int, channels: int, block_frames: int = BLOCK_FRAMES) -> None:
+        import soundfile as sf
+
+        self.path = Path(path)
+        self.block_frames = block_frames
+        self._file = sf.SoundFile(str(self.path), "w", samplerate=sample_rate, channels=channels,
+                                  subtype="FLOAT", format="WAV")
+
+    def write(self, block: np.ndarray) -> None:
+        self._file.write(np.ascontiguousarray(np.asarray(block, dtype=np.float32).T))
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        if not self._file.closed:
+            self._file.close()
+        return read_blocks(self.path, block_frames=self.block_frames)
+
+
+def write_blocks(path: str | os.PathLike[str], blocks: Iterable[np.ndarray], *, sample_rate: int,
+                 fmt: str = "wav", subtype: str = "pcm24", mp3_quality: str = "cbr320") -> int:
+    """Write ``(channels, frames)`` blocks to ``path`` (overwritten) as WAV, FLAC or MP3; return the frames.
+
+    The streaming twin of :func:`save` / :func:`save_mp3` (same formats and
+    checks, no atomic rename: callers write to a temp name). MP3 samples are
+    clipped to ±1, as :func:`save_mp3` does.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    kwargs: dict[str, Any] = {}
+    if fmt == "mp3":
+        if mp3_quality not in MP3_QUALITIES:
+            raise AudioFileError(f"quality must be one of {sorted(MP3_QUALITIES)}, got {mp3_quality!r}")
+        if sample_rate not in (32_000, 44_100, 48_000):
+            raise AudioFileError(f"MP3 needs 32, 44.1 or 48 kHz audio, got {sample_rate} Hz")
+        mode, level = MP3_QUALITIES[mp3_quality]
+        kwargs = dict(format="MP3", subtype="MPEG_LAYER_III", bitrate_mode=mode, compression_level=level)
+    elif fmt in ("wav", "flac"):
+        if subtype not in _WAV_SUBTYPES:
+            raise AudioFileError(f"subtype must be one of {sorted(_WAV_SUBTYPES)}, got {subtype!r}")
+        if fmt == "flac" and subtype == "float":
+            raise AudioFileError("FLAC cannot store float samples; use pcm16 or pcm24")
+        kwargs = dict(format=fmt.upper(), subtype=_WAV_SUBTYPES[subtype])
+    else:
+        raise AudioFileError(f"format must be wav, flac or mp3, got {fmt!r}")
+    file = None
+    frames = 0
+    try:
+        for block in blocks:
+            if file is None:
+                file = sf.SoundFile(str(path), "w", samplerate=sample_rate, channels=block.shape[0], **kwargs)
+            data = np.clip(block, -1.0, 1.0) if fmt == "mp3" else block
+            file.write(np.ascontiguousarray(np.asarray(data, dtype=np.float32).T))
+            frames += block.shape[1]
+    except sf.LibsndfileError as e:
+        raise AudioFileError(f"cannot write {str(path)!r}: {e}") from e
+    finally:
+        if file is not None:
+            file.close()
+    if file is None:
+        raise InvalidAudioError(f"nothing to write to {str(path)!r}: no blocks")
+    return frames

@@ -1,4 +1,4 @@
-"""A true-peak look-ahead limiter in numpy/scipy (offline, whole-buffer).
+"""A true-peak look-ahead limiter in numpy/scipy (offline; whole buffers or streamed blocks).
 
 pedalboard's ``Limiter`` watches samples, not the signal between them, so a
 file it limits to −1 dBFS can still read −0.3 dBTP. This one detects on the 4×
@@ -23,12 +23,13 @@ and tightens its internal ceiling until the measured true peak holds.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
 
-from mage_bridge.audio import Audio, seconds_to_frames
+from mage_bridge.audio import Audio, map_blocks, seconds_to_frames
 from mage_bridge.effects.loudness import oversampled_peak_envelope, true_peak_dbtp
 from mage_bridge.errors import InvalidInputError
 
@@ -37,6 +38,8 @@ _MARGIN_DB = 0.02
 _MAX_PASSES = 6
 #: Control-rate block for the release stage (frames).
 _RELEASE_BLOCK = 16
+#: Input frames either side that one frame of the true-peak envelope depends on (2·12 + 1).
+_ENVELOPE_CONTEXT = 25
 
 
 @dataclass(frozen=True)
@@ -59,31 +62,86 @@ def envelope_db(samples: np.ndarray) -> np.ndarray:
         return 20.0 * np.log10(oversampled_peak_envelope(samples))
 
 
+def envelope_db_blocks(blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    """:func:`envelope_db` of a stream of ``(channels, frames)`` blocks, equal to the whole signal's.
+
+    Each output frame depends on input within ±(2·12 + 1) frames (the 97-tap
+    interpolation filter), which :func:`~mage_bridge.audio.map_blocks` supplies
+    from the neighbouring blocks. Output blocks may be cut differently.
+    """
+    return map_blocks(blocks, envelope_db, context_frames=_ENVELOPE_CONTEXT)
+
+
+def gain_reduction_blocks(level_db_blocks: Iterable[np.ndarray], *, ceiling_db: float, lookahead_frames: int,
+                          release_frames: int) -> Iterator[np.ndarray]:
+    """Steps 1–4 of the module docstring on a stream of ``level_db`` blocks (reduction in dB, ≥ 0).
+
+    The whole-signal curve, block by block, with no seam at block boundaries:
+    the hold (step 2) and the moving average (step 4) see ±L frames of the
+    neighbouring blocks (:func:`~mage_bridge.audio.map_blocks`), and the
+    release (step 3) carries its state – the last released value and the
+    frames of an unfinished 16-frame control block – from block to block.
+    The concatenated output equals :func:`gain_reduction_db` of the whole
+    signal (to float rounding) however the input is cut.
+    """
+    width = 2 * lookahead_frames + 1
+    required = (np.maximum(level - ceiling_db, 0.0) for level in level_db_blocks)
+    held = map_blocks(required, lambda r: ndimage.maximum_filter1d(r, size=width, mode="nearest"),
+                      context_frames=lookahead_frames)
+    released = _release_blocks(held, release_frames=release_frames)
+    return map_blocks(released, lambda r: ndimage.uniform_filter1d(r, size=width, mode="nearest"),
+                      context_frames=lookahead_frames)
+
+
+def _release_blocks(held_blocks: Iterable[np.ndarray], *, release_frames: int) -> Iterator[np.ndarray]:
+    """Step 3 with state carried across blocks.
+
+    On control blocks of ``_RELEASE_BLOCK`` frames (aligned to frame 0 of the
+    signal), each carrying its largest held value m_k: r_k = max(m_k, r_{k−1}·a),
+    a = exp(−16/release frames), in closed form per call as
+    log r_k = max(log r_prev + (k + 1)·log a, k·log a + cummax_{j≤k}(log m_j − j·log a)).
+    Frames are released in whole control blocks (the last one when the stream ends).
+    """
+    log_a = -_RELEASE_BLOCK / max(release_frames, 1)
+    previous = 0.0
+    pending = np.zeros(0)
+
+    def release(h: np.ndarray) -> np.ndarray:
+        nonlocal previous
+        blocks = -(-h.size // _RELEASE_BLOCK)
+        padded = np.zeros(blocks * _RELEASE_BLOCK)
+        padded[: h.size] = h
+        block_max = padded.reshape(blocks, _RELEASE_BLOCK).max(axis=1)
+        k = np.arange(blocks, dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            log_held = np.log(block_max)  # log(0) = -inf is harmless under cummax
+            carried = np.log(previous) + (k + 1.0) * log_a
+        released = np.exp(np.maximum(carried, k * log_a + np.maximum.accumulate(log_held - k * log_a)))
+        previous = float(released[-1])
+        return np.maximum(np.repeat(released, _RELEASE_BLOCK)[: h.size], h)
+
+    for block in held_blocks:
+        pending = np.concatenate([pending, block]) if pending.size else block
+        whole = pending.size - pending.size % _RELEASE_BLOCK
+        if whole:
+            yield release(pending[:whole])
+            pending = pending[whole:]
+    if pending.size:
+        yield release(pending)
+
+
 def gain_reduction_db(level_db: np.ndarray, *, ceiling_db: float, lookahead_frames: int,
                       release_frames: int) -> np.ndarray:
     """Steps 1–4 of the module docstring: reduction in dB (≥ 0) per frame, shape ``(frames,)``.
 
     ``level_db`` is :func:`envelope_db` of the signal the gain will be applied to.
+    The same code as :func:`gain_reduction_blocks`, with the whole signal as one block.
     """
-    required = np.maximum(level_db - ceiling_db, 0.0)
-    if not required.any():
-        return required
-    width = 2 * lookahead_frames + 1
-    held = ndimage.maximum_filter1d(required, size=width, mode="nearest")
-    # Release (step 3) on blocks of _RELEASE_BLOCK frames, each carrying its largest held value:
-    # never below `held`, 16x less work, and a 0.3 ms step is far below any release time.
-    frames = held.size
-    blocks = -(-frames // _RELEASE_BLOCK)
-    padded = np.zeros(blocks * _RELEASE_BLOCK)
-    padded[:frames] = held
-    block_max = padded.reshape(blocks, _RELEASE_BLOCK).max(axis=1)
-    log_a = -_RELEASE_BLOCK / max(release_frames, 1)
-    k = np.arange(blocks, dtype=np.float64)
-    with np.errstate(divide="ignore"):
-        log_held = np.log(block_max)  # log(0) = -inf is harmless under cummax
-    released = np.exp(k * log_a + np.maximum.accumulate(log_held - k * log_a))
-    released = np.maximum(np.repeat(released, _RELEASE_BLOCK)[:frames], held)
-    return ndimage.uniform_filter1d(released, size=width, mode="nearest")
+    if not np.any(level_db > ceiling_db):
+        return np.zeros(level_db.shape)
+    parts = list(gain_reduction_blocks([level_db], ceiling_db=ceiling_db, lookahead_frames=lookahead_frames,
+                                       release_frames=release_frames))
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def limit_true_peak(

@@ -103,34 +103,96 @@ def k_weighting_sos(sample_rate: int) -> np.ndarray:
     return np.array([shelf, highpass])
 
 
-def _block_mean_squares(audio: Audio) -> np.ndarray:
-    """z_ij of BS.1770-4 eq. (3): mean square of K-weighted block j in channel i.
+class LoudnessMeter:
+    """Integrated loudness (BS.1770-4 Annex 1) fed block by block, equal to the whole-file figure.
 
-    Returns shape ``(channels, blocks)``. Clips shorter than one 400 ms block
-    give one block over the whole clip (see the module docstring).
+    The K-weighting biquads carry their state across :meth:`add` calls
+    (``sosfilt``'s ``zi``), so the filtered signal is the whole file's. Only the
+    energies the gating needs are kept: at 48 kHz and 44.1 kHz, Σy² per 100 ms
+    hop (a 400 ms block, eq. (3), is four hops: 75 % overlap); at other rates
+    the running Σy² at each block's first and last frame. Thirty minutes are
+    18 000 hops, so memory does not grow with the block size or, noticeably,
+    with the length. ``channels`` is 1 or 2 (G_i = 1.0 each, eq. (2)).
     """
-    rate = audio.sample_rate
-    y = signal.sosfilt(k_weighting_sos(rate), audio.samples.astype(np.float64), axis=-1)
-    frames = y.shape[1]
-    block = int(round(_BLOCK_S * rate))
-    if frames < block:
-        return np.mean(y * y, axis=1, keepdims=True)
-    hop_frames = _HOP_S * rate
-    if float(hop_frames).is_integer() and block == 4 * int(hop_frames):
-        # Fast path (48 kHz, 44.1 kHz, ...): energy per 100 ms hop, then 4 hops per block.
-        hop_frames = int(hop_frames)
-        hops = frames // hop_frames
-        hopped = y[:, : hops * hop_frames].reshape(y.shape[0], hops, hop_frames)
-        per_hop = np.einsum("chf,chf->ch", hopped, hopped)
-        blocks = per_hop[:, :-3] + per_hop[:, 1:-2] + per_hop[:, 2:-1] + per_hop[:, 3:]
-        return blocks / block
-    # General rates: cumulative energy; block j covers frames [round(j·0.1·fs), + T_g·fs).
-    energy = np.concatenate([np.zeros((y.shape[0], 1)), np.cumsum(y * y, axis=1)], axis=1)
-    hop = _HOP_S * rate
-    count = int(math.floor((frames - block) / hop)) + 1
-    starts = np.round(np.arange(count) * hop).astype(np.int64)
-    starts = starts[starts + block <= frames]
-    return (energy[:, starts + block] - energy[:, starts]) / block
+
+    def __init__(self, sample_rate: int, channels: int = 2) -> None:
+        self.sample_rate = int(sample_rate)
+        self.channels = int(channels)
+        self._sos = k_weighting_sos(self.sample_rate)
+        self._zi = np.zeros((self._sos.shape[0], self.channels, 2))
+        self._block = int(round(_BLOCK_S * self.sample_rate))
+        hop = _HOP_S * self.sample_rate
+        self._hop_frames = int(hop) if float(hop).is_integer() and self._block == 4 * int(hop) else 0
+        self.frames = 0
+        self._total = np.zeros(self.channels)  # Σy² of everything, for clips under one block
+        self._hops: list[np.ndarray] = []  # (channels, n) Σy² per whole hop (fast path)
+        self._partial = np.zeros(self.channels)  # Σy² of the hop in progress
+        self._marks: dict[int, np.ndarray] = {0: np.zeros(self.channels)}  # general path: frame → Σy² before it
+        self._next_start = 1  # block 0 starts at frame 0, marked above
+        self._next_end = 0
+
+    def add(self, samples: np.ndarray) -> None:
+        """Feed the next ``(channels, frames)`` block (any length, any float dtype)."""
+        x = np.asarray(samples, dtype=np.float64)
+        if x.ndim != 2 or x.shape[0] != self.channels:
+            raise ValueError(f"expected ({self.channels}, frames) samples, got shape {x.shape!r}")
+        if x.shape[1] == 0:
+            return
+        y, self._zi = signal.sosfilt(self._sos, x, axis=-1, zi=self._zi)
+        y *= y
+        start, self.frames = self.frames, self.frames + y.shape[1]
+        if self._hop_frames:
+            hop = self._hop_frames
+            into = start % hop
+            head = min(y.shape[1], hop - into) if into else 0
+            if head:
+                self._partial += y[:, :head].sum(axis=1)
+                if into + head == hop:
+                    self._hops.append(self._partial[:, None].copy())
+                    self._partial[:] = 0.0
+            whole = (y.shape[1] - head) // hop
+            if whole:
+                self._hops.append(y[:, head: head + whole * hop].reshape(self.channels, whole, hop).sum(axis=2))
+            self._partial += y[:, head + whole * hop:].sum(axis=1)
+            self._total += y.sum(axis=1)
+            return
+        energy = np.cumsum(y, axis=1)
+        energy += self._total[:, None]
+        hop = _HOP_S * self.sample_rate
+        # Σy² before each block's first frame and before its one-past-last frame (eq. (3)'s sum).
+        for attr, offset in (("_next_start", 0), ("_next_end", self._block)):
+            j = getattr(self, attr)
+            while (mark := int(round(j * hop)) + offset) <= self.frames:
+                if mark > start:
+                    self._marks[mark] = energy[:, mark - start - 1].copy()
+                j += 1
+            setattr(self, attr, j)
+        self._total = energy[:, -1].copy()
+
+    def block_mean_squares(self) -> np.ndarray:
+        """z_ij of BS.1770-4 eq. (3), shape ``(channels, blocks)``; a clip under 400 ms is one block."""
+        if self.frames < self._block:
+            return (self._total / max(self.frames, 1))[:, None]
+        if self._hop_frames:
+            per_hop = np.concatenate(self._hops, axis=1)
+            blocks = per_hop[:, :-3] + per_hop[:, 1:-2] + per_hop[:, 2:-1] + per_hop[:, 3:]
+            return blocks / self._block
+        hop = _HOP_S * self.sample_rate
+        starts = [int(round(j * hop)) for j in range(self._next_end)]
+        return np.stack([(self._marks[s + self._block] - self._marks[s]) / self._block for s in starts], axis=1)
+
+    def integrated_lufs(self) -> float:
+        """Gated integrated loudness so far, in LUFS (see :func:`integrated_loudness`)."""
+        if self.frames == 0:
+            return float("-inf")
+        return _gated_loudness(self.block_mean_squares())
+
+
+def _block_mean_squares(audio: Audio) -> np.ndarray:
+    """z_ij of BS.1770-4 eq. (3): mean square of K-weighted block j in channel i, shape ``(channels, blocks)``."""
+    meter = LoudnessMeter(audio.sample_rate, audio.channels)
+    meter.add(audio.samples)
+    return meter.block_mean_squares()
 
 
 def _loudness_of(mean_squares: np.ndarray) -> np.ndarray:
@@ -138,6 +200,17 @@ def _loudness_of(mean_squares: np.ndarray) -> np.ndarray:
     total = np.sum(mean_squares, axis=0)
     with np.errstate(divide="ignore"):
         return _LOUDNESS_OFFSET_DB + 10.0 * np.log10(total)
+
+
+def _gated_loudness(z: np.ndarray) -> float:
+    """Eqs. (4)–(7): absolute gate at −70 LUFS, relative gate 10 LU under the absolute-gated loudness."""
+    block_lufs = _loudness_of(z)
+    above_absolute = block_lufs > ABSOLUTE_GATE_LUFS
+    if not above_absolute.any():
+        return float("-inf")
+    relative_gate = float(_loudness_of(z[:, above_absolute].mean(axis=1, keepdims=True))[0]) + RELATIVE_GATE_LU
+    gated = above_absolute & (block_lufs > relative_gate)
+    return float(_loudness_of(z[:, gated].mean(axis=1, keepdims=True))[0])
 
 
 def integrated_loudness(audio: Audio) -> float:
@@ -151,45 +224,65 @@ def integrated_loudness(audio: Audio) -> float:
        l_j > Γ_r as well (eq. (7)).
 
     Returns ``-inf`` for silence or when no block passes the absolute gate;
-    never NaN. Clips under 400 ms are one block (module docstring).
+    never NaN. Clips under 400 ms are one block (module docstring). The same
+    :class:`LoudnessMeter` measures long files block by block.
     """
-    if audio.frames == 0:
-        return float("-inf")
-    z = _block_mean_squares(audio)
-    block_lufs = _loudness_of(z)
-    above_absolute = block_lufs > ABSOLUTE_GATE_LUFS
-    if not above_absolute.any():
-        return float("-inf")
-    relative_gate = float(_loudness_of(z[:, above_absolute].mean(axis=1, keepdims=True))[0]) + RELATIVE_GATE_LU
-    gated = above_absolute & (block_lufs > relative_gate)
-    return float(_loudness_of(z[:, gated].mean(axis=1, keepdims=True))[0])
+    meter = LoudnessMeter(audio.sample_rate, audio.channels)
+    meter.add(audio.samples)
+    return meter.integrated_lufs()
 
 
-def _oversampled_abs_max(x: np.ndarray) -> float:
-    """max |x̂| after 4× interpolation with :func:`true_peak_fir`; ``x`` is 1-D float32 or float64.
+class TruePeakMeter:
+    """True peak (BS.1770-4 Annex 2) and sample peak fed block by block, equal to the whole-file reading.
 
-    Works in chunks to bound memory: each chunk is preceded by the filter's
-    memory in input samples, and the last one is followed by as many zeros so the
-    filter's ringing after the final sample is measured too.
+    Each :meth:`add` filters the new frames preceded by the last
+    2·12 + 1 input frames of the previous block (the interpolation filter's
+    memory) and keeps only outputs whose inputs have all arrived; :meth:`dbtp`
+    ends the signal with as many zeros, so the filter's ringing after the last
+    sample counts, as in :func:`true_peak_dbtp`.
     """
-    taps = true_peak_fir().astype(x.dtype)
-    history = 2 * _TRUE_PEAK_HALF_WIDTH + 1
-    up_factor = TRUE_PEAK_OVERSAMPLING
-    peak = 0.0
-    for start in range(0, x.size, _CHUNK_FRAMES):
-        lo = max(0, start - history)
-        end = min(start + _CHUNK_FRAMES, x.size)
-        chunk = x[lo:end]
-        if end == x.size:
-            chunk = np.concatenate([chunk, np.zeros(history, dtype=x.dtype)])
-            stop = None
-        else:
-            stop = (end - lo) * up_factor  # outputs past here would see a false cut
-        up = signal.upfirdn(taps, chunk, up=up_factor)
-        valid = up[(start - lo) * up_factor: stop]
+
+    def __init__(self, channels: int = 2) -> None:
+        self.channels = int(channels)
+        self._history = np.zeros((self.channels, 0), dtype=np.float32)
+        self.sample_peak = 0.0
+        self._true_peak = 0.0
+
+    def add(self, samples: np.ndarray) -> None:
+        """Feed the next ``(channels, frames)`` block."""
+        x = np.asarray(samples, dtype=np.float32)
+        if x.ndim != 2 or x.shape[0] != self.channels:
+            raise ValueError(f"expected ({self.channels}, frames) samples, got shape {x.shape!r}")
+        if x.shape[1] == 0:
+            return
+        self.sample_peak = max(self.sample_peak, float(np.max(np.abs(x))))
+        for start in range(0, x.shape[1], _CHUNK_FRAMES):
+            self._filter(x[:, start: start + _CHUNK_FRAMES], final=False)
+
+    def _filter(self, x: np.ndarray, *, final: bool) -> None:
+        history = 2 * _TRUE_PEAK_HALF_WIDTH + 1
+        before = self._history.shape[1]
+        chunk = np.concatenate([self._history, x], axis=1)
+        up = signal.upfirdn(true_peak_fir().astype(np.float32), chunk, up=TRUE_PEAK_OVERSAMPLING, axis=1)
+        stop = None if final else chunk.shape[1] * TRUE_PEAK_OVERSAMPLING  # later outputs need later inputs
+        valid = up[:, before * TRUE_PEAK_OVERSAMPLING: stop]
         if valid.size:
-            peak = max(peak, float(valid.max()), float(-valid.min()))
-    return peak
+            self._true_peak = max(self._true_peak, float(valid.max()), float(-valid.min()))
+        self._history = chunk[:, -history:]
+
+    def dbtp(self) -> float:
+        """True peak of everything fed so far in dBTP (never below the sample peak); ``-inf`` for silence."""
+        if self.sample_peak == 0.0:
+            return float("-inf")
+        saved = (self._history, self._true_peak)
+        self._filter(np.zeros((self.channels, 2 * _TRUE_PEAK_HALF_WIDTH + 1), dtype=np.float32), final=True)
+        peak = max(self._true_peak, self.sample_peak)
+        self._history, self._true_peak = saved
+        return 20.0 * math.log10(peak)
+
+    def sample_peak_dbfs(self) -> float:
+        """Largest absolute sample so far in dBFS; ``-inf`` for silence."""
+        return 20.0 * math.log10(self.sample_peak) if self.sample_peak > 0.0 else float("-inf")
 
 
 def oversampled_peak_envelope(samples: np.ndarray) -> np.ndarray:
@@ -235,15 +328,9 @@ def true_peak_dbtp(audio: Audio) -> float:
     through the filter, as it would through a DAC; that ringing counts. The
     reading is never below the sample peak. Returns ``-inf`` for silence.
     """
-    if audio.frames == 0:
-        return float("-inf")
-    samples = audio.samples
-    peak = float(np.max(np.abs(samples)))
-    if peak == 0.0:
-        return float("-inf")
-    for channel in samples.astype(np.float32):
-        peak = max(peak, _oversampled_abs_max(channel))
-    return 20.0 * math.log10(peak)
+    meter = TruePeakMeter(audio.channels)
+    meter.add(audio.samples)
+    return meter.dbtp()
 
 
 def sample_peak_dbfs(audio: Audio) -> float:
