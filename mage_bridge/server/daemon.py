@@ -24,14 +24,16 @@ from mage_bridge import __version__
 from mage_bridge.config import Config
 from mage_bridge.errors import ConfigError, MageError
 from mage_bridge.server import daw, osc
-from mage_bridge.server.jobs import RUNNING, Job, JobStore
+from mage_bridge.server.jobs import DONE, FAILED, RUNNING, Job, JobNotFoundError, JobStore
 from mage_bridge.server.kinds import TEST_JOB_KINDS, test_jobs_enabled
 from mage_bridge.server.midi import Action, MidiDoor, MidiMap, MidiUnavailableError
 from mage_bridge.server.osc import Request, RequestError
 from mage_bridge.server.daw_door import DawDoor
 from mage_bridge.server.outbox import Outbox
 from mage_bridge.server.security import ClientAllowlist, PathGuard, RateLimiter, is_loopback_host
-from mage_bridge.server.workers import WorkerHandle, WorkerPool, describe_exit
+from mage_bridge.server.workers import (WorkerHandle, WorkerPool, describe_exit, failure_code, failure_message,
+                                        wait_for_orphans)
+from mage_bridge.files import remove_staging, staging_targets
 
 log = logging.getLogger("mage_bridge.server")
 
@@ -39,6 +41,10 @@ MAX_SUBSCRIBERS = 32
 DB_NAME = "jobs.sqlite3"
 INFO_NAME = "daemon.json"
 LOG_NAME = "mage-bridge.log"
+#: The subscribers' addresses, kept so that a restarted daemon still tells them how jobs ended.
+SUBSCRIBERS_NAME = "subscribers.json"
+#: Every worker holds this lock (shared) while it lives; a starting daemon waits for it.
+WORKERS_LOCK_NAME = "workers.lock"
 #: An OSC app's request id names one job for this long (seconds): a retry within it gets that job.
 REQUEST_ID_MEMORY_S = 600.0
 #: DAW requests have ``max_queue // DAW_RESERVE_PART`` queue places no other client may take.
@@ -102,6 +108,7 @@ class Daemon(DawDoor):
             "/mage/daw/context": self._daw_context,
             "/mage/daw/replay": self._daw_replay,
             "/mage/daw/ack": self._daw_ack,
+            "/mage/daw/bye": self._daw_bye,
             "/mage/test/job": self._test_job,
         }
         self._subscribers: dict[Addr, None] = {}
@@ -130,6 +137,12 @@ class Daemon(DawDoor):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._lock_fd: int | None = None
+        #: Jobs whose end could not be committed (a full disk): job id -> (code, message) to fail it with.
+        self._unrecorded: dict[str, tuple[str, str]] = {}
+        #: Jobs whose end was told but could not be marked as told (retried, or told again at the next start).
+        self._unmarked: set[str] = set()
+        self._saved_subscribers: list[list[Any]] | None = None
+        self._pump_due = False
 
     # -- life cycle --------------------------------------------------------------------------
     def run(self) -> int:
@@ -147,19 +160,24 @@ class Daemon(DawDoor):
         self.outbox_dir.mkdir(parents=True, exist_ok=True)
         try:
             self._store = JobStore(self.state_dir / DB_NAME)
+            workers_lock = self.state_dir / WORKERS_LOCK_NAME
+            if not wait_for_orphans(workers_lock):
+                raise MageError(f"workers of an earlier daemon still hold {str(workers_lock)!r}; "
+                                "end them (they leave within a second of their daemon) and start again")
             requeued, failed = self._store.recover()
             for job in requeued:
                 log.warning("job %s was interrupted by a daemon stop; re-queued once", job.id)
             for job in failed:
                 log.error("job %s failed: %s", job.id, job.error_message)
-                self._event(job, "/mage/job/failed", job.id, job.error_code or "interrupted", job.error_message or "")
-                self._to_outbox(job)
+            self._sweep_staging()
+            self._load_subscribers()
             waiting = self._store.count("queued")
             self._open_socket()
+            self._announce_unannounced()  # ends recorded while no socket was open (recovery, a kill -9)
             self._open_midi()
             self._pool = WorkerPool(size=self.config.server.workers, config=self.config, loop=self._loop,
                                     on_message=self._worker_message, on_exit=self._worker_exit,
-                                    on_ready=self._pump)
+                                    on_ready=self._pump, lock_path=workers_lock)
             self._pool.start()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self._loop.add_signal_handler(sig, self._request_stop, sig)
@@ -173,6 +191,58 @@ class Daemon(DawDoor):
             await self._shutdown()
         finally:
             self._close()
+
+    # -- start-up: what a stopped or killed daemon left -------------------------------------------
+    def _sweep_staging(self) -> None:
+        """Remove the staging folders of this queue's jobs from the jobs folder (a killed worker cannot).
+
+        Runs before any worker starts and after the workers of an earlier daemon are gone, so nothing
+        writes into them. Folders whose target is not one of this queue's jobs are left alone.
+        """
+        assert self._store is not None
+        removed = 0
+        for target, paths in staging_targets(self.jobs_dir).items():
+            try:
+                self._store.get(target)
+            except JobNotFoundError:
+                continue
+            removed += len(remove_staging(self.jobs_dir / target))
+        if removed:
+            log.info("removed %d staging folder(s) that stopped or killed jobs left in %s", removed, self.jobs_dir)
+
+    def _load_subscribers(self) -> None:
+        """Subscribers stay subscribed across a restart: they hear how the jobs interrupted by it end."""
+        path = self.state_dir / SUBSCRIBERS_NAME
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            data = []
+        except (OSError, ValueError) as e:
+            log.warning("cannot read the subscribers file %s (%s): no subscribers restored", path, e)
+            data = []
+        for item in data if isinstance(data, list) else []:
+            if (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) and type(item[1]) is int
+                    and 1 <= item[1] <= 65535 and self.allowlist.allows(item[0])
+                    and len(self._subscribers) < MAX_SUBSCRIBERS):
+                self._subscribers[(item[0], item[1])] = None
+        self._saved_subscribers = [[host, port] for host, port in self._subscribers]
+        if self._subscribers:
+            log.info("%d subscriber(s) kept from before the restart", len(self._subscribers))
+
+    def _save_subscribers(self) -> None:
+        current = [[host, port] for host, port in self._subscribers]
+        if current != self._saved_subscribers:
+            daw.write_json_atomic(self.state_dir / SUBSCRIBERS_NAME, current)
+            self._saved_subscribers = current
+
+    def _announce_unannounced(self) -> None:
+        """Tell how the jobs ended whose end was recorded while no one could be told."""
+        assert self._store is not None
+        jobs = self._store.unannounced()
+        for job in jobs:
+            self._announce_end(job)
+        if jobs:
+            log.info("told %d job end(s) recorded while the daemon was not listening", len(jobs))
 
     def _take_lock(self) -> None:
         fd = os.open(self.state_dir / "daemon.lock", os.O_RDWR | os.O_CREAT, 0o600)
@@ -345,6 +415,38 @@ class Daemon(DawDoor):
         for addr in targets:
             self._send(addr, data)
 
+    def _announce_end(self, job: Job, *, extra: Addr | None = None,
+                      placement: dict[str, Any] | None = None) -> None:
+        """Tell how ``job`` ended, once that is committed: its DAW's outbox record, then ``done`` or
+        ``failed`` to its client, its DAW, the subscribers and ``extra``; then mark it told, so a
+        restart tells only the ends it never told."""
+        assert self._store is not None
+        try:
+            self._led(job.id, "done" if job.state == DONE else "failed")
+            if job.state == DONE:
+                if placement is None:
+                    placement = self._done_placement(job)
+                self._to_outbox(job, placement)
+                self._event(job, "/mage/job/done", job.id, job.result or "", extra=extra, placement=placement)
+            else:
+                self._to_outbox(job)
+                self._event(job, "/mage/job/failed", job.id, job.error_code or job.state, job.error_message or "",
+                            extra=extra)
+        except Exception:  # telling must never stop the daemon; the end itself is on disk
+            log.exception("job %s: telling how it ended failed", job.id)
+        self._mark_announced(job.id)
+
+    def _mark_announced(self, job_id: str) -> None:
+        assert self._store is not None
+        try:
+            self._store.announced(job_id)
+            self._unmarked.discard(job_id)
+        except Exception as e:
+            if job_id not in self._unmarked:
+                log.error("job %s: cannot record that its end was told (%s); trying again", job_id,
+                          failure_message(e))
+            self._unmarked.add(job_id)
+
     # -- request handlers --------------------------------------------------------------------
     def _ping(self, req: Request, addr: Addr) -> None:
         self._send(addr, osc.encode("/mage/pong", req.req_id, __version__))
@@ -403,6 +505,7 @@ class Daemon(DawDoor):
             log.warning("refused /mage/%s from %s: %s", kind, f"{addr[0]}:{addr[1]}" if addr else source, e)
             raise RequestError(e.code, str(e), req_id) from None
         params["audio_path"] = str(audio_path)
+        params["audio_path_sent"] = path_text  # what a failure message names, never the resolved path
         if media_root is not None:
             params["media_root"] = str(media_root)
         return self._submit(kind, params, req_id, addr, client=client, source=source)
@@ -454,6 +557,13 @@ class Daemon(DawDoor):
             raise RequestError("rate_limited", f"too many job requests from {client} "
                                f"(server.rate_burst={sc.rate_burst}, server.rate_per_minute={sc.rate_per_minute})",
                                req_id)
+        if slot is not None:  # a mapping-file preset: the user's own config names these options
+            params["options_from"] = "mapping file"
+        try:  # every path the request names, on every door; the worker checks again before reading
+            self.policy.check_request(params)
+        except MageError as e:
+            log.warning("refused %s request %r from %s: %s: %s", kind, req_id, client, e.code, e)
+            raise RequestError(e.code, str(e), req_id) from None
         try:
             job = self._store.submit(kind, params, req_id=req_id, client=addr, client_key=client, source=source,
                                      max_queue=sc.max_queue, max_per_client=sc.max_queue_per_client,
@@ -489,9 +599,7 @@ class Daemon(DawDoor):
                 self._pool.end(handle, "cancel")
         self._progress.pop(job_id, None)
         log.info("job %s cancelled", job_id)
-        self._led(job_id, "failed")
-        self._event(job, "/mage/job/failed", job.id, "cancelled", "cancelled by request", extra=addr)
-        self._to_outbox(job)
+        self._announce_end(job, extra=addr)  # its staging folder goes when its worker has exited
         return job
 
     def _status(self, req: Request, addr: Addr) -> None:
@@ -549,6 +657,16 @@ class Daemon(DawDoor):
     def _tick(self) -> None:
         """Every :data:`daw.SPOOL_POLL_S`: take spool files; every second: the heartbeat."""
         assert self._loop is not None
+        try:  # what a full disk held up: job ends to record, the next job to start, the subscribers' file
+            for job_id, (code, message) in list(self._unrecorded.items()):
+                self._fail_unrecorded(job_id, code, message)
+            for job_id in list(self._unmarked):
+                self._mark_announced(job_id)
+            if self._pump_due:
+                self._pump()
+            self._save_subscribers()
+        except Exception as e:
+            log.debug("retry on tick failed: %s", e)
         try:
             now = time.monotonic()
             if now >= self._next_heartbeat:
@@ -570,25 +688,33 @@ class Daemon(DawDoor):
 
     # -- workers -----------------------------------------------------------------------------
     def _pump(self) -> None:
-        """Give queued jobs to idle workers."""
+        """Give queued jobs to idle workers (on an error, e.g. a full disk, again on the next tick)."""
         if self._stopping or self._store is None or self._pool is None:
             return
-        while (handle := self._pool.idle()) is not None:
-            job = self._store.claim_next()
-            if job is None:
-                return
-            roots = [str(r) for r in self.guard.roots]
-            if job.params.get("media_root"):  # a DAW's own project folder, for this job's input only
-                roots.append(str(job.params["media_root"]))
-            self._pool.assign(handle, {
-                "id": job.id, "kind": job.kind, "params": job.params,
-                "out_dir": str(self.jobs_dir / job.id), "roots": roots,
-            })
-            self._progress[job.id] = ("started", 0.0)
-            log.info("job %s (%s) running in worker %d (pid %s), attempt %d",
-                     job.id, job.kind, handle.index, handle.pid, job.attempts)
-            self._led(job.id, "running")
-            self._event(job, "/mage/job/progress", job.id, "started", 0.0)
+        try:
+            while (handle := self._pool.idle()) is not None:
+                job = self._store.claim_next()
+                if job is None:
+                    break
+                roots = [str(r) for r in self.guard.roots]
+                if job.params.get("media_root"):  # a DAW's own project folder, for this job's input only
+                    roots.append(str(job.params["media_root"]))
+                self._pool.assign(handle, {
+                    "id": job.id, "kind": job.kind, "params": job.params,
+                    "out_dir": str(self.jobs_dir / job.id), "roots": roots,
+                })
+                self._progress[job.id] = ("started", 0.0)
+                log.info("job %s (%s) running in worker %d (pid %s), attempt %d",
+                         job.id, job.kind, handle.index, handle.pid, job.attempts)
+                self._led(job.id, "running")
+                self._event(job, "/mage/job/progress", job.id, "started", 0.0)
+        except Exception as e:
+            if not self._pump_due:
+                log.error("cannot start the next job (%s: %s); trying again every %.1f s", failure_code(e),
+                          failure_message(e), daw.SPOOL_POLL_S)
+            self._pump_due = True
+            return
+        self._pump_due = False
 
     def _worker_message(self, handle: WorkerHandle, msg: tuple[Any, ...]) -> None:
         assert self._store is not None
@@ -598,23 +724,17 @@ class Daemon(DawDoor):
         if what == "progress":
             stage, fraction = str(msg[2])[:64], float(msg[3])
             self._progress[job_id] = (stage, fraction)
-            self._event(self._store.get(job_id), "/mage/job/progress", job_id, stage, fraction)
+            try:
+                self._event(self._store.get(job_id), "/mage/job/progress", job_id, stage, fraction)
+            except Exception as e:
+                log.warning("job %s: progress not told: %s", job_id, failure_message(e))
             return
         handle.job_id = None
         self._progress.pop(job_id, None)
         if what == "done":
-            job = self._store.finish(job_id, str(msg[2]))
-            if job.state == "done":
-                self._led(job_id, "done")
-                placement = self._done_placement(job)
-                self._event(job, "/mage/job/done", job.id, job.result or "", placement=placement)
-                self._to_outbox(job, placement)
+            self._end_job(job_id, result=str(msg[2]))
         else:
-            job = self._store.fail(job_id, str(msg[2]), str(msg[3]))
-            if job.state == "failed":
-                self._led(job_id, "failed")
-                self._event(job, "/mage/job/failed", job.id, job.error_code or "failed", job.error_message or "")
-                self._to_outbox(job)
+            self._end_job(job_id, code=str(msg[2]), message=str(msg[3]))
         self._pump()
 
     def _worker_exit(self, handle: WorkerHandle, code: int | None) -> None:
@@ -626,19 +746,60 @@ class Daemon(DawDoor):
                 log.warning("worker %d (pid %s) died while idle: %s", handle.index, handle.pid, how)
             return
         self._progress.pop(job_id, None)
+        remove_staging(self.jobs_dir / job_id)  # its writer is dead: what it staged is nobody's
         if handle.ending == "cancel":
             return
         if handle.ending in ("requeue", "stop"):
-            self._store.requeue(job_id, note="re-queued: the daemon stopped while this job ran",
-                                count_attempt=False)
+            try:
+                self._store.requeue(job_id, note="re-queued: the daemon stopped while this job ran",
+                                    count_attempt=False)
+            except Exception as e:  # still `running` on disk: the next start re-queues it as interrupted
+                log.error("job %s: cannot put it back in the queue (%s); the next start will", job_id,
+                          failure_message(e))
             return
-        message = f"worker process {handle.pid} {how} while running this job"
-        log.error("job %s failed: %s", job_id, message)
-        job = self._store.fail(job_id, "worker_crashed", message)
-        if job.state == "failed":
-            self._led(job_id, "failed")
-            self._event(job, "/mage/job/failed", job.id, "worker_crashed", message)
-            self._to_outbox(job)
+        message = f"the worker process {how} while running this job"  # its pid stays in the log
+        log.error("job %s failed: worker %d (pid %s): %s", job_id, handle.index, handle.pid, message)
+        self._end_job(job_id, code="worker_crashed", message=message)
+
+    def _end_job(self, job_id: str, *, result: str | None = None, code: str = "failed", message: str = "") -> None:
+        """Record that a running job ended (done with ``result``, else failed with ``code``) and tell it.
+
+        Nothing that goes wrong here may leave the job ``running``: an error while recording the end
+        (a full disk, a permission lost) fails the job with that error's code (``disk_full``,
+        ``permission_denied``, ...), and if even that cannot be written, it is tried again on every tick
+        until it can; only a recorded end is told.
+        """
+        assert self._store is not None
+        try:
+            if result is not None:
+                job = self._store.finish(job_id, result)
+            else:
+                job = self._store.fail(job_id, code, message)
+        except Exception as e:
+            reason = failure_code(e)
+            text = f"the job ended but its end could not be recorded: {failure_message(e)}"
+            log.error("job %s: %s (%s)", job_id, text, reason)
+            self._fail_unrecorded(job_id, reason, text)
+            return
+        if result is None:
+            remove_staging(self.jobs_dir / job_id)  # the job is over; its worker takes the next one
+        if job.state == (DONE if result is not None else FAILED):  # not a job cancelled meanwhile
+            self._announce_end(job)
+
+    def _fail_unrecorded(self, job_id: str, code: str, message: str) -> None:
+        assert self._store is not None
+        try:
+            job = self._store.fail(job_id, code, message)
+        except Exception as e:
+            if job_id not in self._unrecorded:
+                log.error("job %s: cannot record its failure either (%s); trying again every %.1f s", job_id,
+                          failure_message(e), daw.SPOOL_POLL_S)
+            self._unrecorded[job_id] = (code, message)
+            return
+        self._unrecorded.pop(job_id, None)
+        log.info("job %s failed: %s: %s", job_id, code, message)
+        if job.state == FAILED:
+            self._announce_end(job)
 
     # -- MIDI --------------------------------------------------------------------------------
     def _midi_from_thread(self, action: Action) -> None:
