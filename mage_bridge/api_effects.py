@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -130,6 +131,64 @@ def _load_48k_stereo(path: Path, notes: list[str]) -> tuple[Audio, dict[str, Any
     return audio, source
 
 
+class _Source48k:
+    """An input file read as 48 kHz stereo blocks, as often as needed, never whole (see audio.blocks_48k_stereo)."""
+
+    def __init__(self, path: Path, work_dir: Path, notes: list[str]) -> None:
+        import soundfile as sf
+
+        self.path = audio_io.decode_to_wav(path, work_dir)
+        info = sf.info(str(self.path))
+        rate, channels, frames = int(info.samplerate), int(info.channels), int(info.frames)
+        self.input = {"path": str(path), "sample_rate": rate, "channels": channels, "frames": frames}
+        if channels == 1:
+            notes.append("mono input duplicated to stereo")
+        if rate != SAMPLE_RATE:
+            notes.append(f"resampled from {rate} Hz to {SAMPLE_RATE} Hz (polyphase windowed sinc)")
+        self.frames = -(-frames * SAMPLE_RATE // rate)
+        self.sample_rate = SAMPLE_RATE
+        self.channels = 2
+        self.duration_s = audio_io.frames_to_seconds(self.frames, SAMPLE_RATE)
+
+    def blocks(self) -> Any:
+        return audio_io.blocks_48k_stereo(self.path)
+
+
+def _work_dir(beside: Path) -> tempfile.TemporaryDirectory[str]:
+    """A hidden scratch folder beside an output (same file system; removed when the job ends, however it ends)."""
+    beside.parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(dir=beside.parent, prefix=f".{beside.name}.work-")
+
+
+def _measure_blocks(blocks: Any) -> tuple[dict[str, Any], audio_io.AudioInfo]:
+    """Loudness, true peak and sample peak of a stream of blocks, block by block; and its shape."""
+    from mage_bridge.effects.loudness import LoudnessMeter, TruePeakMeter
+
+    loudness = peaks = None
+    frames, channels = 0, 2
+    for block in blocks:
+        if loudness is None:
+            channels = block.shape[0]
+            loudness, peaks = LoudnessMeter(SAMPLE_RATE, channels), TruePeakMeter(channels)
+        loudness.add(block)
+        peaks.add(block)
+        frames += block.shape[1]
+    if loudness is None:
+        nothing = {"loudness_lufs": None, "true_peak_dbtp": None, "peak_dbfs": None}
+        return nothing, audio_io.AudioInfo(0, SAMPLE_RATE, channels, "?")
+    return ({"loudness_lufs": manifest.finite_or_none(loudness.integrated_lufs()),
+             "true_peak_dbtp": manifest.finite_or_none(peaks.dbtp()),
+             "peak_dbfs": manifest.finite_or_none(peaks.sample_peak_dbfs())},
+            audio_io.AudioInfo(frames, SAMPLE_RATE, channels, "?"))
+
+
+def _measure_file(path: Path) -> tuple[dict[str, Any], audio_io.AudioInfo]:
+    import soundfile as sf
+
+    measured, info = _measure_blocks(audio_io.read_blocks(path))
+    return measured, audio_io.AudioInfo(info.frames, int(sf.info(str(path)).samplerate), info.channels, info.format)
+
+
 def _measure(audio: Audio) -> dict[str, Any]:
     from mage_bridge.effects.loudness import integrated_loudness, sample_peak_dbfs, true_peak_dbtp
 
@@ -140,7 +199,8 @@ def _measure(audio: Audio) -> dict[str, Any]:
     }
 
 
-def _base_manifest(kind: str, job_id: str, request: dict[str, Any], audio: Audio) -> dict[str, Any]:
+def _base_manifest(kind: str, job_id: str, request: dict[str, Any], audio: Any) -> dict[str, Any]:
+    """The manifest's common fields; ``audio`` is anything with sample_rate, channels, frames, duration_s."""
     return {
         "schema": manifest.SCHEMA, "job_id": job_id, "kind": kind,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "mage_bridge_version": __version__,
@@ -369,8 +429,7 @@ def master(
     MP3 the encode–decode round trip is repeated with a tightened ceiling until
     the *decoded* file holds the ceiling. Returns ``<out_path>.json``.
     """
-    from mage_bridge.effects.master import PRESETS, check_master_inputs
-    from mage_bridge.effects.master import master as master_audio
+    from mage_bridge.effects.master import PRESETS, check_master_inputs, master_blocks
 
     started = time.perf_counter()
     progress = progress or _noop
@@ -383,33 +442,38 @@ def master(
     _check_format_options(fmt, subtype=subtype, mp3_quality=mp3_quality)
     job_id = job_id or uuid.uuid4().hex[:12]
 
-    progress("load", 0.0)
     notes: list[str] = []
-    audio, input_info = _load_48k_stereo(path, notes)
-    progress("load", 1.0)
     ceiling = float(true_peak_db)
+    spec = PRESETS.get(preset) if preset is not None else None
     tmp = _temp_beside(out)
     try:
-        for attempt in range(1, _LOSSY_TRIES + 1 if fmt == "mp3" else 2):
-            spec = PRESETS.get(preset) if preset is not None else None
-            result = master_audio(audio, target_lufs=float(lufs), true_peak_dbtp=ceiling,
-                                  glue_ratio=spec.glue_ratio if spec else None,
-                                  glue_threshold_lu=spec.glue_threshold_lu if spec else None, progress=progress)
-            progress("write", 0.0)
-            _write_audio(result.audio, tmp, fmt, subtype=subtype, mp3_quality=mp3_quality)
-            decoded = audio_io.load(tmp)
-            measured = _measure(decoded)
-            peak = measured["true_peak_dbtp"]
-            if fmt != "mp3" or peak is None or peak <= true_peak_db:
-                break
-            ceiling = max(ceiling - (peak - true_peak_db) - 0.05, -12.0)
-            notes.append(f"MP3 round trip {attempt} peaked at {peak} dBTP: re-mastered with a {ceiling:.2f} dBTP ceiling")
+        with _work_dir(out) as work:
+            progress("load", 0.0)
+            source = _Source48k(path, Path(work), notes)
+            progress("load", 1.0)
+            for attempt in range(1, _LOSSY_TRIES + 1 if fmt == "mp3" else 2):
+                scratch = audio_io.FileBlockStore(Path(work) / "glued.wav", sample_rate=SAMPLE_RATE, channels=2)
+                with audio_io.BlockWriter(tmp, sample_rate=SAMPLE_RATE, fmt=fmt, subtype=subtype,
+                                          mp3_quality=mp3_quality) as writer:
+                    result = master_blocks(source, sample_rate=SAMPLE_RATE, frames=source.frames,
+                                           write=writer.write, scratch=scratch, target_lufs=float(lufs),
+                                           true_peak_dbtp=ceiling, glue_ratio=spec.glue_ratio if spec else None,
+                                           glue_threshold_lu=spec.glue_threshold_lu if spec else None,
+                                           progress=progress)
+                progress("write", 0.0)
+                measured, decoded = _measure_file(tmp)
+                peak = measured["true_peak_dbtp"]
+                if fmt != "mp3" or peak is None or peak <= true_peak_db:
+                    break
+                ceiling = max(ceiling - (peak - true_peak_db) - 0.05, -12.0)
+                notes.append(f"MP3 round trip {attempt} peaked at {peak} dBTP: re-mastered with a {ceiling:.2f} "
+                             "dBTP ceiling")
         data = _base_manifest("master", job_id, {"audio_path": str(path), "lufs": lufs, "true_peak_db": true_peak_db,
                                                  "preset": preset, "format": fmt, "subtype": subtype,
                                                  "mp3_quality": mp3_quality}, decoded)
         data.update({"backend": {"name": "master", "limiter_ceiling_dbtp": round(ceiling, 3),
                                  **result.to_dict()},
-                     "input": input_info, "notes": notes + list(result.notes), "measured": measured,
+                     "input": source.input, "notes": notes + list(result.notes), "measured": measured,
                      "output": out.name, "lineage": {"parent": str(path)},
                      "elapsed_s": round(time.perf_counter() - started, 3)})
         manifest_path = _commit_file(tmp, out, data)

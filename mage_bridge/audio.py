@@ -523,47 +523,67 @@ class FileBlockStore:
         return read_blocks(self.path, block_frames=self.block_frames)
 
 
-def write_blocks(path: str | os.PathLike[str], blocks: Iterable[np.ndarray], *, sample_rate: int,
-                 fmt: str = "wav", subtype: str = "pcm24", mp3_quality: str = "cbr320") -> int:
-    """Write ``(channels, frames)`` blocks to ``path`` (overwritten) as WAV, FLAC or MP3; return the frames.
+class BlockWriter:
+    """Write ``(channels, frames)`` blocks to a WAV, FLAC or MP3 file as they come (``path`` is overwritten).
 
-    The streaming twin of :func:`save` / :func:`save_mp3` (same formats and
-    checks, no atomic rename: callers write to a temp name). MP3 samples are
-    clipped to ±1, as :func:`save_mp3` does.
+    The streaming twin of :func:`save` / :func:`save_mp3`: same formats and
+    checks, no atomic rename (callers write to a temp name and rename).
+    MP3 samples are clipped to ±1, as :func:`save_mp3` does. Use as a context manager.
     """
-    import soundfile as sf
 
-    path = Path(path)
-    kwargs: dict[str, Any] = {}
-    if fmt == "mp3":
-        if mp3_quality not in MP3_QUALITIES:
-            raise AudioFileError(f"quality must be one of {sorted(MP3_QUALITIES)}, got {mp3_quality!r}")
-        if sample_rate not in (32_000, 44_100, 48_000):
-            raise AudioFileError(f"MP3 needs 32, 44.1 or 48 kHz audio, got {sample_rate} Hz")
-        mode, level = MP3_QUALITIES[mp3_quality]
-        kwargs = dict(format="MP3", subtype="MPEG_LAYER_III", bitrate_mode=mode, compression_level=level)
-    elif fmt in ("wav", "flac"):
-        if subtype not in _WAV_SUBTYPES:
-            raise AudioFileError(f"subtype must be one of {sorted(_WAV_SUBTYPES)}, got {subtype!r}")
-        if fmt == "flac" and subtype == "float":
-            raise AudioFileError("FLAC cannot store float samples; use pcm16 or pcm24")
-        kwargs = dict(format=fmt.upper(), subtype=_WAV_SUBTYPES[subtype])
-    else:
-        raise AudioFileError(f"format must be wav, flac or mp3, got {fmt!r}")
-    file = None
-    frames = 0
-    try:
+    def __init__(self, path: str | os.PathLike[str], *, sample_rate: int, channels: int = 2, fmt: str = "wav",
+                 subtype: str = "pcm24", mp3_quality: str = "cbr320") -> None:
+        import soundfile as sf
+
+        self.path = Path(path)
+        self.fmt = fmt
+        self.frames = 0
+        if fmt == "mp3":
+            if mp3_quality not in MP3_QUALITIES:
+                raise AudioFileError(f"quality must be one of {sorted(MP3_QUALITIES)}, got {mp3_quality!r}")
+            if sample_rate not in (32_000, 44_100, 48_000):
+                raise AudioFileError(f"MP3 needs 32, 44.1 or 48 kHz audio, got {sample_rate} Hz")
+            mode, level = MP3_QUALITIES[mp3_quality]
+            kwargs: dict[str, Any] = dict(format="MP3", subtype="MPEG_LAYER_III", bitrate_mode=mode,
+                                          compression_level=level)
+        elif fmt in ("wav", "flac"):
+            if subtype not in _WAV_SUBTYPES:
+                raise AudioFileError(f"subtype must be one of {sorted(_WAV_SUBTYPES)}, got {subtype!r}")
+            if fmt == "flac" and subtype == "float":
+                raise AudioFileError("FLAC cannot store float samples; use pcm16 or pcm24")
+            kwargs = dict(format=fmt.upper(), subtype=_WAV_SUBTYPES[subtype])
+        else:
+            raise AudioFileError(f"format must be wav, flac or mp3, got {fmt!r}")
+        try:
+            self._file = sf.SoundFile(str(self.path), "w", samplerate=sample_rate, channels=channels, **kwargs)
+        except sf.LibsndfileError as e:
+            raise AudioFileError(f"cannot write {str(self.path)!r}: {e}") from e
+
+    def write(self, block: np.ndarray) -> None:
+        import soundfile as sf
+
+        data = np.clip(block, -1.0, 1.0) if self.fmt == "mp3" else block
+        try:
+            self._file.write(np.ascontiguousarray(np.asarray(data, dtype=np.float32).T))
+        except sf.LibsndfileError as e:
+            raise AudioFileError(f"cannot write {str(self.path)!r}: {e}") from e
+        self.frames += block.shape[1]
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> BlockWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def write_blocks(path: str | os.PathLike[str], blocks: Iterable[np.ndarray], *, sample_rate: int, channels: int = 2,
+                 fmt: str = "wav", subtype: str = "pcm24", mp3_quality: str = "cbr320") -> int:
+    """Write an iterable of ``(channels, frames)`` blocks with a :class:`BlockWriter`; return the frames."""
+    with BlockWriter(path, sample_rate=sample_rate, channels=channels, fmt=fmt, subtype=subtype,
+                     mp3_quality=mp3_quality) as writer:
         for block in blocks:
-            if file is None:
-                file = sf.SoundFile(str(path), "w", samplerate=sample_rate, channels=block.shape[0], **kwargs)
-            data = np.clip(block, -1.0, 1.0) if fmt == "mp3" else block
-            file.write(np.ascontiguousarray(np.asarray(data, dtype=np.float32).T))
-            frames += block.shape[1]
-    except sf.LibsndfileError as e:
-        raise AudioFileError(f"cannot write {str(path)!r}: {e}") from e
-    finally:
-        if file is not None:
-            file.close()
-    if file is None:
-        raise InvalidAudioError(f"nothing to write to {str(path)!r}: no blocks")
-    return frames
+            writer.write(block)
+    return writer.frames
