@@ -328,7 +328,7 @@ def enhance(
     ``plugins`` (a JSON preset file of VST3 plugins per stem), ``subtype``.
     Returns the manifest path.
     """
-    from mage_bridge.effects.chains import STEMS, enhance_stem, load_user_chains, load_user_plugins
+    from mage_bridge.effects.chains import STEMS, enhance_blocks, load_user_chains, load_user_plugins
 
     started = time.perf_counter()
     progress = progress or _noop
@@ -360,13 +360,14 @@ def enhance(
             written, notes, measured = {}, [], {}
             for i, (name, p) in enumerate(stem_files.items()):
                 progress("enhance", i / len(stem_files))
-                audio, _ = _load_48k_stereo(p, notes)
                 stem_name = name if name in STEMS else "other"
-                result = enhance_stem(audio, stem_name, genre=genre,
-                                      user_plugins=plugins.get(stem_name, []) + plugins.get("all", []))
-                audio_io.save(result, staging / f"{name}.wav", subtype=subtype)
+                with _work_dir(staging / f"{name}.wav") as work:
+                    source = _Source48k(p, Path(work), notes)
+                    blocks = enhance_blocks(source.blocks(), stem_name, sample_rate=SAMPLE_RATE, genre=genre,
+                                            user_plugins=plugins.get(stem_name, []) + plugins.get("all", []))
+                    audio_io.write_blocks(staging / f"{name}.wav", blocks, sample_rate=SAMPLE_RATE, subtype=subtype)
                 written[name] = f"{name}.wav"
-                measured[name] = _measure(result)
+                measured[name], result = _measure_file(staging / f"{name}.wav")
             data = _base_manifest("enhance", job_id, {"audio_path": str(source), "options": _jsonable(opts)}, result)
             data.update({"backend": {"name": "chains", "genre_preset": genre or "default",
                                      "genre_source": genre_source},
@@ -387,18 +388,22 @@ def enhance(
     out, fmt = _check_output_file(out, overwrite=overwrite)
     _check_format_options(fmt, subtype=subtype, mp3_quality="cbr320")
     notes: list[str] = []
-    progress("load", 0.0)
-    audio, input_info = _load_48k_stereo(path, notes)
-    progress("enhance", 0.0)
-    result = enhance_stem(audio, stem, genre=genre, user_plugins=plugins.get(stem, []) + plugins.get("all", []))
-    progress("enhance", 1.0)
     tmp = _temp_beside(out)
     try:
-        _write_audio(result, tmp, fmt, subtype=subtype, mp3_quality="cbr320")
+        with _work_dir(out) as work:
+            progress("load", 0.0)
+            source = _Source48k(path, Path(work), notes)
+            progress("enhance", 0.0)
+            blocks = enhance_blocks(source.blocks(), stem, sample_rate=SAMPLE_RATE, genre=genre,
+                                    user_plugins=plugins.get(stem, []) + plugins.get("all", []))
+            audio_io.write_blocks(tmp, blocks, sample_rate=SAMPLE_RATE, fmt=fmt, subtype=subtype,
+                                  mp3_quality="cbr320")
+        progress("enhance", 1.0)
+        measured, result = _measure_file(tmp)
         data = _base_manifest("enhance", job_id, {"audio_path": str(path), "options": _jsonable(opts)}, result)
         data.update({"backend": {"name": "chains", "stem": stem, "genre_preset": genre or "default",
                                  "genre_source": genre_source},
-                     "input": input_info, "notes": notes, "measured": _measure(result), "output": out.name,
+                     "input": source.input, "notes": notes, "measured": measured, "output": out.name,
                      "lineage": {"parent": str(path)}, "elapsed_s": round(time.perf_counter() - started, 3)})
         return _commit_file(tmp, out, data)
     finally:

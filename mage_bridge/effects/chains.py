@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -111,20 +114,28 @@ class UserPlugin:
     parameters: dict[str, Any] = field(default_factory=dict)
 
 
-def load_user_plugins(preset_file: str | os.PathLike[str]) -> dict[str, list[UserPlugin]]:
-    """Read a plugin preset file: ``{"vocals": [{"path": "...vst3", "parameters": {...}}], ...}``.
+#: Largest plugin preset file read (they hold a few lines of JSON; a device or a huge file is refused).
+MAX_PRESET_BYTES = 1 << 20
 
-    Keys are stem names or ``"all"``. Paths are resolved relative to the file.
+
+def load_user_plugins(preset: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str, list[UserPlugin]]:
+    """Read a plugin preset: ``{"vocals": [{"path": "...vst3", "parameters": {...}}], ...}``.
+
+    ``preset`` is the file, or its content already read (the daemon's workers pass
+    what :class:`~mage_bridge.server.security.RequestPolicy` checked). Keys are stem
+    names or ``"all"``. Paths are resolved relative to the file. Only a regular file
+    of at most :data:`MAX_PRESET_BYTES` is read: a FIFO or a device is refused, not waited on.
     """
-    path = Path(preset_file).expanduser()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InvalidInputError(f"plugin preset file not found: {str(path)!r}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InvalidInputError(f"cannot read plugin preset file {str(path)!r}: {e}") from e
-    if not isinstance(data, dict):
-        raise InvalidInputError(f"plugin preset file {str(path)!r} must hold a JSON object, got {type(data).__name__}")
+    if isinstance(preset, Mapping):
+        data: Any = preset
+        path = Path.cwd() / "preset"
+        where = "plugin preset"
+    else:
+        path = Path(preset).expanduser()
+        where = f"plugin preset file {str(path)!r}"
+        data = _read_preset(path)
+    if not isinstance(data, Mapping):
+        raise InvalidInputError(f"{where} must hold a JSON object, got {type(data).__name__}")
     out: dict[str, list[UserPlugin]] = {}
     for stem, entries in data.items():
         if stem not in (*STEMS, "all"):
@@ -133,7 +144,7 @@ def load_user_plugins(preset_file: str | os.PathLike[str]) -> dict[str, list[Use
             raise InvalidInputError(f"plugin preset {stem!r} must be a list, got {entries!r}")
         plugins = []
         for entry in entries:
-            if not isinstance(entry, dict) or "path" not in entry:
+            if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
                 raise InvalidInputError(f"each plugin needs a 'path', got {entry!r}")
             plugin_path = (path.parent / Path(entry["path"]).expanduser()).resolve()
             params = entry.get("parameters", {})
@@ -142,6 +153,35 @@ def load_user_plugins(preset_file: str | os.PathLike[str]) -> dict[str, list[Use
             plugins.append(UserPlugin(plugin_path, dict(params)))
         out[stem] = plugins
     return out
+
+
+def _read_preset(path: Path) -> Any:
+    """The JSON in a preset file: a regular file, opened without blocking, at most :data:`MAX_PRESET_BYTES`."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise InvalidInputError(f"plugin preset file not found: {str(path)!r}") from None
+    except OSError as e:
+        raise InvalidInputError(f"cannot read plugin preset file {str(path)!r}: {e.strerror or e}") from e
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InvalidInputError(f"plugin preset file {str(path)!r} is not a regular file")
+        if st.st_size > MAX_PRESET_BYTES:
+            raise InvalidInputError(f"plugin preset file {str(path)!r} holds {st.st_size} bytes, "
+                                    f"more than {MAX_PRESET_BYTES}")
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+            if sum(map(len, chunks)) > MAX_PRESET_BYTES:
+                raise InvalidInputError(f"plugin preset file {str(path)!r} holds more than {MAX_PRESET_BYTES} bytes")
+    finally:
+        os.close(fd)
+    try:
+        return json.loads(b"".join(chunks).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise InvalidInputError(f"cannot read plugin preset file {str(path)!r}: {e}") from e
 
 
 def load_vst3(plugin: UserPlugin) -> Any:
@@ -245,27 +285,66 @@ def load_user_chains(plugins: dict[str, list[UserPlugin]]) -> dict[str, list[Any
     return chains
 
 
+#: Context either side for the zero-phase stages (de-esser, widener) when run block by block: their
+#: forward–backward IIR filters (≥ 200 Hz, Butterworth) and 5 ms windows have decayed far below float
+#: precision within 0.25 s, so blocks join without a seam.
+_ZERO_PHASE_CONTEXT_S = 0.25
+
+
 def enhance_stem(audio: Audio, stem: str, *, genre: str | None = None,
                  user_plugins: list[Any] | None = None) -> Audio:
     """Run ``stem``'s chain: de-esser (vocals), pedalboard chain, user VST3s, width (not vocals).
 
     ``user_plugins`` are loaded plugins (:func:`load_vst3`, :func:`load_user_chains`).
     Shape and rate are kept; mono stays mono except where width needs stereo.
+    The whole buffer is one block of :func:`enhance_blocks`.
+    """
+    parts = list(enhance_blocks([audio.samples], stem, sample_rate=audio.sample_rate, genre=genre,
+                                user_plugins=user_plugins))
+    samples = np.concatenate(parts, axis=1) if parts else np.zeros((audio.channels, 0), dtype=np.float32)
+    return Audio(samples, audio.sample_rate)
+
+
+def enhance_blocks(blocks: Iterable[np.ndarray], stem: str, *, sample_rate: int, genre: str | None = None,
+                   user_plugins: list[Any] | None = None) -> Iterator[np.ndarray]:
+    """:func:`enhance_stem` on a stream of ``(channels, frames)`` blocks, for inputs too long to hold.
+
+    The pedalboard chain (and the user's VST3s) keep their state from block to
+    block (``reset`` only on the first), so it is the same as one call; the
+    zero-phase stages see 0.25 s of the neighbouring blocks
+    (:func:`~mage_bridge.audio.map_blocks`). Output blocks may be cut differently.
     """
     import pedalboard as pb
+
+    from mage_bridge.audio import map_blocks
 
     settings = preset_for(genre).stems.get(stem) if stem in STEMS else None
     if settings is None:
         raise InvalidInputError(f"stem must be one of {', '.join(STEMS)}, got {stem!r}")
+    context = max(1, int(round(_ZERO_PHASE_CONTEXT_S * sample_rate)))
+    stream: Iterable[np.ndarray] = blocks
     if stem == "vocals" and settings.de_ess_threshold_db is not None:
-        audio = de_ess(audio, threshold_db=settings.de_ess_threshold_db)
-    plugins = chain_for(stem, genre=genre) + list(user_plugins or [])
-    processed = pb.Pedalboard(plugins)(audio.samples, audio.sample_rate)
-    if processed.shape[0] > audio.channels:  # a stereo VST3 on a mono stem: keep the stem's layout
-        processed = processed[: audio.channels]
-    elif processed.shape[0] < audio.channels:  # a mono-out VST3 on a stereo stem: dual mono, as DAWs do
-        processed = np.repeat(processed[:1], audio.channels, axis=0)
-    audio = Audio(processed, audio.sample_rate)
+        threshold = settings.de_ess_threshold_db
+        stream = map_blocks(stream, lambda x: de_ess(Audio(x, sample_rate), threshold_db=threshold).samples,
+                            context_frames=context)
+    board = pb.Pedalboard(chain_for(stem, genre=genre) + list(user_plugins or []))
+
+    def run_board(parts: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        first = True
+        for x in parts:
+            if x.shape[1] == 0:
+                continue
+            processed = board(np.asarray(x, dtype=np.float32), sample_rate, reset=first)
+            first = False
+            if processed.shape[0] > x.shape[0]:  # a stereo VST3 on a mono stem: keep the stem's layout
+                processed = processed[: x.shape[0]]
+            elif processed.shape[0] < x.shape[0]:  # a mono-out VST3 on a stereo stem: dual mono, as DAWs do
+                processed = np.repeat(processed[:1], x.shape[0], axis=0)
+            yield processed
+
+    stream = run_board(stream)
     if stem != "vocals" and settings.width != 1.0:
-        audio = widen(audio, width=settings.width)
-    return audio
+        width = settings.width
+        stream = map_blocks(stream, lambda x: widen(Audio(x, sample_rate), width=width).samples,
+                            context_frames=context)
+    yield from stream
