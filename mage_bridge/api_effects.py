@@ -249,7 +249,7 @@ def separate(
     (Demucs: ``model``, ``shifts``, ``overlap``, ``segment_s``, ``device``; dsp:
     ``n_fft``, ``hop``, ...). Returns ``<out_dir>/manifest.json``.
     """
-    from mage_bridge.separate import REGISTRY, create_separator
+    from mage_bridge.separate import REGISTRY, STEM_NAMES, create_separator, separate_blocks
 
     started = time.perf_counter()
     progress = progress or _noop
@@ -266,25 +266,36 @@ def separate(
     separator = create_separator(backend, config, **opts)
     job_id = job_id or uuid.uuid4().hex[:12]
 
-    progress("load", 0.0)
     notes: list[str] = []
-    audio, source = _load_48k_stereo(path, notes)
-    progress("load", 1.0)
-    stems = separator.separate(audio, progress=progress)
-
     with staged_folder(out, job_id=job_id, overwrite=overwrite) as staging:
+        with _work_dir(staging / "input") as work:
+            progress("load", 0.0)
+            source = _Source48k(path, Path(work), notes)
+            progress("load", 1.0)
+            writers = {name: audio_io.BlockWriter(staging / f"{name}.wav", sample_rate=SAMPLE_RATE)
+                       for name in STEM_NAMES}
+            try:
+                for pieces in separate_blocks(separator, source.blocks(), frames=source.frames,
+                                              progress=progress):
+                    for name, samples in pieces.items():
+                        writers[name].write(samples)
+            finally:
+                for writer in writers.values():
+                    writer.close()
+            progress("write", 0.0)
+            measured = {"mix": _measure_blocks(source.blocks())[0]}
         files = {}
-        for i, (name, stem) in enumerate(stems.items()):
-            progress("write", i / (len(stems) + 1))
-            audio_io.save(stem, staging / f"{name}.wav")
+        for i, name in enumerate(STEM_NAMES):
+            progress("write", (i + 1) / (len(STEM_NAMES) + 1))
+            measured[name] = _measure_file(staging / f"{name}.wav")[0]
             files[name] = f"{name}.wav"
         data = _base_manifest("separate", job_id, {"audio_path": str(path), "backend": backend,
-                                                   "options": opts}, audio)
+                                                   "options": opts}, source)
         data.update({
             "backend": separator.details(),
-            "input": source,
+            "input": source.input,
             "notes": notes,
-            "measured": {"mix": _measure(audio), **{n: _measure(s) for n, s in stems.items()}},
+            "measured": measured,
             "stems": files,
             "lineage": {"parent": str(path)},
             "elapsed_s": round(time.perf_counter() - started, 3),

@@ -17,8 +17,10 @@ Backends, in ``"auto"`` preference order:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+
+import numpy as np
 
 from mage_bridge.audio import Audio
 from mage_bridge.backends import Registry
@@ -64,6 +66,66 @@ class Separator:
     def details(self) -> dict[str, Any]:
         """What ran, for the manifest (model name, version, parameters)."""
         return {"name": self.name}
+
+
+#: Long inputs are separated in segments of this length, joined by crossfades (see :func:`separate_blocks`).
+SEGMENT_S = 40.0
+CROSSFADE_S = 2.0
+
+
+def separate_blocks(separator: Separator, blocks: Iterable[np.ndarray], *, frames: int,
+                    segment_frames: int | None = None, crossfade_frames: int | None = None,
+                    progress: ProgressFn | None = None) -> Iterator[dict[str, np.ndarray]]:
+    """Separate a long 48 kHz stereo stream in overlapping segments; yield ``{stem: (2, n) float32}`` in order.
+
+    Segment k covers frames [k·h, k·h + S) with hop h = S − C (S = ``segment_frames``,
+    default 40 s; C = ``crossfade_frames``, default 2 s). Each is separated on
+    its own and the overlaps are crossfaded with w_in(t) = sin²(π/2·(t + ½)/C)
+    and w_out = 1 − w_in, so memory is bounded by one segment whatever the
+    length, and because each segment's stems sum to that segment (Σ_s y_s = x
+    for the DSP backend), the joined stems still sum to the input:
+    w_out·x + w_in·x = x. An input no longer than one segment is separated in
+    one call, exactly as :meth:`Separator.separate`. A backend whose analysis
+    spans the whole input (the DSP separator's repetition search) sees one
+    segment at a time on longer ones; Demucs already works in segments of
+    seconds, so it loses nothing.
+    """
+    from mage_bridge.audio import SAMPLE_RATE
+
+    report = progress or (lambda stage, fraction: None)
+    segment = int(segment_frames or round(SEGMENT_S * SAMPLE_RATE))
+    crossfade = int(crossfade_frames if crossfade_frames is not None else round(CROSSFADE_S * SAMPLE_RATE))
+    if not 0 <= crossfade < segment:
+        raise ValueError(f"crossfade_frames must be from 0 to segment_frames - 1, got {crossfade!r}")
+    hop = segment - crossfade
+    count = 1 if frames <= segment else -(-(frames - crossfade) // hop)
+    fade_in = (np.sin(0.5 * np.pi * (np.arange(crossfade) + 0.5) / max(crossfade, 1)) ** 2).astype(np.float32)
+    buffer = np.zeros((2, 0), dtype=np.float32)
+    buffer_start = 0
+    source = iter(blocks)
+    carry: dict[str, np.ndarray] | None = None
+    for k in range(count):
+        start = k * hop
+        stop = frames if k == count - 1 else min(start + segment, frames)
+        while buffer_start + buffer.shape[1] < stop:
+            block = next(source, None)
+            if block is None:
+                break
+            buffer = np.concatenate([buffer, np.asarray(block, dtype=np.float32)], axis=1)
+        piece = buffer[:, start - buffer_start: stop - buffer_start]
+        inner = (lambda stage, fraction, k=k: report(stage, (k + fraction) / count)) if count > 1 else report
+        stems = {name: np.array(stem.samples) for name, stem in
+                 separator.separate(Audio(piece, SAMPLE_RATE), progress=inner).items()}
+        if carry is not None:
+            for name, samples in stems.items():
+                samples[:, :crossfade] = samples[:, :crossfade] * fade_in + carry[name]
+        if k < count - 1:
+            carry = {name: samples[:, hop:] * (1.0 - fade_in) for name, samples in stems.items()}
+            yield {name: samples[:, :hop] for name, samples in stems.items()}
+            keep = start + hop
+            buffer, buffer_start = buffer[:, keep - buffer_start:], keep
+        else:
+            yield stems
 
 
 def create_separator(name: str, config: Config, **options: Any) -> Separator:
