@@ -95,6 +95,13 @@ class ServerConfig:
     daw_client_timeout_s: int = 30
     #: Results no DAW picked up expire from the outbox after this many days (their job folders stay).
     outbox_keep_days: int = 7
+    #: A request (OSC, spool) may name a plugin preset file anywhere under the allowed folders, whose VST3s then
+    #: load in a worker. Off: only presets in ``plugin_preset_dirs`` (the user's own) may be named.
+    allow_request_plugins: bool = False
+    #: The user's own plugin preset files (JSON, see ``mage-bridge enhance --plugins``): a request may name one.
+    plugin_preset_dirs: tuple[Path, ...] = ()
+    #: Where the VST3 bundles a preset lists may be (plus the allowed folders with ``allow_request_plugins``).
+    plugin_dirs: tuple[Path, ...] = (Path("~/.vst3"), Path("/usr/lib/vst3"), Path("/usr/local/lib/vst3"))
 
 
 @dataclass(frozen=True)

@@ -289,6 +289,26 @@ def load_user_chains(plugins: dict[str, list[UserPlugin]]) -> dict[str, list[Any
 #: forward–backward IIR filters (≥ 200 Hz, Butterworth) and 5 ms windows have decayed far below float
 #: precision within 0.25 s, so blocks join without a seam.
 _ZERO_PHASE_CONTEXT_S = 0.25
+#: pedalboard prepares its plugins for the first buffer's size and resets them when a later buffer is
+#: larger, so the chain is fed equal blocks (the last one shorter) to keep its state across them.
+_BOARD_FRAMES = 1 << 16
+
+
+def _fixed_blocks(blocks: Iterable[np.ndarray], frames: int) -> Iterator[np.ndarray]:
+    """Re-cut a stream of ``(channels, n)`` blocks into blocks of exactly ``frames`` (the last one shorter)."""
+    pending: list[np.ndarray] = []
+    held = 0
+    for block in blocks:
+        pending.append(block)
+        held += block.shape[1]
+        if held >= frames:
+            joined = np.concatenate(pending, axis=1)
+            whole = held - held % frames
+            for start in range(0, whole, frames):
+                yield joined[:, start: start + frames]
+            pending, held = [joined[:, whole:]], held - whole
+    if held:
+        yield np.concatenate(pending, axis=1)
 
 
 def enhance_stem(audio: Audio, stem: str, *, genre: str | None = None,
@@ -331,9 +351,7 @@ def enhance_blocks(blocks: Iterable[np.ndarray], stem: str, *, sample_rate: int,
 
     def run_board(parts: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
         first = True
-        for x in parts:
-            if x.shape[1] == 0:
-                continue
+        for x in _fixed_blocks(parts, _BOARD_FRAMES):
             processed = board(np.asarray(x, dtype=np.float32), sample_rate, reset=first)
             first = False
             if processed.shape[0] > x.shape[0]:  # a stereo VST3 on a mono stem: keep the stem's layout

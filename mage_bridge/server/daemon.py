@@ -30,7 +30,7 @@ from mage_bridge.server.midi import Action, MidiDoor, MidiMap, MidiUnavailableEr
 from mage_bridge.server.osc import Request, RequestError
 from mage_bridge.server.daw_door import DawDoor
 from mage_bridge.server.outbox import Outbox
-from mage_bridge.server.security import ClientAllowlist, PathGuard, RateLimiter, is_loopback_host
+from mage_bridge.server.security import ClientAllowlist, PathGuard, RateLimiter, RequestPolicy, is_loopback_host
 from mage_bridge.server.workers import (WorkerHandle, WorkerPool, describe_exit, failure_code, failure_message,
                                         wait_for_orphans)
 from mage_bridge.files import remove_staging, staging_targets
@@ -67,6 +67,7 @@ def client_key(addr: Addr | None, options: dict[str, Any] | None = None) -> str:
         return f"daw:{client_id}"
     return f"osc:{addr[0]}:{addr[1]}" if addr is not None else "local"
 
+
 class Daemon(DawDoor):
     """``Daemon(config).run()`` serves until SIGINT/SIGTERM, then stops cleanly."""
 
@@ -87,6 +88,7 @@ class Daemon(DawDoor):
         self.spool_dir = self.state_dir / daw.SPOOL_DIR
         self.outbox_dir = self.state_dir / daw.OUTBOX_DIR
         self.guard = PathGuard((config.data_dir, *config.allowed_roots, self.jobs_dir))
+        self.policy = RequestPolicy.from_config(config, self.guard.roots)
         self.allowlist = ClientAllowlist(sc.allow_clients)
         self.limiter = RateLimiter(per_minute=sc.rate_per_minute, burst=sc.rate_burst)
         if midi_map is None and sc.midi_map is not None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mage_bridge.errors import ConfigError, MageError
+from mage_bridge.server.security import PATH_OPTION
 
 log = logging.getLogger("mage_bridge.server.midi")
 
@@ -193,6 +194,12 @@ def _preset(slot: int, body: Any, where: str) -> Preset:
     options = body.get("options", {})
     if not isinstance(options, dict):
         raise ConfigError(f"{where}.options must be a table, got {options!r}")
+    for key, value in options.items():
+        # Options that name files are checked again by the daemon's guard on every trigger
+        # (security.RequestPolicy); here only their form, so a bad mapping file fails at start.
+        if (key == "plugins" or PATH_OPTION.search(key)) and (
+                not isinstance(value, str) or not value or "\x00" in value):
+            raise ConfigError(f"{where}.options.{key} must be a path (a non-empty string), got {value!r}")
     lyrics = body.get("lyrics")
     if lyrics is not None and not isinstance(lyrics, str):
         raise ConfigError(f"{where}.lyrics must be a string, got {lyrics!r}")

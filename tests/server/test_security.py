@@ -13,7 +13,7 @@ from mage_bridge.errors import ConfigError, PathNotAllowedError
 from mage_bridge.server.daemon import Daemon
 from mage_bridge.server.jobs import JobStore
 from mage_bridge.server.security import ClientAllowlist, PathGuard, RateLimiter, is_loopback_host
-from tests.server.conftest import DaemonProc
+from tests.server.conftest import DaemonProc, submit, wait_end
 
 
 @pytest.fixture
@@ -137,3 +137,38 @@ def test_clients_outside_the_allowlist_are_dropped_and_logged(tmp_path: Path, ca
     d.datagram(ping, ("10.0.0.9", 5000))
     d.datagram(ping, ("127.0.0.1", 5000))
     assert [addr for _, addr in sock.sent] == [("10.0.0.9", 5000), ("127.0.0.1", 5000)]
+
+
+def test_a_refusal_over_osc_names_the_path_as_sent_and_only_the_log_has_the_details(make_daemon: Any,
+                                                                                   tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.wav").write_bytes(b"secret")
+    d: DaemonProc = make_daemon(start=False)
+    d.data_dir.mkdir(parents=True)
+    (d.data_dir / "link.wav").symlink_to(outside / "secret.wav")
+    d.start()
+    with d.client() as c:
+        for i, path in enumerate(["link.wav", "/etc/passwd", "../outside/secret.wav"]):
+            addr, reply = c.request("/mage/master", f"r{i}", path, "")
+            assert (addr, reply[1]) == ("/mage/error", "path_not_allowed")
+            assert reply[2] == f"path {path!r} is outside the folders this daemon may read (see its log)"
+            for secret in (str(tmp_path), str(d.state_dir), str(d.data_dir), str(d.pid)):
+                assert secret not in reply[2]
+    log = d.log()
+    assert f"refused path 'link.wav': it resolves to {str(outside / 'secret.wav')!r}" in log
+    assert str(d.data_dir) in log and str(d.state_dir / "jobs") in log  # the allowed folders, in the log
+
+
+def test_a_job_failure_names_the_input_as_sent_not_its_symlink_target(make_daemon: Any) -> None:
+    d: DaemonProc = make_daemon(start=False)
+    hidden = d.data_dir / "private-folder"
+    hidden.mkdir(parents=True)
+    (hidden / "not-audio.wav").write_bytes(b"this is no audio")
+    (d.data_dir / "take.wav").symlink_to(hidden / "not-audio.wav")
+    d.start()
+    with d.client() as c:
+        job = submit(c, "/mage/master", "bad-audio", "take.wav", "")
+        addr, reply = wait_end(c, job, 60.0)
+    assert addr == "/mage/job/failed", reply
+    assert "take.wav" in reply[2] and "private-folder" not in reply[2] and str(d.root) not in reply[2], reply[2]
