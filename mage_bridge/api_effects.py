@@ -336,7 +336,8 @@ def enhance(
     ``manifest.json``): then every stem is enhanced into the folder
     ``out_path_or_dir``. ``options``: ``stem`` (for one file; default from the
     file name, else ``other``), ``genre`` or ``prompt`` (picks the preset),
-    ``plugins`` (a JSON preset file of VST3 plugins per stem), ``subtype``.
+    ``plugins`` (a JSON preset file of VST3 plugins per stem, or its content as the
+    daemon's workers pass it once checked), ``subtype``.
     Returns the manifest path.
     """
     from mage_bridge.effects.chains import STEMS, enhance_blocks, load_user_chains, load_user_plugins
