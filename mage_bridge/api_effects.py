@@ -13,6 +13,13 @@ Each writes a JSON manifest (schema ``mage-bridge/manifest@1``) and returns its 
 Outputs are 48 kHz stereo. Inputs at other rates are resampled (polyphase
 windowed sinc) and mono is duplicated, each with a note in the manifest.
 Inputs longer than :data:`MAX_INPUT_DURATION_S` are refused before decoding.
+
+Separate, enhance and master never hold the input whole: they read it as 48 kHz
+stereo blocks of 10 s (resampled and mono-duplicated block-wise; formats only
+ffmpeg decodes go to a float WAV in a scratch folder beside the output first),
+keep intermediates in that scratch folder, and write and measure their outputs
+block by block, so peak memory does not grow with the input's length
+(``benchmarks/memory_long.py``). Export still loads its input whole.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from mage_bridge.files import create_temp_beside, staged_folder
 
 ProgressFn = Callable[[str, float], None]
 
-#: Longest input accepted (s): 30 minutes of 48 kHz stereo float is ~1.4 GB in memory per copy.
+#: Longest input accepted (s). Separate, enhance and master stream it, so memory does not depend on it.
 MAX_INPUT_DURATION_S = 30 * 60.0
 #: Output formats by extension. WAV subtypes: pcm16, pcm24, float; MP3 qualities: cbr320, v0.
 FORMATS = {".wav": "wav", ".flac": "flac", ".mp3": "mp3"}

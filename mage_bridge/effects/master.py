@@ -21,7 +21,12 @@ The chain, each stage a function from buffer to buffer:
    limiter (:mod:`mage_bridge.effects.limiter`), then measure. Limiting lowers
    loudness, so the gain is corrected by the measured error (secant steps once
    the limiter bites) until |error| ≤ 0.05 LU, at most eight rounds. The
-   oversampled envelope is computed once: it scales with gain.
+   oversampled envelope scales with gain; each round recomputes it block by
+   block rather than keeping a value per frame.
+
+Everything runs block by block (:func:`master_blocks`), with each filter's and
+meter's state carried across blocks, so a 30-minute file needs the memory of a
+few 10 s blocks; :func:`master` on an in-memory buffer is the same code.
 
 Silence stays silent (returned unchanged, loudness −inf). Clips too quiet to
 pass the −70 LUFS gate are likewise left as they are, with a note. Short clips

@@ -13,6 +13,11 @@ Nothing is ever downloaded: ``demucs.pretrained.get_model`` is only called with
 ``repo=`` set, and the hub cache is read through a local repo, not a URL.
 When the files are absent :meth:`DemucsSeparator.unavailable_reason` names them,
 with their URLs, and the folder to put them in.
+
+``apply_model`` splits its input into segments of seconds, but holds the whole
+mix and all its estimates (4 × the input) in memory; the file API therefore
+feeds it 40 s segments crossfaded over 2 s (:func:`mage_bridge.separate.separate_blocks`),
+each normalised on its own, so memory stays bounded for inputs up to the 30-minute limit.
 """
 
 from __future__ import annotations

@@ -18,6 +18,11 @@ Per time-frequency bin of the stereo STFT (4096-point Hann, hop 1024, 48 kHz):
      mono), and it is limited to the vocal range (120 Hz – 10 kHz).
 4. ``other`` is the remainder: input − vocals − drums − bass, so the four stems
    sum to the (48 kHz) input exactly, up to float32 rounding.
+
+Its memory grows with the input (the STFT and a dozen masks of the same size,
+about 27 MB per second of audio), so the file API separates inputs longer than
+40 s in crossfaded 40 s segments (:func:`mage_bridge.separate.separate_blocks`):
+the repetition search then looks for repeats within each segment.
 """
 
 from __future__ import annotations
