@@ -127,6 +127,9 @@ class MageBridge(ControlSurface):
                 if getattr(song, "%s_has_listener" % name)(self._on_context_changed):
                     getattr(song, "remove_%s_listener" % name)(self._on_context_changed)
             self._listening = []
+            # The daemon binds "ableton" to this socket while it reports; release it so the next instance
+            # (a reloaded script, Live started again) is heard at once.
+            self._send("/mage/daw/bye", CLIENT_ID)
             self._sock.close()
         finally:
             ControlSurface.disconnect(self)

@@ -112,17 +112,46 @@ class DawClients:
         return self._clients.get(client_id) if client_id is not None else None
 
     def report(self, ctx: DawContext, addr: tuple[str, int] | None, req_id: str = "") -> None:
-        """Record a context; ``addr`` ``None`` keeps the address the client reported before."""
+        """Record a context; ``addr`` ``None`` (a spool file, a request's own context) keeps the address
+        the client reported before.
+
+        A client id is bound to the OSC address that reported it first while that client keeps
+        reporting: another program claiming "reaper" gets ``client_id_taken`` instead of its events.
+        """
         assert ctx.client_id is not None
         known = self._clients.get(ctx.client_id)
         if known is None and len(self._clients) >= self._limit:
             raise RequestError("too_many_subscribers", f"already {self._limit} DAW clients", req_id)
+        if addr is not None:
+            self.check_bound(ctx.client_id, addr, ctx.received, req_id)
         self._clients[ctx.client_id] = DawClient(ctx, addr if addr is not None else known.addr if known else None)
 
-    def set_addr(self, client_id: str, addr: tuple[str, int]) -> None:
+    def check_bound(self, client_id: str, addr: tuple[str, int], now: float, req_id: str = "") -> None:
+        """Refuse ``addr`` speaking for ``client_id`` while another address holds it (``client_id_taken``)."""
+        known = self._clients.get(client_id)
+        if known is None or known.addr is None or known.addr == addr:
+            return
+        quiet_s = now - known.context.received
+        if quiet_s <= self._stale_s:
+            raise RequestError("client_id_taken", f"DAW client id {client_id!r} is in use by another program, "
+                               f"which reported {quiet_s:.0f} s ago; it is free once that program says "
+                               f"/mage/daw/bye or has been quiet for {self._stale_s:.0f} s", req_id)
+
+    def set_addr(self, client_id: str, addr: tuple[str, int], now: float) -> None:
         known = self._clients.get(client_id)
         if known is not None:
+            self.check_bound(client_id, addr, now)
             known.addr = addr
+
+    def release(self, client_id: str, addr: tuple[str, int]) -> bool:
+        """``/mage/daw/bye`` from the address that holds ``client_id``: the address is free for the next
+        instance of the script at once. The client stays a DAW jobs go to until its timeout: a result of
+        a job triggered while its script reloads waits in the outbox for it."""
+        known = self._clients.get(client_id)
+        if known is None or known.addr != addr:
+            return False
+        known.addr = None
+        return True
 
     def latest(self) -> DawContext | None:
         """The context of the DAW that reported last (jobs no DAW sent are placed there)."""

@@ -81,7 +81,7 @@ class DawDoor:
         """Send a (re)connecting DAW the results it has not acknowledged, oldest first."""
         client_id = daw.check_client_id(req.args["client_id"])
         project_id = daw.check_project(req.args.get("project_id"), "project_id")
-        self.daw_clients.set_addr(client_id, addr)
+        self.daw_clients.set_addr(client_id, addr, time.time())
         records = self.outbox.pending(client_id, project_id)
         for record in records:
             job_id = str(record.get("job_id") or record.get("req_id") or "")
@@ -96,10 +96,18 @@ class DawDoor:
                 "replayed", client_id, project_id, len(records))
         self._send(addr, osc.encode("/mage/daw/replayed", client_id, len(records)))
 
+    def _daw_bye(self, req: Request, addr: Addr) -> None:
+        """A DAW script that stops (Listener off, script reloaded, Live closing) gives its client id back."""
+        client_id = daw.check_client_id(req.args["client_id"])
+        if self.daw_clients.release(client_id, addr):
+            log.info("DAW client %s said goodbye: its address is released", client_id)
+        self._send(addr, osc.encode("/mage/daw/released", client_id))
+
     def _daw_ack(self, req: Request, addr: Addr) -> None:
         """A DAW has a result: its outbox record is delivered and will not be replayed again."""
         client_id = daw.check_client_id(req.args["client_id"], req.req_id)
         job_id = req.args["job_id"]
+        self.daw_clients.check_bound(client_id, addr, time.time(), job_id)
         if not self.outbox.ack(client_id, job_id):
             raise RequestError("not_found", f"no undelivered result {job_id!r} for DAW client {client_id!r}", job_id)
         self._send(addr, osc.encode("/mage/daw/acked", job_id))

@@ -727,7 +727,13 @@ function M.same_report(a, b)
 end
 
 local function close_link(link)
-  if link.udp then link.udp:close() end
+  if link.udp then
+    -- The daemon binds the client id to this socket while it reports; say goodbye so the next socket
+    -- (a restarted Listener) may report at once instead of after the daemon's 30 s timeout.
+    local bye = M.osc_encode("/mage/daw/bye", M.CLIENT_ID)
+    if bye then pcall(link.udp.send, link.udp, bye) end
+    link.udp:close()
+  end
   link.udp, link.daemon, link.port = nil, nil, nil
 end
 

@@ -134,6 +134,8 @@ def _ack(c: OscClient, job_id: str) -> tuple[str, list[Any]]:
 def test_results_are_replayed_until_acknowledged(daemon: DaemonProc) -> None:
     with daemon.client() as live:
         _context(live, "ableton", "set-1")
+        live.send("/mage/daw/bye", "ableton")  # Live closes: its script gives the client id back
+        assert live.wait_for(lambda a, p: a == "/mage/daw/released", 5.0)[1] == ["ableton"]
     with daemon.client() as c:  # "Live is closed" while these finish: its socket is gone
         done_id = submit(c, "/mage/test/job", "r-done", "sleep", json.dumps({"seconds": 0.1}))
         failed_id = submit(c, "/mage/test/job", "r-fail", "crash", json.dumps({}))
@@ -225,3 +227,22 @@ def test_outbox_records_nobody_took_expire_with_a_log_line(tmp_path: Path, caplo
         assert box.expire() == 1
     assert not old.exists() and (tmp_path / "reaper" / "new.json").exists()
     assert "'reaper', project 'p9' were never picked up" in caplog.text
+
+
+def test_a_daw_client_id_belongs_to_the_program_that_reports_it(make_daemon: Any) -> None:
+    d = make_daemon(server={"daw_client_timeout_s": 2})
+    with d.client() as reaper, d.client() as intruder:
+        _context(reaper, "reaper", "p1")
+        intruder.send("/mage/daw/context", 120.0, 4, 4, 0.0, "reaper", "evil")
+        addr, reply = intruder.wait_for(lambda a, p: a in ("/mage/error", "/mage/daw/context/ack"), 5.0)
+        assert addr == "/mage/error" and reply[1] == "client_id_taken", reply
+        intruder.send("/mage/daw/replay", "reaper")
+        assert intruder.wait_for(lambda a, p: a == "/mage/error", 5.0)[1][1] == "client_id_taken"
+        intruder.send("/mage/daw/bye", "reaper")  # not its id to give back
+        intruder.wait_for(lambda a, p: a == "/mage/daw/released", 5.0)
+        _context(reaper, "reaper", "p1")  # still the owner
+        time.sleep(2.5)  # the owner falls quiet: the id is free again
+        _context(intruder, "reaper", "p2")
+        reaper.send("/mage/daw/bye", "reaper")
+        reaper.wait_for(lambda a, p: a == "/mage/daw/released", 5.0)
+        _context(intruder, "reaper", "p2")
