@@ -49,6 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _client_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="daemon address (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="daemon port (default: config server.port)")
+    p.add_argument("--state-dir", type=Path, metavar="DIR",
+                   help="the daemon's state folder, if it was started with --state-dir (its daemon.json holds the "
+                        "token that lets this command ask about any job)")
 
 
 def _config(args: argparse.Namespace, **overrides: Any) -> Config:
@@ -122,13 +125,31 @@ def _submit(args: argparse.Namespace) -> int:
                 return 1
 
 
+def _local_token(state_dir: Path, port: int) -> str | None:
+    """The token of the daemon listening on ``port`` with this state folder, if it is that daemon.
+
+    The daemon writes it to ``<state_dir>/daemon.json``, readable by this user only; with it, this CLI
+    may ask about any job, not only those it sent itself.
+    """
+    from mage_bridge.server.daemon import INFO_NAME
+
+    try:
+        info = json.loads((state_dir.expanduser() / INFO_NAME).read_text())
+    except (OSError, ValueError):
+        return None
+    if isinstance(info, dict) and info.get("port") == port and isinstance(info.get("token"), str):
+        return info["token"]
+    return None
+
+
 def _status(args: argparse.Namespace) -> int:
     from mage_bridge.server.client import OscClient
 
     config = _config(args)
     port = args.port if args.port is not None else config.server.port
+    token = _local_token(args.state_dir or Path(config.resolved_state_dir), port)
     with OscClient(args.host, port) as client:
-        address, reply = client.request("/mage/job/status", args.job_id, timeout_s=5.0)
+        address, reply = client.request("/mage/job/status", args.job_id, *((token,) if token else ()), timeout_s=5.0)
     if address == "/mage/error":
         raise MageError(f"{reply[1]}: {reply[2]}")
     job_id, state, stage, fraction, detail = reply

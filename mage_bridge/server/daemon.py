@@ -13,6 +13,7 @@ import fcntl
 import json
 import logging
 import os
+import secrets
 import signal
 import socket
 import time
@@ -95,6 +96,8 @@ class Daemon(DawDoor):
             midi_map = MidiMap.load(sc.midi_map)
         self.midi_map = midi_map
         self.port: int | None = None
+        #: Proves the user's own CLI (it reads ``daemon.json``): it may act on any job.
+        self.token = secrets.token_hex(16)
         self._specs = {**osc.SPECS, **(osc.TEST_SPECS if test_jobs_enabled() else {})}
         self._handlers: dict[str, Callable[[Request, Addr], None]] = {
             "/mage/ping": self._ping,
@@ -283,10 +286,16 @@ class Daemon(DawDoor):
             log.warning("%s; the daemon runs without MIDI (OSC /mage/trigger still runs presets)", e)
 
     def _write_info(self) -> None:
+        """``daemon.json``: where the daemon listens, and the token the user's own CLI proves itself with.
+
+        Only the user can read it (0600): a program that can is the user, and may act on any job.
+        """
         info = {"pid": os.getpid(), "host": self.config.server.host, "port": self.port,
-                "version": __version__, "jobs_dir": str(self.jobs_dir)}
+                "version": __version__, "jobs_dir": str(self.jobs_dir), "token": self.token}
         tmp = self.state_dir / (INFO_NAME + ".tmp")
-        tmp.write_text(json.dumps(info))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps(info))
         os.replace(tmp, self.state_dir / INFO_NAME)
 
     def _request_stop(self, sig: int) -> None:
@@ -585,7 +594,30 @@ class Daemon(DawDoor):
         return job
 
     def _cancel(self, req: Request, addr: Addr) -> None:
+        assert self._store is not None
+        self._check_owner(self._store.get(req.req_id), addr, req.args.get("token"))
         self.cancel(req.req_id, addr)
+
+    def _check_owner(self, job: Job, addr: Addr, token: str | None) -> None:
+        """Only the client that sent a job (or the user's own CLI, with the token) may cancel it or ask about it.
+
+        The client is the same OSC app (address and port), or the DAW whose id the job was sent
+        under, from the address that holds that id. Subscribers see every event, but act on none.
+        """
+        if token is not None and secrets.compare_digest(token, self.token):
+            return
+        key = job.client_key
+        if key is not None and key == client_key(addr):
+            return
+        if key is not None and key.startswith("daw:"):
+            known = self.daw_clients.get(key[4:])
+            if known is not None and known.addr == addr:
+                return
+        if key is None and job.client == addr:  # a job queued by an older daemon
+            return
+        raise RequestError("not_owner", f"job {job.id} was sent by another client; only that client may act on "
+                                        "it, or `mage-bridge status` run by this user (with --state-dir if the "
+                                        "daemon has one)", job.id)
 
     def cancel(self, job_id: str, addr: Addr | None) -> Job:
         """Cancel a queued or running job; the event goes to its client, subscribers and ``addr``."""
@@ -607,6 +639,7 @@ class Daemon(DawDoor):
     def _status(self, req: Request, addr: Addr) -> None:
         assert self._store is not None
         job = self._store.get(req.req_id)
+        self._check_owner(job, addr, req.args.get("token"))
         stage, fraction = self._progress.get(job.id, ("", 0.0))
         if job.state == "done":
             stage, fraction, detail = "done", 1.0, job.result or ""

@@ -88,6 +88,8 @@ class Job:
     error_code: str | None
     error_message: str | None
     note: str | None
+    #: Who sent it (``daw:<id>``, ``osc:<host>:<port>``, ``midi``); None for jobs of an older queue file.
+    client_key: str | None = None
 
     @property
     def client(self) -> tuple[str, int] | None:
@@ -322,4 +324,5 @@ def _job(row: sqlite3.Row) -> Job:
         client_port=row["client_port"], attempts=row["attempts"], created=row["created"],
         started=row["started"], finished=row["finished"], result=row["result"],
         error_code=row["error_code"], error_message=row["error_message"], note=row["note"],
+        client_key=row["client_key"],
     )

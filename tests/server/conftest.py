@@ -48,6 +48,8 @@ class DaemonProc:
     extra_args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
+    #: The running daemon's token from its daemon.json (what the user's own CLI sends).
+    token: str = ""
 
     @property
     def state_dir(self) -> Path:
@@ -97,6 +99,7 @@ class DaemonProc:
                     data = {}
                 if data.get("pid") == self.proc.pid:
                     self.port = int(data["port"])
+                    self.token = str(data.get("token") or "")
                     with self.client() as c:
                         c.ping(timeout_s=2.0)
                     return self
@@ -104,7 +107,9 @@ class DaemonProc:
         raise RuntimeError(f"daemon did not start within {timeout_s} s:\n{self.log()}")
 
     def client(self) -> OscClient:
-        return OscClient("127.0.0.1", self.port)
+        c = OscClient("127.0.0.1", self.port)
+        c.token = self.token  # type: ignore[attr-defined]  # for status(): the user's own CLI has it too
+        return c
 
     def signal(self, sig: int) -> None:
         assert self.proc is not None
@@ -180,7 +185,9 @@ def wait_end(c: OscClient, job_id: str, timeout_s: float = 30.0,
 
 
 def status(c: OscClient, job_id: str) -> list[Any]:
-    c.send("/mage/job/status", job_id)
+    """Ask about a job as the user's own CLI does (with the daemon's token, when ``c`` came from
+    :meth:`DaemonProc.client`), so a test may ask from any socket: a client after a restart, a second one."""
+    c.send("/mage/job/status", job_id, *([c.token] if getattr(c, "token", "") else []))
     addr, reply = c.wait_for(lambda a, p: a in ("/mage/job/status", "/mage/error") and p[:1] == [job_id], 5.0)
     assert addr == "/mage/job/status", (addr, reply)
     return reply

@@ -58,3 +58,30 @@ def test_a_daw_finds_a_place_in_a_queue_other_apps_filled(make_daemon: Any) -> N
     with d.client() as reaper:
         daw = json.dumps({"seconds": 0.05, "daw": {"client_id": "reaper"}})
         assert [_code(reaper, f"d{i}", "sleep", daw) for i in range(3)] == ["accepted", "accepted", "queue_full"]
+
+
+def test_only_the_sender_or_the_users_cli_may_cancel_or_ask_about_a_job(daemon: DaemonProc) -> None:
+    token = json.loads((daemon.state_dir / "daemon.json").read_text())["token"]
+    assert (daemon.state_dir / "daemon.json").stat().st_mode & 0o077 == 0  # the user's alone
+    with daemon.client() as owner, daemon.client() as other:
+        job = submit(owner, "/mage/test/job", "own-1", "sleep", json.dumps({"seconds": 10}))
+        for address in ("/mage/job/cancel", "/mage/job/status"):
+            addr, reply = other.request(address, job, timeout_s=5.0)
+            assert addr == "/mage/error" and reply[:2] == [job, "not_owner"], reply
+            addr, reply = other.request(address, job, "not-the-token", timeout_s=5.0)
+            assert reply[:2] == [job, "not_owner"]
+        assert other.request("/mage/job/status", job, token, timeout_s=5.0)[0] == "/mage/job/status"
+        assert owner.request("/mage/job/status", job, timeout_s=5.0)[0] == "/mage/job/status"
+        addr, reply = owner.request("/mage/job/cancel", job, timeout_s=5.0)
+        assert (addr, reply[:2]) == ("/mage/job/failed", [job, "cancelled"])
+
+
+def test_a_daws_job_is_the_daws_from_the_address_that_holds_its_id(daemon: DaemonProc) -> None:
+    with daemon.client() as listener, daemon.client() as action, daemon.client() as other:
+        listener.request("/mage/daw/context", 120.0, 4, 4, 0.0, "reaper", "p1", timeout_s=5.0)
+        daw = json.dumps({"seconds": 10, "daw": {"client_id": "reaper"}})
+        job = submit(action, "/mage/test/job", "daw-1", "sleep", daw)  # an action's own one-shot socket
+        assert other.request("/mage/job/cancel", job, timeout_s=5.0)[1][:2] == [job, "not_owner"]
+        listener.send("/mage/job/cancel", job)  # the Listener holds "reaper": it may
+        addr, reply = listener.wait_for(lambda a, p: a == "/mage/job/failed" and p[0] == job, 5.0)
+        assert reply[1] == "cancelled"

@@ -45,10 +45,12 @@ def test_submit_and_status_commands(daemon: DaemonProc) -> None:
     with daemon.client() as c:
         job = submit(c, "/mage/test/job", "cli", "sleep", '{"seconds": 0.1}')
         wait_end(c, job, 15.0)
-    out = _cli(daemon, "status", job, "--json")
+    out = _cli(daemon, "status", job, "--json", "--state-dir", str(daemon.state_dir))
     assert out.returncode == 0, out.stderr
     st = json.loads(out.stdout)
     assert (st["job_id"], st["state"]) == (job, "done") and st["detail"].endswith("manifest.json")
+    stranger = _cli(daemon, "status", job)  # without the daemon's state folder, this CLI is just another app
+    assert stranger.returncode == 1 and "not_owner" in stranger.stderr and "--state-dir" in stranger.stderr
     missing = _cli(daemon, "status", "no-such-job")
     assert missing.returncode == 1 and "not_found" in missing.stderr
 
