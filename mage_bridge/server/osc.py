@@ -1,8 +1,8 @@
 """The OSC address space: decoding datagrams, checking arguments, encoding replies.
 
 Pure functions over bytes, no sockets: the daemon feeds datagrams in and sends
-what comes out. Parsing uses python-osc's message and bundle parsers; bundles
-are flattened (nested ones too) up to :data:`MAX_BUNDLE_DEPTH` levels and
+what comes out. Messages are parsed by python-osc; bundles are walked here, strictly, and
+flattened (nested ones too) up to :data:`MAX_BUNDLE_DEPTH` levels and
 :data:`MAX_BUNDLE_MESSAGES` messages. The full contract is in ``docs/osc.md``.
 """
 
@@ -13,12 +13,12 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from pythonosc.osc_bundle import OscBundle
 from pythonosc.osc_message import OscMessage
 
 from mage_bridge.errors import MageError
 
 MAX_BUNDLE_DEPTH = 8
+BUNDLE_PREFIX = b"#bundle\x00"
 MAX_BUNDLE_MESSAGES = 64
 #: Longest string argument accepted, in characters (lyrics may be long; prompts are not).
 MAX_PROMPT_CHARS = 2_000
@@ -130,20 +130,43 @@ def decode(data: bytes) -> list[OscMessage]:
 
 
 def _collect(data: bytes, out: list[OscMessage], depth: int) -> None:
-    if depth > MAX_BUNDLE_DEPTH:
-        raise RequestError("malformed", f"bundles nested deeper than {MAX_BUNDLE_DEPTH} levels")
-    if data[:8] == b"#bundle\x00":
-        bundle = OscBundle(data)
-        for i in range(bundle.num_contents):
-            item = bundle.content(i)
-            if isinstance(item, OscBundle):
-                _collect(item.dgram, out, depth + 1)
-            else:
-                _append(item, out)
+    if data.startswith(BUNDLE_PREFIX):
+        if depth > MAX_BUNDLE_DEPTH:
+            raise RequestError("malformed", f"bundles nested deeper than {MAX_BUNDLE_DEPTH} levels")
+        for element in _bundle_elements(data):
+            _collect(element, out, depth + 1)
         return
     if not data.startswith(b"/"):
         raise RequestError("malformed", f"not an OSC message or bundle ({len(data)} bytes)")
     _append(OscMessage(data), out)
+
+
+def _bundle_elements(data: bytes) -> list[bytes]:
+    """The elements of one bundle, each checked for size before anything in it is parsed.
+
+    The walk is ours rather than python-osc's: its parser skips elements it cannot identify
+    (garbage, size 0) without a word and never ends on an element of size -4. Each element is
+    an int32 size, a positive multiple of 4 that fits in what is left, then a message or a bundle.
+    One broken element refuses the whole bundle, whose contents are meant to apply together.
+    """
+    if len(data) < 16:
+        raise RequestError("malformed", f"bundle of {len(data)} bytes has no time tag")
+    elements: list[bytes] = []
+    index = 16
+    while index < len(data):
+        if len(data) - index < 4:
+            raise RequestError("malformed", f"bundle element {len(elements) + 1}: size field cut short")
+        (size,) = struct.unpack_from(">i", data, index)
+        index += 4
+        if size <= 0 or size % 4 or size > len(data) - index:
+            raise RequestError("malformed", f"bundle element {len(elements) + 1}: size {size} is not "
+                               f"a positive multiple of 4 within the {len(data) - index} bytes left")
+        element = data[index:index + size]
+        if not element.startswith((b"/", BUNDLE_PREFIX)):
+            raise RequestError("malformed", f"bundle element {len(elements) + 1} is neither a message nor a bundle")
+        elements.append(element)
+        index += size
+    return elements
 
 
 def _append(msg: OscMessage, out: list[OscMessage]) -> None:

@@ -118,6 +118,29 @@ def test_bundles_and_nested_bundles_are_answered_message_by_message(client: OscC
         ("/mage/error", "bad"), ("/mage/pong", "deepest"), ("/mage/pong", "inner"), ("/mage/pong", "outer")]
 
 
+def _bundle_of(*elements: bytes, sizes: tuple[int, ...] = ()) -> bytes:
+    """A bundle whose element sizes may lie: ``sizes`` overrides the size field of each element."""
+    body = b"".join(struct.pack(">i", sizes[i] if i < len(sizes) else len(e)) + e for i, e in enumerate(elements))
+    return b"#bundle\x00" + struct.pack(">Q", 1) + body
+
+
+def test_bundle_with_a_broken_element_is_refused_whole(client: OscClient) -> None:
+    ping = _msg("/mage/ping", "in-bundle").dgram
+    broken = {
+        "zero-size": _bundle_of(ping, b"", sizes=(len(ping), 0)),
+        "garbage": _bundle_of(ping, b"garbage!"),
+        "size-minus-4": _bundle_of(ping, sizes=(-4,)),  # python-osc's own parser never returns from this
+        "size-too-large": _bundle_of(ping, sizes=(len(ping) + 64,)),
+        "trailing-bytes": _bundle_of(ping) + b"\x01\x02",
+    }
+    for name, data in broken.items():
+        client.send_raw(data)
+        addr, reply = client.wait_for(lambda a, p: True, 5.0)
+        assert (addr, reply[0], reply[1]) == ("/mage/error", "", "malformed"), name
+        assert "bundle element" in reply[2], name
+    assert client.ping()
+
+
 def test_large_datagram_is_read_whole(client: OscClient) -> None:
     lyrics = "la " * 5000  # ~15 kB: beyond python-osc's default 8192-byte server buffer
     client.send("/mage/generate", "big", "", lyrics)

@@ -70,8 +70,19 @@ def test_decode_flattens_nested_bundles_and_limits_depth() -> None:
     assert e.value.code == "malformed"
 
 
-@pytest.mark.parametrize("data", [b"", b"\x00" * 8, b"/a\x00\x00,i\x00\x00\x00", b"#bundle\x00" + b"\x01" * 9],
-                         ids=["empty", "zeros", "truncated-int", "bad-bundle"])
+_PING = b"/mage/ping\x00\x00,\x00\x00\x00"
+_BUNDLE = b"#bundle\x00" + struct.pack(">Q", 1)
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"\x00" * 8, b"/a\x00\x00,i\x00\x00\x00", b"#bundle\x00" + b"\x01" * 9,
+    _BUNDLE + struct.pack(">i", 0),
+    _BUNDLE + struct.pack(">i", 8) + b"garbage!",
+    _BUNDLE + struct.pack(">i", -4) + _PING,
+    _BUNDLE + struct.pack(">i", 6) + _PING,
+    _BUNDLE + struct.pack(">i", len(_PING)) + _PING + b"\x00\x01",
+], ids=["empty", "zeros", "truncated-int", "bad-bundle", "zero-size-element", "garbage-element",
+        "element-size-minus-4", "element-size-not-multiple-of-4", "trailing-bytes"])
 def test_decode_malformed(data: bytes) -> None:
     with pytest.raises(RequestError) as e:
         osc.decode(data)
