@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -216,9 +216,26 @@ def save(
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(e, sf.LibsndfileError):
-            raise AudioFileError(f"cannot write {str(path)!r}: {e}") from e
+            raise_write_error(path, e)
         raise
     return path
+
+
+def raise_write_error(path: str | os.PathLike[str], error: Exception) -> NoReturn:
+    """Raise an :class:`AudioFileError` for a failed libsndfile write, caused by the OS error behind it.
+
+    libsndfile reports every failed ``write()`` as "System error." (its code 2); the C ``errno`` it
+    left says which (no space, file too large, access refused). That becomes the error's cause, so
+    a full disk is told as ``disk_full`` rather than as a riddle.
+    """
+    import soundfile as sf
+
+    code = sf._ffi.errno if getattr(error, "code", None) == 2 else 0  # noqa: SLF001 - cffi's errno is the only way
+    if not code:
+        raise AudioFileError(f"cannot write {str(path)!r}: {error}") from error
+    cause = OSError(code, os.strerror(code), str(path))
+    cause.__cause__ = error
+    raise AudioFileError(f"cannot write {str(path)!r}: {os.strerror(code)}") from cause
 
 
 # --- Export helpers: MP3, resampling, probing without decoding. ---
@@ -346,7 +363,7 @@ def save_mp3(
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(e, sf.LibsndfileError):
-            raise AudioFileError(f"cannot write {str(path)!r}: {e}") from e
+            raise_write_error(path, e)
         raise
     return path
 
@@ -511,11 +528,19 @@ class FileBlockStore:
 
         self.path = Path(path)
         self.block_frames = block_frames
-        self._file = sf.SoundFile(str(self.path), "w", samplerate=sample_rate, channels=channels,
-                                  subtype="FLOAT", format="WAV")
+        try:
+            self._file = sf.SoundFile(str(self.path), "w", samplerate=sample_rate, channels=channels,
+                                      subtype="FLOAT", format="WAV")
+        except sf.LibsndfileError as e:
+            raise_write_error(self.path, e)
 
     def write(self, block: np.ndarray) -> None:
-        self._file.write(np.ascontiguousarray(np.asarray(block, dtype=np.float32).T))
+        import soundfile as sf
+
+        try:
+            self._file.write(np.ascontiguousarray(np.asarray(block, dtype=np.float32).T))
+        except sf.LibsndfileError as e:
+            raise_write_error(self.path, e)
 
     def blocks(self) -> Iterator[np.ndarray]:
         if not self._file.closed:
@@ -557,7 +582,7 @@ class BlockWriter:
         try:
             self._file = sf.SoundFile(str(self.path), "w", samplerate=sample_rate, channels=channels, **kwargs)
         except sf.LibsndfileError as e:
-            raise AudioFileError(f"cannot write {str(self.path)!r}: {e}") from e
+            raise_write_error(self.path, e)
 
     def write(self, block: np.ndarray) -> None:
         import soundfile as sf
@@ -566,7 +591,7 @@ class BlockWriter:
         try:
             self._file.write(np.ascontiguousarray(np.asarray(data, dtype=np.float32).T))
         except sf.LibsndfileError as e:
-            raise AudioFileError(f"cannot write {str(self.path)!r}: {e}") from e
+            raise_write_error(self.path, e)
         self.frames += block.shape[1]
 
     def close(self) -> None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from mage_bridge import __version__
-from mage_bridge.errors import MageError
+from mage_bridge.errors import MageError, failure_code, failure_message
 
 #: Modules that add subcommands, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -42,9 +43,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return int(args.func(args) or 0)
-    except MageError as e:
-        print(f"mage-bridge: error: {e}", file=sys.stderr)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in an exit-time "Exception ignored"
+        return code
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, as Unix tools do. Later writes of the
+        # interpreter's own go to devnull, so it cannot complain at exit either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except (MageError, OSError, MemoryError) as e:  # a full disk, a refused write: words, not a traceback
+        code = failure_code(e)
+        told = f" [{code}]" if code != getattr(e, "code", None) else ""  # the OS error behind it, by name
+        print(f"mage-bridge: error: {failure_message(e)}{told}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("mage-bridge: interrupted", file=sys.stderr)

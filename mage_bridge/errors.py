@@ -4,9 +4,14 @@ Every error the library raises on purpose is a :class:`MageError`. Children also
 inherit the matching builtin, so ``except ValueError`` keeps working for callers
 who do not know our names. Each class carries a short machine-readable ``code``
 that the daemon sends as ``/mage/error s:req_id s:code s:message``.
+:func:`failure_code` and :func:`failure_message` name any exception the same way
+(a full disk, a refused permission, memory), for job ends, OSC replies and the CLI.
 """
 
 from __future__ import annotations
+
+import errno
+import sqlite3
 
 
 class MageError(Exception):
@@ -55,3 +60,55 @@ class PathNotAllowedError(MageError, PermissionError):
     """A path lies outside the folders the daemon may read or write."""
 
     code = "path_not_allowed"
+
+
+#: OS errors that have a code of their own: the user can act on them (free space, fix permissions).
+ERRNO_CODES = {errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full", errno.EFBIG: "disk_full",
+               errno.EACCES: "permission_denied", errno.EPERM: "permission_denied",
+               errno.EROFS: "permission_denied"}
+
+
+def failure_code(exc: BaseException) -> str:
+    """The error code for ``exc``: what a job ends with, an OSC error reply carries, the CLI prints.
+
+    ``disk_full`` (no space, quota, file too large) and ``permission_denied`` (access denied, read-only
+    file system) when an OS error caused it, however deep in the ``raise ... from`` chain; else the
+    :class:`MageError`'s own code, ``out_of_memory``, ``io_error`` (another OS error: a missing
+    folder, a broken device), or ``internal`` (a bug).
+    """
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.errno in ERRNO_CODES:
+            return ERRNO_CODES[e.errno]
+        if isinstance(e, sqlite3.Error):
+            name = getattr(e, "sqlite_errorname", "")
+            if name == "SQLITE_FULL" or "disk is full" in str(e):
+                return "disk_full"
+            if name in ("SQLITE_READONLY", "SQLITE_PERM", "SQLITE_CANTOPEN") or "readonly" in str(e):
+                return "permission_denied"
+        e = e.__cause__ or e.__context__
+    if isinstance(exc, MageError):
+        return exc.code
+    if isinstance(exc, MemoryError):
+        return "out_of_memory"
+    if isinstance(exc, OSError):
+        return "io_error"
+    return "internal"
+
+
+def failure_message(exc: BaseException, *, name_file: bool = True) -> str:
+    """A one-line reason for ``exc``: what went wrong and, for an OS error, on which file.
+
+    ``name_file=False`` leaves the file out, for replies to other programs that must not learn
+    the daemon's own folders (the local log keeps the whole message).
+    """
+    if isinstance(exc, MageError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f" ({exc.filename})" if exc.filename and name_file else ""
+        return f"{exc.strerror}{where}"
+    if isinstance(exc, MemoryError):
+        return "out of memory"
+    return f"{type(exc).__name__}: {exc}"

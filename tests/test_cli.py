@@ -153,3 +153,45 @@ def test_version_and_help() -> None:
     p = run("--version")
     assert p.returncode == 0 and p.stdout.startswith("mage-bridge ")
     assert run().returncode == 2
+
+
+def _short_file(tmp: Path) -> Path:
+    path = tmp / "in.wav"
+    rng = np.random.default_rng(3)
+    audio.save(audio.Audio((rng.standard_normal((2, 48_000)) * 0.1).astype(np.float32), 48_000), path)
+    return path
+
+
+def test_os_errors_are_one_line_with_their_code_not_a_traceback(tmp_path: Path) -> None:
+    src = _short_file(tmp_path)
+    p = run("master", str(src), "-o", "/proc/out.wav", tmp=tmp_path)  # a folder nothing can be created in
+    assert_one_line_error(p, "[")
+    assert p.returncode == 1
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+def test_a_file_too_large_to_write_is_reported_as_disk_full(tmp_path: Path) -> None:
+    import resource
+
+    src = _short_file(tmp_path)
+    out = tmp_path / "out.wav"
+
+    def small_files() -> None:  # a real EFBIG from the kernel; Python ignores SIGXFSZ, so write() fails
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "xdg"), MAGE_DATA_DIR=str(tmp_path / "data"))
+    p = subprocess.run([*CLI, "master", str(src), "-o", str(out)], capture_output=True, text=True, timeout=120,
+                       env=env, preexec_fn=small_files)
+    assert_one_line_error(p, "[disk_full]")
+    assert not out.exists()
+
+
+def test_output_cut_short_by_the_reader_ends_quietly(tmp_path: Path) -> None:
+    lines = "\n".join(f"jazz blues number {i} in E minor, slow swing" for i in range(400)) + "\n"
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "xdg"), MAGE_DATA_DIR=str(tmp_path / "data"))
+    cmd = " ".join([*CLI, "analyze", "--json", "-"]) + " | head -1"
+    p = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], input=lines, capture_output=True, text=True,
+                       timeout=120, env=env)
+    assert json.loads(p.stdout)["genre"]
+    assert p.stderr == "", p.stderr
+    assert p.returncode == 141  # as `yes | head -1`: the writer stopped by the closed pipe

@@ -23,7 +23,7 @@ from typing import Any
 
 from mage_bridge import __version__
 from mage_bridge.config import Config
-from mage_bridge.errors import ConfigError, MageError
+from mage_bridge.errors import ConfigError, MageError, failure_code, failure_message
 from mage_bridge.server import daw, osc
 from mage_bridge.server.jobs import DONE, FAILED, RUNNING, Job, JobNotFoundError, JobStore
 from mage_bridge.server.kinds import TEST_JOB_KINDS, test_jobs_enabled
@@ -32,8 +32,7 @@ from mage_bridge.server.osc import Request, RequestError
 from mage_bridge.server.daw_door import DawDoor
 from mage_bridge.server.outbox import Outbox
 from mage_bridge.server.security import ClientAllowlist, PathGuard, RateLimiter, RequestPolicy, is_loopback_host
-from mage_bridge.server.workers import (WorkerHandle, WorkerPool, describe_exit, failure_code, failure_message,
-                                        wait_for_orphans)
+from mage_bridge.server.workers import WorkerHandle, WorkerPool, describe_exit, wait_for_orphans
 from mage_bridge.files import remove_staging, staging_targets
 
 log = logging.getLogger("mage_bridge.server")
@@ -388,9 +387,12 @@ class Daemon(DawDoor):
             self._send(addr, osc.error(e.req_id or req_id, e.code, str(e)))
         except MageError as e:
             self._send(addr, osc.error(req_id, e.code, str(e)))
-        except Exception as e:  # a bug here must cost one reply, not the daemon
+        except Exception as e:  # a full disk or a bug here must cost one reply, not the daemon
             log.exception("request %s from %s:%d failed", address[:100], *addr)
-            self._send(addr, osc.error(req_id, "internal", f"{type(e).__name__}: {e}"))
+            code = failure_code(e)
+            text = ("internal error; the daemon's log has the details" if code == "internal"
+                    else failure_message(e, name_file=False))
+            self._send(addr, osc.error(req_id, code, text))
 
     # -- OSC out -----------------------------------------------------------------------------
     def _send(self, addr: Addr, data: bytes) -> None:

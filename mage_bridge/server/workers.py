@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import errno
 import fcntl
 import inspect
 import logging
@@ -21,7 +20,6 @@ import multiprocessing
 import os
 import shutil
 import signal
-import sqlite3
 import sys
 import threading
 import time
@@ -33,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from mage_bridge.config import Config
-from mage_bridge.errors import InvalidInputError, MageError
+from mage_bridge.errors import InvalidInputError, MageError, failure_code, failure_message
 from mage_bridge.files import remove_staging
 
 log = logging.getLogger("mage_bridge.server.workers")
@@ -44,50 +42,6 @@ PROGRESS_INTERVAL_S = 0.1
 TERMINATE_GRACE_S = 2.0
 #: Niceness added to worker processes.
 WORKER_NICE = 10
-
-
-_ERRNO_CODES = {errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full", errno.EFBIG: "disk_full",
-                errno.EACCES: "permission_denied", errno.EPERM: "permission_denied",
-                errno.EROFS: "permission_denied"}
-
-
-def failure_code(exc: BaseException) -> str:
-    """The error code a job ends with when ``exc`` ended it.
-
-    ``disk_full`` (no space, quota, file too large) and ``permission_denied`` (access denied, read-only
-    file system) when an OS error caused it, however deep in the ``raise ... from`` chain; else the
-    :class:`MageError`'s own code, ``out_of_memory``, or ``internal`` (a bug).
-    """
-    seen: set[int] = set()
-    e: BaseException | None = exc
-    while e is not None and id(e) not in seen:
-        seen.add(id(e))
-        if isinstance(e, OSError) and e.errno in _ERRNO_CODES:
-            return _ERRNO_CODES[e.errno]
-        if isinstance(e, sqlite3.Error):
-            name = getattr(e, "sqlite_errorname", "")
-            if name == "SQLITE_FULL" or "disk is full" in str(e):
-                return "disk_full"
-            if name in ("SQLITE_READONLY", "SQLITE_PERM", "SQLITE_CANTOPEN") or "readonly" in str(e):
-                return "permission_denied"
-        e = e.__cause__ or e.__context__
-    if isinstance(exc, MageError):
-        return exc.code
-    if isinstance(exc, MemoryError):
-        return "out_of_memory"
-    return "internal"
-
-
-def failure_message(exc: BaseException) -> str:
-    """A one-line reason for ``exc``: what went wrong and, for an OS error, on which file."""
-    if isinstance(exc, MageError):
-        return str(exc)
-    if isinstance(exc, OSError) and exc.strerror:
-        where = f" ({exc.filename})" if exc.filename else ""
-        return f"{exc.strerror}{where}"
-    if isinstance(exc, MemoryError):
-        return "out of memory"
-    return f"{type(exc).__name__}: {exc}"
 
 
 # -- the worker side ---------------------------------------------------------------------------

@@ -100,6 +100,21 @@ def test_a_full_disk_under_the_jobs_folder_fails_the_job_with_disk_full(
         assert wait_end(c, nxt, 10.0)[0] == "/mage/job/done"
 
 
+def test_a_request_the_daemon_cannot_record_on_a_full_disk_is_refused_with_disk_full(
+        small_disk: MountFn, make_daemon: Callable[..., DaemonProc], tmp_path: Path) -> None:
+    state = small_disk(tmp_path / "d" / "state", "4m")
+    d = make_daemon(server={"jobs_dir": str(tmp_path / "jobs")})
+    with d.client() as c:
+        filler = fill(state)
+        c.send("/mage/test/job", "no-room", "sleep", '{"seconds": 0.1}')
+        addr, reply = c.wait_for(lambda a, p: p[:1] == ["no-room"], 5.0)
+        assert (addr, reply[1]) == ("/mage/error", "disk_full"), reply
+        assert str(state) not in reply[2] and str(tmp_path) not in reply[2]  # the log names the file, not the reply
+        filler.unlink()
+        job = submit(c, "/mage/test/job", "room", "sleep", '{"seconds": 0.1}')
+        assert wait_end(c, job, 10.0)[0] == "/mage/job/done"
+
+
 # -- a restart tells how the jobs it failed ended ------------------------------------------------
 def test_a_job_failed_as_interrupted_at_restart_is_told_to_its_client_and_the_subscribers(
         make_daemon: Callable[..., DaemonProc]) -> None:
@@ -172,7 +187,7 @@ def test_failure_codes_name_a_full_disk_and_a_refused_permission() -> None:
     import sqlite3
 
     from mage_bridge.errors import InvalidInputError
-    from mage_bridge.server.workers import failure_code
+    from mage_bridge.errors import failure_code
 
     nospace = OSError(errno.ENOSPC, "No space left on device")
     wrapped = InvalidInputError("cannot write into '/x'")
