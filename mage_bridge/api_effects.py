@@ -62,6 +62,12 @@ def _noop(stage: str, fraction: float) -> None:
 
 # --- checks that run before any work -------------------------------------------------------
 
+def _clock(seconds: float) -> str:
+    """``m:ss.sss`` (``30:01.000``): a limit and a length just over it must not both read "30.0 min"."""
+    minutes, ms = divmod(round(seconds * 1000), 60_000)
+    return f"{minutes}:{ms / 1000:06.3f}"
+
+
 def _check_input(audio_path: str | os.PathLike[str]) -> tuple[Path, audio_io.AudioInfo]:
     path = Path(audio_path).expanduser().absolute()
     info = audio_io.probe(path)  # missing, empty or unreadable: a clear error, nothing decoded
@@ -69,7 +75,7 @@ def _check_input(audio_path: str | os.PathLike[str]) -> tuple[Path, audio_io.Aud
         raise InvalidAudioError(f"audio file holds no samples: {str(path)!r}")
     if info.duration_s > MAX_INPUT_DURATION_S:
         raise InvalidAudioError(
-            f"{str(path)!r} lasts {info.duration_s / 60:.1f} min; the limit is {MAX_INPUT_DURATION_S / 60:g} min"
+            f"{str(path)!r} lasts {_clock(info.duration_s)}; the limit is {_clock(MAX_INPUT_DURATION_S)}"
         )
     if info.channels not in (1, 2):
         raise InvalidAudioError(f"{str(path)!r} has {info.channels} channels; only mono and stereo are supported")

@@ -195,3 +195,14 @@ def test_output_cut_short_by_the_reader_ends_quietly(tmp_path: Path) -> None:
     assert json.loads(p.stdout)["genre"]
     assert p.stderr == "", p.stderr
     assert p.returncode == 141  # as `yes | head -1`: the writer stopped by the closed pipe
+
+
+def test_a_one_sample_file_is_not_reported_at_the_target_loudness(tmp_path: Path) -> None:
+    src = tmp_path / "one.wav"
+    audio.save(audio.Audio(np.full((2, 1), 0.5, dtype=np.float32), 48_000), src)
+    p = run("master", str(src), "-o", str(tmp_path / "out.wav"), tmp=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "loudness undefined (under 0.4 s)" in p.stderr and "-14" not in p.stderr
+    m = manifest.read(tmp_path / "out.wav.json")
+    assert m["measured"]["loudness_lufs"] is None and m["backend"]["output_lufs"] is None
+    assert "undefined" in m["backend"]["notes"][0]

@@ -119,8 +119,11 @@ def _cmd_master(args: argparse.Namespace) -> int:
     if not args.json and not args.quiet:
         from mage_bridge import manifest
 
-        m = manifest.read(path)["measured"]
-        print(f"mage-bridge: {m['loudness_lufs']} LUFS, {m['true_peak_dbtp']} dBTP", file=sys.stderr)
+        record = manifest.read(path)
+        m = record["measured"]
+        lufs = (f"{m['loudness_lufs']} LUFS" if m["loudness_lufs"] is not None
+                else "loudness undefined (under 0.4 s)" if record["duration_s"] < 0.4 else "silent (-inf LUFS)")
+        print(f"mage-bridge: {lufs}, {m['true_peak_dbtp']} dBTP", file=sys.stderr)
     return _done(path, args)
 
 

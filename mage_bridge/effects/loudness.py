@@ -9,16 +9,16 @@ All three take an :class:`~mage_bridge.audio.Audio` (mono or stereo; in BS.1770
 terms the channels are L and R, weight G = 1.0 each; a mono file is measured as
 one channel, not as dual mono).
 
-Silence is well defined: every meter returns ``-inf`` (never NaN) for all-zero
-audio, and :func:`integrated_loudness` returns ``-inf`` when no 400 ms block
-passes the −70 LUFS absolute gate.
+Silence is well defined: every meter returns ``-inf`` for all-zero audio, and
+:func:`integrated_loudness` returns ``-inf`` when no 400 ms block passes the
+−70 LUFS absolute gate.
 
-Short clips: BS.1770 measures whole 400 ms gating blocks only. A clip shorter
-than one block has none, so it is measured as *one* block spanning the whole
-clip (mean square over all its frames, then the same gates). For clips of
-0.4 s or more the standard's blocks are used unchanged; the final partial hop
-(< 100 ms) is not measured, as in the standard. Mastering code that must hit a
-target on a 1 s clip therefore gets a consistent, defined figure.
+Short clips: BS.1770 gates whole 400 ms blocks, so a clip shorter than one
+block has no integrated loudness at all; :func:`integrated_loudness` returns
+NaN for it ("undefined", written as null in manifests) rather than inventing a
+figure from a few samples. For clips of 0.4 s or more the standard's blocks are
+used unchanged; the final partial hop (< 100 ms) is not measured, as in the
+standard.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ class LoudnessMeter:
         hop = _HOP_S * self.sample_rate
         self._hop_frames = int(hop) if float(hop).is_integer() and self._block == 4 * int(hop) else 0
         self.frames = 0
-        self._total = np.zeros(self.channels)  # Σy² of everything, for clips under one block
+        self._total = np.zeros(self.channels)  # general path: Σy² of everything fed so far
         self._hops: list[np.ndarray] = []  # (channels, n) Σy² per whole hop (fast path)
         self._partial = np.zeros(self.channels)  # Σy² of the hop in progress
         self._marks: dict[int, np.ndarray] = {0: np.zeros(self.channels)}  # general path: frame → Σy² before it
@@ -154,7 +154,6 @@ class LoudnessMeter:
             if whole:
                 self._hops.append(y[:, head: head + whole * hop].reshape(self.channels, whole, hop).sum(axis=2))
             self._partial += y[:, head + whole * hop:].sum(axis=1)
-            self._total += y.sum(axis=1)
             return
         energy = np.cumsum(y, axis=1)
         energy += self._total[:, None]
@@ -170,9 +169,9 @@ class LoudnessMeter:
         self._total = energy[:, -1].copy()
 
     def block_mean_squares(self) -> np.ndarray:
-        """z_ij of BS.1770-4 eq. (3), shape ``(channels, blocks)``; a clip under 400 ms is one block."""
+        """z_ij of BS.1770-4 eq. (3), shape ``(channels, blocks)``; no blocks for a clip under 400 ms."""
         if self.frames < self._block:
-            return (self._total / max(self.frames, 1))[:, None]
+            return np.zeros((self.channels, 0))
         if self._hop_frames:
             per_hop = np.concatenate(self._hops, axis=1)
             blocks = per_hop[:, :-3] + per_hop[:, 1:-2] + per_hop[:, 2:-1] + per_hop[:, 3:]
@@ -181,10 +180,15 @@ class LoudnessMeter:
         starts = [int(round(j * hop)) for j in range(self._next_end)]
         return np.stack([(self._marks[s + self._block] - self._marks[s]) / self._block for s in starts], axis=1)
 
+    @property
+    def too_short(self) -> bool:
+        """Whether less than one 400 ms gating block has been fed, so loudness is undefined."""
+        return self.frames < self._block
+
     def integrated_lufs(self) -> float:
         """Gated integrated loudness so far, in LUFS (see :func:`integrated_loudness`)."""
-        if self.frames == 0:
-            return float("-inf")
+        if self.too_short:
+            return math.nan
         return _gated_loudness(self.block_mean_squares())
 
 
@@ -223,8 +227,8 @@ def integrated_loudness(audio: Audio) -> float:
     5. L_K = −0.691 + 10·log10(Σ_i G_i·mean_{J_g}(z_ij)) over blocks with
        l_j > Γ_r as well (eq. (7)).
 
-    Returns ``-inf`` for silence or when no block passes the absolute gate;
-    never NaN. Clips under 400 ms are one block (module docstring). The same
+    Returns ``-inf`` for silence or when no block passes the absolute gate, and
+    NaN (undefined) for a clip shorter than one 400 ms block. The same
     :class:`LoudnessMeter` measures long files block by block.
     """
     meter = LoudnessMeter(audio.sample_rate, audio.channels)

@@ -29,9 +29,10 @@ meter's state carried across blocks, so a 30-minute file needs the memory of a
 few 10 s blocks; :func:`master` on an in-memory buffer is the same code.
 
 Silence stays silent (returned unchanged, loudness −inf). Clips too quiet to
-pass the −70 LUFS gate are likewise left as they are, with a note. Short clips
-work: the meter measures a clip under 400 ms as one block (see loudness.py),
-and the limiter has no minimum length.
+pass the −70 LUFS gate are likewise left as they are, with a note, and so are
+clips shorter than one 400 ms gating block, whose loudness is undefined (NaN,
+see loudness.py). From 0.4 s on everything works; the limiter has no minimum
+length.
 """
 
 from __future__ import annotations
@@ -326,7 +327,8 @@ def master_blocks(
             spectrum.add(block)
     input_lufs = meter.integrated_lufs()
     if not math.isfinite(input_lufs):
-        notes.append("input is silent (below the -70 LUFS gate): left unchanged")
+        notes.append("input is shorter than one 400 ms block, so its loudness is undefined (BS.1770): left unchanged"
+                     if meter.too_short else "input is silent (below the -70 LUFS gate): left unchanged")
         peak_meter = TruePeakMeter(2)
         for block in source.blocks():
             peak_meter.add(block)

@@ -129,8 +129,8 @@ def test_truncated_data_is_read_as_far_as_it_goes(tmp_path, config):
 
 def test_huge_input_is_refused_before_decoding(tmp_path, config, monkeypatch):
     src = audio_io.save(sine(440.0, 3.0), tmp_path / "long.wav")
-    monkeypatch.setattr(api_effects, "MAX_INPUT_DURATION_S", 2.0)
-    with pytest.raises(InvalidAudioError, match="limit"):
+    monkeypatch.setattr(api_effects, "MAX_INPUT_DURATION_S", 2.999)  # one millisecond short
+    with pytest.raises(InvalidAudioError, match=r"lasts 0:03\.000; the limit is 0:02\.999"):
         api_effects.master(src, tmp_path / "out.wav", config=config)
     assert not (tmp_path / "out.wav").exists()
 

@@ -95,13 +95,13 @@ def test_loudness_is_rate_independent(rate):
     assert integrated_loudness(Audio(np.tile(x, (2, 1)), rate)) == pytest.approx(-20.0, abs=0.05)
 
 
-def test_silence_is_minus_infinity_never_nan():
+def test_silence_is_minus_infinity_and_nothing_is_undefined():
     silent = Audio.silence(RATE, RATE)
     assert integrated_loudness(silent) == float("-inf")
     assert true_peak_dbtp(silent) == float("-inf")
     assert sample_peak_dbfs(silent) == float("-inf")
     empty = Audio.silence(0, RATE)
-    assert integrated_loudness(empty) == float("-inf")
+    assert math.isnan(integrated_loudness(empty))  # no gating block at all
     assert true_peak_dbtp(empty) == float("-inf")
 
 
@@ -109,8 +109,11 @@ def test_below_absolute_gate_is_minus_infinity():
     assert integrated_loudness(_sequence((-80.0, 2.0))) == float("-inf")
 
 
-def test_clip_shorter_than_one_block_is_measured_as_one_block():
-    assert integrated_loudness(_sequence((-20.0, 0.2))) == pytest.approx(-20.0, abs=0.1)
+def test_clip_shorter_than_one_block_has_no_loudness():
+    # BS.1770 gates whole 400 ms blocks: under one block the figure is undefined, not made up.
+    assert math.isnan(integrated_loudness(_sequence((-20.0, 0.2))))
+    assert math.isnan(integrated_loudness(Audio(np.full((2, 1), 0.5, dtype=np.float32), RATE)))
+    assert integrated_loudness(_sequence((-20.0, 0.4))) == pytest.approx(-20.0, abs=0.1)  # one block: defined
 
 
 def test_mono_is_one_channel_not_dual_mono():

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -41,7 +43,17 @@ def test_silence_stays_silent():
     assert "silent" in result.notes[0]
 
 
-@pytest.mark.parametrize("duration_s", [0.25, 1.0, 2.5], ids=["250ms", "1s", "2.5s"])
+@pytest.mark.parametrize("frames", [1, 12_000], ids=["1-sample", "250ms"])
+def test_clips_under_one_gating_block_are_left_unchanged_with_undefined_loudness(frames):
+    clip = song(1.0, np.random.default_rng(3))
+    clip = Audio(clip.samples[:, :frames].copy(), clip.sample_rate)
+    result = master(clip)
+    assert math.isnan(result.input_lufs) and math.isnan(result.output_lufs)  # not the -14 LUFS target
+    assert "undefined" in result.notes[0]
+    np.testing.assert_array_equal(result.audio.samples, clip.samples)
+
+
+@pytest.mark.parametrize("duration_s", [0.4, 1.0, 2.5], ids=["400ms", "1s", "2.5s"])
 def test_short_clips(duration_s):
     clip = song(duration_s, np.random.default_rng(3))
     result = master(clip)
