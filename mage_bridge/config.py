@@ -93,6 +93,8 @@ class ServerConfig:
     shutdown_grace_s: int = 10
     #: A DAW that reported no context for this long is forgotten (controller jobs stop going there).
     daw_client_timeout_s: int = 30
+    #: A ``/mage/subscribe`` lasts this long unless sent again (renewed) before it ends.
+    subscription_lease_s: int = 600
     #: Results no DAW picked up expire from the outbox after this many days (their job folders stay).
     outbox_keep_days: int = 7
     #: A request (OSC, spool) may name a plugin preset file anywhere under the allowed folders, whose VST3s then

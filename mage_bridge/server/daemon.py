@@ -30,18 +30,19 @@ from mage_bridge.server.kinds import TEST_JOB_KINDS, test_jobs_enabled
 from mage_bridge.server.midi import Action, MidiDoor, MidiMap, MidiUnavailableError
 from mage_bridge.server.osc import Request, RequestError
 from mage_bridge.server.daw_door import DawDoor
+from mage_bridge.server.handshake import AddressCheck, fits
 from mage_bridge.server.outbox import Outbox
+from mage_bridge.server.subscribers import MAX_SUBSCRIBERS, Subscribers
 from mage_bridge.server.security import ClientAllowlist, PathGuard, RateLimiter, RequestPolicy, is_loopback_host
 from mage_bridge.server.workers import WorkerHandle, WorkerPool, describe_exit, wait_for_orphans
 from mage_bridge.files import remove_staging, staging_targets
 
 log = logging.getLogger("mage_bridge.server")
 
-MAX_SUBSCRIBERS = 32
 DB_NAME = "jobs.sqlite3"
 INFO_NAME = "daemon.json"
 LOG_NAME = "mage-bridge.log"
-#: The subscribers' addresses, kept so that a restarted daemon still tells them how jobs ended.
+#: The subscribers' leases, kept so that a restarted daemon still tells them how jobs ended.
 SUBSCRIBERS_NAME = "subscribers.json"
 #: Every worker holds this lock (shared) while it lives; a starting daemon waits for it.
 WORKERS_LOCK_NAME = "workers.lock"
@@ -113,18 +114,20 @@ class Daemon(DawDoor):
             "/mage/daw/replay": self._daw_replay,
             "/mage/daw/ack": self._daw_ack,
             "/mage/daw/bye": self._daw_bye,
+            "/mage/verify": self._verify,
             "/mage/test/job": self._test_job,
         }
-        self._subscribers: dict[Addr, None] = {}
+        self._subscribers = Subscribers(self.state_dir / SUBSCRIBERS_NAME, lease_s=sc.subscription_lease_s,
+                                        allows=self.allowlist.allows)
         self._progress: dict[str, tuple[str, float]] = {}
         self._leds: dict[str, int] = {}
         self._slot_jobs: list[tuple[str, int]] = []
         self.daw_context: dict[str, float] | None = None
+        for key in ("daw_client_timeout_s", "outbox_keep_days", "subscription_lease_s"):
+            if getattr(sc, key) < 1:
+                raise ConfigError(f"server.{key} must be at least 1, got {getattr(sc, key)!r}")
         #: DAW clients that reported a context with a client id: their context and OSC address (if any).
         #: The one that reported last gets the jobs no DAW sent (MIDI, OSC, CLI), on its next bar.
-        if sc.daw_client_timeout_s < 1 or sc.outbox_keep_days < 1:
-            raise ConfigError("server.daw_client_timeout_s and server.outbox_keep_days must be at least 1, got "
-                              f"{sc.daw_client_timeout_s!r} and {sc.outbox_keep_days!r}")
         self.daw_clients = daw.DawClients(limit=MAX_SUBSCRIBERS, stale_s=sc.daw_client_timeout_s)
         self.outbox = Outbox(self.outbox_dir, keep_s=sc.outbox_keep_days * 86400.0)
         self._next_expiry = 0.0
@@ -134,6 +137,7 @@ class Daemon(DawDoor):
         self._stopping = False
         self._grace_deadline = 0.0
         self._dropped: dict[str, int] = {}
+        self.handshake = AddressCheck()
         self._sock: socket.socket | None = None
         self._store: JobStore | None = None
         self._pool: WorkerPool | None = None
@@ -145,7 +149,6 @@ class Daemon(DawDoor):
         self._unrecorded: dict[str, tuple[str, str]] = {}
         #: Jobs whose end was told but could not be marked as told (retried, or told again at the next start).
         self._unmarked: set[str] = set()
-        self._saved_subscribers: list[list[Any]] | None = None
         self._pump_due = False
 
     # -- life cycle --------------------------------------------------------------------------
@@ -174,7 +177,7 @@ class Daemon(DawDoor):
             for job in failed:
                 log.error("job %s failed: %s", job.id, job.error_message)
             self._sweep_staging()
-            self._load_subscribers()
+            self._subscribers.load()
             waiting = self._store.count("queued")
             self._open_socket()
             self._announce_unannounced()  # ends recorded while no socket was open (recovery, a kill -9)
@@ -213,31 +216,6 @@ class Daemon(DawDoor):
             removed += len(remove_staging(self.jobs_dir / target))
         if removed:
             log.info("removed %d staging folder(s) that stopped or killed jobs left in %s", removed, self.jobs_dir)
-
-    def _load_subscribers(self) -> None:
-        """Subscribers stay subscribed across a restart: they hear how the jobs interrupted by it end."""
-        path = self.state_dir / SUBSCRIBERS_NAME
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            data = []
-        except (OSError, ValueError) as e:
-            log.warning("cannot read the subscribers file %s (%s): no subscribers restored", path, e)
-            data = []
-        for item in data if isinstance(data, list) else []:
-            if (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) and type(item[1]) is int
-                    and 1 <= item[1] <= 65535 and self.allowlist.allows(item[0])
-                    and len(self._subscribers) < MAX_SUBSCRIBERS):
-                self._subscribers[(item[0], item[1])] = None
-        self._saved_subscribers = [[host, port] for host, port in self._subscribers]
-        if self._subscribers:
-            log.info("%d subscriber(s) kept from before the restart", len(self._subscribers))
-
-    def _save_subscribers(self) -> None:
-        current = [[host, port] for host, port in self._subscribers]
-        if current != self._saved_subscribers:
-            daw.write_json_atomic(self.state_dir / SUBSCRIBERS_NAME, current)
-            self._saved_subscribers = current
 
     def _announce_unannounced(self) -> None:
         """Tell how the jobs ended whose end was recorded while no one could be told."""
@@ -366,6 +344,11 @@ class Daemon(DawDoor):
             if n == 1 or n % 1000 == 0:
                 log.warning("dropped %d datagram(s) from %s: not in server.allow_clients", n, addr[0])
             return
+        if not is_loopback_host(addr[0]):
+            if not self.handshake.verified(addr):
+                self._unverified(data, addr)
+                return
+            self.handshake.heard(addr)
         try:
             messages = osc.decode(data)
         except RequestError as e:
@@ -373,6 +356,30 @@ class Daemon(DawDoor):
             return
         for msg in messages:
             self._message(msg.address, msg.params, addr)
+
+    def _unverified(self, data: bytes, addr: Addr) -> None:
+        """A remote sender that has not proven its address: only ``/mage/verify`` is acted on, and
+        no reply is larger than ``data`` (``handshake.py``), so a forged source gains nothing."""
+        def reply(out: bytes) -> None:
+            if fits(out, data):
+                self._send(addr, out)
+
+        try:
+            messages = osc.decode(data)
+        except RequestError as e:
+            reply(osc.error("", e.code, str(e)))
+            return
+        for msg in messages:
+            params = msg.params
+            if msg.address != "/mage/verify" or len(params) != 1 or not isinstance(params[0], str):
+                req_id = params[0] if params and isinstance(params[0], str) else ""
+                reply(osc.error(req_id[:osc.MAX_ID_CHARS], "unverified", "send /mage/verify first"))
+            elif self.handshake.verify(addr, params[0]):
+                log.info("%s:%d proved its address", *addr)
+                reply(osc.encode("/mage/verified", int(self.handshake.ttl_s)))
+                return  # the next datagram is served; the rest of this one was sent unproven
+            else:
+                reply(osc.encode("/mage/cookie", self.handshake.cookie(addr)))
 
     def _message(self, address: str, params: list[Any], addr: Addr) -> None:
         if address in osc.REPLY_ADDRESSES:
@@ -424,7 +431,7 @@ class Daemon(DawDoor):
             known = self.daw_clients.get(str(tag.get("client_id")))
             if known is not None and known.addr is not None:
                 targets[known.addr] = None
-        targets.update(self._subscribers)
+        targets.update(dict.fromkeys(self._subscribers))
         for addr in targets:
             self._send(addr, data)
 
@@ -658,14 +665,20 @@ class Daemon(DawDoor):
         target = (addr[0], port)
         if port == self.port and is_loopback_host(addr[0]):
             raise RequestError("bad_arguments", f"port {port} is the daemon's own port")
-        if target not in self._subscribers and len(self._subscribers) >= MAX_SUBSCRIBERS:
+        if not self._subscribers.add(target):
             raise RequestError("too_many_subscribers", f"already {MAX_SUBSCRIBERS} subscribers; unsubscribe one")
-        self._subscribers[target] = None
-        self._send(addr, osc.encode("/mage/subscribed", port))
+        self._send(addr, osc.encode("/mage/subscribed", port, int(self._subscribers.lease_s)))
+
+    def _verify(self, req: Request, addr: Addr) -> None:
+        """A verified or local sender asking again: a new cookie, or a renewal with the right one."""
+        if is_loopback_host(addr[0]) or self.handshake.verify(addr, req.args["cookie"]):
+            self._send(addr, osc.encode("/mage/verified", int(self.handshake.ttl_s)))
+        else:
+            self._send(addr, osc.encode("/mage/cookie", self.handshake.cookie(addr)))
 
     def _unsubscribe(self, req: Request, addr: Addr) -> None:
         port = req.args["port"]
-        self._subscribers.pop((addr[0], port), None)
+        self._subscribers.remove((addr[0], port))
         self._send(addr, osc.encode("/mage/unsubscribed", port))
 
     def _trigger(self, req: Request, addr: Addr) -> None:
@@ -701,7 +714,11 @@ class Daemon(DawDoor):
                 self._mark_announced(job_id)
             if self._pump_due:
                 self._pump()
-            self._save_subscribers()
+            for host, port in self._subscribers.expire():
+                log.info("subscription of %s:%d ended: not renewed within %d s", host, port,
+                         self.config.server.subscription_lease_s)
+                self._send((host, port), osc.encode("/mage/unsubscribed", port))
+            self._subscribers.save()
         except Exception as e:
             log.debug("retry on tick failed: %s", e)
         try:

@@ -414,7 +414,7 @@ def safe_name(text: str) -> str:
     return cleaned or "_"
 
 
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+def write_json_atomic(path: Path, data: dict[str, Any] | list[Any]) -> None:
     """Write JSON to a temp name in the same folder, then rename: readers see all of it or nothing."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

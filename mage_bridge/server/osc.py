@@ -87,6 +87,7 @@ SPECS: dict[str, Spec] = {s.address: s for s in (
     Spec("/mage/daw/replay", (Arg("client_id", "s"), Arg("project_id", "s", optional=True)), id_arg=None),
     Spec("/mage/daw/ack", (Arg("client_id", "s"), Arg("job_id", "s")), id_arg="job_id"),
     Spec("/mage/daw/bye", (Arg("client_id", "s"),), id_arg=None),
+    Spec("/mage/verify", (Arg("cookie", "s"),), id_arg=None),
 )}
 
 #: Only with ``MAGE_TEST_JOBS=1``: queue a test job kind (``sleep``, ``burn``, ``crash``).
@@ -102,7 +103,7 @@ RESERVED = ("/mage/live/launch", "/mage/live/next", "/mage/live/stop")
 REPLY_ADDRESSES = frozenset({
     "/mage/pong", "/mage/error", "/mage/job/accepted", "/mage/job/progress", "/mage/job/done",
     "/mage/job/failed", "/mage/subscribed", "/mage/unsubscribed", "/mage/daw/context/ack", "/mage/daw/replayed",
-    "/mage/daw/acked", "/mage/daw/released",
+    "/mage/daw/acked", "/mage/daw/released", "/mage/cookie", "/mage/verified",
 })
 
 _TAG_NAMES = {"s": "a string", "i": "an int", "f": "a float"}

@@ -152,7 +152,7 @@ def test_large_datagram_is_read_whole(client: OscClient) -> None:
 def test_sleep_job_reports_progress_then_done_to_client_and_subscriber(daemon: DaemonProc) -> None:
     with daemon.client() as c, OscClient("127.0.0.1", daemon.port) as sub:
         sub.send("/mage/subscribe", sub.port)
-        assert sub.wait_for(lambda a, p: True, 5.0) == ("/mage/subscribed", [sub.port])
+        assert sub.wait_for(lambda a, p: True, 5.0) == ("/mage/subscribed", [sub.port, 600])
         job = submit(c, "/mage/test/job", "req-1", "sleep", json.dumps({"seconds": 0.4, "steps": 4}))
         seen: list[Any] = []
         addr, reply = wait_end(c, job, 10.0, seen)
