@@ -870,7 +870,7 @@ class Daemon(DawDoor):
                 self._midi_cancel(action)
             else:
                 raise RequestError("not_available", f"MIDI action {action.name!r} ({action.control}) "
-                                   "is reserved for the live player and not available yet", req_id)
+                                   "is reserved for the live player, which this daemon does not run", req_id)
         except MageError as e:
             code = getattr(e, "code", "error")
             log.warning("MIDI %s: %s: %s", action.control, code, e)

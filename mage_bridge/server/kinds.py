@@ -49,7 +49,7 @@ class JobKind:
         func = getattr(module, func_name, None)
         if not callable(func):
             raise JobKindUnavailableError(
-                f"job kind {self.name!r} is not available yet: {self.target} does not exist"
+                f"job kind {self.name!r} is not available: {self.target} does not exist"
             )
         return func
 

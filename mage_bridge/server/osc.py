@@ -182,7 +182,7 @@ def check(address: str, params: list[Any], specs: dict[str, Spec] = SPECS) -> Re
     guess = params[0] if params and isinstance(params[0], str) else ""
     guess = guess[:MAX_ID_CHARS]
     if address in RESERVED:
-        raise RequestError("not_available", f"{address} is reserved for the live player, not available yet", guess)
+        raise RequestError("not_available", f"{address} is reserved for the live player, which this daemon does not run", guess)
     spec = specs.get(address)
     if spec is None:
         raise RequestError("unknown_address", f"unknown address {address[:200]!r}; see docs/osc.md", guess)

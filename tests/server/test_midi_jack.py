@@ -127,7 +127,7 @@ def test_a_controller_triggers_presets_through_the_virtual_port(make_daemon: Any
 
             controller.send_message([0x90, 42, 100])  # a reserved live action
             addr, err = sub.wait_for(lambda a, p: a == "/mage/error", 5.0)
-            assert err[:2] == ["midi:stop", "not_available"] and "not available yet" in err[2]
+            assert err[:2] == ["midi:stop", "not_available"] and "reserved for the live player" in err[2]
 
             controller.send_message([0xC0, 7])  # program change 7 -> slot 2 (a long job)
             _, acc2 = sub.wait_for(lambda a, p: a == "/mage/job/accepted", 10.0)
