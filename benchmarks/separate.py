@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mage_bridge.audio import mix  # noqa: E402
 from mage_bridge.config import Config  # noqa: E402
-from mage_bridge.separate import STEM_NAMES, create_separator  # noqa: E402
+from mage_bridge.progress import STEM_NAMES  # noqa: E402
+from mage_bridge.separate import create_separator  # noqa: E402
 from mage_bridge.separate.dsp import DspSeparator  # noqa: E402
 from tests.effects.synth import stems as make_stems  # noqa: E402
 

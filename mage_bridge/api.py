@@ -22,8 +22,9 @@ from mage_bridge import audio as audio_io
 from mage_bridge import manifest
 from mage_bridge.config import Config, load_config
 from mage_bridge.errors import InvalidInputError, OutputExistsError
-from mage_bridge.files import staged_folder
-from mage_bridge.generate.base import GenerateRequest, ProgressFn
+from mage_bridge.files import staged_folder, write_json_atomic
+from mage_bridge.generate.base import GenerateRequest
+from mage_bridge.progress import ProgressFn, no_progress
 from mage_bridge.generate.project import ProjectTime, bar_seconds, fit_to_project, whole_bars
 
 # The other job kinds live beside their stages; the API is their one front door.
@@ -40,10 +41,6 @@ MIN_DURATION_S, MAX_DURATION_S = 4.0, 120.0
 MAX_BARS = 256
 #: Longest genre or backend name an option may carry.
 MAX_NAME_CHARS = 64
-
-
-def _noop(stage: str, fraction: float) -> None:
-    pass
 
 
 def check_output_dir(out_dir: Path, *, overwrite: bool = False) -> None:
@@ -160,7 +157,7 @@ def generate(
     from mage_bridge.generate import create_generator
 
     started = time.perf_counter()
-    progress = progress or _noop
+    progress = progress or no_progress
     config = config or load_config()
     out_dir = Path(out_dir).expanduser().absolute()
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32):
@@ -235,7 +232,7 @@ def generate(
             "lineage": {"parent": None},
             "elapsed_s": round(time.perf_counter() - started, 3),
         }
-        manifest.write_json_atomic(staging / manifest.FILENAME, data)
+        write_json_atomic(staging / manifest.FILENAME, data)
     progress("write", 1.0)
     return out_dir / manifest.FILENAME
 

@@ -29,7 +29,7 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +39,9 @@ from mage_bridge import manifest
 from mage_bridge.audio import SAMPLE_RATE, Audio
 from mage_bridge.config import Config, load_config
 from mage_bridge.errors import InvalidAudioError, InvalidInputError, OutputExistsError
-from mage_bridge.files import create_temp_beside, staged_folder
+from mage_bridge.files import create_temp_beside, staged_folder, write_json_atomic
+from mage_bridge.progress import STEM_NAMES, ProgressFn, no_progress
 
-ProgressFn = Callable[[str, float], None]
 
 #: Longest input accepted (s). Separate, enhance and master stream it, so memory does not depend on it.
 MAX_INPUT_DURATION_S = 30 * 60.0
@@ -54,10 +54,6 @@ SEPARATE_OPTIONS = ("model", "shifts", "overlap", "segment_s", "device", "n_fft"
 ENHANCE_OPTIONS = ("stem", "genre", "prompt", "plugins", "subtype")
 #: Lossy round trip: extra tries, each with a ceiling tightened by the decoded overshoot.
 _LOSSY_TRIES = 4
-
-
-def _noop(stage: str, fraction: float) -> None:
-    pass
 
 
 # --- checks that run before any work -------------------------------------------------------
@@ -240,7 +236,7 @@ def _temp_beside(out: Path) -> Path:
 def _commit_file(tmp_audio: Path, out: Path, data: dict[str, Any]) -> Path:
     """Rename the audio into place, then write its manifest atomically; return the manifest path."""
     os.replace(tmp_audio, out)
-    return manifest.write_json_atomic(_sidecar(out), data)
+    return write_json_atomic(_sidecar(out), data)
 
 
 # --- separate --------------------------------------------------------------------------------
@@ -262,10 +258,10 @@ def separate(
     (Demucs: ``model``, ``shifts``, ``overlap``, ``segment_s``, ``device``; dsp:
     ``n_fft``, ``hop``, ...). Returns ``<out_dir>/manifest.json``.
     """
-    from mage_bridge.separate import REGISTRY, STEM_NAMES, create_separator, separate_blocks
+    from mage_bridge.separate import REGISTRY, create_separator, separate_blocks
 
     started = time.perf_counter()
-    progress = progress or _noop
+    progress = progress or no_progress
     config = config or load_config()
     opts = dict(options or {})
     unknown = sorted(set(opts) - set(SEPARATE_OPTIONS))
@@ -313,7 +309,7 @@ def separate(
             "lineage": {"parent": str(path)},
             "elapsed_s": round(time.perf_counter() - started, 3),
         })
-        manifest.write_json_atomic(staging / manifest.FILENAME, data)
+        write_json_atomic(staging / manifest.FILENAME, data)
     progress("write", 1.0)
     return out / manifest.FILENAME
 
@@ -353,10 +349,10 @@ def enhance(
     daemon's workers pass it once checked), ``subtype``.
     Returns the manifest path.
     """
-    from mage_bridge.effects.chains import STEMS, enhance_blocks, load_user_chains, load_user_plugins
+    from mage_bridge.effects.chains import enhance_blocks, load_user_chains, load_user_plugins
 
     started = time.perf_counter()
-    progress = progress or _noop
+    progress = progress or no_progress
     config = config or load_config()
     opts = dict(options or {})
     unknown = sorted(set(opts) - set(ENHANCE_OPTIONS))
@@ -373,7 +369,7 @@ def enhance(
         try:
             stem_files = {k: folder / v for k, v in manifest.read(folder)["stems"].items()}
         except (OSError, ValueError, KeyError):
-            stem_files = {n: folder / f"{n}.wav" for n in STEMS if (folder / f"{n}.wav").is_file()}
+            stem_files = {n: folder / f"{n}.wav" for n in STEM_NAMES if (folder / f"{n}.wav").is_file()}
         if not stem_files:
             raise InvalidInputError(f"{str(folder)!r} holds no stems (vocals.wav, drums.wav, bass.wav, other.wav)")
         for p in stem_files.values():
@@ -385,7 +381,7 @@ def enhance(
             written, notes, measured = {}, [], {}
             for i, (name, p) in enumerate(stem_files.items()):
                 progress("enhance", i / len(stem_files))
-                stem_name = name if name in STEMS else "other"
+                stem_name = name if name in STEM_NAMES else "other"
                 with _work_dir(staging / f"{name}.wav") as work:
                     source = _Source48k(p, Path(work), notes)
                     blocks = enhance_blocks(source.blocks(), stem_name, sample_rate=SAMPLE_RATE, genre=genre,
@@ -399,14 +395,14 @@ def enhance(
                          "notes": sorted(set(notes)), "measured": measured, "stems": written,
                          "lineage": {"parent": str(source)},
                          "elapsed_s": round(time.perf_counter() - started, 3)})
-            manifest.write_json_atomic(staging / manifest.FILENAME, data)
+            write_json_atomic(staging / manifest.FILENAME, data)
         progress("enhance", 1.0)
         return out / manifest.FILENAME
 
     path, _ = _check_input(source)
-    stem = str(opts.get("stem") or (path.stem if path.stem in STEMS else "other"))
-    if stem not in STEMS:
-        raise InvalidInputError(f"stem must be one of {', '.join(STEMS)}, got {stem!r}")
+    stem = str(opts.get("stem") or (path.stem if path.stem in STEM_NAMES else "other"))
+    if stem not in STEM_NAMES:
+        raise InvalidInputError(f"stem must be one of {', '.join(STEM_NAMES)}, got {stem!r}")
     out = Path(out_path_or_dir).expanduser().absolute()
     if out.is_dir() or not out.suffix:
         out = out / f"{path.stem}.enhanced.wav"
@@ -462,7 +458,7 @@ def master(
     from mage_bridge.effects.master import PRESETS, check_master_inputs, master_blocks
 
     started = time.perf_counter()
-    progress = progress or _noop
+    progress = progress or no_progress
     config = config or load_config()
     check_master_inputs(target_lufs=lufs, true_peak_dbtp=true_peak_db, preset=preset)
     if preset is not None:
@@ -535,7 +531,7 @@ def export(
     import numpy as np
 
     started = time.perf_counter()
-    progress = progress or _noop
+    progress = progress or no_progress
     path, _ = _check_input(audio_path)
     out, fmt = _check_output_file(out_path, overwrite=overwrite)
     _check_format_options(fmt, subtype=subtype, mp3_quality=mp3_quality)

@@ -1,13 +1,21 @@
-"""Atomic file writing: build beside the target, then rename into place."""
+"""Atomic file writing: build beside the target, then rename into place.
+
+Every file and folder MAGE Bridge writes goes through here, so readers (a DAW
+script polling a folder, a second daemon, the user) see all of it or nothing.
+New files get the permissions any new file gets (0666 minus the umask) unless
+they hold a secret.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any
 
 from mage_bridge.errors import InvalidInputError
 
@@ -31,6 +39,35 @@ def create_temp_beside(path: Path, *, suffix: str = "") -> tuple[int, str]:
         except FileExistsError:
             continue
     raise FileExistsError(f"could not create a temporary file beside {str(path)!r}")
+
+
+def write_atomic(path: Path, write: Callable[[IO[bytes]], None], *, private: bool = False) -> Path:
+    """Create or replace ``path`` with what ``write(file)`` writes, all at once.
+
+    The bytes go to a hidden file beside ``path``, are flushed to disk, and
+    the file is renamed over ``path``: a crash leaves the old file or the new
+    one, never half of one. ``private`` makes the file 0600, for secrets only.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = create_temp_beside(path, suffix=".tmp")
+    try:
+        if private:
+            os.chmod(tmp, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json_atomic(path: Path, data: Any, *, indent: int | None = 2, private: bool = False) -> Path:
+    """Write ``data`` as UTF-8 JSON with :func:`write_atomic`; NaN and infinity are refused, not written."""
+    text = json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
+    return write_atomic(path, lambda f: f.write(text.encode("utf-8")), private=private)
 
 
 @contextmanager

@@ -13,27 +13,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mage_bridge.files import create_temp_beside
 
 SCHEMA = "mage-bridge/manifest@1"
 FILENAME = "manifest.json"
-
-
-def write_json_atomic(path: Path, data: dict[str, Any]) -> Path:
-    """Write ``data`` as pretty JSON via a temp file + rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = create_temp_beside(path, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, ensure_ascii=False, allow_nan=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def read(path: str | os.PathLike[str]) -> dict[str, Any]:

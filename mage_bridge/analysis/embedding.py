@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from mage_bridge import genres as genre_table
 from mage_bridge.analysis.result import PromptAnalysis
 from mage_bridge.analysis.rules import MOODS, assemble, check_prompt, read_prompt
 from mage_bridge.errors import BackendUnavailableError, InvalidInputError
+from mage_bridge.files import write_atomic
 
 _MODEL_FILES = ("config.json", "tokenizer.json", "model.safetensors")
 #: Tokens per text, as sentence-transformers' all-MiniLM-L6-v2 (longer prompts are cut).
@@ -181,10 +180,7 @@ class MiniLMEncoder:
     def _save(path: Path, vectors: np.ndarray) -> None:
         """Write atomically; a cache that cannot be written is no error."""
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npy", delete=False) as f:
-                np.save(f, vectors)
-            os.replace(f.name, path)
+            write_atomic(path, lambda f: np.save(f, vectors))
         except OSError:
             pass
 

@@ -29,8 +29,8 @@ import numpy as np
 
 from mage_bridge.audio import Audio
 from mage_bridge.errors import BackendUnavailableError, InvalidInputError
+from mage_bridge.progress import STEM_NAMES
 
-STEMS = ("vocals", "drums", "bass", "other")
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ def load_user_plugins(preset: str | os.PathLike[str] | Mapping[str, Any]) -> dic
         raise InvalidInputError(f"{where} must hold a JSON object, got {type(data).__name__}")
     out: dict[str, list[UserPlugin]] = {}
     for stem, entries in data.items():
-        if stem not in (*STEMS, "all"):
+        if stem not in (*STEM_NAMES, "all"):
             raise InvalidInputError(f"plugin preset key must be a stem name or 'all', got {stem!r}")
         if not isinstance(entries, list):
             raise InvalidInputError(f"plugin preset {stem!r} must be a list, got {entries!r}")
@@ -209,8 +209,8 @@ def chain_for(stem: str, *, genre: str | None = None) -> list[Any]:
     """The pedalboard plugins for ``stem`` under ``genre``'s preset, in order (numpy stages excluded)."""
     import pedalboard as pb
 
-    if stem not in STEMS:
-        raise InvalidInputError(f"stem must be one of {', '.join(STEMS)}, got {stem!r}")
+    if stem not in STEM_NAMES:
+        raise InvalidInputError(f"stem must be one of {', '.join(STEM_NAMES)}, got {stem!r}")
     s = preset_for(genre).stems[stem]
     chain: list[Any] = [pb.HighpassFilter(cutoff_frequency_hz=s.highpass_hz)]
     if s.low_shelf_db:
@@ -338,9 +338,9 @@ def enhance_blocks(blocks: Iterable[np.ndarray], stem: str, *, sample_rate: int,
 
     from mage_bridge.audio import map_blocks
 
-    settings = preset_for(genre).stems.get(stem) if stem in STEMS else None
+    settings = preset_for(genre).stems.get(stem) if stem in STEM_NAMES else None
     if settings is None:
-        raise InvalidInputError(f"stem must be one of {', '.join(STEMS)}, got {stem!r}")
+        raise InvalidInputError(f"stem must be one of {', '.join(STEM_NAMES)}, got {stem!r}")
     context = max(1, int(round(_ZERO_PHASE_CONTEXT_S * sample_rate)))
     stream: Iterable[np.ndarray] = blocks
     if stem == "vocals" and settings.de_ess_threshold_db is not None:

@@ -46,8 +46,8 @@ import numpy as np
 
 from mage_bridge.audio import Audio, seconds_to_frames
 from mage_bridge.errors import InvalidInputError
+from mage_bridge.progress import ProgressFn
 
-ProgressFn = Callable[[str, float], None]
 
 MIN_TARGET_LUFS, MAX_TARGET_LUFS = -40.0, -5.0
 MIN_CEILING_DBTP, MAX_CEILING_DBTP = -12.0, 0.0

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from mage_bridge.analysis.result import PromptAnalysis
 from mage_bridge.audio import Audio
 from mage_bridge.config import Config
+from mage_bridge.progress import ProgressFn
 
 #: ``progress(stage, fraction)`` with fraction in [0, 1] within that stage.
-ProgressFn = Callable[[str, float], None]
 
-STEM_NAMES = ("vocals", "drums", "bass", "other")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ import numpy as np
 from mage_bridge.audio import Audio
 from mage_bridge.config import Config
 from mage_bridge.errors import BackendUnavailableError
-from mage_bridge.generate.base import GeneratedClip, GenerateRequest, Generator, ProgressFn
+from mage_bridge.generate.base import GeneratedClip, GenerateRequest, Generator
+from mage_bridge.progress import ProgressFn, no_progress
 from mage_bridge.generate.compose import compose
 
 BACKEND_VERSION = "procedural-1.0"
@@ -31,10 +32,6 @@ SOUNDFONT_HINT = (
     "apt-get install fluid-soundfont-gm, or point the config key `soundfont` "
     "(env MAGE_SOUNDFONT) at a General MIDI .sf2 file"
 )
-
-
-def _noop(stage: str, fraction: float) -> None:
-    pass
 
 
 class ProceduralGenerator(Generator):
@@ -85,7 +82,7 @@ class ProceduralGenerator(Generator):
         from mage_bridge.generate import fluidsynth
         from mage_bridge.generate.render import render_stems
 
-        progress = progress or _noop
+        progress = progress or no_progress
         started = time.perf_counter()
         fluidsynth.load_library()
         progress("generate", 0.0)

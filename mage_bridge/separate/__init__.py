@@ -17,7 +17,7 @@ Backends, in ``"auto"`` preference order:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -25,11 +25,10 @@ import numpy as np
 from mage_bridge.audio import Audio
 from mage_bridge.backends import Registry
 from mage_bridge.config import Config
+from mage_bridge.progress import ProgressFn
 
 #: Stem names every separator returns, in this order.
-STEM_NAMES: tuple[str, ...] = ("vocals", "drums", "bass", "other")
 
-ProgressFn = Callable[[str, float], None]
 
 REGISTRY = Registry("separate")
 REGISTRY.register(
@@ -60,7 +59,7 @@ class Separator:
         return cls(**options)
 
     def separate(self, audio: Audio, *, progress: ProgressFn | None = None) -> dict[str, Audio]:
-        """Split ``audio`` (``(channels, frames)``, any rate) into :data:`STEM_NAMES` at 48 kHz stereo."""
+        """Split ``audio`` (``(channels, frames)``, any rate) into :data:`~mage_bridge.progress.STEM_NAMES` at 48 kHz stereo."""
         raise NotImplementedError
 
     def details(self) -> dict[str, Any]:

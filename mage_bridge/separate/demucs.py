@@ -30,7 +30,8 @@ import numpy as np
 from mage_bridge.audio import SAMPLE_RATE, Audio, resample
 from mage_bridge.config import Config
 from mage_bridge.errors import BackendUnavailableError, InvalidInputError, MageError
-from mage_bridge.separate import STEM_NAMES, ProgressFn, Separator
+from mage_bridge.progress import STEM_NAMES, ProgressFn
+from mage_bridge.separate import Separator
 
 DEFAULT_MODEL = "htdemucs"
 _DOWNLOAD_ROOT = "https://dl.fbaipublicfiles.com/demucs/"

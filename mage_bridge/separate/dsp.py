@@ -33,7 +33,8 @@ import numpy as np
 
 from mage_bridge.audio import SAMPLE_RATE, Audio, resample
 from mage_bridge.errors import InvalidInputError
-from mage_bridge.separate import ProgressFn, Separator
+from mage_bridge.progress import STEM_NAMES, ProgressFn
+from mage_bridge.separate import Separator
 
 _VOCAL_LOW_HZ, _VOCAL_HIGH_HZ = 120.0, 10_000.0
 
@@ -93,7 +94,7 @@ class DspSeparator(Separator):
         frames = x.shape[1]
         if frames == 0 or not np.any(x):
             silent = Audio.silence(frames, SAMPLE_RATE)
-            return {name: silent for name in ("vocals", "drums", "bass", "other")}
+            return {name: silent for name in STEM_NAMES}
         report("separate", 0.05)
         original = x
         if frames < self.n_fft:  # shorter than one window: pad with silence, trim at the end

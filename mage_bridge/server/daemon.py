@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import json
 import logging
 import os
 import secrets
@@ -35,7 +34,7 @@ from mage_bridge.server.outbox import Outbox
 from mage_bridge.server.subscribers import MAX_SUBSCRIBERS, Subscribers
 from mage_bridge.server.security import ClientAllowlist, PathGuard, RateLimiter, RequestPolicy, is_loopback_host
 from mage_bridge.server.workers import WorkerHandle, WorkerPool, describe_exit, wait_for_orphans
-from mage_bridge.files import remove_staging, staging_targets
+from mage_bridge.files import remove_staging, staging_targets, write_json_atomic
 
 log = logging.getLogger("mage_bridge.server")
 
@@ -269,11 +268,7 @@ class Daemon(DawDoor):
         """
         info = {"pid": os.getpid(), "host": self.config.server.host, "port": self.port,
                 "version": __version__, "jobs_dir": str(self.jobs_dir), "token": self.token}
-        tmp = self.state_dir / (INFO_NAME + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(json.dumps(info))
-        os.replace(tmp, self.state_dir / INFO_NAME)
+        write_json_atomic(self.state_dir / INFO_NAME, info, indent=None, private=True)
 
     def _request_stop(self, sig: int) -> None:
         assert self._stop is not None
@@ -725,7 +720,7 @@ class Daemon(DawDoor):
             now = time.monotonic()
             if now >= self._next_heartbeat:
                 self._next_heartbeat = now + daw.HEARTBEAT_S
-                daw.write_json_atomic(self.state_dir / daw.HEARTBEAT_NAME, daw.heartbeat(
+                write_json_atomic(self.state_dir / daw.HEARTBEAT_NAME, daw.heartbeat(
                     pid=os.getpid(), port=self.port, version=__version__, state_dir=self.state_dir,
                     jobs_dir=self.jobs_dir))
                 for ctx in self.daw_clients.forget_stale(time.time()):

@@ -20,12 +20,12 @@ import json
 import math
 import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mage_bridge.files import write_json_atomic
 from mage_bridge.server.kinds import TEST_JOB_KINDS, test_jobs_enabled
 from mage_bridge.server.osc import MAX_ID_CHARS, RequestError
 
@@ -412,22 +412,6 @@ def safe_name(text: str) -> str:
     """A file-name-safe form of an id (anything outside ``A-Z a-z 0-9 . _ -`` becomes ``_``)."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", text)[:100].lstrip(".")
     return cleaned or "_"
-
-
-def write_json_atomic(path: Path, data: dict[str, Any] | list[Any]) -> None:
-    """Write JSON to a temp name in the same folder, then rename: readers see all of it or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def outbox_event(event: str, *, client_id: str, req_id: str, job_id: str | None = None, kind: str | None = None,

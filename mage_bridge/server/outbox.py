@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mage_bridge.server.daw import safe_name, write_json_atomic
+from mage_bridge.files import write_json_atomic
+from mage_bridge.server.daw import safe_name
 
 log = logging.getLogger("mage_bridge.server")
 

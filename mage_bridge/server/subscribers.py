@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from mage_bridge.server.daw import write_json_atomic
+from mage_bridge.files import write_json_atomic
 
 log = logging.getLogger("mage_bridge.server")
 

@@ -13,13 +13,12 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from mage_bridge.files import staged_folder
+from mage_bridge.progress import ProgressFn
 
-ProgressFn = Callable[[str, float], None]
 
 
 def _finish(staging: Path, kind: str, options: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ from mage_bridge.audio import Audio
 from mage_bridge.config import Config
 from mage_bridge.effects.chains import (
     DEFAULT,
-    STEMS,
+    STEM_NAMES,
     UserPlugin,
     chain_for,
     de_ess,
@@ -39,7 +39,7 @@ def test_chains_are_readable_lists_per_stem():
         chain_for("guitar")
 
 
-@pytest.mark.parametrize("stem", STEMS)
+@pytest.mark.parametrize("stem", STEM_NAMES)
 def test_enhance_keeps_shape_rate_and_finiteness(stem, rng):
     audio = make_stems(3.0, rng)[stem]
     out = enhance_stem(audio, stem, genre="ambient")

@@ -8,7 +8,8 @@ import pytest
 from mage_bridge.audio import Audio, mix
 from mage_bridge.config import Config
 from mage_bridge.errors import BackendUnavailableError, InvalidInputError
-from mage_bridge.separate import REGISTRY, STEM_NAMES, create_separator
+from mage_bridge.progress import STEM_NAMES
+from mage_bridge.separate import REGISTRY, create_separator
 from mage_bridge.separate.dsp import DspSeparator
 from tests.effects.synth import stems as make_stems
 from tests.signals import RATE, sine

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from mage_bridge.audio import Audio
-from mage_bridge.separate import STEM_NAMES, separate_blocks
+from mage_bridge.progress import STEM_NAMES
+from mage_bridge.separate import separate_blocks
 from mage_bridge.separate.dsp import DspSeparator
 from tests.effects.synth import song
 from tests.signals import RATE
