@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 import uuid
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 from mage_bridge.config import Config, load_config
 from mage_bridge.errors import MageError
+from mage_bridge.logs import setup_logging
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,21 +56,6 @@ def _client_args(p: argparse.ArgumentParser) -> None:
 
 def _config(args: argparse.Namespace, **overrides: Any) -> Config:
     return load_config(getattr(args, "config", None), **overrides)
-
-
-def setup_logging(state_dir: Path, *, verbose: bool = False) -> Path:
-    """Log to stderr and to ``<state_dir>/mage-bridge.log``; returns the log file's path."""
-    from mage_bridge.server.daemon import LOG_NAME
-
-    state_dir.mkdir(parents=True, exist_ok=True)
-    path = state_dir / LOG_NAME
-    fmt = logging.Formatter("%(asctime)s %(name)s[%(process)d] %(levelname)s %(message)s")
-    root = logging.getLogger("mage_bridge")
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for handler in (logging.StreamHandler(sys.stderr), logging.FileHandler(path, encoding="utf-8")):
-        handler.setFormatter(fmt)
-        root.addHandler(handler)
-    return path
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -40,7 +40,6 @@ log = logging.getLogger("mage_bridge.server")
 
 DB_NAME = "jobs.sqlite3"
 INFO_NAME = "daemon.json"
-LOG_NAME = "mage-bridge.log"
 #: The subscribers' leases, kept so that a restarted daemon still tells them how jobs ended.
 SUBSCRIBERS_NAME = "subscribers.json"
 #: Every worker holds this lock (shared) while it lives; a starting daemon waits for it.

@@ -1,0 +1,36 @@
+"""The daemon's log: stderr plus a rotating file the user can send with a bug report.
+
+The file rotates at :data:`MAX_BYTES` and keeps :data:`BACKUPS` old files, so a
+daemon left running for months never fills the disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+from pathlib import Path
+
+LOG_NAME = "mage-bridge.log"
+MAX_BYTES = 5 * 1024 * 1024
+BACKUPS = 3
+
+_FORMAT = "%(asctime)s %(name)s[%(process)d] %(levelname)s %(message)s"
+
+
+def setup_logging(log_dir: Path, *, verbose: bool = False) -> Path:
+    """Log ``mage_bridge.*`` to stderr and to ``<log_dir>/mage-bridge.log``; returns the file's path."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / LOG_NAME
+    root = logging.getLogger("mage_bridge")
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for old in [h for h in root.handlers if getattr(h, "_mage_bridge", False)]:
+        root.removeHandler(old)
+        old.close()
+    file_handler = logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
+                                                        encoding="utf-8")
+    for handler in (logging.StreamHandler(sys.stderr), file_handler):
+        handler.setFormatter(logging.Formatter(_FORMAT))
+        handler._mage_bridge = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    return path
