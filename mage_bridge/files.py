@@ -67,7 +67,11 @@ def write_atomic(path: Path, write: Callable[[IO[bytes]], None], *, private: boo
 def write_json_atomic(path: Path, data: Any, *, indent: int | None = 2, private: bool = False) -> Path:
     """Write ``data`` as UTF-8 JSON with :func:`write_atomic`; NaN and infinity are refused, not written."""
     text = json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
-    return write_atomic(path, lambda f: f.write(text.encode("utf-8")), private=private)
+
+    def write(f: IO[bytes]) -> None:
+        f.write(text.encode("utf-8"))
+
+    return write_atomic(path, write, private=private)
 
 
 @contextmanager

@@ -17,6 +17,9 @@ BACKUPS = 3
 
 _FORMAT = "%(asctime)s %(name)s[%(process)d] %(levelname)s %(message)s"
 
+#: The handlers :func:`setup_logging` added, so that calling it again replaces them instead of doubling lines.
+_installed: list[logging.Handler] = []
+
 
 def setup_logging(log_dir: Path, *, verbose: bool = False) -> Path:
     """Log ``mage_bridge.*`` to stderr and to ``<log_dir>/mage-bridge.log``; returns the file's path."""
@@ -24,13 +27,15 @@ def setup_logging(log_dir: Path, *, verbose: bool = False) -> Path:
     path = log_dir / LOG_NAME
     root = logging.getLogger("mage_bridge")
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for old in [h for h in root.handlers if getattr(h, "_mage_bridge", False)]:
+    while _installed:
+        old = _installed.pop()
         root.removeHandler(old)
         old.close()
     file_handler = logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
                                                         encoding="utf-8")
-    for handler in (logging.StreamHandler(sys.stderr), file_handler):
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr), file_handler]
+    for handler in handlers:
         handler.setFormatter(logging.Formatter(_FORMAT))
-        handler._mage_bridge = True  # type: ignore[attr-defined]
         root.addHandler(handler)
+        _installed.append(handler)
     return path

@@ -19,9 +19,8 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,6 @@ import numpy as np
 from mage_bridge.audio import Audio
 from mage_bridge.errors import BackendUnavailableError, InvalidInputError
 from mage_bridge.progress import STEM_NAMES
-
 
 
 @dataclass(frozen=True)
@@ -194,9 +192,10 @@ def load_vst3(plugin: UserPlugin) -> Any:
         loaded = pedalboard.load_plugin(str(plugin.path))
     except (ImportError, RuntimeError, ValueError) as e:
         raise BackendUnavailableError(f"cannot load VST3 plugin {str(plugin.path)!r}: {e}") from e
+    parameters = loaded.parameters  # type: ignore[attr-defined]  # VST3Plugin's; the stub types only the base class
     for name, value in plugin.parameters.items():
-        if name not in loaded.parameters:
-            known = ", ".join(sorted(loaded.parameters)) or "none"
+        if name not in parameters:
+            known = ", ".join(sorted(parameters)) or "none"
             raise InvalidInputError(f"plugin {plugin.path.name!r} has no parameter {name!r}; it has: {known}")
         try:
             setattr(loaded, name, value)

@@ -173,7 +173,7 @@ def limit_true_peak(
     lookahead = max(1, seconds_to_frames(lookahead_ms / 1000.0, audio.sample_rate))
     release = max(1, seconds_to_frames(release_ms / 1000.0, audio.sample_rate))
     aim_db = ceiling_dbtp - _MARGIN_DB
-    for passes in range(1, _MAX_PASSES + 1):
+    for passes in range(1, _MAX_PASSES + 1):  # noqa: B007  (the count is reported after the loop)
         reduction = gain_reduction_db(level_db, ceiling_db=aim_db, lookahead_frames=lookahead,
                                       release_frames=release)
         limited = Audio((source * 10.0 ** (-reduction / 20.0)).astype(np.float32), audio.sample_rate)

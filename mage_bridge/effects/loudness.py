@@ -157,11 +157,11 @@ class LoudnessMeter:
             return
         energy = np.cumsum(y, axis=1)
         energy += self._total[:, None]
-        hop = _HOP_S * self.sample_rate
+        hop_frames = _HOP_S * self.sample_rate
         # Σy² before each block's first frame and before its one-past-last frame (eq. (3)'s sum).
         for attr, offset in (("_next_start", 0), ("_next_end", self._block)):
             j = getattr(self, attr)
-            while (mark := int(round(j * hop)) + offset) <= self.frames:
+            while (mark := int(round(j * hop_frames)) + offset) <= self.frames:
                 if mark > start:
                     self._marks[mark] = energy[:, mark - start - 1].copy()
                 j += 1

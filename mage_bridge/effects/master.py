@@ -48,7 +48,6 @@ from mage_bridge.audio import Audio, seconds_to_frames
 from mage_bridge.errors import InvalidInputError
 from mage_bridge.progress import ProgressFn
 
-
 MIN_TARGET_LUFS, MAX_TARGET_LUFS = -40.0, -5.0
 MIN_CEILING_DBTP, MAX_CEILING_DBTP = -12.0, 0.0
 #: Loudness tolerance of the gain loop (LU).
@@ -159,6 +158,7 @@ class _Spectrum:
 
         if self._count == 0:
             return signal.welch(self._buffer, fs=self.sample_rate, nperseg=self.nperseg)
+        assert self.freqs is not None and self._sum is not None
         return self.freqs, self._sum / self._count
 
 
@@ -377,9 +377,10 @@ def master_blocks(
                                                release_frames=release):
             source_part = _take(queue, reduction.size).astype(np.float64)
             out = source_part * (10.0 ** ((gain_db - reduction) / 20.0))
+            block = out.astype(np.float32)
             if extra_db:
-                out = (out.astype(np.float32) * np.float32(10.0 ** (extra_db / 20.0)))
-            yield out.astype(np.float32), float(np.max(reduction, initial=0.0))
+                block = block * np.float32(10.0 ** (extra_db / 20.0))
+            yield block, float(np.max(reduction, initial=0.0))
 
     def measure(gain_db: float, ceiling_db: float) -> tuple[float, float, float]:
         loud, peak_meter, deepest = LoudnessMeter(rate, 2), TruePeakMeter(2), 0.0

@@ -392,9 +392,9 @@ def _climb(pooled: np.ndarray, period: float, phase: float, slowest: float, *,
         if to_beat:
             checked[_LOW_MID_BAND] = False
             checked[_KICK_BAND] = not kick_even
-        backbone_ok = np.all(
+        backbone_ok = bool(np.all(
             ~(active & checked) | (on[:_BACKBONE_BANDS] >= _BAND_NOT_OFF_GRID * off[:_BACKBONE_BANDS])
-        )
+        ))
         if not to_beat:
             # The backbone as a whole clearly on the new grid: four-on-the-floor with a loud clap
             # on 2 and 4 (kick band even, clap band on the half-note grid) keeps its quarter beat.

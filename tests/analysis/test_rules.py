@@ -5,8 +5,17 @@ from __future__ import annotations
 import pytest
 
 from mage_bridge.analysis.rules import (
-    RulesAnalyzer, choose_primary, find_genres, find_instruments, find_moods, parse_bpm, parse_feel, parse_key,
-    parse_swing, parse_tempo_word, parse_time_signature,
+    RulesAnalyzer,
+    choose_primary,
+    find_genres,
+    find_instruments,
+    find_moods,
+    parse_bpm,
+    parse_feel,
+    parse_key,
+    parse_swing,
+    parse_tempo_word,
+    parse_time_signature,
 )
 from mage_bridge.music import pitch_class
 

@@ -15,9 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mage_bridge import api_effects
+from mage_bridge import api_effects, manifest
 from mage_bridge import audio as audio_io
-from mage_bridge import manifest
 from mage_bridge.config import Config
 from mage_bridge.effects.chains import UserPlugin, load_user_plugins, load_vst3
 from mage_bridge.errors import InvalidInputError
