@@ -57,7 +57,10 @@ GENRES: tuple[Genre, ...] = (
                    "lo-fi beats", "jazzhop", "jazz hop"), (70, 90), 80, "minor",
           "boom_bap", "electric bass", ("electric piano", "vibraphone", "synth pad"), swing=0.45,
           progressions=("Imaj7-vi7-ii7-V7", "i7-iv7-VImaj7-v7", "IVmaj7-iii7-ii7-Imaj7"),
-          description="lo-fi hip hop beats to study, read and relax to: dusty vinyl crackle, mellow jazzy chords, lazy swung drums, cozy rainy day homework and late night focus music"),
+          description=(
+              "lo-fi hip hop beats to study, read and relax to: dusty vinyl crackle, mellow jazzy chords,"
+              " lazy swung drums, cozy rainy day homework and late night focus music"
+          )),
     Genre("boom bap", ("boombap", "boom-bap", "90s hip hop", "golden era hip hop", "east coast hip hop",
                        "old school hip hop"), (84, 96), 90, "minor",
           "boom_bap", "acoustic bass", ("piano", "strings"), swing=0.25,
@@ -85,11 +88,17 @@ GENRES: tuple[Genre, ...] = (
                     "progressive house", "electro house"), (118, 128), 124, "minor",
           "four_on_floor", "synth bass", ("electric piano", "synth pad"),
           progressions=("i-VII-VI-VII", "i-iv-VII-III", "I-vi-IV-V"),
-          description="four on the floor club groove with warm chords and a rolling bassline; saturday night dance floor"),
+          description=(
+              "four on the floor club groove with warm chords and a rolling bassline; saturday night "
+              "dance floor"
+          )),
     Genre("deep house", ("deep-house", "deephouse"), (116, 124), 120, "minor",
           "four_on_floor", "synth bass", ("electric piano", "synth pad", "organ"),
           progressions=("i7-iv7-VImaj7-v7", "i7-VImaj7-iv7-v7", "Imaj7-vi7-ii7-V7"),
-          description="deep house: smooth hypnotic club groove, warm rhodes chords, subby rolling bass, sunset terrace"),
+          description=(
+              "deep house: smooth hypnotic club groove, warm rhodes chords, subby rolling bass, sunset "
+              "terrace"
+          )),
     Genre("tech house", ("tech-house", "techhouse", "minimal house"), (124, 128), 126, "minor",
           "four_on_floor", "synth bass", ("synth", "synth lead"),
           progressions=("i-i-VII-i", "i-iv-i-VII"),
@@ -108,7 +117,10 @@ GENRES: tuple[Genre, ...] = (
                   "progressive edm", "electronic dance"), (124, 132), 128, "major",
           "four_on_floor", "synth bass", ("synth lead", "synth", "synth pad"),
           progressions=("IV-V-vi-I", "I-V-vi-IV", "i-VI-III-VII"),
-          description="big festival edm drop: huge supersaw leads, build-ups, euphoric energy; music for the gym, running, workouts and parties"),
+          description=(
+              "big festival edm drop: huge supersaw leads, build-ups, euphoric energy; music for the gym,"
+              " running, workouts and parties"
+          )),
     Genre("dubstep", ("brostep", "riddim", "riddim dubstep", "deep dubstep", "melodic dubstep"),
           (138, 150), 140, "minor",
           "halftime", "synth bass", ("synth", "synth pad"),
@@ -127,7 +139,10 @@ GENRES: tuple[Genre, ...] = (
     Genre("uk garage", ("ukg", "2-step", "2 step", "two step", "speed garage", "garage"), (128, 136), 132,
           "minor", "breakbeat", "synth bass", ("electric piano", "organ", "synth pad"), swing=0.35,
           progressions=("i7-iv7-VImaj7-v7", "IVmaj7-V7-iii7-vi7"),
-          description="uk garage: skippy swung 2-step drums, chopped vocal samples, organ stabs, bouncy bass, london clubs"),
+          description=(
+              "uk garage: skippy swung 2-step drums, chopped vocal samples, organ stabs, bouncy bass, "
+              "london clubs"
+          )),
     Genre("breakbeat", ("big beat", "nu skool breaks", "breakbeat music"), (125, 140), 130, "minor",
           "breakbeat", "synth bass", ("synth", "synth pad"),
           progressions=("i-VII-VI-VII", "i-iv-i-v"),
@@ -136,7 +151,10 @@ GENRES: tuple[Genre, ...] = (
                         "retro wave", "vaporwave", "chillwave"), (80, 118), 100, "minor",
           "four_on_floor", "synth bass", ("synth", "synth lead", "synth pad"),
           progressions=("i-VI-III-VII", "i-VI-VII-i", "IV-V-vi-I"),
-          description="retro 80s synthwave: neon city lights, night drive on a rainy highway, cyberpunk streets, analog arpeggios, gated reverb drums, nostalgic outrun sunset"),
+          description=(
+              "retro 80s synthwave: neon city lights, night drive on a rainy highway, cyberpunk streets, "
+              "analog arpeggios, gated reverb drums, nostalgic outrun sunset"
+          )),
     Genre("disco", ("disco music", "nu disco", "nu-disco", "italo disco", "70s disco"), (110, 125), 118, "major",
           "four_on_floor", "electric bass", ("strings", "clean guitar", "electric piano"),
           progressions=("Imaj7-ii7-iii7-ii7", "IVmaj7-V7-iii7-vi7", "i7-iv7-i7-V7"),
@@ -145,7 +163,10 @@ GENRES: tuple[Genre, ...] = (
           (60, 90), 70, "major",
           "none", "synth bass", ("synth pad", "strings", "celesta"),
           progressions=("I-V-vi-IV", "I-IV-I-V", "i-VI-III-VII"),
-          description="slow evolving pads and textures, calm and spacious, no beat: meditation, sleep, yoga, spa relaxation, floating in space"),
+          description=(
+              "slow evolving pads and textures, calm and spacious, no beat: meditation, sleep, yoga, spa "
+              "relaxation, floating in space"
+          )),
     Genre("chillout", ("chill out", "downtempo", "trip hop", "trip-hop", "lounge",
                        "chill electronic"), (80, 105), 90, "minor",
           "breakbeat", "electric bass", ("electric piano", "synth pad", "strings"), swing=0.15,
@@ -155,13 +176,19 @@ GENRES: tuple[Genre, ...] = (
                        "16-bit"), (120, 160), 140, "major",
           "rock", "synth bass", ("synth lead", "synth"),
           progressions=("I-V-vi-IV", "I-IV-V-I", "i-VI-VII-i"),
-          description="8-bit chiptune video game music: square wave melodies, arcade level, retro console, playful and bouncy"),
+          description=(
+              "8-bit chiptune video game music: square wave melodies, arcade level, retro console, "
+              "playful and bouncy"
+          )),
     # --- band and song genres ---------------------------------------------------------------
     Genre("pop", ("pop music", "pop song", "dance pop", "synth pop", "synthpop", "electropop", "k-pop",
                   "kpop", "teen pop", "power pop"), (96, 128), 116, "major",
           "rock", "synth bass", ("piano", "synth pad", "synth"),
           progressions=("I-V-vi-IV", "IV-I-V-vi", "I-vi-IV-V"),
-          description="catchy radio pop song: big hook chorus, bright synths, upbeat and polished; summer road trips, birthday parties and singing along with friends"),
+          description=(
+              "catchy radio pop song: big hook chorus, bright synths, upbeat and polished; summer road "
+              "trips, birthday parties and singing along with friends"
+          )),
     Genre("indie", ("indie rock", "indie pop", "indie folk", "alternative", "alt rock", "alternative rock",
                     "shoegaze", "dream pop", "bedroom pop"), (100, 140), 120, "major",
           "rock", "electric bass", ("clean guitar", "synth pad", "piano"),
@@ -199,12 +226,18 @@ GENRES: tuple[Genre, ...] = (
           (90, 180), 120, "major",
           "swing_ride", "acoustic bass", ("piano", "saxophone", "jazz guitar"), swing=0.66,
           progressions=("Imaj7-Imaj7-ii7-V7", "Imaj7-vi7-ii7-V7", "i7-iv7-iiø-V7"),
-          description="jazz combo: walking upright bass, ride cymbal swing, piano comping, saxophone solo; smoky late night club, cocktail bar and candlelit dinner"),
+          description=(
+              "jazz combo: walking upright bass, ride cymbal swing, piano comping, saxophone solo; smoky "
+              "late night club, cocktail bar and candlelit dinner"
+          )),
     Genre("r&b", ("rnb", "r and b", "r'n'b", "rhythm and blues", "contemporary r&b", "90s r&b", "slow jam"),
           (60, 100), 80, "minor",
           "ballad", "electric bass", ("electric piano", "synth pad"), swing=0.2,
           progressions=("i7-iv7-VImaj7-v7", "Imaj7-vi7-ii7-V7", "IVmaj7-iii7-vi7-Imaj7"),
-          description="smooth r&b: silky vocals, lush extended chords, slow sensual groove for a romantic night and love songs"),
+          description=(
+              "smooth r&b: silky vocals, lush extended chords, slow sensual groove for a romantic night "
+              "and love songs"
+          )),
     Genre("soul", ("soul music", "neo soul", "neo-soul", "motown", "northern soul", "classic soul"),
           (70, 110), 92, "major",
           "ballad", "electric bass", ("electric piano", "organ", "brass"), swing=0.2,
@@ -223,7 +256,10 @@ GENRES: tuple[Genre, ...] = (
           (65, 90), 75, "major",
           "one_drop", "electric bass", ("organ", "clean guitar"),
           progressions=("I-IV-V-IV", "I-V-vi-IV", "i-iv-i-v"),
-          description="jamaican reggae: one drop drums, offbeat skank guitar and organ, deep dub bass, caribbean sunshine on the beach"),
+          description=(
+              "jamaican reggae: one drop drums, offbeat skank guitar and organ, deep dub bass, caribbean "
+              "sunshine on the beach"
+          )),
     Genre("reggaeton", ("regueton", "dembow", "latin trap"), (88, 100), 95, "minor",
           "latin", "808", ("synth", "synth pad"),
           progressions=("i-VI-III-VII", "i-iv-VII-III"),
@@ -232,7 +268,10 @@ GENRES: tuple[Genre, ...] = (
                     "merengue", "tango"), (90, 130), 110, "minor",
           "latin", "acoustic bass", ("piano", "brass", "nylon guitar"),
           progressions=("i-iv-V-i", "I-IV-V-IV", "Imaj7-Imaj7-ii7-V7"),
-          description="hot latin dance: clave and congas, montuno piano, brass; salsa, samba and tropical beach parties"),
+          description=(
+              "hot latin dance: clave and congas, montuno piano, brass; salsa, samba and tropical beach "
+              "parties"
+          )),
     Genre("bossa nova", ("bossa", "bossanova", "bossa-nova", "brazilian jazz"), (110, 140), 125, "major",
           "latin", "acoustic bass", ("nylon guitar", "flute", "piano"),
           progressions=("Imaj7-ii7-V7-Imaj7", "Imaj7-vi7-ii7-V7", "i7-iv7-iiø-V7"),
@@ -246,7 +285,10 @@ GENRES: tuple[Genre, ...] = (
                       "country pop", "outlaw country"), (90, 130), 110, "major",
           "rock", "electric bass", ("acoustic guitar", "banjo", "violin"),
           progressions=("I-IV-V-I", "I-V-vi-IV", "I-IV-I-V"),
-          description="country: twangy guitars, fiddle and banjo, pickup trucks, small towns, cowboys and storytelling"),
+          description=(
+              "country: twangy guitars, fiddle and banjo, pickup trucks, small towns, cowboys and "
+              "storytelling"
+          )),
     Genre("folk", ("folk music", "acoustic folk", "folk song", "singer-songwriter", "singer songwriter",
                    "celtic", "celtic folk", "irish folk", "traditional folk"), (80, 120), 100, "major",
           "rock", "acoustic bass", ("acoustic guitar", "piano"),
@@ -261,13 +303,19 @@ GENRES: tuple[Genre, ...] = (
           (60, 140), 96, "major",
           "none", "cello", ("strings", "piano", "flute"),
           progressions=("I-IV-V-I", "I-vi-IV-V", "i-iv-V-i"),
-          description="classical concert music: string quartet, piano sonata, solo cello or violin recital, orchestra in a concert hall, elegant baroque and romantic era"),
+          description=(
+              "classical concert music: string quartet, piano sonata, solo cello or violin recital, "
+              "orchestra in a concert hall, elegant baroque and romantic era"
+          )),
     Genre("cinematic", ("film score", "movie score", "soundtrack", "trailer music", "epic orchestral",
                         "orchestral", "epic music", "cinematic orchestral", "score", "film music",
                         "game soundtrack", "hybrid orchestral"), (70, 140), 100, "minor",
           "halftime", "cello", ("strings", "french horn", "choir", "timpani"),
           progressions=("i-VI-III-VII", "i-VI-iv-V", "I-V-vi-IV"),
-          description="epic cinematic film score: huge orchestra and thundering drums for battle scenes, heroes and villains, chases, horror and suspense, space adventure, trailers and game soundtracks"),
+          description=(
+              "epic cinematic film score: huge orchestra and thundering drums for battle scenes, heroes "
+              "and villains, chases, horror and suspense, space adventure, trailers and game soundtracks"
+          )),
     Genre("lullaby", ("nursery rhyme", "childrens music", "children's song", "kids song"), (60, 90), 72, "major",
           "none", "acoustic bass", ("music box", "celesta", "harp"), time_signature=(3, 4),
           progressions=("I-IV-I-V", "I-vi-IV-V"),
