@@ -5,8 +5,17 @@ from __future__ import annotations
 import pytest
 
 from mage_bridge.analysis.rules import (
-    RulesAnalyzer, choose_primary, find_genres, find_instruments, find_moods, parse_bpm, parse_feel, parse_key,
-    parse_swing, parse_tempo_word, parse_time_signature,
+    RulesAnalyzer,
+    choose_primary,
+    find_genres,
+    find_instruments,
+    find_moods,
+    parse_bpm,
+    parse_feel,
+    parse_key,
+    parse_swing,
+    parse_tempo_word,
+    parse_time_signature,
 )
 from mage_bridge.music import pitch_class
 
@@ -60,9 +69,9 @@ def test_feel(text: str, feel: str) -> None:
     ("I am happy", None, None), ("a major label hit", None, None), ("made in USA", None, None),
 ], ids=lambda v: str(v))
 def test_key_and_mode(text: str, tonic: str | None, mode: str | None) -> None:
-    from mage_bridge.analysis.rules import _normalise
+    from mage_bridge.analysis.rules.text import normalise
 
-    got_tonic, got_mode, _, _ = parse_key(_normalise(text))
+    got_tonic, got_mode, _, _ = parse_key(normalise(text))
     assert (got_tonic, got_mode) == (tonic, mode)
 
 
