@@ -16,7 +16,7 @@ import numpy as np
 
 from mage_bridge.audio.buffer import BLOCK_FRAMES
 from mage_bridge.audio.reading import read_blocks
-from mage_bridge.audio.writing import raise_write_error
+from mage_bridge.audio.writing import BlockWriter
 
 
 def map_blocks(blocks: Iterable[np.ndarray], fn: Callable[[np.ndarray], np.ndarray], *,
@@ -65,25 +65,13 @@ class FileBlockStore:
     """Float32 WAV scratch file for an intermediate signal: written block by block, re-read block by block."""
 
     def __init__(self, path: Path, *, sample_rate: int, channels: int, block_frames: int = BLOCK_FRAMES) -> None:
-        import soundfile as sf
-
         self.path = Path(path)
         self.block_frames = block_frames
-        try:
-            self._file = sf.SoundFile(str(self.path), "w", samplerate=sample_rate, channels=channels,
-                                      subtype="FLOAT", format="WAV")
-        except sf.LibsndfileError as e:
-            raise_write_error(self.path, e)
+        self._writer = BlockWriter(self.path, sample_rate=sample_rate, channels=channels, fmt="wav", subtype="float")
 
     def write(self, block: np.ndarray) -> None:
-        import soundfile as sf
-
-        try:
-            self._file.write(np.ascontiguousarray(np.asarray(block, dtype=np.float32).T))
-        except sf.LibsndfileError as e:
-            raise_write_error(self.path, e)
+        self._writer.write(block)
 
     def blocks(self) -> Iterator[np.ndarray]:
-        if not self._file.closed:
-            self._file.close()
+        self._writer.close()
         return read_blocks(self.path, block_frames=self.block_frames)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from mage_bridge import genres as genre_table
-from mage_bridge.analysis.rules.text import mask, phrase
+from mage_bridge.analysis.rules.text import longest_first, mask, phrase
 
 #: A genre's more general family, so "boom bap hip hop" picks the specific one.
 PARENT: dict[str, str] = {
@@ -48,8 +48,7 @@ def _genre_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
     for g in genre_table.GENRES:
         for alias in (g.name, *g.aliases):
             phrases.append((alias.lower(), g.name))
-    phrases.sort(key=lambda p: -len(p[0]))
-    return tuple((re.compile(phrase(alias)), name) for alias, name in phrases)
+    return longest_first(phrases)
 
 
 def find_genres(text: str, *, original: str | None = None) -> tuple[list[GenreMatch], str]:

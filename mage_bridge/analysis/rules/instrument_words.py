@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from mage_bridge import genres as genre_table
 from mage_bridge import instruments as instrument_table
-from mage_bridge.analysis.rules.text import mask, phrase
+from mage_bridge.analysis.rules.text import longest_first, mask
 
 #: Words that name an instrument family rather than one instrument; resolved against the genre.
 GENERIC_ROLES: dict[str, str] = {
@@ -50,8 +50,7 @@ def _instrument_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
         phrases.setdefault(word, VOCALS)
     for word, role in GENERIC_ROLES.items():
         phrases.setdefault(word, "<" + role + ">")
-    ordered = sorted(phrases.items(), key=lambda p: -len(p[0]))
-    return tuple((re.compile(phrase(alias)), name) for alias, name in ordered)
+    return longest_first(phrases.items())
 
 
 def _instrument_at(text: str, pos: int) -> tuple[str, int] | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from mage_bridge.analysis.rules.text import mask, phrase
+from mage_bridge.analysis.rules.text import longest_first, mask
 
 MOODS: dict[str, tuple[str, ...]] = {
     "happy": ("happy", "joyful", "cheerful", "joyous", "feel good", "feel-good", "fun", "sunny", "carefree"),
@@ -50,9 +50,7 @@ MOOD_MODE: dict[str, str] = {
 
 @lru_cache(maxsize=1)
 def _mood_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
-    pairs = [(word, mood) for mood, words in MOODS.items() for word in words]
-    pairs.sort(key=lambda p: -len(p[0]))
-    return tuple((re.compile(phrase(w)), mood) for w, mood in pairs)
+    return longest_first((word, mood) for mood, words in MOODS.items() for word in words)
 
 
 def find_moods(text: str) -> tuple[str, ...]:

@@ -3,12 +3,14 @@
 Each rule blanks what it has read (:func:`mask`, same length, so positions stay
 valid across rules) and the next one never reads it twice; :func:`phrase`
 turns a vocabulary entry into a whole-word pattern that tolerates hyphens and
-spacing. These are shared by all the rule modules, so they live apart from any one of them.
+spacing, and :func:`longest_first` makes longer entries win over the words
+inside them. All the rule modules share these, so they live apart from any one of them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from mage_bridge.errors import InvalidInputError
 
@@ -41,6 +43,12 @@ def phrase(words: str) -> str:
     """Regex for a phrase: any run of spaces/hyphens between words, word boundaries around."""
     parts = [re.escape(p) for p in re.split(r"[\s\-]+", words.strip()) if p]
     return r"(?<![\w&'])" + r"[\s\-]+".join(parts) + r"(?![\w&])"
+
+
+def longest_first(vocabulary: Iterable[tuple[str, str]]) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """``(phrase, name)`` pairs as ``(pattern, name)``, longest phrase first, so "deep house" wins over "house"."""
+    ordered = sorted(vocabulary, key=lambda p: -len(p[0]))
+    return tuple((re.compile(phrase(words)), name) for words, name in ordered)
 
 
 def normalise(prompt: str) -> str:
