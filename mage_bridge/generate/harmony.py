@@ -1,4 +1,4 @@
-"""Roman-numeral chords relative to a key, and the voicings the composer plays.
+"""Roman-numeral chords relative to a key, the progression a clip plays, and the voicings of its chords.
 
 A numeral names a scale degree of the key's mode (``"VII"`` in A minor is G);
 its case gives the triad quality (upper = major, lower = minor) and a suffix
@@ -7,6 +7,10 @@ can change it: ``°``/``o``/``dim``, ``+``/``aug``, ``ø`` (half-diminished 7th)
 prefix (``b``/``#``, ``♭``/``♯``) moves the root a semitone; a flat on a degree
 the minor mode already lowers (``bIII``, ``bVI``, ``bVII`` in minor) is read as
 that lowered degree, as lead sheets write it.
+
+A clip's progression is the genre's (one that fits the mode), else its drum
+style's (12-bar blues for a shuffle, ii-V turnarounds for swing), else a common
+one of the mode, rotated so the clip starts on the tonic chord.
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
+from mage_bridge import genres
 from mage_bridge.errors import InvalidInputError
 from mage_bridge.music import SCALES
 
@@ -157,3 +164,37 @@ def voice(chord: Chord, *, previous: tuple[int, ...] | None, low: int = 52, high
 
 def _distance(a: tuple[int, ...], b: tuple[int, ...]) -> int:
     return sum(min(abs(x - y) for y in b) for x in a) + sum(min(abs(x - y) for x in a) for y in b)
+
+
+#: Progressions per mode, for genres and drum styles without their own.
+DEFAULT_PROGRESSIONS: dict[str, tuple[str, ...]] = {
+    "major": ("I-V-vi-IV", "I-IV-V-IV", "I-vi-IV-V", "I-IV-I-V"),
+    "minor": ("i-VI-III-VII", "i-iv-v-i", "i-VII-VI-VII", "i-iv-VI-V"),
+}
+#: Progressions a drum style implies when the genre names none: the blues form, jazz turnarounds.
+STYLE_PROGRESSIONS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("shuffle", "major"): ("I7-IV7-I7-I7-IV7-IV7-I7-I7-V7-IV7-I7-V7",),
+    ("shuffle", "minor"): ("i7-iv7-i7-i7-iv7-iv7-i7-i7-V7-iv7-i7-V7",),
+    ("swing_ride", "major"): ("Imaj7-vi7-ii7-V7", "Imaj7-IV7-iii7-vi7-ii7-V7"),
+    ("swing_ride", "minor"): ("i7-iv7-iiø-V7", "i7-i7-iv7-V7"),
+}
+
+
+def choose_progression(mode: str, tonic_pc: int, genre: genres.Genre | None, style: str,
+                       rng: np.random.Generator) -> tuple[tuple[Chord, ...], tuple[str, ...]]:
+    """A progression that fits the mode, rotated to start on the tonic chord."""
+    candidates = [p for p in (genre.progressions if genre else ()) if _fits_mode(p, mode)]
+    if not candidates:
+        candidates = list(STYLE_PROGRESSIONS.get((style, mode), DEFAULT_PROGRESSIONS[mode]))
+    text = candidates[int(rng.integers(len(candidates)))]
+    chords = parse_progression(text, tonic_pc=tonic_pc, mode=mode)
+    for i, c in enumerate(chords):
+        if c.root_pc == tonic_pc and c.is_minor == (mode == "minor"):
+            chords = chords[i:] + chords[:i]
+            break
+    return chords, tuple(c.symbol for c in chords)
+
+
+def _fits_mode(progression: str, mode: str) -> bool:
+    first = progression.strip().lstrip("b#♭♯")[:1]
+    return bool(first) and (first.islower() if mode == "minor" else first.isupper())

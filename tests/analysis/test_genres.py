@@ -7,7 +7,8 @@ import typing
 import pytest
 
 from mage_bridge import genres, instruments
-from mage_bridge.analysis.rules import _DEFAULT_TONIC, PARENT
+from mage_bridge.analysis.rules import PARENT
+from mage_bridge.analysis.rules.assembly import _DEFAULT_TONIC
 from mage_bridge.generate.harmony import parse_progression
 from mage_bridge.music import pitch_class
 

@@ -69,9 +69,9 @@ def test_feel(text: str, feel: str) -> None:
     ("I am happy", None, None), ("a major label hit", None, None), ("made in USA", None, None),
 ], ids=lambda v: str(v))
 def test_key_and_mode(text: str, tonic: str | None, mode: str | None) -> None:
-    from mage_bridge.analysis.rules import _normalise
+    from mage_bridge.analysis.rules.text import normalise
 
-    got_tonic, got_mode, _, _ = parse_key(_normalise(text))
+    got_tonic, got_mode, _, _ = parse_key(normalise(text))
     assert (got_tonic, got_mode) == (tonic, mode)
 
 

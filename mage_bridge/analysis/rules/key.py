@@ -1,0 +1,107 @@
+"""Key and mode in a prompt: "A minor", "F#m", "in D", "key of Eb", "minor key", church modes.
+
+Letter names collide with English ("a minor hit", "in a", "Am I"), so the
+patterns go from the most explicit to the barest and the article "a" is only a
+note after "in" or "key of". A malformed key ("H# major") is ignored with a
+warning, never an error.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mage_bridge.analysis.rules.text import mask
+from mage_bridge.errors import InvalidInputError
+from mage_bridge.music import pitch_class
+
+_ACC = r"(?:\s*(?P<acc>[#b])(?![a-z])|[\s\-]*(?P<accw>sharp|flat)\b)?"
+_NOTE = rf"(?<![\w#])(?P<letter>[A-Ga-g]){_ACC}"
+_MODE_WORD = r"(?P<mode>major|minor|maj|min|moll|dur)\b"
+_KEY_FULL = re.compile(rf"{_NOTE}[\s\-]*{_MODE_WORD}", re.IGNORECASE)
+_KEY_SHORT = re.compile(r"(?<![\w#])(?P<letter>[A-G])(?P<acc>[#b])?(?P<m>m|M)(?![\w#])")
+_KEY_OF = re.compile(rf"\bkey(?:\s+of|\s*[:=])?\s+{_NOTE}(?![\w#])", re.IGNORECASE)
+_KEY_IN = re.compile(r"\bin\s+(?P<letter>[A-G])"
+                     r"(?:(?P<acc>[#b])(?![\w#])|\s*[\-]?\s*(?P<accw>sharp|flat)\b|(?![\w#'’]))")
+_KEY_BARE = re.compile(r"(?<![\w#/])(?P<letter>[A-G])(?P<acc>[#b])(?![\w#])")
+_MODE_ONLY = re.compile(
+    r"\b(?P<mode>minor|major)[\s\-]+(?:key|scale|mode|tonality|feel)\b|\bin\s+(?P<mode2>minor|major)\b"
+    r"|\b(?P<mode3>minor)\b"
+)
+_CHURCH_MODES = {"dorian": "minor", "phrygian": "minor", "aeolian": "minor", "locrian": "minor",
+                 "lydian": "major", "mixolydian": "major", "ionian": "major"}
+_CHURCH = re.compile(r"\b(dorian|phrygian|aeolian|locrian|lydian|mixolydian|ionian)\b", re.IGNORECASE)
+_NOT_A_KEY = re.compile(r"(?<![\w#])(?P<bad>[H-Z][#b]?|[A-G](?:##|bb|#b|b#))\s*-?\s*(?:major|minor)\b", re.IGNORECASE)
+_ARTICLE_A = re.compile(r"\b(?:in\s+the\s+key\s+of|key\s*[:=]|in)\s*$", re.IGNORECASE)
+
+
+def _tonic(letter: str, acc: str | None, accw: str | None) -> str:
+    sign = acc or {"sharp": "#", "flat": "b"}.get((accw or "").lower(), "")
+    return letter.upper() + sign
+
+
+def _mode_of(word: str) -> str:
+    w = word.lower()
+    return "major" if w in ("major", "maj", "dur") else "minor"
+
+
+def parse_key(text: str) -> tuple[str | None, str | None, str, list[str]]:
+    """Stated tonic and mode in ``text`` (original case, normalised by :func:`normalise`).
+
+    Returns ``(tonic or None, mode or None, text with the key masked, warnings)``.
+    ``"A minor"`` -> ("A", "minor"); ``"Am"`` / ``"F#m"`` (capital letter) -> minor;
+    ``"in D"`` / ``"key of D"`` -> tonic only; ``"minor key"`` -> mode only. A lower-case
+    ``"a minor ..."`` is the article unless preceded by "in"/"key of" ("in a minor"
+    is A minor). Non-keys such as ``"H# major"`` are ignored with a warning.
+    """
+    warnings: list[str] = []
+    m: re.Match[str] | None
+    for m in _NOT_A_KEY.finditer(text):
+        warnings.append(f"{m.group(0).strip()!r} is not a key (tonics are A to G with one # or b); ignored")
+        text = mask(text, m.start(), m.end())
+
+    tonic: str | None = None
+    mode: str | None = None
+    for m in _KEY_FULL.finditer(text):
+        letter = m.group("letter")
+        after = text[m.end():m.end() + 12].lower()
+        if letter == "a" and not m.group("acc") and not m.group("accw"):
+            before = text[:m.start()]
+            if not _ARTICLE_A.search(before) or re.match(r"[\s\-]*(key|scale|mode|tonality)\b", after):
+                continue  # "a minor key", "a major hit": the article, not the note
+        if m.group("mode").lower() in ("min", "maj") and after[:1] == "u":  # "minute"/"majuscule" guard
+            continue
+        tonic = _tonic(letter, m.group("acc"), m.group("accw"))
+        mode = _mode_of(m.group("mode"))
+        text = mask(text, m.start(), m.end())
+        break
+    if tonic is None:
+        m = _KEY_SHORT.search(text)
+        if m and m.group("m") == "m":
+            tonic, mode = _tonic(m.group("letter"), m.group("acc"), None), "minor"
+            text = mask(text, m.start(), m.end())
+    if tonic is None:
+        for pattern in (_KEY_OF, _KEY_IN, _KEY_BARE):
+            m = pattern.search(text)
+            if m:
+                groups = m.groupdict()
+                tonic = _tonic(m.group("letter"), groups.get("acc"), groups.get("accw"))
+                text = mask(text, m.start(), m.end())
+                break
+    if tonic is not None:
+        try:
+            pitch_class(tonic)
+        except InvalidInputError:
+            warnings.append(f"{tonic!r} is not a key; ignored")
+            tonic = None
+    if mode is None:
+        m = _MODE_ONLY.search(text.lower())
+        if m:
+            mode = m.group("mode") or m.group("mode2") or m.group("mode3")
+            text = mask(text, m.start(), m.end())
+        else:
+            m = _CHURCH.search(text)
+            if m:
+                mode = _CHURCH_MODES[m.group(1).lower()]
+                warnings.append(f"{m.group(1).lower()} mode is rendered as its nearest of major/minor: {mode}")
+                text = mask(text, m.start(), m.end())
+    return tonic, mode, text, warnings

@@ -1,0 +1,46 @@
+"""What every part writer of one clip reads: metre, style, swing, chords, sections and the seeded rng.
+
+The composer decides these once per clip; the drum, bass, accompaniment and
+melody writers all draw from the same :class:`ClipContext` (and the same random
+generator, in a fixed order), so a seed re-renders the same clip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mage_bridge.generate.harmony import Chord
+from mage_bridge.generate.metre import Metre, swing_tick
+
+
+@dataclass(frozen=True)
+class ClipContext:
+    """One clip's plan: the body's chords and bars, the lead-out, the groove and its swing."""
+
+    metre: Metre
+    rng: np.random.Generator
+    style: str
+    base_style: str
+    swing: float
+    swing_unit: int
+    lead_in_bars: int
+    body_bars: int
+    body_chords: list[Chord]
+    tonic: Chord
+    tonic_pc: int
+    mode: str
+    lead_out_tick: int
+    hold_ticks: int
+    crash_at_end: bool
+
+    def bar_start(self, body_bar: int) -> int:
+        return (self.lead_in_bars + body_bar) * self.metre.bar_ticks
+
+    def at(self, body_bar: int, offset: int) -> int:
+        """Absolute tick of ``offset`` into body bar ``body_bar``, swung."""
+        return self.bar_start(body_bar) + swing_tick(offset, unit=self.swing_unit, amount=self.swing)
+
+    def vel(self, v: int, spread: int = 6) -> int:
+        return int(np.clip(v + self.rng.integers(-spread, spread + 1), 1, 127))

@@ -1,0 +1,52 @@
+"""The lead part: a one-bar motif in the scale, answered and repeated over the progression.
+
+A melody needs the scale and the chord tones, not the voicings the chordal
+parts share, so it is written on its own.
+"""
+
+from __future__ import annotations
+
+from mage_bridge.generate.context import ClipContext
+from mage_bridge.generate.harmony import place
+from mage_bridge.generate.metre import PPQ
+from mage_bridge.generate.score import Note
+from mage_bridge.music import SCALES
+
+
+def lead_notes(ctx: ClipContext) -> list[Note]:
+    """A one-bar motif in the scale, answered and repeated; strong beats land on chord tones."""
+    m, rng = ctx.metre, ctx.rng
+    scale = [(ctx.tonic_pc + s) % 12 for s in SCALES[ctx.mode]]
+    step = m.unit_ticks if m.compound else PPQ // 2
+    slots = m.bar_ticks // step
+    rhythm = [i for i in range(slots) if i == 0 or rng.random() < 0.45]
+    contour = [int(x) for x in rng.integers(-2, 3, size=len(rhythm))]
+    notes: list[Note] = []
+    lo, hi = 64, 84
+    for b, chord in enumerate(ctx.body_chords):
+        if b % 4 == 3 or b == 0 and ctx.body_bars > 2:
+            continue  # breathe: the lead rests on the first bar and every fourth
+        pitch = place(chord.root_pc if b % 2 == 0 else chord.pitch_classes[1], low=lo + 2, high=hi - 4)
+        for k, slot in enumerate(rhythm):
+            if k:
+                pitch = _step_in_scale(pitch, contour[k] if b % 2 == 0 else -contour[k], scale)
+                pitch = min(max(pitch, lo), hi)
+            if (slot * step) % m.beat_ticks == 0:
+                pitch = _nearest_of(pitch, chord.pitch_classes)
+            nxt = rhythm[k + 1] if k + 1 < len(rhythm) else slots
+            notes.append(Note(ctx.at(b, slot * step), (nxt - slot) * step - 40, pitch, ctx.vel(92 if k == 0 else 82)))
+    end = place(ctx.tonic_pc, low=lo + 2, high=hi - 4)
+    return notes + [Note(ctx.lead_out_tick, ctx.hold_ticks, end, 86)]
+
+
+def _step_in_scale(pitch: int, steps: int, scale: list[int]) -> int:
+    direction = 1 if steps > 0 else -1
+    for _ in range(abs(steps)):
+        pitch += direction
+        while pitch % 12 not in scale:
+            pitch += direction
+    return pitch
+
+
+def _nearest_of(pitch: int, pcs: tuple[int, ...]) -> int:
+    return min((p for p in range(pitch - 6, pitch + 7) if p % 12 in pcs), key=lambda p: (abs(p - pitch), p))
