@@ -260,7 +260,7 @@ class RequestPolicy:
     def from_config(cls, config: Any, roots: Iterable[str | os.PathLike[str]]) -> RequestPolicy:
         """The policy for ``config`` (a :class:`~mage_bridge.config.Config`) with these allowed folders."""
         sc = config.server
-        guard = PathGuard((Path(r) for r in roots))
+        guard = PathGuard(Path(r) for r in roots)
         allow = bool(getattr(sc, "allow_request_plugins", False))
         preset_dirs = tuple(getattr(sc, "plugin_preset_dirs", ()))
         plugin_dirs = (*getattr(sc, "plugin_dirs", ()), *(guard.roots if allow else ()))
@@ -353,9 +353,10 @@ class RequestPolicy:
         if not isinstance(value, str) or not value or "\x00" in value:
             raise InvalidInputError(f"option plugins must be the name or path of a plugin preset file, "
                                     f"got {value!r}"[:300])
-        found = self._in_presets(value)
-        if found is not None:
-            guard = self.presets
+        preset = self._in_presets(value)
+        found: str | Path
+        if preset is not None:
+            guard, found = self.presets, preset
             assert guard is not None
         elif self.allow_request_plugins or from_config:
             guard, found = self.guard, value
