@@ -281,6 +281,10 @@ class MidiDoor:
         raise MidiUnavailableError("MIDI is unavailable: " + "; ".join(tried or ["no MIDI API compiled in"]))
 
     def _open_in(self, rtmidi: Any, api: int) -> tuple[Any, str]:
+        if self.map.input_port in ("", "virtual") and api == getattr(rtmidi, "API_WINDOWS_MM", None):
+            raise MidiUnavailableError("Windows has no virtual MIDI ports: create one with a loopback driver "
+                                       "(loopMIDI) or use the controller's own port, and name it in the "
+                                       "mapping file's [midi] input")
         midi_in = rtmidi.MidiIn(rtapi=api, name=PORT_NAME)
         try:
             if self.map.input_port in ("", "virtual"):

@@ -124,7 +124,7 @@ class PathGuard:
         """
         text = os.fspath(path)
         resolved = self.resolve_file(text, max_bytes=max_bytes)
-        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        flags = os.O_RDONLY | _OPEN_FLAGS
         try:
             fd = os.open(resolved, flags)
         except OSError as e:
@@ -148,6 +148,18 @@ class PathGuard:
         if size > max_bytes:
             raise PathNotAllowedError(f"path {text!r} holds more than {max_bytes} bytes")
         return resolved, b"".join(chunks)
+
+
+#: Flags for reading a checked file, each where the platform has it: no blocking on a FIFO, no
+#: following a link put there after the check, no leaking the descriptor, no newline translation
+#: (Windows opens in text mode unless told otherwise).
+_OPEN_FLAGS: int = (getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+                    | getattr(os, "O_BINARY", 0))
+
+
+def _names_a_file(value: str) -> bool:
+    """A plugin preset given as a path (a folder separator of this platform, or ``.json``), not a name."""
+    return "/" in value or os.sep in value or value.endswith(".json")
 
 
 def _check_regular(text: str, resolved: Path, st: os.stat_result, max_bytes: int | None) -> None:
@@ -391,7 +403,7 @@ class RequestPolicy:
     def _in_presets(self, value: str) -> Path | None:
         if self.presets is None:
             return None
-        names = [value] if "/" in value or value.endswith(".json") else [value + ".json", value]
+        names = [value] if _names_a_file(value) else [value + ".json", value]
         for name in names:
             try:
                 resolved = self.presets.locate(name)

@@ -187,7 +187,8 @@ def wait_end(c: OscClient, job_id: str, timeout_s: float = 30.0,
 def status(c: OscClient, job_id: str) -> list[Any]:
     """Ask about a job as the user's own CLI does (with the daemon's token, when ``c`` came from
     :meth:`DaemonProc.client`), so a test may ask from any socket: a client after a restart, a second one."""
-    c.send("/mage/job/status", job_id, *([c.token] if getattr(c, "token", "") else []))
+    token = getattr(c, "token", "")
+    c.send("/mage/job/status", job_id, *([token] if token else []))
     addr, reply = c.wait_for(lambda a, p: a in ("/mage/job/status", "/mage/error") and p[:1] == [job_id], 5.0)
     assert addr == "/mage/job/status", (addr, reply)
     return reply

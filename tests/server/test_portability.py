@@ -7,12 +7,14 @@ readers); the locks, signals, sockets and worker processes are real.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +23,9 @@ import pytest
 
 from mage_bridge.config import Config
 from mage_bridge.errors import MageError
-from mage_bridge.server import locks, workers
+from mage_bridge.server import locks, security, workers
 from mage_bridge.server.daemon import STOP_SIGNALS, on_stop_signals
+from mage_bridge.server.midi import MidiDoor, MidiMap, MidiUnavailableError
 from mage_bridge.server.workers import WorkerHandle, WorkerPool, describe_exit
 from tests.server.conftest import REPO, DaemonProc
 
@@ -179,3 +182,57 @@ async def _until(condition: Callable[[], bool], timeout_s: float = 30.0) -> None
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         await asyncio.sleep(0.02)
+
+
+def test_workers_lower_their_priority_with_nice_or_the_windows_priority_class(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    niced: list[int] = []
+    monkeypatch.setattr(os, "nice", niced.append)
+    workers._lower_priority()
+    assert niced == [workers.WORKER_NICE]
+
+    classes: list[int] = []
+
+    class Kernel32:  # the two calls of Windows' kernel32 a worker makes
+        def GetCurrentProcess(self) -> int:
+            return -1
+
+        def SetPriorityClass(self, process: int, priority_class: int) -> int:
+            classes.append(priority_class)
+            return 1
+
+    monkeypatch.delattr(os, "nice")  # as on Windows
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(ctypes, "WinDLL", lambda name: Kernel32(), raising=False)
+    workers._lower_priority()
+    assert classes == [0x4000]  # BELOW_NORMAL_PRIORITY_CLASS
+    monkeypatch.setattr(sys, "platform", "emscripten")  # neither: the worker runs at the daemon's priority
+    workers._lower_priority()
+    assert classes == [0x4000] and niced == [workers.WORKER_NICE]
+
+
+@pytest.mark.parametrize("sep,path_like", [("/", False), ("\\", True)], ids=["posix", "windows"])
+def test_a_plugin_preset_named_with_this_platforms_separator_is_a_path(monkeypatch: pytest.MonkeyPatch, sep: str,
+                                                                       path_like: bool) -> None:
+    monkeypatch.setattr(os, "sep", sep)
+    assert security._names_a_file("presets\\vocal") is path_like
+    assert security._names_a_file("presets/vocal") and security._names_a_file("vocal.json")
+    assert not security._names_a_file("vocal")
+
+
+def test_a_virtual_midi_port_on_windows_is_refused_with_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    class MidiIn:  # python-rtmidi's, as its Windows MultiMedia API behaves
+        def __init__(self, rtapi: int, name: str) -> None: ...
+
+        def open_virtual_port(self, name: str) -> None:
+            raise RuntimeError("MidiInWinMM::openVirtualPort: cannot be implemented in Windows MM MIDI API!")
+
+        def delete(self) -> None: ...
+
+    rtmidi = types.SimpleNamespace(API_LINUX_ALSA=2, API_UNIX_JACK=3, API_WINDOWS_MM=4, API_RTMIDI_DUMMY=5,
+                                   get_compiled_api=lambda: [4], get_api_display_name=lambda api: "Windows MM",
+                                   MidiIn=MidiIn)
+    monkeypatch.setitem(sys.modules, "rtmidi", rtmidi)
+    door = MidiDoor(MidiMap(input_port="virtual"), lambda action: None)
+    with pytest.raises(MidiUnavailableError, match=r"Windows MM: Windows has no virtual MIDI ports: .*loopMIDI"):
+        door.open()
