@@ -59,7 +59,6 @@ class JobRequests:
     limiter: RateLimiter
     token: str
     daw_clients: DawClients
-    daw_context: dict[str, float] | None
     _store: JobStore | None
     _pool: WorkerPool | None
     _progress: dict[str, tuple[str, float]]
@@ -75,7 +74,8 @@ class JobRequests:
         def _slot_job_queued(self, job_id: str, slot: int) -> None: ...
         def _for_project(self, params: dict[str, Any]) -> None: ...
         def _resolve_audio(self, path_text: str, tag: Any) -> tuple[Path, Path | None]: ...
-        def _daw_tag_from_options(self, value: Any, req_id: str) -> dict[str, Any]: ...
+        def _daw_params(self, options: dict[str, Any], daw_tag: dict[str, Any] | None,
+                        req_id: str) -> dict[str, Any]: ...
 
     # -- OSC job requests --------------------------------------------------------------------------
     def _job_request(self, route: Route, req: Request, addr: Addr) -> None:
@@ -155,24 +155,16 @@ class JobRequests:
 
     def _job_params(self, options: dict[str, Any], req_id: str, *, daw_tag: dict[str, Any] | None = None,
                     **params: Any) -> dict[str, Any]:
+        """A job's parameters: ``params``, the seed and the other options, and the DAW it is for."""
         options = dict(options)
-        if "daw" in options:  # an OSC DAW client tags its own job: {"client_id", "project_id", "position"}
-            daw_tag = self._daw_tag_from_options(options.pop("daw"), req_id)
+        for_daw = self._daw_params(options, daw_tag, req_id)
         seed = options.pop("seed", None)
         if seed is not None:
             if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
                 raise RequestError("invalid_input", f"seed must be an int from 0 to 2**32-1, got {seed!r}", req_id)
             params["seed"] = seed
         params["options"] = options
-        if self.daw_context is not None:
-            params["daw_context"] = dict(self.daw_context)
-        ctx = self.daw_clients.latest() if daw_tag is None else None
-        if ctx is not None:
-            # Not sent by a DAW (MIDI, OSC, CLI): the DAW that reported last gets it, on its next bar.
-            daw_tag = {"client_id": ctx.client_id, "project_id": ctx.project_id, "project_path": ctx.project_path,
-                       "placement": daw.next_bar(ctx)}
-        if daw_tag is not None:
-            params["daw"] = daw_tag
+        params.update(for_daw)
         return params
 
     def _submit(self, kind: str, params: dict[str, Any], req_id: str, addr: Addr | None,
