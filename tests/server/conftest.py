@@ -47,6 +47,8 @@ class DaemonProc:
     server: dict[str, Any] = field(default_factory=dict)
     extra_args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+    #: What runs the CLI: ``python <launcher> serve ...``.
+    launcher: tuple[str, ...] = ("-m", "mage_bridge.cli")
     proc: subprocess.Popen[bytes] | None = None
     #: The running daemon's token from its daemon.json (what the user's own CLI sends).
     token: str = ""
@@ -84,7 +86,7 @@ class DaemonProc:
         if info.exists():
             info.unlink()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mage_bridge.cli", "serve", "--port", str(self.port),
+            [sys.executable, *self.launcher, "serve", "--port", str(self.port),
              "--state-dir", str(self.state_dir), *self.extra_args],
             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )

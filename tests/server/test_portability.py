@@ -27,7 +27,7 @@ from mage_bridge.server import locks, security, workers
 from mage_bridge.server.daemon import STOP_SIGNALS, on_stop_signals
 from mage_bridge.server.midi import MidiDoor, MidiMap, MidiUnavailableError
 from mage_bridge.server.workers import WorkerHandle, WorkerPool, describe_exit
-from tests.server.conftest import REPO, DaemonProc
+from tests.server.conftest import REPO, DaemonProc, submit, wait_end
 
 
 def _python(code: str, **kw: Any) -> subprocess.CompletedProcess[str]:
@@ -236,3 +236,28 @@ def test_a_virtual_midi_port_on_windows_is_refused_with_what_to_do(monkeypatch: 
     door = MidiDoor(MidiMap(input_port="virtual"), lambda action: None)
     with pytest.raises(MidiUnavailableError, match=r"Windows MM: Windows has no virtual MIDI ports: .*loopMIDI"):
         door.open()
+
+
+#: Runs the CLI with the loop of a Windows daemon: no signal handlers in the loop, no pipe readers.
+WINDOWS_LIKE_LOOP = (
+    "import asyncio, runpy\n"
+    "from mage_bridge.server import workers\n"
+    "def no_signal_handlers(self, *args):\n"
+    "    raise NotImplementedError\n"
+    "asyncio.SelectorEventLoop.add_signal_handler = no_signal_handlers\n"
+    "workers.loop_watches_pipes = lambda: False\n"
+    "runpy.run_module('mage_bridge.cli', run_name='__main__', alter_sys=True)\n"
+)
+
+
+def test_a_daemon_without_loop_signal_handlers_or_pipe_readers_serves_jobs_and_stops_on_sigterm(
+        make_daemon: Callable[..., DaemonProc]) -> None:
+    d = make_daemon(launcher=("-c", WINDOWS_LIKE_LOOP))
+    with d.client() as c:
+        job = submit(c, "/mage/test/job", "w1", "sleep", json.dumps({"seconds": 0.2, "steps": 2}))
+        addr, reply = wait_end(c, job, 30.0)
+    assert addr == "/mage/job/done", reply
+    d.signal(signal.SIGTERM)
+    assert d.wait() == 0
+    assert "SIGTERM received: stopping" in d.log()
+    assert not (d.state_dir / "daemon.json").exists()
