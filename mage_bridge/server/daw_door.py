@@ -2,8 +2,9 @@
 
 A DAW (REAPER's scripts, Live's remote script) reaches the daemon through OSC requests tagged with
 ``"daw"`` options and through spool files, reports its tempo, metre, cursor and project, and gets each
-result once through the outbox (files) or OSC events it acknowledges. :class:`DawDoor` is the part
-of :class:`~mage_bridge.server.daemon.Daemon` that does this; the pure rules (placement, checks,
+result once through the outbox (files) or OSC events it acknowledges; the daemon's heartbeat file tells
+the scripts it runs. :class:`DawDoor` is the part of :class:`~mage_bridge.server.daemon.Daemon` that
+does this, its OSC addresses declared beside their handlers; the pure rules (placement, checks,
 atomic files) are in :mod:`.daw` and :mod:`.outbox`. The contract is ``docs/daw.md``.
 """
 
@@ -16,25 +17,34 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mage_bridge import __version__
 from mage_bridge.config import Config
 from mage_bridge.errors import MageError, PathNotAllowedError
+from mage_bridge.files import write_json_atomic
 from mage_bridge.server import daw, osc
-from mage_bridge.server.daw import DawContext, DawClients, SpoolRequest
+from mage_bridge.server.daw import DawClients, DawContext, SpoolRequest
 from mage_bridge.server.jobs import Job, JobStore
 from mage_bridge.server.kinds import TEST_JOB_KINDS
-from mage_bridge.server.osc import Request, RequestError
+from mage_bridge.server.osc import Addr, Arg, Request, RequestError
 from mage_bridge.server.outbox import Outbox
 from mage_bridge.server.security import PathGuard, RateLimiter
 
 log = logging.getLogger("mage_bridge.server")
 
-Addr = tuple[str, int]
+#: Seconds between two sweeps of the outbox for expired records.
+OUTBOX_EXPIRY_EVERY_S = 600.0
+
+_CLIENT_ID = Arg("client_id", "s")
+_PROJECT_ID = Arg("project_id", "s", optional=True)
 
 
 class DawDoor:
     """DAW requests, context, spool and outbox; mixed into the daemon, which provides the attributes below."""
 
     config: Config
+    port: int | None
+    state_dir: Path
+    jobs_dir: Path
     guard: PathGuard
     limiter: RateLimiter
     spool_dir: Path
@@ -43,6 +53,8 @@ class DawDoor:
     daw_context: dict[str, float] | None
     _store: JobStore | None
     _spool_stuck: set[str]
+    _next_heartbeat: float
+    _next_expiry: float
 
     if TYPE_CHECKING:  # provided by the daemon
         def _send(self, addr: Addr, data: bytes) -> None: ...
@@ -67,6 +79,10 @@ class DawDoor:
             self.daw_clients.report(ctx, addr, req_id)
         return ctx
 
+    @osc.handles("/mage/daw/context", Arg("bpm", "f"), Arg("numerator", "i"), Arg("denominator", "i"),
+                 Arg("cursor_s", "f"), Arg("client_id", "s", optional=True), _PROJECT_ID,
+                 Arg("project_path", "s", optional=True), id_arg=None,
+                 answer="/mage/daw/context/ack f:bpm i:numerator i:denominator f:cursor_s")
     def _daw_context(self, req: Request, addr: Addr) -> None:
         a = req.args
         client_id = a.get("client_id") or None
@@ -77,6 +93,8 @@ class DawDoor:
                                    project_path=daw.check_project(a.get("project_path"), "project_path"), addr=addr)
         self._send(addr, osc.encode("/mage/daw/context/ack", ctx.bpm, ctx.numerator, ctx.denominator, ctx.cursor_s))
 
+    @osc.handles("/mage/daw/replay", _CLIENT_ID, _PROJECT_ID, id_arg=None,
+                 answer="/mage/daw/replayed s:client_id i:count")
     def _daw_replay(self, req: Request, addr: Addr) -> None:
         """Send a (re)connecting DAW the results it has not acknowledged, oldest first."""
         client_id = daw.check_client_id(req.args["client_id"])
@@ -96,6 +114,7 @@ class DawDoor:
                 "replayed", client_id, project_id, len(records))
         self._send(addr, osc.encode("/mage/daw/replayed", client_id, len(records)))
 
+    @osc.handles("/mage/daw/bye", _CLIENT_ID, id_arg=None, answer="/mage/daw/released s:client_id")
     def _daw_bye(self, req: Request, addr: Addr) -> None:
         """A DAW script that stops (Listener off, script reloaded, Live closing) gives its client id back."""
         client_id = daw.check_client_id(req.args["client_id"])
@@ -103,6 +122,7 @@ class DawDoor:
             log.info("DAW client %s said goodbye: its address is released", client_id)
         self._send(addr, osc.encode("/mage/daw/released", client_id))
 
+    @osc.handles("/mage/daw/ack", _CLIENT_ID, Arg("job_id", "s"), id_arg="job_id", answer="/mage/daw/acked s:job_id")
     def _daw_ack(self, req: Request, addr: Addr) -> None:
         """A DAW has a result: its outbox record is delivered and will not be replayed again."""
         client_id = daw.check_client_id(req.args["client_id"], req.req_id)
@@ -154,7 +174,24 @@ class DawDoor:
         daw.add_trim(tag["placement"], value, req_id)
         return tag
 
-    # -- requests a DAW sent -----------------------------------------------------------------------
+    # -- jobs for a DAW ----------------------------------------------------------------------------
+    def _daw_params(self, options: dict[str, Any], daw_tag: dict[str, Any] | None, req_id: str) -> dict[str, Any]:
+        """The parameters that say which DAW a job is for: ``daw_tag`` (a spool request's), the ``"daw"``
+        of ``options`` (taken out of them), or for a job no DAW sent (MIDI, OSC, CLI), the DAW that
+        reported last, on its next bar; and the context a DAW reported last."""
+        if "daw" in options:  # an OSC DAW client tags its own job: {"client_id", "project_id", "position"}
+            daw_tag = self._daw_tag_from_options(options.pop("daw"), req_id)
+        params: dict[str, Any] = {}
+        if self.daw_context is not None:
+            params["daw_context"] = dict(self.daw_context)
+        ctx = self.daw_clients.latest() if daw_tag is None else None
+        if ctx is not None:
+            daw_tag = {"client_id": ctx.client_id, "project_id": ctx.project_id, "project_path": ctx.project_path,
+                       "placement": daw.next_bar(ctx)}
+        if daw_tag is not None:
+            params["daw"] = daw_tag
+        return params
+
     def _for_project(self, params: dict[str, Any]) -> None:
         """A generate job for a DAW is made at its project's tempo and metre, in whole bars."""
         tag = params.get("daw")
@@ -183,7 +220,34 @@ class DawDoor:
                     f"({', '.join(sorted(daw.MEDIA_SUFFIXES))})") from None
             return path, folder
 
-    # -- the spool folder in, the outbox out --------------------------------------------------------
+    # -- the spool folder in, the outbox out, the heartbeat -----------------------------------------
+    def _daw_tick(self) -> None:
+        """Every tick: the heartbeat file and stale clients (each :data:`daw.HEARTBEAT_S`), expired
+        outbox records (each :data:`OUTBOX_EXPIRY_EVERY_S`), and the spool folder."""
+        try:
+            now = time.monotonic()
+            if now >= self._next_heartbeat:
+                self._next_heartbeat = now + daw.HEARTBEAT_S
+                write_json_atomic(self.state_dir / daw.HEARTBEAT_NAME, daw.heartbeat(
+                    pid=os.getpid(), port=self.port, version=__version__, state_dir=self.state_dir,
+                    jobs_dir=self.jobs_dir))
+                for ctx in self.daw_clients.forget_stale(time.time()):
+                    log.info("DAW client %s (project %r) sent nothing for %d s: forgotten, jobs from controllers "
+                             "no longer go to it", ctx.client_id, ctx.project_id,
+                             self.config.server.daw_client_timeout_s)
+            if now >= self._next_expiry:
+                self._next_expiry = now + OUTBOX_EXPIRY_EVERY_S
+                self.outbox.expire()
+            self.poll_spool()
+        except Exception:  # the door must keep turning: log and try again next tick
+            log.exception("spool/heartbeat tick failed")
+
+    def _remove_heartbeat(self) -> None:
+        try:
+            (self.state_dir / daw.HEARTBEAT_NAME).unlink()
+        except OSError:
+            pass
+
     def poll_spool(self) -> int:
         """Take up to :data:`daw.MAX_SPOOL_PER_POLL` spool files, oldest first; returns how many.
 

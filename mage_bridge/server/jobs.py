@@ -102,6 +102,10 @@ class Job:
         return self.state in FINISHED_STATES
 
 
+#: Jobs, oldest first (an alias: inside :class:`JobStore`, ``list`` names its method).
+JobList = list[Job]
+
+
 def new_job_id() -> str:
     return uuid.uuid4().hex[:16]
 
@@ -163,7 +167,7 @@ class JobStore:
     def count(self, state: str) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM jobs WHERE state = ?", (state,)).fetchone()[0])
 
-    def list(self, state: str | None = None) -> list[Job]:
+    def list(self, state: str | None = None) -> JobList:
         if state is None:
             rows = self._db.execute("SELECT * FROM jobs ORDER BY seq").fetchall()
         else:
@@ -253,7 +257,7 @@ class JobStore:
             )
         return self.get(job_id)
 
-    def unannounced(self) -> list[Job]:
+    def unannounced(self) -> JobList:
         """Ended jobs whose done/failed event has not been sent yet, oldest first."""
         rows = self._db.execute("SELECT jobs.* FROM jobs JOIN unannounced ON unannounced.job_id = jobs.id"
                                 " ORDER BY jobs.seq").fetchall()
@@ -263,10 +267,10 @@ class JobStore:
         """The end event of ``job_id`` has been sent (to its client, its DAW's outbox and the subscribers)."""
         self._db.execute("DELETE FROM unannounced WHERE job_id = ?", (job_id,))
 
-    def recover(self) -> tuple[list[Job], list[Job]]:
+    def recover(self) -> tuple[JobList, JobList]:
         """After a crash: re-queue interrupted jobs once, fail the rest. Returns (requeued, failed)."""
-        requeued: list[Job] = []
-        failed: list[Job] = []
+        requeued: JobList = []
+        failed: JobList = []
         for job in self.list(RUNNING):
             if job.attempts < MAX_ATTEMPTS:
                 requeued.append(self.requeue(

@@ -4,20 +4,29 @@
 the presets that ``/mage/trigger i:slot`` runs. :class:`MidiDoor` opens the
 real ports through python-rtmidi: a named input port, or a virtual port called
 ``MAGE Bridge`` where the MIDI API supports one (ALSA, JACK), plus an optional
-output for LED feedback. See ``docs/midi-map.example.toml`` for the format.
+output for LED feedback. :class:`MidiActions` is the part of the daemon that runs
+what they ask for: a preset (also ``/mage/trigger``), a cancel, LEDs that follow the
+job a pad started. See ``docs/midi-map.example.toml`` for the format.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mage_bridge.errors import ConfigError, MageError
+from mage_bridge.server import osc
+from mage_bridge.server.jobs import Job, JobStore
+from mage_bridge.server.kinds import TEST_JOB_KINDS, test_jobs_enabled
+from mage_bridge.server.osc import Addr, Arg, Request, RequestError
+from mage_bridge.server.requests import client_key
 from mage_bridge.server.security import PATH_OPTION
+from mage_bridge.server.subscribers import Subscribers
 
 log = logging.getLogger("mage_bridge.server.midi")
 
@@ -30,6 +39,8 @@ RESERVED_ACTIONS = ("launch", "next", "stop")
 
 #: LED velocity per job state; many pad controllers map velocity to a colour.
 DEFAULT_LED = {"queued": 1, "running": 5, "done": 21, "failed": 60}
+#: How many preset jobs a MIDI ``cancel`` looks back over.
+SLOT_JOBS_KEPT = 256
 
 
 class MidiUnavailableError(MageError):
@@ -270,6 +281,10 @@ class MidiDoor:
         raise MidiUnavailableError("MIDI is unavailable: " + "; ".join(tried or ["no MIDI API compiled in"]))
 
     def _open_in(self, rtmidi: Any, api: int) -> tuple[Any, str]:
+        if self.map.input_port in ("", "virtual") and api == getattr(rtmidi, "API_WINDOWS_MM", None):
+            raise MidiUnavailableError("Windows has no virtual MIDI ports: create one with a loopback driver "
+                                       "(loopMIDI) or use the controller's own port, and name it in the "
+                                       "mapping file's [midi] input")
         midi_in = rtmidi.MidiIn(rtapi=api, name=PORT_NAME)
         try:
             if self.map.input_port in ("", "virtual"):
@@ -343,3 +358,110 @@ def _find_port(port: Any, wanted: str) -> str:
         if wanted == name or wanted in name:
             return name
     raise MidiUnavailableError(f"no MIDI port matches {wanted!r}; ports here: {', '.join(names) or 'none'}")
+
+
+class MidiActions:
+    """Presets, MIDI actions and LEDs; mixed into the daemon, which provides the attributes below."""
+
+    midi_map: MidiMap | None
+    _door: MidiDoor | None
+    _loop: asyncio.AbstractEventLoop | None
+    _store: JobStore | None
+    _subscribers: Subscribers
+    #: Jobs that presets started, oldest first: (job id, slot).
+    _slot_jobs: list[tuple[str, int]]
+    #: The note that shows each preset job's state.
+    _leds: dict[str, int]
+
+    if TYPE_CHECKING:  # provided by the daemon
+        def _send(self, addr: Addr, data: bytes) -> None: ...
+        def _job_params(self, options: dict[str, Any], req_id: str, *, daw_tag: dict[str, Any] | None = None,
+                        **params: Any) -> dict[str, Any]: ...
+        def _for_project(self, params: dict[str, Any]) -> None: ...
+        def _submit(self, kind: str, params: dict[str, Any], req_id: str, addr: Addr | None, *, client: str,
+                    source: str = "osc", slot: int | None = None) -> Job: ...
+        def cancel(self, job_id: str, addr: Addr | None) -> Job: ...
+
+    def _open_midi(self) -> None:
+        if self.midi_map is None:
+            log.info("MIDI: no mapping file (server.midi_map / serve --midi-map); the MIDI door stays closed")
+            return
+        door = MidiDoor(self.midi_map, self._midi_from_thread)
+        try:
+            log.info("MIDI: %s", door.open())
+            self._door = door
+        except MidiUnavailableError as e:
+            log.warning("%s; the daemon runs without MIDI (OSC /mage/trigger still runs presets)", e)
+
+    @osc.handles("/mage/trigger", Arg("slot", "i"), id_arg=None,
+                 answer='/mage/job/accepted s:"trigger:<slot>" s:job_id')
+    def _trigger(self, req: Request, addr: Addr) -> None:
+        self.trigger(req.args["slot"], addr, source="osc")
+
+    def trigger(self, slot: int, addr: Addr | None, *, source: str) -> Job:
+        """Run the preset of ``slot`` from the mapping file."""
+        req_id = f"trigger:{slot}"
+        preset = self.midi_map.presets.get(slot) if self.midi_map else None
+        if preset is None:
+            where = "no mapping file is loaded" if self.midi_map is None else \
+                f"the mapping file has slots {sorted(self.midi_map.presets) or 'none'}"
+            raise RequestError("not_found", f"no preset in slot {slot}: {where}", req_id)
+        options = dict(preset.options)
+        if preset.kind == "generate":
+            params = self._job_params(options, req_id, prompt=preset.prompt, lyrics=preset.lyrics)
+            self._for_project(params)
+        elif preset.kind in TEST_JOB_KINDS and test_jobs_enabled():
+            params = self._job_params(options, req_id)
+        else:
+            raise RequestError("not_available", f"preset kind {preset.kind!r} cannot be triggered yet", req_id)
+        return self._submit(preset.kind, params, req_id, addr, client=client_key(addr) if addr else source,
+                            source=source, slot=slot)
+
+    def _slot_job_queued(self, job_id: str, slot: int) -> None:
+        """A preset's job is queued: a MIDI cancel may end it, and its pad's LED follows it."""
+        self._slot_jobs = [*self._slot_jobs[-(SLOT_JOBS_KEPT - 1):], (job_id, slot)]
+        note = self.midi_map.led_note(slot) if self.midi_map else None
+        if note is not None:
+            self._leds[job_id] = note
+            self._led(job_id, "queued")
+
+    def _midi_from_thread(self, action: Action) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.midi_action, action)
+
+    def midi_action(self, action: Action) -> None:
+        """Run a MIDI action; problems are logged and told to subscribers as ``/mage/error``."""
+        req_id = f"midi:{action.name}" + (f":{action.slot}" if action.slot is not None else "")
+        try:
+            if action.name == "trigger" and action.slot is not None:
+                self.trigger(action.slot, None, source="midi")
+            elif action.name == "cancel":
+                self._midi_cancel(action)
+            else:
+                raise RequestError("not_available", f"MIDI action {action.name!r} ({action.control}) "
+                                   "is reserved for the live player, which this daemon does not run", req_id)
+        except MageError as e:
+            code = getattr(e, "code", "error")
+            log.warning("MIDI %s: %s: %s", action.control, code, e)
+            data = osc.error(req_id, code, str(e))
+            for addr in self._subscribers:
+                self._send(addr, data)
+            if action.name == "trigger" and action.note is not None and self._door is not None:
+                self._door.led(action.note, "failed")
+
+    def _midi_cancel(self, action: Action) -> None:
+        assert self._store is not None
+        for job_id, slot in reversed(self._slot_jobs):
+            if action.slot is not None and slot != action.slot:
+                continue
+            if not self._store.get(job_id).finished_state:
+                self.cancel(job_id, None)
+                return
+        raise RequestError("not_found", "no queued or running triggered job to cancel")
+
+    def _led(self, job_id: str, state: str) -> None:
+        note = self._leds.get(job_id)
+        if note is not None and self._door is not None:
+            self._door.led(note, state)
+        if state in ("done", "failed"):
+            self._leds.pop(job_id, None)

@@ -1,7 +1,10 @@
 """The OSC address space: decoding datagrams, checking arguments, encoding replies.
 
 Pure functions over bytes, no sockets: the daemon feeds datagrams in and sends
-what comes out. Messages are parsed by python-osc; bundles are walked here, strictly, and
+what comes out. Each request address is declared where it is handled, by :func:`handles`
+on the handler method (as python-osc's ``Dispatcher.map`` binds an address to a
+function): its arguments, whether it asks for a job, and its reply as ``docs/osc.md``
+shows it; :func:`routes` collects them. Messages are parsed by python-osc; bundles are walked here, strictly, and
 flattened (nested ones too) up to :data:`MAX_BUNDLE_DEPTH` levels and
 :data:`MAX_BUNDLE_MESSAGES` messages. The full contract is in ``docs/osc.md``.
 """
@@ -10,8 +13,9 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pythonosc.osc_message import OscMessage
 
@@ -28,6 +32,9 @@ MAX_OPTIONS_CHARS = 16_384
 MAX_ID_CHARS = 128
 
 ERROR_ADDRESS = "/mage/error"
+
+#: A peer's host and port.
+Addr = tuple[str, int]
 
 
 class RequestError(MageError):
@@ -55,6 +62,13 @@ class Spec:
     address: str
     args: tuple[Arg, ...]
     id_arg: str | None = "req_id"  # which argument is echoed back as the request id
+    #: A job request: its ``options_json`` is read and a request id its client already used is
+    #: answered with that job (see ``docs/osc.md``, "One request, one job") before the handler runs.
+    job: bool = False
+    #: Served only with ``MAGE_TEST_JOBS=1``.
+    test_only: bool = False
+    #: The reply, as the request table of ``docs/osc.md`` shows it.
+    answer: str = ""
 
     @property
     def required(self) -> int:
@@ -65,37 +79,55 @@ class Spec:
         return " ".join([self.address, *parts])
 
 
-_REQ = Arg("req_id", "s")
-_OPTS = Arg("options_json", "s", optional=True)
+#: The argument most requests start with, and the options of a job request.
+REQ_ID = Arg("req_id", "s")
+OPTIONS = Arg("options_json", "s", optional=True)
+#: The reply to a job request.
+ACCEPTED = "/mage/job/accepted s:req_id s:job_id"
 
-#: Every request address the daemon answers.
-SPECS: dict[str, Spec] = {s.address: s for s in (
-    Spec("/mage/ping", (_REQ,)),
-    Spec("/mage/generate", (_REQ, Arg("prompt", "s"), Arg("lyrics", "s", optional=True), _OPTS)),
-    Spec("/mage/separate", (_REQ, Arg("audio_path", "s"), _OPTS)),
-    Spec("/mage/enhance", (_REQ, Arg("audio_path", "s"), _OPTS)),
-    Spec("/mage/master", (_REQ, Arg("audio_path", "s"), _OPTS)),
-    Spec("/mage/job/cancel", (Arg("job_id", "s"), Arg("token", "s", optional=True)), id_arg="job_id"),
-    Spec("/mage/job/status", (Arg("job_id", "s"), Arg("token", "s", optional=True)), id_arg="job_id"),
-    Spec("/mage/subscribe", (Arg("port", "i"),), id_arg=None),
-    Spec("/mage/unsubscribe", (Arg("port", "i"),), id_arg=None),
-    Spec("/mage/trigger", (Arg("slot", "i"),), id_arg=None),
-    Spec("/mage/daw/context", (Arg("bpm", "f"), Arg("numerator", "i"), Arg("denominator", "i"),
-                               Arg("cursor_s", "f"), Arg("client_id", "s", optional=True),
-                               Arg("project_id", "s", optional=True), Arg("project_path", "s", optional=True)),
-         id_arg=None),
-    Spec("/mage/daw/replay", (Arg("client_id", "s"), Arg("project_id", "s", optional=True)), id_arg=None),
-    Spec("/mage/daw/ack", (Arg("client_id", "s"), Arg("job_id", "s")), id_arg="job_id"),
-    Spec("/mage/daw/bye", (Arg("client_id", "s"),), id_arg=None),
-    Spec("/mage/verify", (Arg("cookie", "s"),), id_arg=None),
-)}
+_SPECS_ATTR = "osc_specs"
+HandlerT = TypeVar("HandlerT", bound=Callable[..., None])
 
-#: Only with ``MAGE_TEST_JOBS=1``: queue a test job kind (``sleep``, ``burn``, ``crash``).
-TEST_SPECS: dict[str, Spec] = {s.address: s for s in (
-    Spec("/mage/test/job", (_REQ, Arg("kind", "s"), _OPTS)),
-)}
 
-#: Reserved for the live player: answered with ``not_available`` until it lands.
+def handles(address: str, *args: Arg, id_arg: str | None = "req_id", job: bool = False, test_only: bool = False,
+            answer: str = "") -> Callable[[HandlerT], HandlerT]:
+    """Declare the method below as the handler of ``address``; stack it to serve several addresses.
+
+    A handler is called as ``handler(request, sender)``, a job request's as ``handler(request,
+    sender, options, client)`` with the parsed ``options_json`` and the client's key.
+    """
+    spec = Spec(address, args, id_arg, job=job, test_only=test_only, answer=answer)
+
+    def mark(func: HandlerT) -> HandlerT:
+        setattr(func, _SPECS_ATTR, (*getattr(func, _SPECS_ATTR, ()), spec))
+        return func
+
+    return mark
+
+
+@dataclass(frozen=True)
+class Route:
+    """An address's :class:`Spec` and the bound method that handles it."""
+
+    spec: Spec
+    handler: Callable[..., None]
+
+
+def routes(obj: object, *, test_jobs: bool = False) -> dict[str, Route]:
+    """Every address the methods of ``obj`` handle (:func:`handles`); test-only ones with ``test_jobs``."""
+    table: dict[str, Route] = {}
+    cls = type(obj)
+    for name in dir(cls):
+        for spec in getattr(getattr(cls, name, None), _SPECS_ATTR, ()):
+            if spec.test_only and not test_jobs:
+                continue
+            if spec.address in table:
+                raise TypeError(f"{spec.address} has two handlers: {table[spec.address].handler.__name__} and {name}")
+            table[spec.address] = Route(spec, getattr(obj, name))
+    return table
+
+
+#: Reserved for the live player, which this daemon does not run: answered with ``not_available``.
 RESERVED = ("/mage/live/launch", "/mage/live/next", "/mage/live/stop")
 
 #: What the daemon sends. Arriving at the daemon they are never answered, so two daemons (or a
@@ -177,12 +209,13 @@ def _append(msg: OscMessage, out: list[OscMessage]) -> None:
     out.append(msg)
 
 
-def check(address: str, params: list[Any], specs: dict[str, Spec] = SPECS) -> Request:
+def check(address: str, params: list[Any], specs: Mapping[str, Spec]) -> Request:
     """Check ``params`` against the address's :class:`Spec`; :class:`RequestError` if they do not fit."""
     guess = params[0] if params and isinstance(params[0], str) else ""
     guess = guess[:MAX_ID_CHARS]
     if address in RESERVED:
-        raise RequestError("not_available", f"{address} is reserved for the live player, which this daemon does not run", guess)
+        raise RequestError("not_available", f"{address} is reserved for the live player, which this daemon does "
+                                            "not run", guess)
     spec = specs.get(address)
     if spec is None:
         raise RequestError("unknown_address", f"unknown address {address[:200]!r}; see docs/osc.md", guess)

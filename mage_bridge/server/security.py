@@ -124,7 +124,7 @@ class PathGuard:
         """
         text = os.fspath(path)
         resolved = self.resolve_file(text, max_bytes=max_bytes)
-        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        flags = os.O_RDONLY | _OPEN_FLAGS
         try:
             fd = os.open(resolved, flags)
         except OSError as e:
@@ -148,6 +148,18 @@ class PathGuard:
         if size > max_bytes:
             raise PathNotAllowedError(f"path {text!r} holds more than {max_bytes} bytes")
         return resolved, b"".join(chunks)
+
+
+#: Flags for reading a checked file, each where the platform has it: no blocking on a FIFO, no
+#: following a link put there after the check, no leaking the descriptor, no newline translation
+#: (Windows opens in text mode unless told otherwise).
+_OPEN_FLAGS: int = (getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+                    | getattr(os, "O_BINARY", 0))
+
+
+def _names_a_file(value: str) -> bool:
+    """A plugin preset given as a path (a folder separator of this platform, or ``.json``), not a name."""
+    return "/" in value or os.sep in value or value.endswith(".json")
 
 
 def _check_regular(text: str, resolved: Path, st: os.stat_result, max_bytes: int | None) -> None:
@@ -260,7 +272,7 @@ class RequestPolicy:
     def from_config(cls, config: Any, roots: Iterable[str | os.PathLike[str]]) -> RequestPolicy:
         """The policy for ``config`` (a :class:`~mage_bridge.config.Config`) with these allowed folders."""
         sc = config.server
-        guard = PathGuard((Path(r) for r in roots))
+        guard = PathGuard(Path(r) for r in roots)
         allow = bool(getattr(sc, "allow_request_plugins", False))
         preset_dirs = tuple(getattr(sc, "plugin_preset_dirs", ()))
         plugin_dirs = (*getattr(sc, "plugin_dirs", ()), *(guard.roots if allow else ()))
@@ -353,9 +365,10 @@ class RequestPolicy:
         if not isinstance(value, str) or not value or "\x00" in value:
             raise InvalidInputError(f"option plugins must be the name or path of a plugin preset file, "
                                     f"got {value!r}"[:300])
-        found = self._in_presets(value)
-        if found is not None:
-            guard = self.presets
+        preset = self._in_presets(value)
+        found: str | Path
+        if preset is not None:
+            guard, found = self.presets, preset
             assert guard is not None
         elif self.allow_request_plugins or from_config:
             guard, found = self.guard, value
@@ -390,7 +403,7 @@ class RequestPolicy:
     def _in_presets(self, value: str) -> Path | None:
         if self.presets is None:
             return None
-        names = [value] if "/" in value or value.endswith(".json") else [value + ".json", value]
+        names = [value] if _names_a_file(value) else [value + ".json", value]
         for name in names:
             try:
                 resolved = self.presets.locate(name)

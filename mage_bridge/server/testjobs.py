@@ -20,7 +20,6 @@ from mage_bridge.files import staged_folder
 from mage_bridge.progress import ProgressFn
 
 
-
 def _finish(staging: Path, kind: str, options: dict[str, Any]) -> None:
     path = staging / "manifest.json"
     path.write_text(json.dumps({"kind": kind, "options": options, "pid": os.getpid(), "stems": {}}))

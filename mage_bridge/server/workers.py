@@ -5,15 +5,17 @@ sends it one job at a time; it answers with ``("progress", id, stage,
 fraction)`` messages and one ``("done", id, manifest_path)`` or ``("failed",
 id, code, message)``. A worker that dies (a crash, ``kill -9``, the OOM killer)
 is noticed through its process sentinel: its job fails with the reason and a
-fresh worker takes its place. Workers run at a lower CPU priority (nice) so the
-daemon's OSC loop stays responsive while a model runs.
+fresh worker takes its place. Workers run at a lower CPU priority (nice, or the
+below-normal priority class on Windows) so the daemon's OSC loop stays responsive
+while a model runs. Where the event loop can watch pipes (macOS, Linux) the pool
+reads each worker's pipe and sentinel in the loop; elsewhere (Windows) one thread
+per worker waits on both and hands what comes to the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ctypes
-import fcntl
 import inspect
 import logging
 import multiprocessing
@@ -25,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ from typing import Any
 from mage_bridge.config import Config
 from mage_bridge.errors import InvalidInputError, MageError, failure_code, failure_message
 from mage_bridge.files import remove_staging
+from mage_bridge.server.locks import hold_worker_lock
 
 log = logging.getLogger("mage_bridge.server.workers")
 
@@ -42,25 +45,23 @@ PROGRESS_INTERVAL_S = 0.1
 TERMINATE_GRACE_S = 2.0
 #: Niceness added to worker processes.
 WORKER_NICE = 10
+#: Windows' BELOW_NORMAL_PRIORITY_CLASS, its counterpart of a positive niceness.
+_BELOW_NORMAL_PRIORITY_CLASS = 0x4000
 
 
 # -- the worker side ---------------------------------------------------------------------------
-def worker_main(conn: Connection, config: Config, index: int, lock_path: str | None = None) -> None:
+def worker_main(conn: Connection, config: Config, index: int, lock_dir: str | None = None) -> None:
     """Entry point of a worker process: run jobs from ``conn`` until told to stop.
 
-    While it lives the worker holds a shared lock on ``lock_path``: a daemon that starts takes it
-    exclusively first, so no worker of a killed daemon is still writing into the jobs folder when the
-    new one sweeps it.
+    While it lives the worker holds its lock in ``lock_dir`` (:mod:`.locks`): a daemon that starts
+    waits until no such lock is held, so no worker of a killed daemon is still writing into the jobs
+    folder when the new one sweeps it.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the daemon's to handle
     _die_with_parent()
-    if lock_path is not None:
-        lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        fcntl.flock(lock_fd, fcntl.LOCK_SH)  # released by the kernel when this process ends, however
-    try:
-        os.nice(WORKER_NICE)
-    except OSError:
-        pass
+    # Held until this process ends, however it ends: the system drops it then.
+    lock = hold_worker_lock(Path(lock_dir), index) if lock_dir is not None else None  # noqa: F841
+    _lower_priority()
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format=f"%(asctime)s worker-{index}[%(process)d] %(levelname)s %(message)s")
     _exit_with_parent()
@@ -72,6 +73,19 @@ def worker_main(conn: Connection, config: Config, index: int, lock_path: str | N
         if msg is None:
             return
         _run_job(conn, msg, config)
+
+
+def _lower_priority() -> None:
+    """Run below the daemon: ``nice`` where there is one, the below-normal class on Windows."""
+    nice = getattr(os, "nice", None)
+    try:
+        if nice is not None:
+            nice(WORKER_NICE)
+        elif sys.platform == "win32":
+            kernel32 = ctypes.WinDLL("kernel32")  # type: ignore[attr-defined,unused-ignore]
+            kernel32.SetPriorityClass(kernel32.GetCurrentProcess(), _BELOW_NORMAL_PRIORITY_CLASS)
+    except (OSError, AttributeError):
+        pass
 
 
 def _die_with_parent() -> None:
@@ -86,13 +100,18 @@ def _die_with_parent() -> None:
 
 
 def _exit_with_parent() -> None:
-    """Leave when the daemon is gone (``kill -9`` of the daemon must not leave orphans running)."""
+    """Leave when the daemon is gone (``kill -9`` of the daemon must not leave orphans running).
+
+    A new parent id says so on macOS and Linux; on Windows a process keeps its parent's id, so the
+    parent's process sentinel (from :mod:`multiprocessing`) is asked too.
+    """
     parent = os.getppid()
+    parent_process = multiprocessing.parent_process() if sys.platform == "win32" else None
 
     def watch() -> None:
         while True:
             time.sleep(0.5)
-            if os.getppid() != parent:
+            if os.getppid() != parent or (parent_process is not None and not parent_process.is_alive()):
                 os._exit(70)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
@@ -261,11 +280,15 @@ ExitFn = Callable[[WorkerHandle, int | None], None]
 
 
 class WorkerPool:
-    """``size`` worker processes wired into an asyncio loop through their pipes and sentinels."""
+    """``size`` worker processes wired into an asyncio loop through their pipes and sentinels.
+
+    ``watch_in_loop``: whether the loop itself watches them (the default where it can, see
+    :func:`loop_watches_pipes`), else one thread per worker does.
+    """
 
     def __init__(self, *, size: int, config: Config, loop: asyncio.AbstractEventLoop,
                  on_message: MessageFn, on_exit: ExitFn, on_ready: Callable[[], None],
-                 lock_path: Path | None = None) -> None:
+                 lock_dir: Path | None = None, watch_in_loop: bool | None = None) -> None:
         if size < 1:
             raise MageError(f"server.workers must be at least 1, got {size!r}")
         self.size = size
@@ -274,7 +297,8 @@ class WorkerPool:
         self._on_message = on_message
         self._on_exit = on_exit
         self._on_ready = on_ready
-        self._lock_path = None if lock_path is None else str(lock_path)
+        self._lock_dir = None if lock_dir is None else str(lock_dir)
+        self._watch_in_loop = loop_watches_pipes() if watch_in_loop is None else watch_in_loop
         self._ctx = multiprocessing.get_context("spawn")
         self._workers: dict[int, WorkerHandle] = {}
         self._recent_deaths: list[float] = []
@@ -317,15 +341,37 @@ class WorkerPool:
 
     def _spawn(self, index: int) -> None:
         parent_conn, child_conn = self._ctx.Pipe(duplex=True)
-        proc = self._ctx.Process(target=worker_main, args=(child_conn, self._config, index, self._lock_path),
+        proc = self._ctx.Process(target=worker_main, args=(child_conn, self._config, index, self._lock_dir),
                                  name=f"mage-worker-{index}", daemon=True)
         proc.start()
         child_conn.close()
         handle = WorkerHandle(index, proc, parent_conn)
         self._workers[index] = handle
-        self._loop.add_reader(parent_conn.fileno(), self._readable, handle)
-        self._loop.add_reader(proc.sentinel, self._exited, handle)
+        if self._watch_in_loop:
+            self._loop.add_reader(parent_conn.fileno(), self._readable, handle)
+            self._loop.add_reader(proc.sentinel, self._exited, handle)
+        else:
+            threading.Thread(target=self._watch, args=(handle,), name=f"mage-worker-{index}-watch",
+                             daemon=True).start()
         log.info("worker %d started (pid %s)", index, proc.pid)
+
+    def _watch(self, handle: WorkerHandle) -> None:
+        """In a thread: hand each message of ``handle`` to the loop, then its exit, in that order."""
+        conn, sentinel = handle.conn, handle.process.sentinel
+        try:
+            while True:
+                if conn in wait([conn, sentinel]):  # what it said before it died still counts
+                    try:
+                        msg = conn.recv()
+                    except (EOFError, OSError):  # its end of the pipe is closed: it is leaving
+                        wait([sentinel])
+                    else:
+                        self._loop.call_soon_threadsafe(self._on_message, handle, msg)
+                        continue
+                self._loop.call_soon_threadsafe(self._exited, handle)
+                return
+        except RuntimeError:  # the loop is closed: nobody is listening any more
+            return
 
     def _readable(self, handle: WorkerHandle) -> None:
         try:
@@ -335,9 +381,10 @@ class WorkerPool:
             self._loop.remove_reader(handle.conn.fileno())
 
     def _exited(self, handle: WorkerHandle) -> None:
-        self._loop.remove_reader(handle.process.sentinel)
         try:
-            self._loop.remove_reader(handle.conn.fileno())
+            if self._watch_in_loop:
+                self._loop.remove_reader(handle.process.sentinel)
+                self._loop.remove_reader(handle.conn.fileno())
             while handle.conn.poll():  # what it said before it died still counts
                 self._on_message(handle, handle.conn.recv())
         except (EOFError, OSError):
@@ -383,22 +430,12 @@ class WorkerPool:
             await asyncio.sleep(0.02)
 
 
-def wait_for_orphans(lock_path: Path, timeout_s: float = 10.0) -> bool:
-    """Wait until no process holds ``lock_path`` (workers of an earlier, killed daemon); False on time-out."""
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                fcntl.flock(fd, fcntl.LOCK_UN)
-                return True
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    return False
-                time.sleep(0.02)
-    finally:
-        os.close(fd)
+def loop_watches_pipes() -> bool:
+    """Whether an asyncio loop here can wait on a pipe and a process sentinel.
+
+    Not on Windows, where the selector loop takes sockets only and the proactor loop no readers.
+    """
+    return os.name == "posix"
 
 
 def describe_exit(code: int | None) -> str:

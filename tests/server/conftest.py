@@ -47,6 +47,8 @@ class DaemonProc:
     server: dict[str, Any] = field(default_factory=dict)
     extra_args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+    #: What runs the CLI: ``python <launcher> serve ...``.
+    launcher: tuple[str, ...] = ("-m", "mage_bridge.cli")
     proc: subprocess.Popen[bytes] | None = None
     #: The running daemon's token from its daemon.json (what the user's own CLI sends).
     token: str = ""
@@ -84,7 +86,7 @@ class DaemonProc:
         if info.exists():
             info.unlink()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mage_bridge.cli", "serve", "--port", str(self.port),
+            [sys.executable, *self.launcher, "serve", "--port", str(self.port),
              "--state-dir", str(self.state_dir), *self.extra_args],
             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
@@ -187,7 +189,8 @@ def wait_end(c: OscClient, job_id: str, timeout_s: float = 30.0,
 def status(c: OscClient, job_id: str) -> list[Any]:
     """Ask about a job as the user's own CLI does (with the daemon's token, when ``c`` came from
     :meth:`DaemonProc.client`), so a test may ask from any socket: a client after a restart, a second one."""
-    c.send("/mage/job/status", job_id, *([c.token] if getattr(c, "token", "") else []))
+    token = getattr(c, "token", "")
+    c.send("/mage/job/status", job_id, *([token] if token else []))
     addr, reply = c.wait_for(lambda a, p: a in ("/mage/job/status", "/mage/error") and p[:1] == [job_id], 5.0)
     assert addr == "/mage/job/status", (addr, reply)
     return reply

@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+import re
 import struct
+from pathlib import Path
 
 import pytest
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from mage_bridge.server import osc
+from mage_bridge.server.daemon import Daemon
 from mage_bridge.server.osc import RequestError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _specs(*, test_jobs: bool = False) -> dict[str, osc.Spec]:
+    """The daemon's address table, as its handlers declare it (no daemon is started)."""
+    daemon = object.__new__(Daemon)  # routes() only reads the class and binds methods
+    return {a: r.spec for a, r in osc.routes(daemon, test_jobs=test_jobs).items()}
+
+
+SPECS = _specs()
 
 
 def test_check_names_arguments_and_accepts_optional_ones() -> None:
-    req = osc.check("/mage/generate", ["r", "a prompt"])
+    req = osc.check("/mage/generate", ["r", "a prompt"], SPECS)
     assert (req.req_id, req.args) == ("r", {"req_id": "r", "prompt": "a prompt"})
-    req = osc.check("/mage/generate", ["r", "p", "la la", "{}"])
+    req = osc.check("/mage/generate", ["r", "p", "la la", "{}"], SPECS)
     assert req.args["lyrics"] == "la la" and req.args["options_json"] == "{}"
-    assert osc.check("/mage/daw/context", [120, 4, 4, 0]).args["bpm"] == 120.0
+    assert osc.check("/mage/daw/context", [120, 4, 4, 0], SPECS).args["bpm"] == 120.0
 
 
 @pytest.mark.parametrize("address,params,code", [
@@ -31,14 +45,49 @@ def test_check_names_arguments_and_accepts_optional_ones() -> None:
 ], ids=["unknown", "missing", "extra", "bool", "empty-id", "float-for-int", "reserved"])
 def test_check_refuses(address: str, params: list, code: str) -> None:
     with pytest.raises(RequestError) as e:
-        osc.check(address, params)
+        osc.check(address, params, SPECS)
     assert e.value.code == code
 
 
-def test_test_address_only_with_test_specs() -> None:
+def test_test_address_only_with_test_jobs() -> None:
     with pytest.raises(RequestError):
-        osc.check("/mage/test/job", ["r", "sleep"])
-    assert osc.check("/mage/test/job", ["r", "sleep"], {**osc.SPECS, **osc.TEST_SPECS}).args["kind"] == "sleep"
+        osc.check("/mage/test/job", ["r", "sleep"], SPECS)
+    assert osc.check("/mage/test/job", ["r", "sleep"], _specs(test_jobs=True)).args["kind"] == "sleep"
+
+
+def _documented_requests() -> dict[str, tuple[str, str]]:
+    """The table under "## Requests" in docs/osc.md: address -> (arguments, answer), backticks removed."""
+    text = (REPO / "docs" / "osc.md").read_text(encoding="utf-8")
+    section = text.split("\n## Requests\n", 1)[1].split("\n## ", 1)[0]
+    rows: dict[str, tuple[str, str]] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and re.fullmatch(r"`/mage/[a-z/]+`", cells[0]):
+            rows[cells[0].strip("`")] = (cells[1].strip("`"), cells[2].replace("`", ""))
+    return rows
+
+
+def test_every_handled_address_is_documented_with_its_arguments_and_answer() -> None:
+    documented = _documented_requests()
+    assert set(documented) == set(SPECS)  # the test address is documented apart, under "Test-only jobs"
+    for address, spec in SPECS.items():
+        arguments, answer = documented[address]
+        assert spec.signature() == f"{address} {arguments}", address
+        assert spec.answer and spec.answer in answer, (address, spec.answer, answer)
+    test_spec = _specs(test_jobs=True)["/mage/test/job"]
+    assert f"`{test_spec.signature()}`" in (REPO / "docs" / "osc.md").read_text(encoding="utf-8")
+
+
+def test_an_address_with_two_handlers_is_refused() -> None:
+    class Twice:
+        @osc.handles("/mage/ping", osc.REQ_ID)
+        def a(self, req: osc.Request, addr: osc.Addr) -> None: ...
+
+        @osc.handles("/mage/ping", osc.REQ_ID)
+        def b(self, req: osc.Request, addr: osc.Addr) -> None: ...
+
+    with pytest.raises(TypeError, match="/mage/ping has two handlers"):
+        osc.routes(Twice())
 
 
 @pytest.mark.parametrize("text,code", [("", None), ('{"a": 1}', None), ("{", "bad_json"), ("3", "bad_json"),
