@@ -52,7 +52,7 @@ class OscClient:
         self.sock.settimeout(max(timeout_s, 1e-4))
         try:
             data = self.sock.recv(65536)
-        except (socket.timeout, BlockingIOError):
+        except (TimeoutError, BlockingIOError):
             return None
         msg = OscMessage(data)
         return msg.address, list(msg.params)

@@ -26,7 +26,7 @@ import secrets
 import time
 from collections import OrderedDict
 
-Addr = tuple[str, int]
+from mage_bridge.server.osc import Addr
 
 #: Length of a cookie in hex characters.
 COOKIE_CHARS = 32

@@ -22,7 +22,7 @@ from mage_bridge.errors import MageError
 
 
 class JobKindUnavailableError(MageError):
-    """The function behind a job kind cannot be found here (yet)."""
+    """The function behind a job kind cannot be imported or found in this installation."""
 
     code = "not_available"
 

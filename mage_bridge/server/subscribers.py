@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from mage_bridge.files import write_json_atomic
+from mage_bridge.server.osc import Addr
 
 log = logging.getLogger("mage_bridge.server")
 
-Addr = tuple[str, int]
 
 #: Subscribers at most.
 MAX_SUBSCRIBERS = 32

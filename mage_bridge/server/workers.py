@@ -36,6 +36,7 @@ from mage_bridge.config import Config
 from mage_bridge.errors import InvalidInputError, MageError, failure_code, failure_message
 from mage_bridge.files import remove_staging
 from mage_bridge.server.locks import hold_worker_lock
+from mage_bridge.server.security import OUTPUT_FORMATS
 
 log = logging.getLogger("mage_bridge.server.workers")
 
@@ -203,7 +204,6 @@ def _as_sent(message: str, msg: dict[str, Any]) -> str:
 
 _RESERVED_KWARGS = frozenset({"config", "progress", "job_id", "overwrite", "options", "out_dir", "out_path",
                                "audio_path", "prompt", "lyrics", "seed", "project"})
-_FORMATS = ("wav", "flac", "mp3")
 
 
 def _output_target(output: str, source: Any, out_dir: Path, options: dict[str, Any]) -> Path:
@@ -211,8 +211,8 @@ def _output_target(output: str, source: Any, out_dir: Path, options: dict[str, A
     if output == "dir" or (output == "enhance" and Path(str(source)).name == "manifest.json"):
         return out_dir
     fmt = str(options.pop("format", "wav")).lower().lstrip(".")
-    if fmt not in _FORMATS:
-        raise InvalidInputError(f"format must be one of {', '.join(_FORMATS)}, got {fmt!r}")
+    if fmt not in OUTPUT_FORMATS:
+        raise InvalidInputError(f"format must be one of {', '.join(OUTPUT_FORMATS)}, got {fmt!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
     name = Path(str(source)).stem or "audio"
     return out_dir / f"{name}-{'master' if output == 'file' else 'enhanced'}.{fmt}"
