@@ -34,5 +34,6 @@ class NotYetAvailable:
         raise BackendUnavailableError(cls.unavailable_reason(config) or "unavailable")
 
 
-def create_voice_backend(name: str, config: Config, **options: Any) -> Any:
+def create_voice_backend(name: str | None, config: Config, **options: Any) -> Any:
+    """The voice backend ``name`` (``None`` or ``"auto"``: the first that can run; the config names none)."""
     return REGISTRY.create(name, config, **options)
