@@ -108,8 +108,6 @@ class Config:
     models_dir: Path = field(default_factory=lambda: user_folders().data / "models")
     #: Job results, outbox, spool, daemon.json; default ``<data_dir>/state``.
     state_dir: Path | None = None
-    #: Files that can be rebuilt at any time; default the platform's cache folder.
-    cache_dir: Path = field(default_factory=lambda: user_folders().cache)
     #: The daemon's log; default the platform's log folder (the state folder on Linux).
     log_dir: Path | None = None
     #: A General MIDI SoundFont (.sf2/.sf3); default the first one :func:`~mage_bridge.platforms.find_soundfont` finds.
@@ -138,7 +136,6 @@ _ENV = {
     "MAGE_DATA_DIR": ("data_dir",),
     "MAGE_MODELS_DIR": ("models_dir",),
     "MAGE_STATE_DIR": ("state_dir",),
-    "MAGE_CACHE_DIR": ("cache_dir",),
     "MAGE_LOG_DIR": ("log_dir",),
     "MAGE_SOUNDFONT": ("soundfont",),
     "MAGE_ALLOWED_ROOTS": ("allowed_roots",),

@@ -11,7 +11,7 @@ from mage_bridge.errors import ConfigError
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
     for var in ("MAGE_CONFIG", "MAGE_DATA_DIR", "MAGE_PORT", "MAGE_MODELS_DIR", "MAGE_ALLOWED_ROOTS", "MAGE_LOG_DIR",
-                "MAGE_CACHE_DIR", "MAGE_LYRICS_BACKEND", "MAGE_SEPARATE_BACKEND", "MAGE_STATE_DIR"):
+                "MAGE_LYRICS_BACKEND", "MAGE_SEPARATE_BACKEND", "MAGE_STATE_DIR"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
 
@@ -72,14 +72,13 @@ def test_stage_choices_come_from_the_file_and_the_env(tmp_path, monkeypatch) -> 
     assert load_config(f).backends.separate == "dsp"
 
 
-def test_log_and_cache_folders(tmp_path, monkeypatch) -> None:
+def test_the_log_folder(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr("sys.platform", "linux")
     c = load_config(data_dir=str(tmp_path / "d"))
     assert c.resolved_log_dir == tmp_path / "d" / "state"  # on Linux the log stays beside the state
     assert load_config(state_dir=str(tmp_path / "s")).resolved_log_dir == tmp_path / "s"
     f = tmp_path / "c.toml"
-    f.write_text(f'log_dir = "{tmp_path / "logs"}"\ncache_dir = "{tmp_path / "cache"}"\n')
-    c = load_config(f)
-    assert (c.resolved_log_dir, c.cache_dir) == (tmp_path / "logs", tmp_path / "cache")
+    f.write_text(f'log_dir = "{tmp_path / "logs"}"\n')
+    assert load_config(f).resolved_log_dir == tmp_path / "logs"
     monkeypatch.setenv("MAGE_LOG_DIR", str(tmp_path / "envlogs"))
     assert load_config(f).resolved_log_dir == tmp_path / "envlogs"

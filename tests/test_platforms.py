@@ -26,7 +26,7 @@ def home(tmp_path, monkeypatch) -> Path:
     """A fake home; no XDG or MAGE variables; system SoundFont folders inside tmp_path."""
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "MAGE_CONFIG",
                 "MAGE_DATA_DIR", "MAGE_MODELS_DIR", "MAGE_STATE_DIR", "MAGE_SOUNDFONT", "MAGE_LOG_DIR",
-                "MAGE_CACHE_DIR", "CommonProgramFiles"):
+                "CommonProgramFiles"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     for kind in ("linux", "macos", "windows"):
@@ -49,14 +49,15 @@ def test_linux_keeps_the_xdg_folders(home, tmp_path, monkeypatch) -> None:
     c = load_config()
     assert default_config_path() == home / ".config" / "mage-bridge" / "config.toml"
     assert (c.data_dir, c.models_dir) == (home / ".local/share/mage-bridge", home / ".local/share/mage-bridge/models")
-    assert c.cache_dir == home / ".cache" / "mage-bridge"
+    assert platforms.user_folders().cache == home / ".cache" / "mage-bridge"
     assert c.resolved_state_dir == c.resolved_log_dir == home / ".local/share/mage-bridge/state"
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     c = load_config()
     assert default_config_path() == tmp_path / "cfg" / "mage-bridge" / "config.toml"
-    assert (c.data_dir, c.cache_dir) == (tmp_path / "data" / "mage-bridge", tmp_path / "cache" / "mage-bridge")
+    assert c.data_dir == tmp_path / "data" / "mage-bridge"
+    assert platforms.user_folders().cache == tmp_path / "cache" / "mage-bridge"
     assert c.server.plugin_dirs == (Path("~/.vst3"), Path("/usr/lib/vst3"), Path("/usr/local/lib/vst3"))
 
 
@@ -66,7 +67,7 @@ def test_macos_uses_library(home, monkeypatch) -> None:
     c = load_config()
     assert default_config_path() == support / "config.toml"
     assert (c.data_dir, c.resolved_state_dir) == (support, support / "state")
-    assert c.cache_dir == home / "Library" / "Caches" / "mage-bridge"
+    assert platforms.user_folders().cache == home / "Library" / "Caches" / "mage-bridge"
     assert c.resolved_log_dir == home / "Library" / "Logs" / "mage-bridge"
     assert c.server.plugin_dirs == (Path("~/Library/Audio/Plug-Ins/VST3"), Path("/Library/Audio/Plug-Ins/VST3"))
 
@@ -79,7 +80,7 @@ def test_windows_uses_appdata_for_settings_and_localappdata_for_the_rest(home, m
     assert win(c.data_dir) == PureWindowsPath(LOCAL, "mage-bridge")
     assert win(c.models_dir) == PureWindowsPath(LOCAL, "mage-bridge", "models")
     assert win(c.resolved_log_dir) == PureWindowsPath(LOCAL, "mage-bridge", "Logs")
-    assert win(c.cache_dir) == PureWindowsPath(LOCAL, "mage-bridge", "Cache")
+    assert win(platforms.user_folders().cache) == PureWindowsPath(LOCAL, "mage-bridge", "Cache")
     assert [win(p) for p in c.server.plugin_dirs] == [PureWindowsPath("C:/Program Files/Common Files/VST3"),
                                                      PureWindowsPath(LOCAL, "Programs", "Common", "VST3")]
     monkeypatch.setenv("CommonProgramFiles", "D:\\Common")
