@@ -108,7 +108,8 @@ class Config:
     models_dir: Path = field(default_factory=lambda: user_folders().data / "models")
     #: Job results, outbox, spool, daemon.json; default ``<data_dir>/state``.
     state_dir: Path | None = None
-    #: The daemon's log; default the platform's log folder (the state folder on Linux).
+    #: The daemon's log; default the state folder when ``state_dir`` is set (so daemons with their own
+    #: state keep their own log), else the platform's log folder (the state folder on Linux).
     log_dir: Path | None = None
     #: A General MIDI SoundFont (.sf2/.sf3); default the first one :func:`~mage_bridge.platforms.find_soundfont` finds.
     soundfont: Path | None = None
@@ -122,9 +123,11 @@ class Config:
 
     @property
     def resolved_log_dir(self) -> Path:
-        """Where the daemon writes ``mage-bridge.log``: ``log_dir``, else the platform's log folder."""
+        """Where the daemon writes ``mage-bridge.log``: ``log_dir``, ``state_dir``, else the platform's log folder."""
         if self.log_dir is not None:
             return self.log_dir
+        if self.state_dir is not None:
+            return self.state_dir
         return user_folders().log or self.resolved_state_dir
 
     def resolved_soundfont(self) -> Path | None:

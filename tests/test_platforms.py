@@ -69,6 +69,8 @@ def test_macos_uses_library(home, monkeypatch) -> None:
     assert (c.data_dir, c.resolved_state_dir) == (support, support / "state")
     assert platforms.user_folders().cache == home / "Library" / "Caches" / "mage-bridge"
     assert c.resolved_log_dir == home / "Library" / "Logs" / "mage-bridge"
+    # A daemon given its own state folder keeps its log there, beside its jobs.
+    assert Config(state_dir=home / "s").resolved_log_dir == home / "s"
     assert c.server.plugin_dirs == (Path("~/Library/Audio/Plug-Ins/VST3"), Path("/Library/Audio/Plug-Ins/VST3"))
 
 
