@@ -45,6 +45,14 @@ class BackendSpec:
     def missing_modules(self) -> list[str]:
         return [m for m in self.requires if importlib.util.find_spec(m) is None]
 
+    def missing_message(self) -> str | None:
+        """``None`` when every required package is installed, else which are not and the ``pip`` line."""
+        missing = self.missing_modules()
+        if not missing:
+            return None
+        how = f"pip install 'mage-bridge[{self.extra}]'" if self.extra else f"pip install {' '.join(missing)}"
+        return f"Python package(s) {', '.join(missing)} not installed ({how})"
+
 
 @dataclass(frozen=True)
 class BackendStatus:
@@ -105,10 +113,9 @@ class Registry:
     def why_unavailable(self, name: str, config: Config) -> str | None:
         """``None`` when backend ``name`` can run here, else the reason in one sentence."""
         spec = self.spec(name)
-        missing = spec.missing_modules()
-        if missing:
-            how = f"pip install 'mage-bridge[{spec.extra}]'" if spec.extra else f"pip install {' '.join(missing)}"
-            return f"Python package(s) {', '.join(missing)} not installed ({how})"
+        missing = spec.missing_message()
+        if missing is not None:
+            return missing
         try:
             cls = spec.load_class()
         except Exception as e:  # a broken plugin must not hide the others

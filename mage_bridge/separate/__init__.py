@@ -156,12 +156,9 @@ def create_separator(name: str | None = None, config: Config | None = None, **op
     if name == "auto":
         name = REGISTRY.resolve("auto", config)
     spec = REGISTRY.spec(name)
-    missing = spec.missing_modules()
-    if missing:
-        raise BackendUnavailableError(
-            f"separate backend {name!r} is unavailable: Python package(s) {', '.join(missing)} not installed "
-            f"(pip install 'mage-bridge[{spec.extra}]')"
-        )
+    missing = spec.missing_message()
+    if missing is not None:
+        raise BackendUnavailableError(f"separate backend {name!r} is unavailable: {missing}")
     cls = spec.load_class()
     known = cls.option_names() if isinstance(cls, type) and issubclass(cls, Separator) else None
     unknown = sorted(set(options) - set(known)) if known is not None else []
