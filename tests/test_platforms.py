@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path, PureWindowsPath
 
 import platformdirs.windows
@@ -144,3 +145,36 @@ def test_no_soundfont_names_where_it_looked_and_the_fix(home, tmp_path, monkeypa
         assert needle.replace("/home/", str(home) + "/") in message, message
     if sys_platform != "linux":
         assert "apt-get" not in message
+
+
+# -- FluidSynth ----------------------------------------------------------------------------------
+def test_fluidsynth_is_looked_for_where_homebrew_and_macports_put_it(monkeypatch) -> None:
+    from mage_bridge.generate import fluidsynth
+
+    monkeypatch.setattr("sys.platform", "darwin")
+    monkeypatch.setattr(fluidsynth.ctypes.util, "find_library", lambda name: None)
+    monkeypatch.delenv("MAGE_FLUIDSYNTH_LIB", raising=False)
+    candidates = fluidsynth._candidates()
+    assert candidates[0] == "/opt/homebrew/lib/libfluidsynth.3.dylib"
+    assert "/usr/local/lib/libfluidsynth.dylib" in candidates and "/opt/local/lib/libfluidsynth.dylib" in candidates
+    assert fluidsynth.install_hint().startswith("brew install fluid-synth")
+
+
+def test_fluidsynth_dlls_on_windows_are_tried_by_full_path(tmp_path, monkeypatch) -> None:
+    from mage_bridge.generate import fluidsynth
+
+    monkeypatch.setattr("sys.platform", "win32")
+    monkeypatch.setattr(fluidsynth.ctypes.util, "find_library", lambda name: None)
+    on_path = tmp_path / "tools" / "bin"
+    winget = tmp_path / "local" / "Microsoft" / "WinGet" / "Packages" / "FluidSynth.FluidSynth_x" / "fs-2.3" / "bin"
+    for folder in (on_path, winget):
+        folder.mkdir(parents=True)
+        (folder / "libfluidsynth-3.dll").write_bytes(b"")
+    monkeypatch.setenv("PATH", os.pathsep.join([str(tmp_path / "empty"), str(on_path)]))
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "local"))
+    monkeypatch.setenv("ProgramFiles", str(tmp_path / "pf"))
+    monkeypatch.setenv("MAGE_FLUIDSYNTH_LIB", str(tmp_path / "mine.dll"))
+    candidates = fluidsynth._candidates()
+    assert candidates[:3] == [str(tmp_path / "mine.dll"), str(on_path / "libfluidsynth-3.dll"),
+                              str(winget / "libfluidsynth-3.dll")]
+    assert "winget install FluidSynth.FluidSynth" in fluidsynth.install_hint()
