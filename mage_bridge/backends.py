@@ -8,7 +8,10 @@ and offers two classmethods the registry relies on:
 * ``from_config(config, **options)`` – build an instance.
 
 ``"auto"`` walks the registry in preference order (heavy backends are
-registered first) and takes the first that can run. Third parties register
+registered first) and takes the first that can run. A name of ``None`` means
+the config's choice for the stage (``backends.<stage>``, env
+``MAGE_<STAGE>_BACKEND``), ``"auto"`` for a stage the config does not name;
+callers pass a name only to override it. Third parties register
 through the entry-point group ``mage_bridge.<stage>``, e.g.
 ``[project.entry-points."mage_bridge.generate"] mygen = "pkg.mod:MyGenerator"``.
 """
@@ -35,12 +38,20 @@ class BackendSpec:
     extra: str | None = None
     summary: str = ""
 
-    def load_class(self) -> type:
+    def load_class(self) -> Any:
         module_name, _, class_name = self.target.partition(":")
         return getattr(importlib.import_module(module_name), class_name)
 
     def missing_modules(self) -> list[str]:
         return [m for m in self.requires if importlib.util.find_spec(m) is None]
+
+    def missing_message(self) -> str | None:
+        """``None`` when every required package is installed, else which are not and the ``pip`` line."""
+        missing = self.missing_modules()
+        if not missing:
+            return None
+        how = f"pip install 'mage-bridge[{self.extra}]'" if self.extra else f"pip install {' '.join(missing)}"
+        return f"Python package(s) {', '.join(missing)} not installed ({how})"
 
 
 @dataclass(frozen=True)
@@ -93,13 +104,18 @@ class Registry:
                 f"unknown {self.stage} backend {name!r}; known: auto, {', '.join(self._specs)}"
             ) from None
 
+    def configured(self, name: str | None, config: Config) -> str:
+        """``name``, or for ``None`` the config's choice for this stage (``"auto"`` if it names none)."""
+        if name is not None:
+            return name
+        return str(getattr(config.backends, self.stage, "auto"))
+
     def why_unavailable(self, name: str, config: Config) -> str | None:
         """``None`` when backend ``name`` can run here, else the reason in one sentence."""
         spec = self.spec(name)
-        missing = spec.missing_modules()
-        if missing:
-            how = f"pip install 'mage-bridge[{spec.extra}]'" if spec.extra else f"pip install {' '.join(missing)}"
-            return f"Python package(s) {', '.join(missing)} not installed ({how})"
+        missing = spec.missing_message()
+        if missing is not None:
+            return missing
         try:
             cls = spec.load_class()
         except Exception as e:  # a broken plugin must not hide the others
@@ -113,8 +129,9 @@ class Registry:
             out.append(BackendStatus(name, reason is None, reason, self._specs[name].summary))
         return out
 
-    def resolve(self, name: str, config: Config) -> str:
-        """Turn ``"auto"`` into a concrete backend name; check a named one can run."""
+    def resolve(self, name: str | None, config: Config) -> str:
+        """Turn ``None`` (the config's choice) and ``"auto"`` into a concrete backend name; check it can run."""
+        name = self.configured(name, config)
         if name != "auto":
             reason = self.why_unavailable(name, config)
             if reason is not None:
@@ -130,7 +147,7 @@ class Registry:
             f"no {self.stage} backend can run here; tried " + "; ".join(reasons)
         )
 
-    def create(self, name: str, config: Config, **options: Any) -> Any:
-        """Build the backend ``name`` (or the ``"auto"`` choice) from ``config``."""
+    def create(self, name: str | None, config: Config, **options: Any) -> Any:
+        """Build the backend ``name`` (``None``: the config's choice; ``"auto"``: the first that runs)."""
         concrete = self.resolve(name, config)
         return self.spec(concrete).load_class().from_config(config, **options)

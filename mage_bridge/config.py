@@ -3,17 +3,20 @@
 Precedence, lowest to highest: built-in defaults, the TOML file, ``MAGE_*``
 environment variables, explicit keyword overrides (the CLI's flags).
 
-The file is ``$MAGE_CONFIG`` if set, else ``$XDG_CONFIG_HOME/mage-bridge/config.toml``
-(``~/.config/mage-bridge/config.toml``). A missing file is fine; a malformed one
-is an error that names the file and the key. Example::
+The file is ``$MAGE_CONFIG`` if set, else ``config.toml`` in the platform's config
+folder (:mod:`mage_bridge.platforms`): ``$XDG_CONFIG_HOME/mage-bridge`` (``~/.config/mage-bridge``)
+on Linux, ``~/Library/Application Support/mage-bridge`` on macOS, ``%APPDATA%\\mage-bridge``
+on Windows. A missing file is fine; a malformed one is an error that names the file
+and the key. Example::
 
     data_dir = "~/Music/MAGE"          # library, job results, outbox
     models_dir = "~/models/mage"       # heavy backends' weights, never downloaded
     soundfont = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 
-    [backends]
-    analysis = "auto"                  # or "rules", "embedding", ...
-    generate = "auto"
+    [backends]                         # what each stage runs when a caller names none
+    analysis = "auto"                  # or "rules", "embedding", "transformers"
+    generate = "auto"                  # or "procedural", "acestep"
+    separate = "auto"                  # or "dsp", "demucs"
 
     [server]
     host = "127.0.0.1"
@@ -29,43 +32,33 @@ from pathlib import Path
 from typing import Any
 
 from mage_bridge.errors import ConfigError
+from mage_bridge.platforms import default_plugin_dirs, find_soundfont, user_folders
 
 #: Default OSC port: clear of AbletonOSC (11000/11001) and REAPER's usual 8000/9000.
 DEFAULT_OSC_PORT = 9137
 
-_SOUNDFONT_CANDIDATES = (
-    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
-    "/usr/share/sounds/sf2/TimGM6mb.sf2",
-    "/usr/share/sounds/sf2/default-GM.sf2",
-    "/usr/share/soundfonts/default.sf2",
-    "/usr/share/soundfonts/FluidR3_GM.sf2",
-)
-
-
-def _xdg(var: str, fallback: str) -> Path:
-    return Path(os.environ.get(var) or Path.home() / fallback)
+#: Keys that name something this version does not have: a clear error instead of a setting that does nothing.
+_NOT_IN_THIS_VERSION = {
+    "backends.lyrics": "no lyrics backends exist in this version; remove the key (or unset MAGE_LYRICS_BACKEND)",
+}
 
 
 def default_config_path() -> Path:
+    """``$MAGE_CONFIG``, else ``config.toml`` in the platform's config folder."""
     if os.environ.get("MAGE_CONFIG"):
         return Path(os.environ["MAGE_CONFIG"]).expanduser()
-    return _xdg("XDG_CONFIG_HOME", ".config") / "mage-bridge" / "config.toml"
-
-
-def find_soundfont() -> Path | None:
-    """First General MIDI soundfont found in the usual Debian/Ubuntu places."""
-    for candidate in _SOUNDFONT_CANDIDATES:
-        if Path(candidate).is_file():
-            return Path(candidate)
-    return None
+    return user_folders().config_file
 
 
 @dataclass(frozen=True)
 class BackendChoice:
-    """Which backend each stage uses: a registered name or ``"auto"``."""
+    """Which backend each stage uses when a caller names none: a registered name or ``"auto"``.
+
+    The stage factories (``create_analyzer``, ``create_generator``, ``create_separator``)
+    read these when given ``None``; a name passed to them is an override.
+    """
 
     analysis: str = "auto"
-    lyrics: str = "auto"
     generate: str = "auto"
     separate: str = "auto"
 
@@ -103,16 +96,22 @@ class ServerConfig:
     #: The user's own plugin preset files (JSON, see ``mage-bridge enhance --plugins``): a request may name one.
     plugin_preset_dirs: tuple[Path, ...] = ()
     #: Where the VST3 bundles a preset lists may be (plus the allowed folders with ``allow_request_plugins``).
-    plugin_dirs: tuple[Path, ...] = (Path("~/.vst3"), Path("/usr/lib/vst3"), Path("/usr/local/lib/vst3"))
+    #: Default: the platform's VST3 folders (:func:`mage_bridge.platforms.default_plugin_dirs`).
+    plugin_dirs: tuple[Path, ...] = field(default_factory=default_plugin_dirs)
 
 
 @dataclass(frozen=True)
 class Config:
     """Everything the user can set. Build with :func:`load_config`."""
 
-    data_dir: Path = field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share") / "mage-bridge")
-    models_dir: Path = field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share") / "mage-bridge" / "models")
+    data_dir: Path = field(default_factory=lambda: user_folders().data)
+    models_dir: Path = field(default_factory=lambda: user_folders().data / "models")
+    #: Job results, outbox, spool, daemon.json; default ``<data_dir>/state``.
     state_dir: Path | None = None
+    #: The daemon's log; default the state folder when ``state_dir`` is set (so daemons with their own
+    #: state keep their own log), else the platform's log folder (the state folder on Linux).
+    log_dir: Path | None = None
+    #: A General MIDI SoundFont (.sf2/.sf3); default the first one :func:`~mage_bridge.platforms.find_soundfont` finds.
     soundfont: Path | None = None
     allowed_roots: tuple[Path, ...] = ()
     backends: BackendChoice = field(default_factory=BackendChoice)
@@ -122,18 +121,29 @@ class Config:
     def resolved_state_dir(self) -> Path:
         return self.state_dir if self.state_dir is not None else self.data_dir / "state"
 
+    @property
+    def resolved_log_dir(self) -> Path:
+        """Where the daemon writes ``mage-bridge.log``: ``log_dir``, ``state_dir``, else the platform's log folder."""
+        if self.log_dir is not None:
+            return self.log_dir
+        if self.state_dir is not None:
+            return self.state_dir
+        return user_folders().log or self.resolved_state_dir
+
     def resolved_soundfont(self) -> Path | None:
-        return self.soundfont if self.soundfont is not None else find_soundfont()
+        """``soundfont`` if set, else the first SoundFont in ``<data_dir>/soundfonts`` or the platform's places."""
+        return self.soundfont if self.soundfont is not None else find_soundfont(self.data_dir)
 
 
 _ENV = {
     "MAGE_DATA_DIR": ("data_dir",),
     "MAGE_MODELS_DIR": ("models_dir",),
     "MAGE_STATE_DIR": ("state_dir",),
+    "MAGE_LOG_DIR": ("log_dir",),
     "MAGE_SOUNDFONT": ("soundfont",),
     "MAGE_ALLOWED_ROOTS": ("allowed_roots",),
     "MAGE_ANALYSIS_BACKEND": ("backends", "analysis"),
-    "MAGE_LYRICS_BACKEND": ("backends", "lyrics"),
+    "MAGE_LYRICS_BACKEND": ("backends", "lyrics"),  # refused with the reason (_NOT_IN_THIS_VERSION)
     "MAGE_GENERATE_BACKEND": ("backends", "generate"),
     "MAGE_SEPARATE_BACKEND": ("backends", "separate"),
     "MAGE_HOST": ("server", "host"),
@@ -175,6 +185,9 @@ def _set(raw: dict[str, Any], key: tuple[str, ...], value: Any) -> None:
 
 def _build(cls: type, raw: dict[str, Any], where: str, prefix: str = "") -> Any:
     known = {f.name: f for f in fields(cls)}
+    for name in raw:
+        if prefix + name in _NOT_IN_THIS_VERSION:
+            raise ConfigError(f"{where}: {prefix + name}: {_NOT_IN_THIS_VERSION[prefix + name]}")
     unknown = sorted(set(raw) - set(known))
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(prefix + u for u in unknown)}")

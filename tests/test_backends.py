@@ -23,6 +23,8 @@ class Heavy:
 
 
 class Light:
+    options: dict[str, object] = {}
+
     @classmethod
     def unavailable_reason(cls, config: Config) -> str | None:
         return None
@@ -36,8 +38,7 @@ class Light:
 
 @pytest.fixture
 def registry(monkeypatch) -> Registry:
-    module = types.ModuleType("_mage_test_backends")
-    module.Heavy, module.Light = Heavy, Light
+    module = types.SimpleNamespace(Heavy=Heavy, Light=Light)  # importlib.import_module finds it in sys.modules
     monkeypatch.setitem(sys.modules, "_mage_test_backends", module)
     r = Registry("teststage")
     r.register("heavy", "_mage_test_backends:Heavy")
@@ -53,9 +54,9 @@ def test_auto_skips_unavailable_and_picks_first_usable(registry: Registry) -> No
 
 def test_reasons_name_what_is_missing(registry: Registry) -> None:
     status = {s.name: s for s in registry.status(Config())}
-    assert "weights missing" in status["heavy"].reason
-    assert "no_such_package_xyz" in status["needs-pkg"].reason
-    assert "mage-bridge[xyz]" in status["needs-pkg"].reason
+    assert "weights missing" in (status["heavy"].reason or "")
+    assert "no_such_package_xyz" in (status["needs-pkg"].reason or "")
+    assert "mage-bridge[xyz]" in (status["needs-pkg"].reason or "")
     assert status["light"].available and status["light"].reason is None
 
 
@@ -76,3 +77,24 @@ def test_unknown_and_reserved_names(registry: Registry) -> None:
         registry.resolve("nope", Config())
     with pytest.raises(InvalidInputError):
         registry.register("auto", "x:y")
+
+
+def test_none_means_the_configs_choice_for_the_stage(monkeypatch) -> None:
+    from mage_bridge.config import BackendChoice
+
+    monkeypatch.setitem(sys.modules, "_mage_test_backends", types.SimpleNamespace(Heavy=Heavy, Light=Light))
+    r = Registry("generate")
+    r.register("heavy", "_mage_test_backends:Heavy")
+    r.register("light", "_mage_test_backends:Light")
+    assert r.resolve(None, Config()) == "light"  # the config says "auto"
+    assert r.resolve(None, Config(backends=BackendChoice(generate="light"))) == "light"
+    # A configured backend that cannot run says why; it is not silently replaced by "auto"'s choice.
+    with pytest.raises(BackendUnavailableError, match="'heavy' is unavailable: weights missing"):
+        r.create(None, Config(backends=BackendChoice(generate="heavy")))
+    # A name given by the caller overrides the config.
+    assert r.resolve("light", Config(backends=BackendChoice(generate="heavy"))) == "light"
+
+
+def test_a_stage_the_config_does_not_name_is_auto(registry: Registry) -> None:
+    assert registry.configured(None, Config()) == "auto"
+    assert registry.resolve(None, Config()) == "light"

@@ -10,7 +10,8 @@ from mage_bridge.errors import ConfigError
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
-    for var in ("MAGE_CONFIG", "MAGE_DATA_DIR", "MAGE_PORT", "MAGE_MODELS_DIR", "MAGE_ALLOWED_ROOTS"):
+    for var in ("MAGE_CONFIG", "MAGE_DATA_DIR", "MAGE_PORT", "MAGE_MODELS_DIR", "MAGE_ALLOWED_ROOTS", "MAGE_LOG_DIR",
+                "MAGE_LYRICS_BACKEND", "MAGE_SEPARATE_BACKEND", "MAGE_STATE_DIR"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
 
@@ -50,3 +51,34 @@ def test_bad_config_names_the_problem(tmp_path, text: str, match: str) -> None:
 def test_explicit_missing_file_is_an_error(tmp_path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "missing.toml")
+
+
+def test_backends_lyrics_is_refused_with_the_reason(tmp_path, monkeypatch) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text('[backends]\nlyrics = "auto"\n')
+    with pytest.raises(ConfigError, match="backends.lyrics: no lyrics backends exist in this version"):
+        load_config(f)
+    monkeypatch.setenv("MAGE_LYRICS_BACKEND", "auto")
+    with pytest.raises(ConfigError, match="MAGE_LYRICS_BACKEND"):
+        load_config()
+
+
+def test_stage_choices_come_from_the_file_and_the_env(tmp_path, monkeypatch) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text('[backends]\nseparate = "demucs"\nanalysis = "rules"\n')
+    c = load_config(f)
+    assert (c.backends.separate, c.backends.analysis, c.backends.generate) == ("demucs", "rules", "auto")
+    monkeypatch.setenv("MAGE_SEPARATE_BACKEND", "dsp")
+    assert load_config(f).backends.separate == "dsp"
+
+
+def test_the_log_folder(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("sys.platform", "linux")
+    c = load_config(data_dir=str(tmp_path / "d"))
+    assert c.resolved_log_dir == tmp_path / "d" / "state"  # on Linux the log stays beside the state
+    assert load_config(state_dir=str(tmp_path / "s")).resolved_log_dir == tmp_path / "s"
+    f = tmp_path / "c.toml"
+    f.write_text(f'log_dir = "{tmp_path / "logs"}"\n')
+    assert load_config(f).resolved_log_dir == tmp_path / "logs"
+    monkeypatch.setenv("MAGE_LOG_DIR", str(tmp_path / "envlogs"))
+    assert load_config(f).resolved_log_dir == tmp_path / "envlogs"

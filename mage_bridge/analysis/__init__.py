@@ -1,6 +1,8 @@
 """Prompt analysis: a text prompt -> :class:`PromptAnalysis` (genre, BPM, key, metre...).
 
-Backends, heavy first (``"auto"`` takes the first that can run here):
+Backends, heavy first (``"auto"`` takes the first that can run here; a
+``backend`` of ``None`` means the config's ``backends.analysis``, env
+``MAGE_ANALYSIS_BACKEND``):
 
 * ``"transformers"`` - a zero-shot classifier from ``<models_dir>/analysis`` for the
   genre and mood of indirect prompts; weights are never downloaded.
@@ -39,8 +41,8 @@ class Analyzer(Protocol):
     def analyze(self, prompt: str, *, lyrics: str | None = None) -> PromptAnalysis: ...
 
 
-def create_analyzer(backend: str = "auto", config: Config | None = None) -> Analyzer:
-    """The analyser ``backend`` (or the ``"auto"`` choice), ready for many prompts.
+def create_analyzer(backend: str | None = None, config: Config | None = None) -> Analyzer:
+    """The analyser ``backend`` (``None``: the config's ``backends.analysis``), ready for many prompts.
 
     Models load on first need, once, so batch mode (``mage-bridge analyze --json -``)
     pays the load at most once.
@@ -52,15 +54,15 @@ def analyze(
     prompt: str,
     *,
     lyrics: str | None = None,
-    backend: str = "auto",
+    backend: str | None = None,
     config: Config | None = None,
 ) -> PromptAnalysis:
     """Read ``prompt`` (and ``lyrics``, which imply a vocal) into a :class:`PromptAnalysis`.
 
     Raises :class:`~mage_bridge.errors.InvalidInputError` for an empty prompt, one over
     :data:`~mage_bridge.analysis.rules.MAX_PROMPT_CHARS` characters, or a stated tempo
-    outside 40-240 BPM. Analysers are cached per backend and config, so repeated calls
-    do not reload a model.
+    outside 40-240 BPM. ``backend`` overrides the config's ``backends.analysis``.
+    Analysers are cached per backend and config, so repeated calls do not reload a model.
     """
     from mage_bridge.analysis.rules import check_prompt
 
@@ -69,10 +71,10 @@ def analyze(
     return _cached_analyzer(backend, cfg).analyze(prompt, lyrics=lyrics)
 
 
-_ANALYZERS: dict[tuple[str, Config], Analyzer] = {}
+_ANALYZERS: dict[tuple[str | None, Config], Analyzer] = {}
 
 
-def _cached_analyzer(backend: str, config: Config) -> Analyzer:
+def _cached_analyzer(backend: str | None, config: Config) -> Analyzer:
     key = (backend, config)
     if key not in _ANALYZERS:
         _ANALYZERS[key] = create_analyzer(backend, config)

@@ -1,4 +1,4 @@
-"""Slots for vocal enhancement and voice conversion models (a later issue fills them).
+"""Named slots for vocal enhancement and voice conversion models, which this version cannot run.
 
 ``REGISTRY = Registry("voice")`` lists ``clearervoice`` (speech/vocal
 enhancement, ClearerVoice-Studio) and ``svc`` (singing voice conversion,
@@ -17,22 +17,23 @@ from mage_bridge.errors import BackendUnavailableError
 
 REGISTRY = Registry("voice")
 REGISTRY.register("clearervoice", "mage_bridge.effects.voice:NotYetAvailable", requires=("clearvoice",),
-                  summary="ClearerVoice-Studio vocal enhancement (slot: adapter comes in a later issue)")
+                  summary="ClearerVoice-Studio vocal enhancement (slot: no adapter in this version)")
 REGISTRY.register("svc", "mage_bridge.effects.voice:NotYetAvailable", requires=("so_vits_svc_fork",),
-                  summary="singing voice conversion (slot: adapter comes in a later issue)")
+                  summary="singing voice conversion (slot: no adapter in this version)")
 
 
 class NotYetAvailable:
-    """Placeholder for a voice backend whose package is present but whose adapter is not written yet."""
+    """A voice backend whose package is present but which this version has no adapter for."""
 
     @classmethod
     def unavailable_reason(cls, config: Config) -> str | None:
-        return "installed, but MAGE Bridge has no adapter for it yet"
+        return "installed, but this version of MAGE Bridge has no adapter for it"
 
     @classmethod
     def from_config(cls, config: Config, **options: Any) -> NotYetAvailable:
         raise BackendUnavailableError(cls.unavailable_reason(config) or "unavailable")
 
 
-def create_voice_backend(name: str, config: Config, **options: Any) -> Any:
+def create_voice_backend(name: str | None, config: Config, **options: Any) -> Any:
+    """The voice backend ``name`` (``None`` or ``"auto"``: the first that can run; the config names none)."""
     return REGISTRY.create(name, config, **options)

@@ -1,7 +1,8 @@
 """Generator backends: ``acestep`` (heavy, when installed) and ``procedural`` (the embedded default).
 
-``create_generator("auto")`` takes the first backend that can run here, heavy
-first; a named backend that cannot run raises
+``create_generator()`` builds the config's choice (``backends.generate``, env
+``MAGE_GENERATE_BACKEND``); ``"auto"`` takes the first backend that can run here,
+heavy first; a named backend that cannot run raises
 :class:`~mage_bridge.errors.BackendUnavailableError` saying what is missing.
 """
 
@@ -18,8 +19,8 @@ REGISTRY.register("procedural", "mage_bridge.generate.procedural:ProceduralGener
                   summary="procedural composer rendered with FluidSynth and a GM SoundFont")
 
 
-def create_generator(backend: str = "auto", config: Config | None = None) -> Generator:
-    """The generator ``backend`` names (or the ``"auto"`` choice), built from ``config``."""
+def create_generator(backend: str | None = None, config: Config | None = None) -> Generator:
+    """The generator ``backend`` names (``None``: the config's ``backends.generate``), built from ``config``."""
     return REGISTRY.create(backend, config if config is not None else load_config())
 
 

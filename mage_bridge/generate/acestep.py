@@ -1,8 +1,8 @@
 """ACE-Step (diffusion) generator: the heavy backend, preferred by ``"auto"`` when it can run.
 
-Not implemented yet: this class tells precisely what is missing so ``"auto"``
-falls back to the procedural backend, and refuses to generate rather than
-pretending to. A later issue loads the pipeline from ``models_dir/ace-step``.
+This version does not run ACE-Step: the class tells precisely what is missing
+(packages, then the weights in ``models_dir/ace-step``) so ``"auto"`` takes the
+procedural backend, and refuses to generate rather than pretending to.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def weights_dir(config: Config) -> Path:
 
 
 class AceStepGenerator(Generator):
-    """ACE-Step text-to-music (not implemented yet; see the module docstring)."""
+    """ACE-Step text-to-music: a named slot this version cannot run (see the module docstring)."""
 
     name = "acestep"
 
@@ -51,7 +51,7 @@ class AceStepGenerator(Generator):
         if missing:
             return (f"ACE-Step weights are missing from {str(folder)!r}: put the ACE-Step v1 3.5B "
                     f"checkpoint there (missing: {', '.join(missing)})")
-        return "the ACE-Step backend is not implemented in this version (a later release runs it)"
+        return "this version of MAGE Bridge cannot run ACE-Step (its weights are present, its pipeline is not)"
 
     @classmethod
     def from_config(cls, config: Config, **options: Any) -> AceStepGenerator:

@@ -10,8 +10,7 @@ from mage_bridge.audio import Audio
 from mage_bridge.config import Config
 from mage_bridge.progress import ProgressFn
 
-#: ``progress(stage, fraction)`` with fraction in [0, 1] within that stage.
-
+__all__ = ["GenerateRequest", "GeneratedClip", "Generator", "ProgressFn"]
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,10 @@ import numpy as np
 from mage_bridge.errors import BackendUnavailableError, InvalidInputError
 
 _LIB_NAMES = ("libfluidsynth.so.3", "libfluidsynth.so.2", "libfluidsynth.so", "libfluidsynth.3.dylib",
-              "libfluidsynth.dylib", "libfluidsynth-3.dll", "fluidsynth")
-INSTALL_HINT = "apt-get install libfluidsynth3 (or your OS's FluidSynth 2.x package)"
+              "libfluidsynth.dylib", "libfluidsynth-3.dll", "libfluidsynth-2.dll", "fluidsynth")
+#: Where Homebrew (Apple silicon, Intel) and MacPorts put the library; dlopen does not search these by name.
+_MACOS_LIB_DIRS = ("/opt/homebrew/lib", "/usr/local/lib", "/opt/local/lib")
+_WINDOWS_DLLS = ("libfluidsynth-3.dll", "libfluidsynth-2.dll")
 FLUID_FAILED = -1
 DRUM_CHANNEL = 9
 
@@ -61,6 +63,55 @@ def _bind(lib: ctypes.CDLL) -> None:
         fn.argtypes = argtypes
 
 
+def install_hint() -> str:
+    """How to install FluidSynth 2.x on this platform."""
+    from mage_bridge.platforms import platform_name
+
+    kind = platform_name()
+    if kind == "macos":
+        return "brew install fluid-synth (or: sudo port install fluidsynth)"
+    if kind == "windows":
+        return ("winget install FluidSynth.FluidSynth (or choco install fluidsynth); if libfluidsynth-3.dll is "
+                "still not found, set MAGE_FLUIDSYNTH_LIB to its full path")
+    return ("apt-get install libfluidsynth3 (Debian/Ubuntu), dnf install fluidsynth-libs (Fedora) or "
+            "pacman -S fluidsynth (Arch)")
+
+
+def _candidates() -> list[str]:
+    """Library names and paths to try, in order: ``$MAGE_FLUIDSYNTH_LIB``, the linker's answer, the usual names."""
+    from mage_bridge.platforms import platform_name
+
+    candidates = list(_LIB_NAMES)
+    kind = platform_name()
+    if kind == "macos":
+        candidates = [f"{d}/{n}" for d in _MACOS_LIB_DIRS for n in ("libfluidsynth.3.dylib", "libfluidsynth.dylib")
+                      ] + candidates
+    elif kind == "windows":
+        candidates = _windows_dlls() + candidates
+    found = ctypes.util.find_library("fluidsynth")
+    if found:
+        candidates.insert(0, found)
+    if os.environ.get("MAGE_FLUIDSYNTH_LIB"):
+        candidates.insert(0, os.environ["MAGE_FLUIDSYNTH_LIB"])
+    return candidates
+
+
+def _windows_dlls() -> list[str]:
+    """Full paths of FluidSynth DLLs on PATH and in winget's and the installer's folders.
+
+    Python on Windows loads a DLL named without a folder only from the system
+    folders, never from PATH, so each is tried by its full path.
+    """
+    import glob
+
+    folders = [f for f in os.environ.get("PATH", "").split(os.pathsep) if f]
+    folders.append(os.path.join(os.environ.get("ProgramFiles") or "C:\\Program Files", "FluidSynth", "bin"))
+    if os.environ.get("LOCALAPPDATA"):
+        folders += sorted(glob.glob(os.path.join(os.environ["LOCALAPPDATA"], "Microsoft", "WinGet", "Packages",
+                                                 "FluidSynth.FluidSynth_*", "*", "bin")), reverse=True)
+    return [os.path.join(f, n) for f in folders for n in _WINDOWS_DLLS if os.path.isfile(os.path.join(f, n))]
+
+
 def load_library() -> ctypes.CDLL:
     """Find, load and bind libfluidsynth once; :class:`BackendUnavailableError` if absent."""
     global _lib, _load_error
@@ -70,13 +121,7 @@ def load_library() -> ctypes.CDLL:
         if _load_error is not None:
             raise BackendUnavailableError(_load_error)
         tried = []
-        candidates = list(_LIB_NAMES)
-        found = ctypes.util.find_library("fluidsynth")
-        if found:
-            candidates.insert(0, found)
-        if os.environ.get("MAGE_FLUIDSYNTH_LIB"):
-            candidates.insert(0, os.environ["MAGE_FLUIDSYNTH_LIB"])
-        for name in candidates:
+        for name in _candidates():
             try:
                 lib = ctypes.CDLL(name)
                 _bind(lib)
@@ -90,7 +135,7 @@ def load_library() -> ctypes.CDLL:
             return lib
         _load_error = (
             "libfluidsynth (FluidSynth 2.x) is not installed or cannot be loaded: "
-            f"{INSTALL_HINT}; tried {', '.join(tried)}"
+            f"{install_hint()}; tried {', '.join(tried)}"
         )
         raise BackendUnavailableError(_load_error)
 

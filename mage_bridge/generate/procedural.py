@@ -1,7 +1,8 @@
 """The embedded generator: a procedural composer rendered with FluidSynth and a GM SoundFont.
 
 Always available where libfluidsynth and a General MIDI SoundFont are
-installed; no model weights. It follows the analysis's tempo, key, mode,
+installed (:mod:`mage_bridge.platforms` says where it looks on each platform);
+no model weights. It follows the analysis's tempo, key, mode,
 metre, swing, genre and instruments, and the same seed renders the same audio.
 """
 
@@ -18,8 +19,9 @@ from mage_bridge.audio import Audio
 from mage_bridge.config import Config
 from mage_bridge.errors import BackendUnavailableError
 from mage_bridge.generate.base import GeneratedClip, GenerateRequest, Generator
-from mage_bridge.progress import ProgressFn, no_progress
 from mage_bridge.generate.compose import compose
+from mage_bridge.platforms import find_soundfont, soundfont_hint
+from mage_bridge.progress import ProgressFn, no_progress
 
 BACKEND_VERSION = "procedural-1.0"
 #: The mix peak the stems are scaled to together (dBFS), leaving headroom for mastering.
@@ -28,31 +30,26 @@ TARGET_PEAK_DBFS = -1.0
 _PEAK_MARGIN_DB = 0.05
 #: A safety fade at the very end; the music itself has rung out before it.
 SAFETY_FADE_S = 0.02
-SOUNDFONT_HINT = (
-    "apt-get install fluid-soundfont-gm, or point the config key `soundfont` "
-    "(env MAGE_SOUNDFONT) at a General MIDI .sf2 file"
-)
 
 
 class ProceduralGenerator(Generator):
     """Compose with :func:`~mage_bridge.generate.compose.compose`, render with FluidSynth.
 
-    ``soundfont`` is a GM ``.sf2`` file (default: the config's, else the first
-    one installed); ``parallel`` renders the stems on threads.
+    ``soundfont`` is a GM ``.sf2``/``.sf3`` file (default: the config's, else the
+    first one :func:`~mage_bridge.platforms.find_soundfont` finds); ``parallel``
+    renders the stems on threads.
     """
 
     name = "procedural"
 
     def __init__(self, *, soundfont: str | os.PathLike[str] | None = None, parallel: bool = True) -> None:
         if soundfont is None:
-            from mage_bridge.config import find_soundfont
-
             soundfont = find_soundfont()
         if soundfont is None:
-            raise BackendUnavailableError(f"no General MIDI SoundFont found: {SOUNDFONT_HINT}")
+            raise BackendUnavailableError(f"no General MIDI SoundFont found: {soundfont_hint()}")
         self.soundfont = Path(soundfont)
         if not self.soundfont.is_file():
-            raise BackendUnavailableError(f"SoundFont {str(self.soundfont)!r} not found: {SOUNDFONT_HINT}")
+            raise BackendUnavailableError(f"SoundFont {str(self.soundfont)!r} not found: {soundfont_hint()}")
         self.parallel = parallel
 
     @classmethod
@@ -64,9 +61,10 @@ class ProceduralGenerator(Generator):
             return reason
         soundfont = config.resolved_soundfont()
         if soundfont is None:
-            return f"no General MIDI SoundFont found: {SOUNDFONT_HINT}"
+            return f"no General MIDI SoundFont found: {soundfont_hint(config.data_dir)}"
         if not Path(soundfont).is_file():
-            return f"SoundFont {str(soundfont)!r} not found: {SOUNDFONT_HINT}"
+            return (f"SoundFont {str(soundfont)!r} (config key `soundfont` or MAGE_SOUNDFONT) not found: "
+                    f"{soundfont_hint(config.data_dir)}")
         return None
 
     @classmethod

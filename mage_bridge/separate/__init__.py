@@ -11,8 +11,11 @@ Backends, in ``"auto"`` preference order:
 * ``dsp`` – embedded: STFT soft masks (HPSS, a low band, REPET-SIM plus a
   centre-panning cue) that sum to one, so the stems sum to the input.
 
+The config's ``backends.separate`` (env ``MAGE_SEPARATE_BACKEND``) chooses
+when a caller names no backend:
+
 >>> from mage_bridge.separate import create_separator
->>> stems = create_separator("auto", config).separate(audio)
+>>> stems = create_separator(None, config).separate(audio)
 """
 
 from __future__ import annotations
@@ -26,9 +29,6 @@ from mage_bridge.audio import Audio
 from mage_bridge.backends import Registry
 from mage_bridge.config import Config
 from mage_bridge.progress import ProgressFn
-
-#: Stem names every separator returns, in this order.
-
 
 REGISTRY = Registry("separate")
 REGISTRY.register(
@@ -59,12 +59,24 @@ class Separator:
         return cls(**options)
 
     def separate(self, audio: Audio, *, progress: ProgressFn | None = None) -> dict[str, Audio]:
-        """Split ``audio`` (``(channels, frames)``, any rate) into :data:`~mage_bridge.progress.STEM_NAMES` at 48 kHz stereo."""
+        """Split ``audio`` (``(channels, frames)``, any rate) into the four stems at 48 kHz stereo.
+
+        The stems are :data:`~mage_bridge.progress.STEM_NAMES`, in that order.
+        """
         raise NotImplementedError
 
     def details(self) -> dict[str, Any]:
         """What ran, for the manifest (model name, version, parameters)."""
         return {"name": self.name}
+
+    @classmethod
+    def option_names(cls) -> tuple[str, ...]:
+        """The options :func:`create_separator` passes on: the keyword parameters of ``__init__``."""
+        import inspect
+
+        kinds = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        return tuple(p.name for p in inspect.signature(cls.__init__).parameters.values()
+                     if p.kind in kinds and p.name != "self")
 
 
 #: Long inputs are separated in segments of this length, joined by crossfades (see :func:`separate_blocks`).
@@ -127,31 +139,34 @@ def separate_blocks(separator: Separator, blocks: Iterable[np.ndarray], *, frame
             yield stems
 
 
-def create_separator(name: str, config: Config, **options: Any) -> Separator:
-    """Build the separator ``name`` (or the ``"auto"`` choice) with backend ``options``.
+def create_separator(name: str | None = None, config: Config | None = None, **options: Any) -> Separator:
+    """Build the separator ``name`` with backend ``options``.
 
-    ``"auto"`` takes Demucs when it and its default model's weights are
-    present, else ``dsp``; options the chosen backend does not take are
-    dropped for ``"auto"`` (a named backend refuses them instead). A named
-    Demucs with ``model=...`` checks that model's weights, not the default's.
+    ``None`` means the config's ``backends.separate`` (env ``MAGE_SEPARATE_BACKEND``);
+    ``"auto"`` takes Demucs when it and its default model's weights are present,
+    else ``dsp``. An option the chosen backend does not take is an
+    :class:`~mage_bridge.errors.InvalidInputError` naming it and the backend's
+    options. A Demucs with ``model=...`` checks that model's weights, not the default's.
     """
-    import inspect
-
+    from mage_bridge.config import load_config
     from mage_bridge.errors import BackendUnavailableError, InvalidInputError
 
+    config = config if config is not None else load_config()
+    name = REGISTRY.configured(name, config)
     if name == "auto":
         name = REGISTRY.resolve("auto", config)
-        cls = REGISTRY.spec(name).load_class()
-        accepted = set(inspect.signature(cls.__init__).parameters) | {"model"}
-        options = {k: v for k, v in options.items() if k in accepted}
     spec = REGISTRY.spec(name)
-    missing = spec.missing_modules()
-    if missing:
-        raise BackendUnavailableError(
-            f"separate backend {name!r} is unavailable: Python package(s) {', '.join(missing)} not installed "
-            f"(pip install 'mage-bridge[{spec.extra}]')"
-        )
+    missing = spec.missing_message()
+    if missing is not None:
+        raise BackendUnavailableError(f"separate backend {name!r} is unavailable: {missing}")
     cls = spec.load_class()
+    known = cls.option_names() if isinstance(cls, type) and issubclass(cls, Separator) else None
+    unknown = sorted(set(options) - set(known)) if known is not None else []
+    if unknown:
+        raise InvalidInputError(
+            f"separate backend {name!r} takes no option(s) {', '.join(unknown)}; "
+            f"its options: {', '.join(known) if known else 'none'}"
+        )
     if "model" not in options:
         reason = cls.unavailable_reason(config)
         if reason is not None:

@@ -6,8 +6,13 @@ Weights are looked up, in order, in
    demucs' own ``--repo`` layout, i.e. ``<sig>-<sha256 prefix>.th`` model files
    plus, for a bag of models such as ``htdemucs``, the bag's ``<name>.yaml``
    (if the yaml is missing, the copy shipped inside the demucs package is used);
-2. the torch hub cache (``torch.hub.get_dir()/checkpoints``) when it already holds
-   the files a previous ``demucs`` run downloaded.
+2. the torch hub cache (``torch.hub.get_dir()/checkpoints``: ``$TORCH_HOME/hub``,
+   default ``$XDG_CACHE_HOME/torch/hub`` or ``~/.cache/torch/hub``) when it already
+   holds the files a previous ``demucs`` run downloaded.
+
+Finding out whether Demucs can run imports neither torch nor demucs (that costs
+seconds): the packages are found with :func:`importlib.util.find_spec`, the
+weights and the bag files on disk; torch loads when a separator is created.
 
 Nothing is ever downloaded: ``demucs.pretrained.get_model`` is only called with
 ``repo=`` set, and the hub cache is read through a local repo, not a URL.
@@ -84,9 +89,21 @@ def _present(folder: Path) -> set[str]:
 
 
 def _hub_checkpoints() -> Path:
-    import torch.hub
+    """The torch hub's ``checkpoints`` folder, found the way ``torch.hub.get_dir`` does, without importing torch.
 
-    return Path(torch.hub.get_dir()) / "checkpoints"
+    When torch is already imported its own answer is used, so a ``torch.hub.set_dir`` counts.
+    """
+    import sys
+
+    if "torch" in sys.modules:
+        import torch.hub
+
+        return Path(torch.hub.get_dir()) / "checkpoints"
+    import os
+
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
+    home = os.environ.get("TORCH_HOME") or os.path.join(cache, "torch")
+    return Path(os.path.expanduser(home)) / "hub" / "checkpoints"
 
 
 def find_weights(model: str, config: Config) -> tuple[Path, Path] | None:
@@ -124,6 +141,10 @@ class DemucsSeparator(Separator):
     """
 
     name = "demucs"
+
+    @classmethod
+    def option_names(cls) -> tuple[str, ...]:
+        return ("model", "shifts", "overlap", "segment_s", "device")
 
     def __init__(self, *, model_folder: Path, bag_folder: Path, model: str = DEFAULT_MODEL, shifts: int = 0,
                  overlap: float = 0.25, segment_s: float | None = None, device: str = "cpu") -> None:
@@ -218,7 +239,7 @@ class DemucsSeparator(Separator):
             stems[source_name] = self._to_output(estimates[index].numpy(), int(model.samplerate), out_frames)
         extra = [i for i, n in enumerate(model.sources) if n not in STEM_NAMES]
         if extra:
-            summed = sum(estimates[i].numpy() for i in extra)
+            summed = np.sum([estimates[i].numpy() for i in extra], axis=0)
             base = stems.get("other")
             add = self._to_output(summed, int(model.samplerate), out_frames)
             stems["other"] = Audio(add.samples + (base.samples if base is not None else 0.0), SAMPLE_RATE)
