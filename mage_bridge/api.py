@@ -17,18 +17,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mage_bridge import __version__
+from mage_bridge import __version__, manifest
 from mage_bridge import audio as audio_io
-from mage_bridge import manifest
+
+# The other job kinds live beside their stages; the API is their one front door.
+from mage_bridge.api_effects import enhance, export, master, separate  # noqa: E402,F401
 from mage_bridge.config import Config, load_config
 from mage_bridge.errors import InvalidInputError, OutputExistsError
 from mage_bridge.files import staged_folder, write_json_atomic
 from mage_bridge.generate.base import GenerateRequest
-from mage_bridge.progress import ProgressFn, no_progress
 from mage_bridge.generate.project import ProjectTime, bar_seconds, fit_to_project, whole_bars
-
-# The other job kinds live beside their stages; the API is their one front door.
-from mage_bridge.api_effects import enhance, export, master, separate  # noqa: E402,F401
+from mage_bridge.progress import ProgressFn, no_progress
 
 __all__ = ["generate", "separate", "enhance", "master", "export", "measure_mix", "check_output_dir"]
 

@@ -33,15 +33,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mage_bridge import __version__
+from mage_bridge import __version__, manifest
 from mage_bridge import audio as audio_io
-from mage_bridge import manifest
 from mage_bridge.audio import SAMPLE_RATE, Audio
 from mage_bridge.config import Config, load_config
 from mage_bridge.errors import InvalidAudioError, InvalidInputError, OutputExistsError
 from mage_bridge.files import create_temp_beside, staged_folder, write_json_atomic
 from mage_bridge.progress import STEM_NAMES, ProgressFn, no_progress
-
 
 #: Longest input accepted (s). Separate, enhance and master stream it, so memory does not depend on it.
 MAX_INPUT_DURATION_S = 30 * 60.0

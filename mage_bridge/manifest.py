@@ -13,7 +13,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-
 SCHEMA = "mage-bridge/manifest@1"
 FILENAME = "manifest.json"
 

@@ -413,7 +413,8 @@ class MidiActions:
         elif preset.kind in TEST_JOB_KINDS and test_jobs_enabled():
             params = self._job_params(options, req_id)
         else:
-            raise RequestError("not_available", f"a preset of kind {preset.kind!r} cannot be triggered: a preset generates (it names no input audio)", req_id)
+            raise RequestError("not_available", f"a preset of kind {preset.kind!r} cannot be triggered: "
+                               "a preset generates (it names no input audio)", req_id)
         return self._submit(preset.kind, params, req_id, addr, client=client_key(addr) if addr else source,
                             source=source, slot=slot)
 
