@@ -193,7 +193,7 @@ def test_a_clip_that_cannot_be_made_removes_the_tracks_already_made(daemon: Daem
 def test_an_older_live_gets_a_clear_message(daemon: DaemonProc, live: Rig, version: tuple[int, int, int]) -> None:
     surface, c = start(live, daemon, version=version)
     assert c.messages[0].startswith("MAGE Bridge: placing audio clips needs Live 12.0.5 or newer (or 11.3.25+)")
-    assert c.messages[0].endswith("this is Live %d.%d.%d" % version)
+    assert c.messages[0].endswith("this is Live {}.{}.{}".format(*version))
     connected(surface, c)
     manifest, manifest_path = _finished_but_unseen(daemon)
     tick_until(surface, lambda: "stems are in" in c.messages[-1], 10.0)

@@ -13,12 +13,11 @@ from typing import Any
 
 import pytest
 
+from mage_bridge import audio
+from mage_bridge.measure import measure_tempo
 from tests.daw.conftest import wait_outbox
 from tests.daw.fake_live.harness import Rig, live, tick_for, tick_until  # noqa: F401
 from tests.server.conftest import DaemonProc, submit
-
-from mage_bridge import audio
-from mage_bridge.measure import measure_tempo
 
 
 def connect(live: Rig, daemon: DaemonProc, song: Any, **settings: Any) -> tuple[Any, Any]:

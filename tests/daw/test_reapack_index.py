@@ -13,7 +13,7 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -210,7 +210,7 @@ def _folder(tmp_path: Path, version_a: str = "1.2.0", version_b: str = "1.2.0") 
     return folder
 
 
-NOW = datetime(2027, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+NOW = datetime(2027, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def test_header_values_go_on_over_indented_lines(tmp_path: Path) -> None:
@@ -242,10 +242,10 @@ def test_regenerating_keeps_the_time_and_tagged_older_versions(tmp_path: Path) -
     index = tmp_path / "index.xml"
     index.write_text(make_index.generate(folder, index, now=NOW)[0])
     # Same version again, a day later: nothing changes, the time included.
-    assert make_index.generate(folder, index, now=datetime(2027, 1, 3, tzinfo=timezone.utc))[0] == index.read_text()
+    assert make_index.generate(folder, index, now=datetime(2027, 1, 3, tzinfo=UTC))[0] == index.read_text()
     # A new version keeps 1.2.0 (it points at its tag) and gets its own time.
     folder = _folder(tmp_path / "next", "1.3.0", "1.3.0")
-    text, notes = make_index.generate(folder, index, now=datetime(2027, 2, 1, tzinfo=timezone.utc))
+    text, notes = make_index.generate(folder, index, now=datetime(2027, 2, 1, tzinfo=UTC))
     versions = _package(ET.fromstring(text)).findall("version")
     assert [(v.get("name"), v.get("time")) for v in versions] == [("1.2.0", "2027-01-02T03:04:05Z"),
                                                                    ("1.3.0", "2027-02-01T00:00:00Z")]

@@ -18,8 +18,18 @@ import soundfile
 
 from mage_bridge import audio
 from tests.daw.conftest import wait_for_file, wait_outbox, write_spool
-from tests.daw.reaper import (GENERATE, LISTENER, MASTER, SEPARATE, finish_reaper, listen, needs_lua,
-                              new_tracks, run_reaper, start_reaper)
+from tests.daw.reaper import (
+    GENERATE,
+    LISTENER,
+    MASTER,
+    SEPARATE,
+    finish_reaper,
+    listen,
+    needs_lua,
+    new_tracks,
+    run_reaper,
+    start_reaper,
+)
 from tests.server.conftest import DaemonProc
 from tests.signals import clicks, sine
 

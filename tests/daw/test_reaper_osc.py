@@ -23,10 +23,29 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from tests.daw.conftest import wait_for_file
-from tests.daw.reaper import (GENERATE, LISTENER, LUA, MASTER, SEPARATE, finish_reaper, listen, needs_lua,
-                              new_tracks, run_reaper, start_reaper)
-from tests.daw.test_reaper import (BEFORE, _assert_folder, _clean, _item_project, _loop_wav, _project,
-                                   _stem_order, inputs)
+from tests.daw.reaper import (
+    GENERATE,
+    LISTENER,
+    LUA,
+    MASTER,
+    SEPARATE,
+    finish_reaper,
+    listen,
+    needs_lua,
+    new_tracks,
+    run_reaper,
+    start_reaper,
+)
+from tests.daw.test_reaper import (
+    BEFORE,
+    _assert_folder,
+    _clean,
+    _item_project,
+    _loop_wav,
+    _project,
+    _stem_order,
+    inputs,
+)
 from tests.server.conftest import DaemonProc
 
 LIB = GENERATE.parent / "mage_bridge_lib.lua"

@@ -64,7 +64,7 @@ class Listener:
         while self._running:
             try:
                 data = self.sock.recv(65536)
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             try:
                 msg = OscMessage(data)
@@ -111,7 +111,8 @@ class Tally:
     def line(self) -> str:
         return (f"cycles={self.cycles} sent={self.sent} accepted={self.accepted} done={self.done} "
                 f"failed={self.failed} (cancelled={self.cancelled}) refused={self.refused} "
-                f"unanswered={self.unanswered} lost={self.lost} unfinished={self.unfinished} duplicated={self.duplicated} "
+                f"unanswered={self.unanswered} lost={self.lost} unfinished={self.unfinished} "
+                f"duplicated={self.duplicated} "
                 f"end-event-missing={self.end_event_missing} end-event-duplicated={self.end_event_duplicated} "
                 f"end-event-wrong={self.end_event_wrong} staging-left={self.staging_left} "
                 f"kills={dict(self.kills)}")
@@ -263,7 +264,7 @@ def _count(tally: Tally, d: DaemonProc, app: Listener, sub: Listener, requests: 
     tally.unanswered = len([r for r in requests if r not in accepted and r not in refused])
     tally.duplicated = sum(n - 1 for req, n in jobs_per_req.items() if req in requests and n > 1)
     tally.duplicated += sum(len(ids) - 1 for ids in accepted.values() if len(ids) > 1)
-    for req_id, ids in accepted.items():
+    for ids in accepted.values():
         for job_id in ids:
             row = by_id.get(job_id)
             if row is None:

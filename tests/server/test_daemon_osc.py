@@ -27,7 +27,7 @@ def test_ping_round_trip_on_the_port_given(make_daemon: Any) -> None:
         elapsed = time.perf_counter() - t0
     assert (addr, args) == ("/mage/pong", ["abc", __version__])
     assert elapsed < 0.5
-    assert "listening on 127.0.0.1:%d" % port in d.log()
+    assert f"listening on 127.0.0.1:{port}" in d.log()
 
 
 def _blob_msg(address: str, *args: Any) -> tuple[str, tuple[Any, ...]]:

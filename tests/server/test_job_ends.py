@@ -186,8 +186,7 @@ def test_staging_folders_go_after_a_worker_kill_a_cancel_and_a_daemon_kill(
 def test_failure_codes_name_a_full_disk_and_a_refused_permission() -> None:
     import sqlite3
 
-    from mage_bridge.errors import InvalidInputError
-    from mage_bridge.errors import failure_code
+    from mage_bridge.errors import InvalidInputError, failure_code
 
     nospace = OSError(errno.ENOSPC, "No space left on device")
     wrapped = InvalidInputError("cannot write into '/x'")

@@ -206,7 +206,7 @@ def test_a_mapping_file_preset_gets_the_same_guard(make_daemon: Any, tmp_path: P
     with d.client() as c:
         for slot in (1, 2):
             c.send("/mage/trigger", slot)
-            addr, reply = c.wait_for(lambda a, p: p[:1] == [f"trigger:{slot}"], 5.0)
+            addr, reply = c.wait_for(lambda a, p: p[:1] == [f"trigger:{slot}"], 5.0)  # noqa: B023
             assert (addr, reply[1]) == ("/mage/error", "path_not_allowed"), (slot, reply)
     assert _jobs(d) == []
 

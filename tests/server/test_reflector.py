@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pythonosc.osc_message import OscMessage
 
 from mage_bridge.config import Config, ServerConfig
 from mage_bridge.server import osc
@@ -18,7 +19,6 @@ from mage_bridge.server.client import OscClient
 from mage_bridge.server.daemon import Daemon
 from mage_bridge.server.handshake import COOKIE_CHARS
 from mage_bridge.server.osc import encode
-from pythonosc.osc_message import OscMessage
 from tests.server.conftest import DaemonProc, submit, wait_end
 
 REMOTE = ("10.0.0.9", 5000)
@@ -156,7 +156,7 @@ def test_a_subscription_not_renewed_ends_and_says_so(make_daemon: Callable[..., 
         assert sub.recv(0.5) is None  # the ended lease hears nothing more
         leases = json.loads((d.state_dir / "subscribers.json").read_text())
         assert [[h, p] for h, p, _ in leases] == [["127.0.0.1", renewing.port]]
-        assert "subscription of 127.0.0.1:%d ended" % sub.port in d.log()
+        assert f"subscription of 127.0.0.1:{sub.port} ended" in d.log()
 
 
 def test_leases_survive_a_restart_until_they_end(make_daemon: Callable[..., DaemonProc]) -> None:
