@@ -112,6 +112,25 @@ def _windows_dlls() -> list[str]:
     return [os.path.join(f, n) for f in folders for n in _WINDOWS_DLLS if os.path.isfile(os.path.join(f, n))]
 
 
+def _initialise_tables(lib: ctypes.CDLL) -> None:
+    """Create and free one synth, so FluidSynth's process-wide tables are complete before any render.
+
+    The first ``new_fluid_synth`` in a process fills global tables (conversion
+    curves, interpolation coefficients, default modulators) after flipping an
+    "initialised" flag; a second synth created on another thread meanwhile
+    skips the work and renders with half-filled tables. That made the first
+    parallel render of a process differ from every later one (same seed,
+    different audio, about one process in ten under load).
+    """
+    settings = lib.new_fluid_settings()
+    if not settings:
+        return
+    synth = lib.new_fluid_synth(settings)
+    if synth:
+        lib.delete_fluid_synth(synth)
+    lib.delete_fluid_settings(settings)
+
+
 def load_library() -> ctypes.CDLL:
     """Find, load and bind libfluidsynth once; :class:`BackendUnavailableError` if absent."""
     global _lib, _load_error
@@ -131,6 +150,7 @@ def load_library() -> ctypes.CDLL:
             # Silence FluidSynth's own logging: a library does not print.
             for level in range(5):
                 lib.fluid_set_log_function(level, None, None)
+            _initialise_tables(lib)
             _lib = lib
             return lib
         _load_error = (
