@@ -33,21 +33,25 @@ DEFAULT_TRUE_PEAK_DBTP = -1.0
 _LOSSY_TRIES = 4
 #: Passes over the signal a typical master makes (2 over the input, 2 gain rounds, the final render).
 _EXPECTED_PASSES = 5
+#: How far the passes before the final render take the ``master`` fraction.
+_BEFORE_RENDER = 0.8
 
 
 class _Passes:
     """The ``master`` stage's fraction from the frames read so far, across passes of unknown number.
 
-    Each pass moves the fraction a share of what is left below 0.97 (1/remaining expected passes,
-    at least a third), so extra gain rounds slow the bar down instead of running it past the end;
-    the chain's own reports count too, and the fraction never goes back.
+    Each pass over the input or the scratch file moves the fraction a share of what is left below
+    :data:`_BEFORE_RENDER` (1/remaining expected passes, at most a third), so extra gain rounds slow
+    the bar down instead of running it past the end; the pass that writes the result (told by the
+    first :meth:`wrote`) takes it to 1. The chain's own reports count too; the fraction never goes back.
     """
 
     def __init__(self, progress: ProgressFn, frames: int) -> None:
         self.progress = progress
         self.frames = max(frames, 1)
         self.passes = 0
-        self.shown = 0.0
+        self.shown = -1.0  # nothing reported yet
+        self.rendering = False
 
     def report(self, stage: str, fraction: float) -> None:
         if stage != "master":
@@ -56,15 +60,21 @@ class _Passes:
             self.shown = min(fraction, 1.0)
             self.progress("master", self.shown)
 
+    def wrote(self) -> None:
+        self.rendering = True
+
     def count(self, blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
         self.passes += 1
-        start = self.shown
-        share = (0.97 - start) / max(_EXPECTED_PASSES - self.passes + 1, 3)
+        start, begun = max(self.shown, 0.0), 0  # the fraction and the frames read where this part began
+        stop = start + (_BEFORE_RENDER - start) / max(_EXPECTED_PASSES - self.passes, 3)
         done = 0
         for block in blocks:
             yield block
             done += int(np.shape(block)[-1])
-            self.report("master", start + share * min(1.0, done / self.frames))
+            if self.rendering and stop < 1.0:  # this pass writes the result: the rest of it runs up to 1
+                start, begun, stop = max(self.shown, 0.0), done, 1.0
+            part = (done - begun) / max(self.frames - begun, 1)
+            self.report("master", start + (stop - start) * min(1.0, part))
 
 
 class _CountedSource:
@@ -147,8 +157,13 @@ def master(
                 scratch = audio_io.FileBlockStore(Path(work) / "glued.wav", sample_rate=SAMPLE_RATE, channels=2)
                 with audio_io.BlockWriter(tmp, sample_rate=SAMPLE_RATE, fmt=fmt, subtype=subtype,
                                           mp3_quality=mp3_quality) as writer:
+
+                    def write(block: np.ndarray, writer: audio_io.BlockWriter = writer) -> None:
+                        passes.wrote()
+                        writer.write(block)
+
                     result = master_blocks(_CountedSource(source, passes), sample_rate=SAMPLE_RATE,
-                                           frames=source.frames, write=writer.write,
+                                           frames=source.frames, write=write,
                                            scratch=_CountedStore(scratch, passes), target_lufs=float(lufs),
                                            true_peak_dbtp=ceiling, glue_ratio=spec.glue_ratio if spec else None,
                                            glue_threshold_lu=spec.glue_threshold_lu if spec else None,

@@ -12,7 +12,7 @@ from mage_bridge import audio as audio_io
 from mage_bridge.api import checks
 from mage_bridge.audio import Audio
 from mage_bridge.cli import main
-from mage_bridge.config import Config
+from mage_bridge.config import BackendChoice, Config
 from mage_bridge.effects.loudness import integrated_loudness, true_peak_dbtp
 from mage_bridge.errors import InvalidAudioError, InvalidInputError, OutputExistsError
 from tests.effects.synth import song
@@ -207,3 +207,88 @@ def test_cli_master_and_separate(tmp_path, music_file, capsys, monkeypatch):
     assert main(["master", str(tmp_path / "nope.wav"), "-o", str(tmp_path / "x.wav")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("mage-bridge: error:") and "not found" in err[0]
+
+
+def _recorder():
+    seen: list[tuple[str, float]] = []
+    return seen, lambda stage, fraction: seen.append((stage, fraction))
+
+
+def test_master_reports_movement_through_every_pass(tmp_path, config):
+    """A minute of music: the gain rounds and the final render report fractions, not only their ends."""
+    src = audio_io.save(song(60.0, np.random.default_rng(2)), tmp_path / "long.wav")
+    seen, record = _recorder()
+    api.master(src, tmp_path / "out.wav", config=config, progress=record)
+    master = [f for stage, f in seen if stage == "master"]
+    assert master == sorted(master) and master[0] == 0.0 and master[-1] == 1.0
+    assert len([f for f in master if 0.3 < f < 1.0]) >= 8  # the chain itself says nothing between 0.3 and 1
+    assert len([f for f in master if 0.8 <= f < 1.0]) >= 2  # the final render moves too
+    assert [stage for stage, _ in seen if stage != "master"] == ["load", "load", "write", "write"]
+
+
+def test_enhance_reports_fractions_while_it_streams(tmp_path, config):
+    src = audio_io.save(song(40.0, np.random.default_rng(4)), tmp_path / "vocals.wav")
+    seen, record = _recorder()
+    api.enhance(src, tmp_path / "v.wav", config=config, progress=record)
+    fractions = [f for stage, f in seen if stage == "enhance"]
+    assert len(fractions) >= 4 and fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_master_takes_the_manifest_names_and_refuses_a_preset_with_a_target(tmp_path, config, music_file):
+    path = api.master(music_file, tmp_path / "a.wav", target_lufs=-16.0, true_peak_dbtp=-1.5, config=config)
+    request = json.loads(path.read_text())["request"]
+    assert (request["target_lufs"], request["true_peak_dbtp"]) == (-16.0, -1.5)
+    for given in ({"target_lufs": -16.0}, {"true_peak_dbtp": -2.0}):
+        with pytest.raises(InvalidInputError, match="preset 'apple'.*not both"):
+            api.master(music_file, tmp_path / "b.wav", preset="apple", config=config, **given)
+    with pytest.raises(TypeError):
+        api.master(music_file, tmp_path / "b.wav", lufs=-16.0, config=config)  # the old name is gone
+    assert not (tmp_path / "b.wav").exists()
+
+
+@pytest.mark.parametrize("call", [
+    lambda src, tmp, config: api.generate("house", tmp / "g", options={"tempo": 120}, config=config),
+    lambda src, tmp, config: api.separate(src, tmp / "s", options={"modle": "x"}, config=config),
+    lambda src, tmp, config: api.enhance(src, tmp / "e.wav", options={"gain": 3}, config=config),
+], ids=["generate", "separate", "enhance"])
+def test_unknown_options_are_refused_naming_the_known_ones(tmp_path, config, music_file, call):
+    with pytest.raises(InvalidInputError, match=r"unknown \w+ option\(s\) \w+; known: .+, .+"):
+        call(music_file, tmp_path, config)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_failing_prompt_analysis_is_an_error_not_the_default_preset(tmp_path, config, music_file):
+    with pytest.raises(InvalidInputError, match="prompt is empty"):
+        api.enhance(music_file, tmp_path / "e.wav", options={"prompt": "   "}, config=config)
+    with pytest.raises(InvalidInputError, match="unknown analysis backend 'nope'"):
+        api.enhance(music_file, tmp_path / "e.wav", options={"prompt": "house"},
+                    config=Config(data_dir=tmp_path / "d", models_dir=tmp_path / "m",
+                                  backends=BackendChoice(analysis="nope")))
+    assert not (tmp_path / "e.wav").exists()
+
+
+def test_backend_none_is_the_configs_choice(tmp_path, music_file):
+    config = Config(data_dir=tmp_path / "d", models_dir=tmp_path / "m", backends=BackendChoice(separate="dsp"))
+    data = json.loads(api.separate(music_file, tmp_path / "s", config=config).read_text())
+    assert data["backend"]["name"] == "dsp" and data["request"]["backend"] is None
+    wrong = Config(data_dir=tmp_path / "d", models_dir=tmp_path / "m", backends=BackendChoice(separate="nope"))
+    with pytest.raises(InvalidInputError, match="unknown separate backend 'nope'"):
+        api.separate(music_file, tmp_path / "t", config=wrong)
+
+
+def test_one_definition_of_each_shared_helper():
+    import importlib
+
+    helpers = ("check_output_dir", "check_output_file", "check_input", "jsonable", "clock", "base_manifest")
+    for module in ("generate", "separate", "enhance", "master", "export"):
+        mod = importlib.import_module(f"mage_bridge.api.{module}")
+        own = {name for name, value in vars(mod).items()
+               if callable(value) and getattr(value, "__module__", "") == mod.__name__}
+        assert not own & {*helpers, *(f"_{h}" for h in helpers)}, module
+    assert api.generate.__module__ == "mage_bridge.api.generate" and callable(api.generate)
+    from pathlib import Path
+
+    from mage_bridge.api.results import jsonable
+
+    assert jsonable({"ts": (6, 8), "plugins": Path("/x/p.json"), "n": 1}) == {"ts": [6, 8], "plugins": "/x/p.json",
+                                                                             "n": 1}
