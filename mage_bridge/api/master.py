@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +43,7 @@ class _Passes:
     Each pass over the input or the scratch file moves the fraction a share of what is left below
     :data:`_BEFORE_RENDER` (1/remaining expected passes, at most a third), so extra gain rounds slow
     the bar down instead of running it past the end; the pass that writes the result (told by the
-    first :meth:`wrote`) takes it to 1. The chain's own reports count too; the fraction never goes back.
+    first block written) takes it to 1. The chain's own reports count too; the fraction never goes back.
     """
 
     def __init__(self, progress: ProgressFn, frames: int) -> None:
@@ -60,8 +60,13 @@ class _Passes:
             self.shown = min(fraction, 1.0)
             self.progress("master", self.shown)
 
-    def wrote(self) -> None:
-        self.rendering = True
+    def writing(self, write: Callable[[np.ndarray], None]) -> Callable[[np.ndarray], None]:
+        """``write``, telling this counter that the pass under way is the final render."""
+        def wrapped(block: np.ndarray) -> None:
+            self.rendering = True
+            write(block)
+
+        return wrapped
 
     def count(self, blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
         self.passes += 1
@@ -157,13 +162,8 @@ def master(
                 scratch = audio_io.FileBlockStore(Path(work) / "glued.wav", sample_rate=SAMPLE_RATE, channels=2)
                 with audio_io.BlockWriter(tmp, sample_rate=SAMPLE_RATE, fmt=fmt, subtype=subtype,
                                           mp3_quality=mp3_quality) as writer:
-
-                    def write(block: np.ndarray, writer: audio_io.BlockWriter = writer) -> None:
-                        passes.wrote()
-                        writer.write(block)
-
                     result = master_blocks(_CountedSource(source, passes), sample_rate=SAMPLE_RATE,
-                                           frames=source.frames, write=write,
+                                           frames=source.frames, write=passes.writing(writer.write),
                                            scratch=_CountedStore(scratch, passes), target_lufs=float(lufs),
                                            true_peak_dbtp=ceiling, glue_ratio=spec.glue_ratio if spec else None,
                                            glue_threshold_lu=spec.glue_threshold_lu if spec else None,
