@@ -292,3 +292,13 @@ def test_one_definition_of_each_shared_helper():
 
     assert jsonable({"ts": (6, 8), "plugins": Path("/x/p.json"), "n": 1}) == {"ts": [6, 8], "plugins": "/x/p.json",
                                                                              "n": 1}
+
+
+def test_generate_backend_is_a_keyword_checked_before_work(tmp_path, config):
+    with pytest.raises(InvalidInputError, match="backend must be a name of 1 to 64 characters"):
+        api.generate("house", tmp_path / "x", backend="b" * 500, config=config)
+    with pytest.raises(InvalidInputError, match="unknown generate backend 'nope'"):
+        api.generate("house", tmp_path / "x", backend="nope", config=config)
+    with pytest.raises(InvalidInputError, match="unknown generate option.*backend"):
+        api.generate("house", tmp_path / "x", options={"backend": "procedural"}, config=config)
+    assert not (tmp_path / "x").exists()
