@@ -34,7 +34,7 @@ def _is_terminal(stream: TextIO) -> bool:
 
 def _eta(elapsed_s: float, fraction: float) -> str:
     """``, ~12 s left`` once a stage is far enough along to say; else nothing."""
-    if not 0.05 <= fraction < 1.0 or elapsed_s < 1.0:
+    if not 0.05 <= fraction < 1.0 or elapsed_s < 1.0 or elapsed_s * (1.0 - fraction) < fraction:
         return ""
     left = elapsed_s * (1.0 - fraction) / fraction
     return f", ~{left:.0f} s left" if left < 120 else f", ~{left / 60:.0f} min left"
