@@ -41,6 +41,7 @@ def _check_name(name: str, value: object) -> None:
 
 
 def _check_generate_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The options checked and normalised (floats, ``(num, den)``) before anything loads."""
     checked = check_options("generate", options, GENERATE_OPTIONS)
     if "bpm" in checked:
         bpm = checked["bpm"]
