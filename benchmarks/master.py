@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mage_bridge import api_effects  # noqa: E402
+from mage_bridge import api  # noqa: E402
 from mage_bridge import audio as audio_io  # noqa: E402
 from mage_bridge.audio import Audio  # noqa: E402
 from mage_bridge.config import Config  # noqa: E402
@@ -78,7 +78,7 @@ def main() -> int:
 
         ours_path = folder / "ours.wav"
         started = time.perf_counter()
-        api_effects.master(src, ours_path, lufs=args.lufs, true_peak_db=args.true_peak,
+        api.master(src, ours_path, target_lufs=args.lufs, true_peak_dbtp=args.true_peak,
                            config=Config(models_dir=folder))
         ours_s = time.perf_counter() - started
 

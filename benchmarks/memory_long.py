@@ -6,7 +6,7 @@ A stereo 48 kHz float WAV of ``--minutes`` (the documented input limit is 30)
 and one of ``--baseline-minutes`` are generated on disk in 24 s pieces of the
 synthetic song (tests/effects/synth.py, a new seed per piece) written through
 ``soundfile.SoundFile``, so the parent never holds a long file in memory. Each
-stage then runs through the file API (``api_effects.master``, ``enhance`` of
+stage then runs through the file API (``api.master``, ``enhance`` of
 one stem, ``separate`` with the embedded DSP backend) in a fresh child process;
 the child's peak resident set (``ru_maxrss`` from ``os.wait4``) and wall time
 are printed for both lengths with their ratio: a ratio near 1 means memory no
@@ -35,17 +35,17 @@ _CHILD = """
 import sys, time
 sys.path.insert(0, {tree!r})
 from pathlib import Path
-from mage_bridge import api_effects
+from mage_bridge import api
 from mage_bridge.config import Config
 stage, src, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 config = Config(data_dir=out.parent / "data", models_dir=out.parent / "models")
 started = time.perf_counter()
 if stage == "master":
-    api_effects.master(src, out / "master.wav", config=config)
+    api.master(src, out / "master.wav", config=config)
 elif stage == "enhance":
-    api_effects.enhance(src, out / "vocals.wav", options={{"stem": "vocals"}}, config=config)
+    api.enhance(src, out / "vocals.wav", options={{"stem": "vocals"}}, config=config)
 elif stage == "separate":
-    api_effects.separate(src, out / "stems", backend="dsp", config=config)
+    api.separate(src, out / "stems", backend="dsp", config=config)
 print(f"{{time.perf_counter() - started:.3f}}")
 """
 

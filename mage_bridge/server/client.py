@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from pythonosc.osc_message import OscMessage
+from pythonosc.osc_message import OscMessage, ParseError
 
 from mage_bridge.errors import MageError
 from mage_bridge.server import osc
@@ -18,6 +18,43 @@ class DaemonTimeoutError(MageError, TimeoutError):
     """The daemon did not answer in time (is ``mage-bridge serve`` running on that port?)."""
 
     code = "timeout"
+
+
+class DaemonUnreachableError(MageError, ConnectionError):
+    """Nothing answers on the daemon's address: no ``mage-bridge serve`` there, or another port."""
+
+    code = "no_daemon"
+
+
+def check_daemon(host: str = "127.0.0.1", port: int = 9137, *, timeout_s: float = 1.0) -> str:
+    """The version of the daemon on ``host:port``, or :class:`DaemonUnreachableError` within ``timeout_s``.
+
+    The ping goes out on a *connected* UDP socket: when no socket listens on that
+    port, the kernel's ICMP port-unreachable comes back to it as ``ECONNREFUSED``
+    at once (on loopback, in microseconds), so a missing daemon is told without
+    waiting; a host that drops the datagram silently is told after ``timeout_s``.
+    """
+    missing = f"no daemon answers on {host}:{port} — is `mage-bridge serve` running?"
+    req = uuid.uuid4().hex[:8]
+    deadline = time.monotonic() + timeout_s
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect((host, port))
+            sock.send(osc.encode("/mage/ping", req))
+            while (left := deadline - time.monotonic()) > 0:
+                sock.settimeout(left)
+                try:
+                    msg = OscMessage(sock.recv(65536))
+                except ParseError:  # not OSC: not the daemon's answer
+                    continue
+                params = list(msg.params)
+                if params and params[0] == req:  # a pong, or an error reply: either way a daemon is there
+                    return str(params[1]) if msg.address == "/mage/pong" and len(params) > 1 else ""
+        except (TimeoutError, ConnectionRefusedError):
+            pass
+        except OSError as e:  # an address that cannot be reached at all (no route, bad name)
+            raise DaemonUnreachableError(f"{missing} ({e.strerror or e})") from e
+    raise DaemonUnreachableError(missing)
 
 
 class OscClient:

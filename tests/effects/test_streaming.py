@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from mage_bridge import api_effects
+from mage_bridge import api
 from mage_bridge import audio as audio_io
 from mage_bridge.audio import Audio, map_blocks, resample, resample_blocks
 from mage_bridge.config import Config
@@ -131,7 +131,7 @@ def test_file_api_master_streams_a_long_input(tmp_path):
     mix = song(70.0, np.random.default_rng(4))
     src = audio_io.save(Audio(mix.samples * np.float32(2.0), RATE), tmp_path / "long.wav", subtype="float")
     out = tmp_path / "long.master.wav"
-    api_effects.master(src, out, config=Config(models_dir=tmp_path / "m"))
+    api.master(src, out, config=Config(models_dir=tmp_path / "m"))
     decoded = audio_io.load(out)
     assert decoded.frames == mix.frames
     assert integrated_loudness(decoded) == pytest.approx(-14.0, abs=0.1)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mage_bridge import api_effects, manifest
+from mage_bridge import api, manifest
 from mage_bridge import audio as audio_io
 from mage_bridge.config import Config
 from mage_bridge.effects.chains import UserPlugin, load_user_plugins, load_vst3
@@ -75,8 +75,8 @@ def test_enhance_stem_folder_applies_the_plugin_where_the_preset_says(gain_vst3,
     audio_io.save(clicks(120.0, 2.0, amplitude=0.5), stems / "drums.wav", subtype="float")
     preset = write_preset(tmp_path / "plugins.json", gain_vst3, stem=key, gain_db=-6.0)
 
-    plain = api_effects.enhance(stems, tmp_path / "plain", config=config).parent
-    with_plugin = api_effects.enhance(stems, tmp_path / "with", options={"plugins": str(preset)}, config=config)
+    plain = api.enhance(stems, tmp_path / "plain", config=config).parent
+    with_plugin = api.enhance(stems, tmp_path / "with", options={"plugins": str(preset)}, config=config)
 
     # The plugin runs after the stem's own chain, and width is linear: the difference is the plugin alone.
     for name, expected_db in (("vocals", vocals_db), ("drums", drums_db)):
@@ -134,6 +134,6 @@ def test_plugins_are_checked_before_any_audio_is_read(gain_vst3, tmp_path, confi
     # the input does not exist: the plugin's bad parameter is what the user hears of first
     preset = write_preset(tmp_path / "plugins.json", gain_vst3, volume_db=-6.0)
     with pytest.raises(InvalidInputError, match="volume_db"):
-        api_effects.enhance(tmp_path / "missing.wav", tmp_path / "out.wav", options={"plugins": str(preset)},
+        api.enhance(tmp_path / "missing.wav", tmp_path / "out.wav", options={"plugins": str(preset)},
                             config=config)
     assert not (tmp_path / "out.wav").exists()

@@ -119,7 +119,8 @@ def test_a_duration_too_short_for_one_bar_is_refused_with_the_minimum(tmp_path: 
     assert not (tmp_path / "x").exists()
 
 
-@pytest.mark.parametrize(("name", "value"), [("genre", "x" * 65), ("genre", ""), ("genre", 7), ("backend", "b" * 500)])
+@pytest.mark.parametrize(("name", "value"), [("genre", "x" * 65), ("genre", ""), ("genre", 7),
+                                             ("analysis_backend", "b" * 500)])
 def test_name_options_have_a_length_limit(tmp_path: Path, name: str, value: object) -> None:
     with pytest.raises(InvalidInputError, match=f"{name} must be a name of 1 to 64 characters"):
         generate("house", tmp_path / "x", options={name: value})

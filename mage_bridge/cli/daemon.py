@@ -1,4 +1,8 @@
-"""``mage-bridge serve`` (the daemon) and ``submit`` / ``status`` (talk to it over OSC)."""
+"""``serve`` (run the daemon) and ``submit`` / ``status`` (talk to a running one over OSC).
+
+``submit`` and ``status`` first ping the daemon (:func:`~mage_bridge.server.client.check_daemon`),
+so a daemon that is not running is told within a second, not after a reply timeout.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,27 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from mage_bridge.config import Config, load_config
-from mage_bridge.errors import MageError
-from mage_bridge.logs import setup_logging
+from mage_bridge.cli.common import add_command, config_of
+from mage_bridge.cli.progress import display_for
+from mage_bridge.errors import InvalidInputError, MageError
+
+SERVE_EXAMPLES = """
+  mage-bridge serve                                  # 127.0.0.1:9137, jobs under the state folder
+  mage-bridge serve --port 9000 --workers 2 --midi-map ~/mage-midi.toml -v
+"""
+SUBMIT_EXAMPLES = """
+  mage-bridge submit generate "lo-fi hip hop beat" --options '{"duration_s": 16}' --wait
+  mage-bridge submit master ~/mage/mix.wav --options '{"target_lufs": -16, "format": "flac"}'
+  mage-bridge submit separate ~/mage/song.wav --options '{"backend": "dsp"}' --wait
+"""
+STATUS_EXAMPLES = """
+  mage-bridge status 3f2a9c81d4e0
+  mage-bridge status 3f2a9c81d4e0 --json --state-dir /srv/mage/state
+"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    s = sub.add_parser("serve", help="run the daemon: OSC (and MIDI) in, jobs out")
+    s = add_command(sub, "serve", help="run the daemon: OSC (and MIDI) in, jobs out", examples=SERVE_EXAMPLES)
     s.add_argument("--port", type=int, help="UDP port (default: config server.port, 9137); 0 picks a free one")
     s.add_argument("--host", help="address to bind (default 127.0.0.1; others need --allow-remote + --allow-client)")
     s.add_argument("--state-dir", type=Path, help="queue, logs and job results (default: config state_dir)")
@@ -25,21 +43,22 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="allow binding a non-loopback address (with an allowlist)")
     s.add_argument("--allow-client", action="append", metavar="ADDR",
                    help="client address or network allowed besides loopback (repeatable)")
-    s.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     s.set_defaults(func=_serve)
 
-    m = sub.add_parser("submit", help="send a job to a running daemon over OSC")
+    m = add_command(sub, "submit", help="send a job to a running daemon over OSC", examples=SUBMIT_EXAMPLES)
     m.add_argument("kind", choices=("generate", "separate", "enhance", "master"))
     m.add_argument("input", help="the prompt (generate) or the audio file path (the others)")
     m.add_argument("--lyrics", help="lyrics (generate)")
-    m.add_argument("--options", default="", metavar="JSON", help="options as a JSON object")
+    m.add_argument("--options", default="", metavar="JSON",
+                   help="options as a JSON object, named as the Python API names them (docs/osc.md)")
     m.add_argument("--seed", type=int, help="random seed (generate)")
-    m.add_argument("--wait", action="store_true", help="stay until the job is done; print the manifest path")
+    m.add_argument("--wait", action="store_true",
+                   help="stay until the job is done, showing its progress; print the manifest path")
     m.add_argument("--timeout", type=float, default=600.0, help="seconds --wait waits (default 600)")
     _client_args(m)
     m.set_defaults(func=_submit)
 
-    t = sub.add_parser("status", help="ask a running daemon about a job")
+    t = add_command(sub, "status", help="ask a running daemon about a job", examples=STATUS_EXAMPLES)
     t.add_argument("job_id")
     t.add_argument("--json", action="store_true", help="print JSON")
     _client_args(t)
@@ -54,34 +73,33 @@ def _client_args(p: argparse.ArgumentParser) -> None:
                         "token that lets this command ask about any job)")
 
 
-def _config(args: argparse.Namespace, **overrides: Any) -> Config:
-    return load_config(getattr(args, "config", None), **overrides)
-
-
 def _serve(args: argparse.Namespace) -> int:
+    from mage_bridge.logs import setup_logging
     from mage_bridge.server.daemon import Daemon
 
-    config = _config(args, **{
+    config = config_of(args, **{
         "server.port": args.port, "server.host": args.host, "state_dir": args.state_dir,
         "server.workers": args.workers, "server.midi_map": args.midi_map,
         "server.allow_remote": args.allow_remote,
         "server.allow_clients": ",".join(args.allow_client) if args.allow_client else None,
     })
-    setup_logging(Path(config.resolved_state_dir).expanduser(), verbose=args.verbose)
+    setup_logging(Path(config.resolved_log_dir).expanduser(), verbose=args.verbose)
     return Daemon(config).run()
 
 
 def _submit(args: argparse.Namespace) -> int:
-    from mage_bridge.server.client import OscClient
+    from mage_bridge.server.client import OscClient, check_daemon
 
-    config = _config(args)
+    config = config_of(args)
     port = args.port if args.port is not None else config.server.port
     options: dict[str, Any] = {}
     if args.options:
         try:
             options = json.loads(args.options)
         except ValueError as e:
-            raise MageError(f"--options is not valid JSON: {e}") from None
+            raise InvalidInputError(f"--options is not valid JSON: {e}") from None
+        if not isinstance(options, dict):
+            raise InvalidInputError(f"--options must be a JSON object, got {type(options).__name__}")
     if args.seed is not None:
         options["seed"] = args.seed
     opts = json.dumps(options) if options else ""
@@ -90,24 +108,27 @@ def _submit(args: argparse.Namespace) -> int:
         call: tuple[Any, ...] = ("/mage/generate", req, args.input, args.lyrics or "", opts)
     else:
         call = (f"/mage/{args.kind}", req, str(Path(args.input).expanduser().absolute()), opts)
+    check_daemon(args.host, port)
     with OscClient(args.host, port) as client:
         address, reply = client.request(*call, timeout_s=5.0)
         if address == "/mage/error":
             raise MageError(f"{reply[1]}: {reply[2]}")
         job_id = str(reply[1])
-        print(job_id)
+        print(job_id, flush=True)
         if not args.wait:
             return 0
-        while True:
-            address, ev = client.wait_for(lambda a, p: bool(p) and p[0] == job_id, args.timeout)
-            if address == "/mage/job/progress":
-                print(f"{job_id}: {ev[1]} {float(ev[2]):.0%}", file=sys.stderr)
-            elif address == "/mage/job/done":
-                print(ev[1])
-                return 0
-            elif address == "/mage/job/failed":
-                print(f"mage-bridge: job {job_id} failed: {ev[1]}: {ev[2]}", file=sys.stderr)
-                return 1
+        with display_for(args) as progress:
+            while True:
+                address, ev = client.wait_for(lambda a, p: bool(p) and p[0] == job_id, args.timeout)
+                if address == "/mage/job/progress":
+                    progress(str(ev[1]), float(ev[2]))
+                elif address in ("/mage/job/done", "/mage/job/failed"):
+                    break
+    if address == "/mage/job/done":
+        print(ev[1])
+        return 0
+    print(f"mage-bridge: job {job_id} failed: {ev[1]}: {ev[2]}", file=sys.stderr)
+    return 1
 
 
 def _local_token(state_dir: Path, port: int) -> str | None:
@@ -128,11 +149,12 @@ def _local_token(state_dir: Path, port: int) -> str | None:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from mage_bridge.server.client import OscClient
+    from mage_bridge.server.client import OscClient, check_daemon
 
-    config = _config(args)
+    config = config_of(args)
     port = args.port if args.port is not None else config.server.port
     token = _local_token(args.state_dir or Path(config.resolved_state_dir), port)
+    check_daemon(args.host, port)
     with OscClient(args.host, port) as client:
         address, reply = client.request("/mage/job/status", args.job_id, *((token,) if token else ()), timeout_s=5.0)
     if address == "/mage/error":

@@ -1,31 +1,31 @@
-"""Core CLI commands: ``generate``, ``analyze``, ``backends``.
-
-Data goes to stdout (JSON with ``--json``), progress and errors to stderr, so
-``mage-bridge analyze --json - < prompts.txt > out.jsonl`` composes in a shell.
-"""
+"""``generate`` (a prompt becomes a clip) and ``analyze`` (what a prompt asks for)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-import time
 from typing import Any
 
-from mage_bridge.config import load_config
+from mage_bridge.cli.common import add_command, config_of, print_result
+from mage_bridge.cli.progress import display_for
 from mage_bridge.errors import MageError
 
-#: Stage name -> "module:REGISTRY" for ``mage-bridge backends``.
-STAGE_REGISTRIES = {
-    "analysis": "mage_bridge.analysis:REGISTRY",
-    "generate": "mage_bridge.generate:REGISTRY",
-    "separate": "mage_bridge.separate:REGISTRY",
-    "voice": "mage_bridge.effects.voice:REGISTRY",
-}
+GENERATE_EXAMPLES = """
+  mage-bridge generate "deep house groove at 122 BPM in G minor" -o clips/house
+  mage-bridge generate "boom bap" --bpm 90 --key A --mode minor --bars 8 -o clips/bap --seed 7
+  mage-bridge generate "lo-fi piano" -o clips/lofi --json | jq .measured
+"""
+
+ANALYZE_EXAMPLES = """
+  mage-bridge analyze "drum n bass at 174 in F# minor"
+  mage-bridge analyze --json - < prompts.txt > analyses.jsonl    # one object per input line
+"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    g = sub.add_parser("generate", help="turn a prompt into stems, a mix and a manifest")
+    g = add_command(sub, "generate", help="turn a prompt into stems, a mix and a manifest",
+                    examples=GENERATE_EXAMPLES)
     g.add_argument("prompt", help='e.g. "deep house groove at 122 BPM in the key of G minor"')
     g.add_argument("--out", "-o", required=True, metavar="DIR", help="new or empty folder for the clip")
     g.add_argument("--seed", type=int, help="same seed, same audio (default: random, recorded)")
@@ -38,67 +38,50 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="clip length including lead-in and lead-out (default 32)")
     g.add_argument("--bars", type=int, metavar="N",
                    help="clip length in whole bars, lead-in and lead-out included (instead of --duration)")
-    g.add_argument("--backend", help="generator backend (default from config: auto)")
+    g.add_argument("--backend", help="generator backend (default: the config's backends.generate)")
     g.add_argument("--overwrite", action="store_true", help="replace a folder that already holds a clip")
     g.add_argument("--json", action="store_true", help="print the manifest instead of its path")
     g.set_defaults(func=_cmd_generate)
 
-    a = sub.add_parser("analyze", help="prompt -> genre, BPM, key/mode, metre, mood, instruments, vocals")
+    a = add_command(sub, "analyze", help="prompt -> genre, BPM, key/mode, metre, mood, instruments, vocals",
+                    examples=ANALYZE_EXAMPLES,
+                    description="Read a prompt the way generate does and show what it asks for. With - as the "
+                                "prompt, read one prompt per line from stdin and write one line per prompt: a "
+                                "blank or bad line gives an error object ({\"prompt\", \"error\": {\"code\", "
+                                "\"message\"}}), the batch goes on, and the exit status is 1 if any line failed.")
     a.add_argument("prompt", help="the prompt, or - to read one prompt per line from stdin")
     a.add_argument("--json", action="store_true", help="one JSON object (per line with -)")
-    a.add_argument("--backend", help="analysis backend (default from config: auto)")
+    a.add_argument("--backend", help="analysis backend (default: the config's backends.analysis)")
     a.add_argument("--lyrics", help="lyrics, which imply a vocal")
     a.set_defaults(func=_cmd_analyze)
-
-    b = sub.add_parser("backends", help="which backends are installed and usable, and why not")
-    b.add_argument("--json", action="store_true")
-    b.set_defaults(func=_cmd_backends)
-
-
-class _StderrProgress:
-    """One line per stage change, with percentages; quiet enough for logs, alive enough for humans."""
-
-    def __init__(self) -> None:
-        self.stage = ""
-        self.shown = -1
-        self.start = time.perf_counter()
-
-    def __call__(self, stage: str, fraction: float) -> None:
-        pct = int(max(0.0, min(1.0, fraction)) * 100)
-        if stage != self.stage or pct >= self.shown + 25 or pct == 100 and self.shown != 100:
-            self.stage, self.shown = stage, pct
-            print(f"[{time.perf_counter() - self.start:6.2f}s] {stage:<10} {pct:3d}%", file=sys.stderr, flush=True)
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     from mage_bridge import api, manifest
 
-    config = load_config(args.config)
+    config = config_of(args)
     options: dict[str, Any] = {}
-    for name in ("bpm", "key", "mode", "duration_s", "bars", "backend"):
+    for name in ("bpm", "key", "mode", "duration_s", "bars"):
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
     if args.time_signature:
         options["time_signature"] = args.time_signature
-    path = api.generate(args.prompt, args.out, lyrics=args.lyrics, seed=args.seed, options=options,
-                        config=config, progress=_StderrProgress(), overwrite=args.overwrite)
-    if args.json:
-        print(json.dumps(manifest.read(path), indent=2))
-    else:
+    with display_for(args) as progress:
+        path = api.generate(args.prompt, args.out, lyrics=args.lyrics, seed=args.seed, backend=args.backend,
+                            options=options, config=config, progress=progress, overwrite=args.overwrite)
+    if not args.json and not args.quiet:
         m = manifest.read(path)
         meas, req = m["measured"], m["requested"]
         print(f"mage-bridge: {m['analysis']['genre']} at {req['bpm']:g} BPM in {req['key']} {req['mode']} "
               f"(measured {meas['bpm']:g} BPM, {meas['key']} {meas['mode']}, "
               f"{meas['loudness_lufs']} LUFS) in {m['elapsed_s']} s", file=sys.stderr)
-        print(path)
-    return 0
+    return print_result(path, args)
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from mage_bridge.analysis import create_analyzer
 
-    config = load_config(args.config)
-    analyzer = create_analyzer(args.backend or config.backends.analysis, config)
+    analyzer = create_analyzer(args.backend, config_of(args))
     if args.prompt != "-":
         result = analyzer.analyze(args.prompt, lyrics=args.lyrics)
         if args.json:
@@ -107,10 +90,10 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             _print_analysis(result.to_dict())
         return 0
     # Batch: one prompt per line in, one JSON object per line out, aligned line for line;
-    # a bad line yields an error object and the batch goes on.
+    # a blank or bad line yields an error object and the batch goes on.
     failures = 0
     for line in sys.stdin:
-        prompt = line.rstrip("\n")
+        prompt = line.rstrip("\r\n")  # a file saved on Windows ends its lines with \r\n
         try:
             out = analyzer.analyze(prompt, lyrics=args.lyrics).to_dict()
         except MageError as e:
@@ -138,34 +121,3 @@ def _print_analysis(d: dict[str, Any]) -> None:
         print(f"{name:>12}: {value}{suffix}")
     for w in d["warnings"]:
         print(f"{'warning':>12}: {w}")
-
-
-def _cmd_backends(args: argparse.Namespace) -> int:
-    import importlib
-
-    config = load_config(args.config)
-    report: dict[str, list[dict[str, Any]]] = {}
-    for stage, target in STAGE_REGISTRIES.items():
-        module_name, _, attr = target.partition(":")
-        registry = getattr(importlib.import_module(module_name), attr)
-        chosen = getattr(config.backends, stage, "auto")
-        try:
-            resolved = registry.resolve(chosen, config)
-        except MageError:
-            resolved = None
-        report[stage] = [
-            {"name": s.name, "available": s.available, "reason": s.reason, "summary": s.summary,
-             "selected": s.name == resolved}
-            for s in registry.status(config)
-        ]
-    if args.json:
-        print(json.dumps(report, indent=2))
-        return 0
-    for stage, rows in report.items():
-        print(f"{stage}:")
-        for r in rows:
-            mark = "*" if r["selected"] else " "
-            state = "ok" if r["available"] else f"unavailable: {r['reason']}"
-            print(f"  {mark} {r['name']:<12} {state}")
-    print("(* = what 'auto' picks here)")
-    return 0

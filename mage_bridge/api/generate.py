@@ -1,10 +1,4 @@
-"""The Python API: one function per job kind, shared by the CLI and the daemon.
-
-Each function validates its arguments before anything heavy loads, reports
-progress as ``progress(stage, fraction)``, writes its result into a staging
-folder beside the target and renames it into place at the end, so an output
-folder is either complete or absent: never half-written.
-"""
+"""``generate``: a prompt becomes a clip folder (one WAV per stem, ``mix.wav``, MIDI, ``manifest.json``)."""
 
 from __future__ import annotations
 
@@ -19,21 +13,18 @@ from typing import Any
 
 from mage_bridge import __version__, manifest
 from mage_bridge import audio as audio_io
-
-# The other job kinds live beside their stages; the API is their one front door.
-from mage_bridge.api_effects import enhance, export, master, separate  # noqa: E402,F401
+from mage_bridge.api.checks import check_options, check_output_dir
+from mage_bridge.api.results import jsonable
 from mage_bridge.config import Config, load_config
-from mage_bridge.errors import InvalidInputError, OutputExistsError
+from mage_bridge.errors import InvalidInputError
 from mage_bridge.files import staged_folder, write_json_atomic
 from mage_bridge.generate.base import GenerateRequest
 from mage_bridge.generate.project import ProjectTime, bar_seconds, fit_to_project, whole_bars
 from mage_bridge.progress import ProgressFn, no_progress
 
-__all__ = ["generate", "separate", "enhance", "master", "export", "measure_mix", "check_output_dir"]
-
 #: Options a generate request may carry (OSC options_json, CLI flags) and their checks.
 GENERATE_OPTIONS = ("bpm", "key", "mode", "time_signature", "genre", "duration_s", "bars",
-                    "backend", "analysis_backend", "lead_in_bars")
+                    "analysis_backend", "lead_in_bars")
 
 MIN_BPM, MAX_BPM = 40.0, 240.0
 MIN_DURATION_S, MAX_DURATION_S = 4.0, 120.0
@@ -42,30 +33,16 @@ MAX_BARS = 256
 MAX_NAME_CHARS = 64
 
 
-def check_output_dir(out_dir: Path, *, overwrite: bool = False) -> None:
-    """Refuse, before any work, a target that holds something or cannot be written."""
-    if out_dir.exists():
-        if not out_dir.is_dir():
-            raise OutputExistsError(f"{str(out_dir)!r} exists and is not a folder")
-        if any(out_dir.iterdir()) and not overwrite:
-            raise OutputExistsError(
-                f"{str(out_dir)!r} already holds files; choose an empty or new folder"
-            )
-    parent = out_dir.parent
-    existing = parent
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise InvalidInputError(f"cannot write into {str(parent)!r}: permission denied")
+def _check_name(name: str, value: object) -> None:
+    """A genre or backend name: 1 to :data:`MAX_NAME_CHARS` characters."""
+    if not isinstance(value, str) or not 1 <= len(value.strip()) <= MAX_NAME_CHARS:
+        shown = value if not isinstance(value, str) else value[:40] + ("..." if len(value) > 40 else "")
+        raise InvalidInputError(f"{name} must be a name of 1 to {MAX_NAME_CHARS} characters, got {shown!r}")
 
 
-def _check_generate_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(options) - set(GENERATE_OPTIONS))
-    if unknown:
-        raise InvalidInputError(
-            f"unknown generate option(s) {', '.join(unknown)}; known: {', '.join(GENERATE_OPTIONS)}"
-        )
-    checked = dict(options)
+def _check_generate_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The options checked and normalised (floats, ``(num, den)``) before anything loads."""
+    checked = check_options("generate", options, GENERATE_OPTIONS)
     if "bpm" in checked:
         bpm = checked["bpm"]
         if isinstance(bpm, bool) or not isinstance(bpm, (int, float)) or not MIN_BPM <= bpm <= MAX_BPM:
@@ -78,12 +55,9 @@ def _check_generate_options(options: Mapping[str, Any]) -> dict[str, Any]:
                 f"duration_s must be from {MIN_DURATION_S:g} to {MAX_DURATION_S:g}, got {d!r}"
             )
         checked["duration_s"] = float(d)
-    for name in ("genre", "backend", "analysis_backend"):
+    for name in ("genre", "analysis_backend"):
         if name in checked:
-            value = checked[name]
-            if not isinstance(value, str) or not 1 <= len(value.strip()) <= MAX_NAME_CHARS:
-                shown = value if not isinstance(value, str) else value[:40] + ("..." if len(value) > 40 else "")
-                raise InvalidInputError(f"{name} must be a name of 1 to {MAX_NAME_CHARS} characters, got {shown!r}")
+            _check_name(name, checked[name])
     if "mode" in checked and checked["mode"] not in ("major", "minor"):
         raise InvalidInputError(f"mode must be 'major' or 'minor', got {checked['mode']!r}")
     if "key" in checked:
@@ -132,6 +106,7 @@ def generate(
     *,
     lyrics: str | None = None,
     seed: int | None = None,
+    backend: str | None = None,
     options: Mapping[str, Any] | None = None,
     config: Config | None = None,
     progress: ProgressFn | None = None,
@@ -144,8 +119,9 @@ def generate(
     Returns the manifest's path. ``out_dir`` must be new or empty (or
     ``overwrite=True``). ``options`` may fix ``bpm``, ``key``, ``mode``,
     ``time_signature``, ``genre``, ``duration_s`` or ``bars`` (the whole clip,
-    lead-in and lead-out included), ``lead_in_bars`` and pick ``backend`` /
-    ``analysis_backend``; they win over the prompt.
+    lead-in and lead-out included), ``lead_in_bars`` and pick the
+    ``analysis_backend``; they win over the prompt. ``backend`` names the
+    generator (``None``: the config's ``backends.generate``).
 
     ``project`` (``{"bpm", "numerator", "denominator"}``) makes the clip for a DAW
     project: its tempo and metre win over the prompt (not over explicit
@@ -153,25 +129,29 @@ def generate(
     (:mod:`mage_bridge.generate.project`); the manifest's ``daw`` says why.
     """
     from mage_bridge.analysis import analyze
-    from mage_bridge.generate import create_generator
+    from mage_bridge.analysis.rules import check_prompt
+    from mage_bridge.generate import REGISTRY, create_generator
 
     started = time.perf_counter()
     progress = progress or no_progress
-    config = config or load_config()
-    out_dir = Path(out_dir).expanduser().absolute()
+    check_prompt(prompt, lyrics)  # an empty prompt is refused before anything else happens
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32):
         raise InvalidInputError(f"seed must be an int from 0 to 2**32-1, got {seed!r}")
-    opts = _check_generate_options(options or {})
+    opts = _check_generate_options(options)
+    if backend is not None:
+        _check_name("backend", backend)
+        if backend != "auto":
+            REGISTRY.spec(backend)  # an unknown name fails now, before any work
     if project is not None and not isinstance(project, ProjectTime):
         project = ProjectTime.from_mapping(project)
-    check_output_dir(out_dir, overwrite=overwrite)
+    out_dir = check_output_dir(out_dir, overwrite=overwrite)
+    config = config or load_config()
     seed = secrets.randbelow(2**31) if seed is None else seed
     job_id = job_id or uuid.uuid4().hex[:12]
 
     with staged_folder(out_dir, job_id=job_id, overwrite=overwrite) as staging:
         progress("analyze", 0.0)
-        analysis = analyze(prompt, lyrics=lyrics, backend=opts.get("analysis_backend", config.backends.analysis),
-                           config=config)
+        analysis = analyze(prompt, lyrics=lyrics, backend=opts.get("analysis_backend"), config=config)
         analysis = _apply_overrides(analysis, opts)
         daw_record = None
         if project is not None:
@@ -181,7 +161,7 @@ def generate(
             daw_record["used"]["bars"] = bars
         progress("analyze", 1.0)
 
-        generator = create_generator(opts.get("backend", config.backends.generate), config)
+        generator = create_generator(backend, config)
         request = GenerateRequest(
             analysis=analysis, seed=seed, duration_s=duration_s, lyrics=lyrics,
             lead_in_bars=opts.get("lead_in_bars", 1),
@@ -210,7 +190,8 @@ def generate(
             "kind": "generate",
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "mage_bridge_version": __version__,
-            "request": {"prompt": prompt, "lyrics": lyrics, "seed": seed, "options": _jsonable(opts)},
+            "request": {"prompt": prompt, "lyrics": lyrics, "seed": seed, "backend": backend,
+                        "options": jsonable(opts)},
             "analysis": analysis.to_dict(),
             "backend": {"name": generator.name, "seed": seed, **clip.details},
             "requested": {
@@ -288,7 +269,3 @@ def measure_mix(mix: audio_io.Audio, *, time_signature: tuple[int, int]) -> dict
         "true_peak_dbtp": manifest.finite_or_none(true_peak_dbtp(mix)),
         "peak_dbfs": manifest.finite_or_none(mix.peak_dbfs()),
     }
-
-
-def _jsonable(options: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()}

@@ -1,0 +1,46 @@
+"""The Python API: one function per job kind, shared by the CLI and the daemon.
+
+``generate`` (a prompt becomes a clip folder), ``separate`` (a mix becomes
+four stems), ``enhance`` (per-stem chains), ``master`` (a loudness target under
+a true-peak ceiling) and ``export`` (a format conversion). Each validates its
+arguments and checks its target (exists? writable? supported extension?)
+before anything heavy loads or any audio is decoded, reports
+``progress(stage, fraction)``, builds its result under a hidden name beside the
+target and renames it into place at the end, so a result is complete or
+absent, never half-written, and returns the path of its JSON manifest
+(schema ``mage-bridge/manifest@1``).
+
+The same names hold at every door: keyword arguments here are the keys of a
+job's ``options_json`` over OSC and in spool files (``target_lufs``,
+``true_peak_dbtp``, ``backend``...); an ``options`` mapping with a key its
+function does not know is an :class:`InvalidInputError` that lists the known
+ones. ``backend=None`` means the config's choice (``[backends]``).
+
+Outputs are 48 kHz stereo. Inputs at other rates are resampled (polyphase
+windowed sinc) and mono is duplicated, each with a note in the manifest.
+Inputs longer than :data:`~mage_bridge.api.checks.MAX_INPUT_DURATION_S` are
+refused before decoding. Separate, enhance and master stream their input in
+blocks, so their memory does not grow with its length
+(``benchmarks/memory_long.py``).
+"""
+
+from __future__ import annotations
+
+from mage_bridge.api.enhance import ENHANCE_OPTIONS, enhance
+from mage_bridge.api.export import export
+from mage_bridge.api.generate import GENERATE_OPTIONS, generate, measure_mix
+from mage_bridge.api.master import master
+from mage_bridge.api.separate import SEPARATE_OPTIONS, separate
+from mage_bridge.errors import (
+                                BackendUnavailableError,
+                                InvalidAudioError,
+                                InvalidInputError,
+                                MageError,
+                                OutputExistsError,
+)
+
+__all__ = [
+    "generate", "separate", "enhance", "master", "export", "measure_mix",
+    "GENERATE_OPTIONS", "SEPARATE_OPTIONS", "ENHANCE_OPTIONS",
+    "MageError", "InvalidInputError", "InvalidAudioError", "OutputExistsError", "BackendUnavailableError",
+]

@@ -1,0 +1,7 @@
+"""``python -m mage_bridge.cli``: the ``mage-bridge`` command."""
+
+import sys
+
+from mage_bridge.cli import main
+
+sys.exit(main())
