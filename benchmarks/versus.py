@@ -2,8 +2,8 @@
 
 Run::
 
-    .venv/bin/python benchmarks/versus.py                  # everything (~6 min on 2 shared cores)
-    .venv/bin/python benchmarks/versus.py --quick          # fewer cases and runs (~2 min)
+    .venv/bin/python benchmarks/versus.py                  # everything (~7 min on 2 shared cores)
+    .venv/bin/python benchmarks/versus.py --quick          # fewer cases and runs (~2-5 min)
     .venv/bin/python benchmarks/versus.py --only loudness limiter --json /tmp/versus.json
 
 Four comparisons, each against a baseline run on the same input in the same process:

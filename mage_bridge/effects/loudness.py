@@ -20,7 +20,7 @@ figure from a few samples. For clips of 0.4 s or more the standard's blocks are
 used unchanged; the final partial hop (< 100 ms) is not measured, as in the
 standard.
 
-Against pyloudnorm 0.1 (``benchmarks/versus.py``): its K-weighting high-pass
+Against pyloudnorm 0.2 (``benchmarks/versus.py``): its K-weighting high-pass
 has the numerator (0.995, −1.990, 0.995) instead of the table's (1, −2, 1), a
 gain 0.043 dB low at every frequency, so it reads 0.04 LU under this meter and
 the standard (EBU 3341 cases 1–5: within 0.055 LU for pyloudnorm, 0.021 LU
