@@ -118,7 +118,7 @@ def db(x: float) -> float:
     return 20.0 * math.log10(x) if x > 0 else float("-inf")
 
 
-def song_minute(seconds: float, rate: int = RATE) -> Audio:
+def synthetic_mix(seconds: float, rate: int = RATE) -> Audio:
     from tests.effects.synth import song
 
     return song(seconds, np.random.default_rng(0), rate=rate)
@@ -133,7 +133,7 @@ def bench_loudness(args: argparse.Namespace) -> dict[str, Any]:
     from tests.effects.test_loudness import EBU_3341_LOUDNESS, EBU_3341_TRUE_PEAK, _sequence, _stereo
     from tests.signals import fade
 
-    music = song_minute(60.0)
+    music = synthetic_mix(60.0)
     meter = pyloudnorm.Meter(RATE)
     frames_first = music.samples.T  # pyloudnorm wants (frames, channels)
     ours_s = median_s(lambda: integrated_loudness(music), args.runs)
@@ -163,7 +163,7 @@ def bench_loudness(args: argparse.Namespace) -> dict[str, Any]:
         segments, level = cast(tuple[list[tuple[float, float]], float], param.values)
         cases.append((f"EBU 3341 {str(param.id).split('-')[0]}", _sequence(*segments), level))
     cases.append(("music 48 kHz", music, None))
-    cases.append(("music 44.1 kHz", song_minute(60.0, rate=44_100), None))
+    cases.append(("music 44.1 kHz", synthetic_mix(60.0, rate=44_100), None))
     print(f"  {'integrated LUFS':34}{'ours':>10}{'pyloudnorm':>12}{'expected':>10}{'|ours-pyln|':>12}")
     rows: list[dict[str, Any]] = []
     for name, audio, expected in cases:
@@ -202,7 +202,7 @@ def bench_limiter(args: argparse.Namespace) -> dict[str, Any]:
     from mage_bridge.effects.limiter import limit_true_peak
 
     seconds = 20.0 if args.quick else 60.0
-    music = song_minute(seconds)
+    music = synthetic_mix(seconds)
     hot = Audio(music.samples * np.float32(10 ** ((LIMITER_INPUT_LUFS - integrated_loudness(music)) / 20)), RATE)
     in_lufs, in_tp = integrated_loudness(hot), true_peak_dbtp(hot)
     static = np.float32(10 ** ((CEILING_DBTP - in_tp) / 20))
