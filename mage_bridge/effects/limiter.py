@@ -7,8 +7,8 @@ loud mix (``benchmarks/versus.py``) comes out at −1.00 dBFS sample peak and
 yet lets −0.8 dBTP through a −1 dBTP ceiling. This one detects on the 4×
 oversampled envelope (:func:`~mage_bridge.effects.loudness.oversampled_peak_envelope`),
 measures its result, and holds the ceiling on that meter (−1.02 dBTP there),
-taking 1–3× the time of pedalboard's true-peak brickwall (2.6 s per minute of
-stereo on two shared cores, most of it in the 4× interpolation filter). It
+taking 2–3× the time of pedalboard's true-peak brickwall (1.5–2.6 s per minute
+of stereo on two shared cores, most of it in the 4× interpolation filter). It
 builds its gain curve without a per-sample Python loop:
 
 1. r_req[n] = max(0, 20·log10(env[n]) − ceiling_db): the reduction each frame needs (dB).

@@ -1,7 +1,7 @@
 """Tempo of a mix, measured from the audio alone.
 
-Method (numpy + scipy only; ~75-150 ms for 32 s of stereo at 48 kHz on two
-shared cores, 1.3x as fast as librosa's resample + ``beat.beat_track``, and all
+Method (numpy + scipy only; ~70-150 ms for 32 s of stereo at 48 kHz on two
+shared cores, 1.3-1.4x as fast as librosa's resample + ``beat.beat_track``, and all
 32 drum-pattern cases of tests/measure/cases.py within 2 %, where librosa gets
 19 and puts 10 an octave off: ``benchmarks/versus.py``):
 
