@@ -1,6 +1,8 @@
 """Peak memory and time of master, enhance and separate on a long file, against a short one in the same run.
 
-Run: ``.venv/bin/python benchmarks/memory_long.py [--minutes 30] [--baseline-minutes 3] [--stages master,enhance,separate]``.
+Run::
+
+    .venv/bin/python benchmarks/memory_long.py [--minutes 30] [--baseline-minutes 3] [--stages master,enhance,separate]
 
 A stereo 48 kHz float WAV of ``--minutes`` (the documented input limit is 30)
 and one of ``--baseline-minutes`` are generated on disk in 24 s pieces of the
