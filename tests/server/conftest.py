@@ -47,6 +47,8 @@ class DaemonProc:
     server: dict[str, Any] = field(default_factory=dict)
     extra_args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+    #: TOML written before ``[server]``: top-level keys, then any tables (``[backends]``...).
+    extra_config: str = ""
     #: What runs the CLI: ``python <launcher> serve ...``.
     launcher: tuple[str, ...] = ("-m", "mage_bridge.cli")
     proc: subprocess.Popen[bytes] | None = None
@@ -76,7 +78,7 @@ class DaemonProc:
     def start(self, timeout_s: float = 20.0) -> DaemonProc:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self.root / "config.toml"
-        lines = [f"data_dir = {_toml(self.data_dir)}", "[server]"]
+        lines = [f"data_dir = {_toml(self.data_dir)}", self.extra_config, "[server]"]
         lines += [f"{k} = {_toml(v)}" for k, v in {"shutdown_grace_s": 1, **self.server}.items()]
         config.write_text("\n".join(lines) + "\n")
         env = {k: v for k, v in os.environ.items() if not k.startswith("MAGE_")}

@@ -214,21 +214,6 @@ def test_daw_context_is_acknowledged_and_recorded(daemon: DaemonProc, client: Os
         store.close()
 
 
-def test_unavailable_job_kinds_fail_cleanly(daemon: DaemonProc, client: OscClient) -> None:
-    import mage_bridge.api as api
-
-    wav = daemon.data_dir / "in.wav"
-    wav.write_bytes(b"RIFF" + struct.pack("<I", 36) + b"WAVE")
-    for kind in ("separate", "enhance", "master"):
-        if hasattr(api, kind):
-            continue
-        job = submit(client, f"/mage/{kind}", f"k-{kind}", str(wav))
-        addr, reply = wait_end(client, job, 15.0)
-        assert (addr, reply[1]) == ("/mage/job/failed", "not_available"), reply
-        assert f"mage_bridge.api:{kind}" in reply[2]
-    assert client.ping()
-
-
 def test_encode_round_trips_through_python_osc() -> None:
     from pythonosc.osc_message import OscMessage
 
