@@ -27,7 +27,7 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -228,7 +228,7 @@ def build(found: list[Script], old: dict[str, ET.Element], now: datetime | None 
     if previous is not None and previous.get("time"):
         time = previous.get("time")
     else:
-        time = (now or datetime.now(timezone.utc)).strftime(TIME_FORMAT)
+        time = (now or datetime.now(UTC)).strftime(TIME_FORMAT)
     authors = list(dict.fromkeys(s.tags["author"] for s in found if s.is_action and s.tags.get("author")))
 
     current = ET.Element("version", {"name": version, "author": ", ".join(authors) or PACKAGE, "time": time})
