@@ -21,8 +21,11 @@ _FORMAT = "%(asctime)s %(name)s[%(process)d] %(levelname)s %(message)s"
 _installed: list[logging.Handler] = []
 
 
-def setup_logging(log_dir: Path, *, verbose: bool = False) -> Path:
-    """Log ``mage_bridge.*`` to stderr and to ``<log_dir>/mage-bridge.log``; returns the file's path."""
+def setup_logging(log_dir: Path, *, verbose: bool = False, quiet: bool = False) -> Path:
+    """Log ``mage_bridge.*`` to stderr and to ``<log_dir>/mage-bridge.log``; returns the file's path.
+
+    ``verbose`` logs debug lines too; ``quiet`` keeps stderr to warnings and errors (the file has everything).
+    """
     log_dir.mkdir(parents=True, exist_ok=True)
     path = log_dir / LOG_NAME
     root = logging.getLogger("mage_bridge")
@@ -33,7 +36,10 @@ def setup_logging(log_dir: Path, *, verbose: bool = False) -> Path:
         old.close()
     file_handler = logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
                                                         encoding="utf-8")
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr), file_handler]
+    console = logging.StreamHandler(sys.stderr)
+    if quiet:
+        console.setLevel(logging.WARNING)
+    handlers: list[logging.Handler] = [console, file_handler]
     for handler in handlers:
         handler.setFormatter(logging.Formatter(_FORMAT))
         root.addHandler(handler)

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from mage_bridge import __version__
-from mage_bridge.cli.common import CONFIG_HELP
+from mage_bridge.cli.common import config_help
 from mage_bridge.errors import MageError, failure_code, failure_message
 
 #: Modules that add subcommands, in the order ``--help`` lists them.
@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"mage-bridge {__version__}")
-    parser.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
+    parser.add_argument("--config", metavar="FILE", help=config_help())
     parser.set_defaults(quiet=False, verbose=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:

@@ -12,9 +12,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mage_bridge.config import Config, load_config
+from mage_bridge.config import Config, default_config_path, load_config
 
-CONFIG_HELP = "config file (default: $MAGE_CONFIG or ~/.config/mage-bridge/config.toml)"
+
+def config_help() -> str:
+    """The ``--config`` help, naming this platform's default file."""
+    return f"config file (default: $MAGE_CONFIG, else {default_config_path()})"
 
 
 def common_options() -> argparse.ArgumentParser:
@@ -26,7 +29,7 @@ def common_options() -> argparse.ArgumentParser:
     """
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("common options")
-    g.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help=CONFIG_HELP)
+    g.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help=config_help())
     g.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
                    help="no progress and no summary on stderr (errors are still printed)")
     g.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,

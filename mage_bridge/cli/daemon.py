@@ -83,7 +83,7 @@ def _serve(args: argparse.Namespace) -> int:
         "server.allow_remote": args.allow_remote,
         "server.allow_clients": ",".join(args.allow_client) if args.allow_client else None,
     })
-    setup_logging(Path(config.resolved_log_dir).expanduser(), verbose=args.verbose)
+    setup_logging(Path(config.resolved_log_dir).expanduser(), verbose=args.verbose, quiet=args.quiet)
     return Daemon(config).run()
 
 
