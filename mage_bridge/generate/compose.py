@@ -116,7 +116,7 @@ def compose(
     for channel, inst in enumerate(other_insts):
         parts.append(_other_part(ctx, inst, channel))
     if analysis.vocals:
-        notes_out.append("vocals were asked for; the procedural backend renders no vocal stem yet")
+        notes_out.append("vocals were asked for; the procedural backend renders instruments only (no vocals stem)")
     return Score(bpm=float(analysis.bpm), metre=metre, sample_rate=sample_rate, total_frames=total_frames,
                  lead_in_bars=lead_in_bars, body_bars=body_bars, tonic_pc=tonic_pc, mode=analysis.mode,
                  drum_style=style if base_style != "none" else "none", swing=swing,
