@@ -32,11 +32,11 @@ from mage_bridge.api.generate import GENERATE_OPTIONS, generate, measure_mix
 from mage_bridge.api.master import master
 from mage_bridge.api.separate import SEPARATE_OPTIONS, separate
 from mage_bridge.errors import (
-                                BackendUnavailableError,
-                                InvalidAudioError,
-                                InvalidInputError,
-                                MageError,
-                                OutputExistsError,
+    BackendUnavailableError,
+    InvalidAudioError,
+    InvalidInputError,
+    MageError,
+    OutputExistsError,
 )
 
 __all__ = [
