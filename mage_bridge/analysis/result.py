@@ -39,6 +39,16 @@ class PromptAnalysis:
     #: Groove feel stated in the prompt: ``"halftime"``, ``"doubletime"`` or ``""``.
     #: The BPM stays the grid tempo; only the drums' feel changes.
     feel: str = ""
+    #: The scale by name: ``"major"``, ``"minor"`` (natural), or a church mode ``"dorian"``, ``"phrygian"``,
+    #: ``"lydian"``, ``"mixolydian"``, ``"locrian"`` (see :data:`mage_bridge.music.SCALES`). ``mode`` stays the
+    #: major/minor family a DAW's key field takes (dorian, phrygian, locrian: minor; lydian, mixolydian: major).
+    #: ``""`` means the plain scale of ``mode``.
+    scale: str = ""
+    #: A length the prompt states ("a 45 second lo-fi beat"), in seconds; generators round it to whole bars.
+    duration_s: float | None = None
+    #: The prompt names the whole ensemble ("solo piano", "string quartet only", "just guitar and voice"):
+    #: nothing beyond ``instruments`` plays, no drums or bass unless named.
+    exclusive: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples become lists)."""
