@@ -4,32 +4,27 @@ Always available where libfluidsynth and a General MIDI SoundFont are
 installed (:mod:`mage_bridge.platforms` says where it looks on each platform);
 no model weights. It follows the analysis's tempo, key, mode,
 metre, swing, genre and instruments, and the same seed renders the same audio.
+The rendered stems pass through the mix stage (:mod:`mage_bridge.generate.mix`):
+high-pass, low end mono, no anti-phase, the sum at −16 LUFS and ≤ −1 dBTP.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from mage_bridge.audio import Audio
 from mage_bridge.config import Config
 from mage_bridge.errors import BackendUnavailableError
 from mage_bridge.generate.base import GeneratedClip, GenerateRequest, Generator
 from mage_bridge.generate.compose import compose
+from mage_bridge.generate.mix import mix_stems
 from mage_bridge.platforms import find_soundfont, soundfont_hint
 from mage_bridge.progress import ProgressFn, no_progress
 
-BACKEND_VERSION = "procedural-1.0"
-#: The mix peak the stems are scaled to together (dBFS), leaving headroom for mastering.
-TARGET_PEAK_DBFS = -1.0
-#: Safety margin under the target so float32 rounding of the summed stems never crosses it.
-_PEAK_MARGIN_DB = 0.05
-#: A safety fade at the very end; the music itself has rung out before it.
-SAFETY_FADE_S = 0.02
+BACKEND_VERSION = "procedural-1.1"
 
 
 class ProceduralGenerator(Generator):
@@ -97,7 +92,8 @@ class ProceduralGenerator(Generator):
         progress("generate", 0.1)
         raw = render_stems(score, soundfont=self.soundfont, parallel=self.parallel, on_done=on_done)
         rendered = time.perf_counter()
-        stems, gain_db, tail_dbfs = _gain_stage(raw, sample_rate=self.sample_rate)
+        stems, mixed = mix_stems(raw, sample_rate=self.sample_rate)
+        finished = time.perf_counter()
         progress("generate", 1.0)
         details = {
             "backend_version": BACKEND_VERSION,
@@ -106,31 +102,12 @@ class ProceduralGenerator(Generator):
             "soundfont_name": fluidsynth.soundfont_name(self.soundfont),
             "fluidsynth_version": fluidsynth.version(),
             **score.details(),
-            "gain_db": round(float(gain_db), 3),
-            "tail_peak_dbfs_before_fade": round(float(tail_dbfs), 2) if np.isfinite(tail_dbfs) else None,
-            "safety_fade_s": SAFETY_FADE_S,
-            "timing_s": {"compose": round(composed - started, 4), "render": round(rendered - composed, 4)},
+            "gain_db": round(mixed.gain_db, 3),
+            "tail_peak_dbfs_before_fade": (round(mixed.tail_peak_dbfs_before_fade, 2)
+                                           if math.isfinite(mixed.tail_peak_dbfs_before_fade) else None),
+            "mix": mixed.details(),
+            "timing_s": {"compose": round(composed - started, 4), "render": round(rendered - composed, 4),
+                         "mix": round(finished - rendered, 4)},
         }
         return GeneratedClip(stems=stems, details=details, score=score)
 
-
-def _gain_stage(raw: dict[str, np.ndarray], *, sample_rate: int) -> tuple[dict[str, Audio], float, float]:
-    """Scale every stem by one factor so the mix peaks at :data:`TARGET_PEAK_DBFS`; fade the last frames.
-
-    Returns the stems, the gain applied (dB) and the mix's peak over its last
-    100 ms before the safety fade (dBFS), which says whether the music rang out.
-    """
-    mix = np.zeros_like(next(iter(raw.values())), dtype=np.float64)
-    for x in raw.values():
-        mix += x
-    peak = float(np.max(np.abs(mix)))
-    scale = 10.0 ** ((TARGET_PEAK_DBFS - _PEAK_MARGIN_DB) / 20.0) / peak if peak > 0 else 1.0
-    tail = int(0.1 * sample_rate)
-    tail_peak = float(np.max(np.abs(mix[:, -tail:]))) * scale
-    tail_dbfs = float(20.0 * np.log10(tail_peak)) if tail_peak > 0 else float("-inf")
-    n = min(int(SAFETY_FADE_S * sample_rate), mix.shape[1])
-    ramp = np.ones(mix.shape[1])
-    ramp[-n:] = 0.5 + 0.5 * np.cos(np.linspace(0.0, np.pi, n))
-    stems = {name: Audio((x * (scale * ramp)).astype(np.float32), sample_rate) for name, x in raw.items()}
-    gain_db = float(20.0 * np.log10(scale))
-    return stems, gain_db, tail_dbfs
