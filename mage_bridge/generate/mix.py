@@ -11,7 +11,7 @@ float ``(2, frames)`` stems at their rate, in this order:
    per stem name, 25 Hz for bass and drums, higher for the rest. It removes the
    DC and the subsonic drift.
 2. **Low end mono**: the side signal S = (L − R)/2 loses everything below
-   :data:`MONO_BELOW_HZ` (S − LP(S), LP a zero-phase 2nd-order Butterworth run
+   :data:`MONO_BELOW_HZ` (S − LP(S), LP a zero-phase 4th-order Butterworth run
    forwards and backwards, so the split is exactly complementary and never
    boosts), so the sub sits in the centre.
 3. **No anti-phase**: where a stem's L/R correlation is under
@@ -104,7 +104,7 @@ def _highpass_sos(corner_hz: float, sample_rate: int) -> np.ndarray:
 
 @lru_cache(maxsize=4)
 def _side_lowpass_sos(sample_rate: int) -> np.ndarray:
-    return np.asarray(signal.butter(2, MONO_BELOW_HZ, btype="lowpass", fs=sample_rate, output="sos"))
+    return np.asarray(signal.butter(4, MONO_BELOW_HZ, btype="lowpass", fs=sample_rate, output="sos"))
 
 
 def correlation(left: np.ndarray, right: np.ndarray) -> float:

@@ -1,0 +1,181 @@
+"""Mix quality of the procedural generator over every genre family, per clip and as medians.
+
+Renders a fixed list of requests (genre, tempo, key, mode, metre; seed 0,
+30 s) with :class:`~mage_bridge.generate.procedural.ProceduralGenerator` and
+measures each mix:
+
+- ``dc``: largest channel mean |mean(x)| (goal < 0.002; real recordings ≤ 0.0025);
+- ``corr``: L/R correlation Σ(L·R)/√(ΣL²·ΣR²), full band (goal ≥ 0.3 on every clip);
+- ``corr<120``: the same below 120 Hz (4th-order zero-phase low-pass; goal ≥ 0.9;
+  real tracks 0.81–0.99);
+- ``PLR``: true peak (dBTP) minus integrated loudness (LUFS), dB (real tracks ~10.5);
+- ``onsets/s``: spectral-flux onsets (log-magnitude STFT, 2048/512 at 48 kHz,
+  half-wave-rectified flux, peaks over a 0.5 s moving median + 0.5 × the flux's
+  spread, at least 50 ms apart);
+- ``centroid``: energy-weighted mean spectral centroid, kHz;
+- ``LUFS``: integrated loudness (BS.1770-4);
+- ``tempo`` / ``key``: whether :func:`~mage_bridge.measure.measure_tempo` reads
+  the requested BPM within 4 % and :func:`~mage_bridge.measure.measure_key` the
+  requested tonic and mode.
+
+Documented figures (24 clips, seed 0, 30 s; medians, and how many clips meet
+each goal), before the mix stage (peak-normalised stems) and with it:
+
+=================  ==========  ==========
+median             before      mix stage
+=================  ==========  ==========
+|DC|               see below   see below
+=================  ==========  ==========
+
+(:data:`DOCUMENTED` holds the two tables' medians as printed by this script.)
+
+Run: ``.venv/bin/python benchmarks/quality.py [--quick] [--json FILE]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import time
+from typing import Any
+
+import numpy as np
+from scipy import ndimage, signal
+
+from mage_bridge.analysis.result import PromptAnalysis
+from mage_bridge.audio import Audio, mix
+from mage_bridge.effects.loudness import integrated_loudness, true_peak_dbtp
+from mage_bridge.generate.base import GenerateRequest
+from mage_bridge.generate.procedural import ProceduralGenerator
+from mage_bridge.genres import find
+from mage_bridge.measure import measure_key, measure_tempo
+from mage_bridge.music import pitch_class
+
+DURATION_S = 30.0
+#: (genre, key): every family — hip hop, club and electronic, ambient, band, jazz and soul, world, folk,
+#: orchestral — with pad-heavy ones (ambient, synthwave, chillout, trance) among them.
+REQUESTS = (
+    ("lofi", "F"), ("hip hop", "C"), ("trap", "C#"), ("drill", "F#"), ("house", "A"), ("deep house", "G"),
+    ("techno", "D"), ("trance", "Ab"), ("dubstep", "E"), ("drum and bass", "B"), ("synthwave", "Eb"),
+    ("ambient", "D"), ("chillout", "Bb"), ("pop", "C"), ("rock", "E"), ("metal", "D"), ("jazz", "Bb"),
+    ("funk", "E"), ("reggae", "G"), ("bossa nova", "A"), ("folk", "D"), ("country", "G"), ("classical", "F"),
+    ("cinematic", "C"),
+)
+QUICK = ("trap", "house", "ambient", "metal", "jazz", "folk")
+LOW_HZ = 120.0
+COLUMNS = ("dc", "corr", "corr<120", "PLR", "onsets/s", "centroid", "LUFS")
+#: Medians printed by this script on the 24 requests: the peak-normalised render, and the mix stage.
+DOCUMENTED: dict[str, dict[str, float]] = {}
+
+
+def analysis_for(genre_name: str, key: str) -> PromptAnalysis:
+    """The request for one genre at its default tempo, mode, metre and swing."""
+    genre = find(genre_name)
+    if genre is None:
+        raise SystemExit(f"unknown genre {genre_name!r}")
+    return PromptAnalysis(prompt=genre.name, genre=genre.name, bpm=float(genre.default_bpm), key=key,
+                          mode=genre.mode, time_signature=genre.time_signature, swing=genre.swing)
+
+
+def correlation(left: np.ndarray, right: np.ndarray) -> float:
+    """Σ(L·R)/√(ΣL²·ΣR²); 1.0 for a silent channel."""
+    ll, rr = float(np.dot(left, left)), float(np.dot(right, right))
+    return float(np.dot(left, right)) / math.sqrt(ll * rr) if ll > 0 and rr > 0 else 1.0
+
+
+def onset_rate(mono: np.ndarray, rate: int) -> float:
+    """Spectral-flux onsets per second (see the module docstring)."""
+    hop = 512
+    _, _, z = signal.stft(mono, fs=rate, nperseg=2048, noverlap=2048 - hop, boundary=None, padded=False)
+    mag = np.log1p(100.0 * np.abs(z))
+    flux = np.maximum(np.diff(mag, axis=1), 0.0).sum(axis=0)
+    if flux.size < 3:
+        return 0.0
+    frames_per_s = rate / hop
+    baseline = ndimage.median_filter(flux, size=max(3, int(0.5 * frames_per_s)) | 1, mode="nearest")
+    threshold = baseline + 0.5 * float(np.std(flux))
+    peaks, _ = signal.find_peaks(flux, height=threshold, distance=max(1, int(0.05 * frames_per_s)))
+    peaks = peaks[flux[peaks] > threshold[peaks]]
+    return len(peaks) / (mono.size / rate)
+
+
+def centroid_khz(mono: np.ndarray, rate: int) -> float:
+    """Energy-weighted mean of the per-frame spectral centroid, kHz."""
+    freqs, _, z = signal.stft(mono, fs=rate, nperseg=2048, noverlap=1536)
+    power = np.abs(z) ** 2
+    energy = power.sum(axis=0)
+    if float(energy.sum()) <= 0:
+        return 0.0
+    return float((freqs @ power).sum() / energy.sum() / 1000.0)
+
+
+def measure_clip(audio: Audio, analysis: PromptAnalysis) -> dict[str, Any]:
+    """Every column of the table for one mix."""
+    x = audio.samples.astype(np.float64)
+    rate = audio.sample_rate
+    low = signal.sosfiltfilt(signal.butter(4, LOW_HZ, btype="lowpass", fs=rate, output="sos"), x, axis=1)
+    mono = x.mean(axis=0)
+    lufs = integrated_loudness(audio)
+    tempo = measure_tempo(audio, time_signature=analysis.time_signature)
+    key = measure_key(audio)
+    return {
+        "dc": float(np.max(np.abs(x.mean(axis=1)))),
+        "corr": correlation(x[0], x[1]),
+        "corr<120": correlation(low[0], low[1]),
+        "PLR": true_peak_dbtp(audio) - lufs,
+        "onsets/s": onset_rate(mono, rate),
+        "centroid": centroid_khz(mono, rate),
+        "LUFS": lufs,
+        "tempo_ok": abs(tempo.bpm - analysis.bpm) <= 0.04 * analysis.bpm,
+        "key_ok": key.pitch_class == pitch_class(analysis.key) and key.mode == analysis.mode,
+        "measured_bpm": tempo.bpm,
+        "measured_key": f"{key.tonic} {key.mode}",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
+    parser.add_argument("--json", metavar="FILE", help="write every clip's figures and the medians here")
+    args = parser.parse_args()
+    requests = [r for r in REQUESTS if not args.quick or r[0] in QUICK]
+    generator = ProceduralGenerator()
+    rows: list[dict[str, Any]] = []
+    print(f"{'genre':14s} {'key':8s}" + "".join(f"{c:>10s}" for c in COLUMNS) + f"{'tempo':>7s}{'key':>5s}{'s':>6s}")
+    for genre, key in requests:
+        analysis = analysis_for(genre, key)
+        started = time.perf_counter()
+        clip = generator.generate(GenerateRequest(analysis=analysis, seed=0, duration_s=DURATION_S))
+        elapsed = time.perf_counter() - started
+        row = {"genre": genre, "key": f"{key} {analysis.mode}", "seconds": elapsed,
+               **measure_clip(mix(clip.stems), analysis)}
+        rows.append(row)
+        print(f"{genre:14s} {row['key']:8.8s}" + "".join(_cell(c, row[c]) for c in COLUMNS)
+              + f"{'ok' if row['tempo_ok'] else 'MISS':>7s}{'ok' if row['key_ok'] else 'x':>5s}{elapsed:6.1f}")
+    medians = {c: statistics.median(r[c] for r in rows) for c in COLUMNS}
+    summary = {
+        **medians,
+        "tempo_ok": sum(r["tempo_ok"] for r in rows), "key_ok": sum(r["key_ok"] for r in rows),
+        "clips": len(rows),
+        "dc_ok": sum(r["dc"] < 0.002 for r in rows), "corr_ok": sum(r["corr"] >= 0.3 for r in rows),
+        "corr<120_ok": sum(r["corr<120"] >= 0.9 for r in rows), "min_corr": min(r["corr"] for r in rows),
+    }
+    print(f"{'median':23s}" + "".join(_cell(c, medians[c]) for c in COLUMNS)
+          + f"{summary['tempo_ok']:>4d}/{len(rows)}{summary['key_ok']:>3d}/{len(rows)}")
+    print(f"goals met: dc < 0.002 {summary['dc_ok']}/{len(rows)}, corr >= 0.3 {summary['corr_ok']}/{len(rows)} "
+          f"(lowest {summary['min_corr']:.2f}), corr<120 >= 0.9 {summary['corr<120_ok']}/{len(rows)}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump({"clips": rows, "summary": summary}, f, indent=1, default=float)
+
+
+def _cell(column: str, value: float) -> str:
+    if column == "dc":
+        return f"{value:10.4f}"
+    return f"{value:10.2f}"
+
+
+if __name__ == "__main__":
+    main()
