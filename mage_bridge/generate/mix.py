@@ -194,10 +194,15 @@ def mix_stems(raw: dict[str, np.ndarray], *, sample_rate: int, target_lufs: floa
     total32 = Audio(total.astype(np.float32), sample_rate)
     loudness = integrated_loudness(total32)
     gain_db = target_lufs - loudness if math.isfinite(loudness) else 0.0
-    peak = true_peak_dbtp(total32)
     curve = np.full(frames, 10.0 ** (gain_db / 20.0))
-    report.lufs, report.true_peak_dbtp = loudness + gain_db, peak + gain_db
-    if peak + gain_db > ceiling_dbtp - _MARGIN_DB:
+    report.lufs = loudness + gain_db
+    # A sample peak over the ceiling needs the limiter for sure: skip the (4× oversampling) true-peak reading.
+    sample_peak = float(np.max(np.abs(total32.samples))) if frames else 0.0
+    over = sample_peak > 0 and 20.0 * math.log10(sample_peak) + gain_db > ceiling_dbtp - _MARGIN_DB
+    if not over:
+        report.true_peak_dbtp = true_peak_dbtp(total32) + gain_db
+        over = report.true_peak_dbtp > ceiling_dbtp - _MARGIN_DB
+    if over:
         level = envelope_db(total)
         for _ in range(_LEVEL_ROUNDS):
             curve = np.full(frames, 10.0 ** (gain_db / 20.0))
