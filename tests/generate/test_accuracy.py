@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mage_bridge.effects.loudness import integrated_loudness, true_peak_dbtp
+from mage_bridge.generate.mix import CEILING_DBTP, TARGET_LUFS
 from mage_bridge.music import same_key
 
 from .cases import CASES
@@ -27,8 +29,8 @@ def test_format_gain_and_lead_out(rendered, case_id: str) -> None:
     residual = total - m.samples.astype(np.float64)
     residual_db = 10 * np.log10(np.sum(residual**2) / np.sum(total**2) + 1e-30)
     assert residual_db < -60.0
-    assert m.peak_dbfs() <= -1.0
-    assert m.peak_dbfs() > -1.2  # scaled to the target, not left quiet
+    assert true_peak_dbtp(m) <= CEILING_DBTP
+    assert abs(integrated_loudness(m) - TARGET_LUFS) <= 0.5  # levelled to the target, not left quiet
     tail = np.abs(m.samples[:, -4800:]).max()
     assert 20 * np.log10(tail + 1e-12) < -60.0
     assert r.details["tail_peak_dbfs_before_fade"] is None or r.details["tail_peak_dbfs_before_fade"] < -60.0
