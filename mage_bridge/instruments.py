@@ -105,7 +105,7 @@ INSTRUMENTS: tuple[Instrument, ...] = (
                stand_in="GS drum kit 40 Brush (a SoundFont without it plays its standard kit)"),
     Instrument("tambourine", 0, "drums", ("tambo",), stand_in="GM percussion key 54 Tambourine", drum_key=54),
     Instrument("bodhran", 0, "drums", ("bodhrán", "frame drum"),
-               stand_in="GM percussion keys 41/43 Low Floor Tom (GM has no frame drum)", drum_key=41),
+               stand_in="GM percussion 41 Low Floor Tom and 43 High Floor Tom (GM has no frame drum)", drum_key=41),
     Instrument("vocals", 52, "vocals", ("vocal", "voice", "singer", "singing")),
 )
 
