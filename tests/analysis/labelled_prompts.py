@@ -190,6 +190,7 @@ INDIRECT: list[P] = [
 #: Prompts that name no genre but a band, a use or a form that implies one (the rules read these).
 BAND_IMPLIES_GENRE: list[P] = [
     dict(prompt="a lydian film cue, wonder and flight", genre="cinematic"),
+    dict(prompt="tense underscore for a movie chase", genre="cinematic"),
     dict(prompt="solo piano ballad", genre=("pop", "classical"), instruments=("piano",)),
     dict(prompt="a violin and piano duet", genre="classical", instruments=("violin", "piano")),
     dict(prompt="nothing but strings, epic and heroic", genre="cinematic", instruments=("strings",)),

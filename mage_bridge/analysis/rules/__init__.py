@@ -31,7 +31,7 @@ from mage_bridge.analysis.rules.assembly import FALLBACK_GENRE, assemble, defaul
 from mage_bridge.analysis.rules.duration import parse_duration
 from mage_bridge.analysis.rules.ensemble import IMPLIED_PLAYERS, read_ensemble
 from mage_bridge.analysis.rules.genre_words import PARENT, GenreMatch, choose_primary, find_genres, genre_from_band
-from mage_bridge.analysis.rules.instrument_words import GENERIC_ROLES, find_instruments, instrument_at, resolve_generic
+from mage_bridge.analysis.rules.instrument_words import GENERIC_ROLES, find_instruments, resolve_generic
 from mage_bridge.analysis.rules.key import parse_key
 from mage_bridge.analysis.rules.metre import PROMPT_SWING, parse_swing, parse_time_signature
 from mage_bridge.analysis.rules.mood_words import MOOD_MODE, MOODS, find_moods, mode_from_moods
@@ -44,7 +44,7 @@ __all__ = [
     "BPM_RANGE", "FALLBACK_GENRE", "GENERIC_ROLES", "IMPLIED_PLAYERS", "MAX_PROMPT_CHARS", "MOODS", "MOOD_MODE",
     "PARENT", "PROMPT_SWING", "GenreMatch", "Reading", "RulesAnalyzer", "assemble", "check_prompt",
     "choose_primary", "default_key", "find_genres", "find_instruments", "find_moods", "genre_from_band",
-    "instrument_at", "mode_from_moods", "parse_bpm", "parse_duration", "parse_feel", "parse_key", "parse_swing",
+    "mode_from_moods", "parse_bpm", "parse_duration", "parse_feel", "parse_key", "parse_swing",
     "parse_tempo_word", "parse_time_signature", "read_ensemble", "read_prompt", "resolve_generic",
     "tempo_from_word",
 ]

@@ -18,8 +18,9 @@ nothing itself.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from mage_bridge.analysis.rules.instrument_words import instrument_at
+from mage_bridge.analysis.rules.instrument_words import instrument_patterns
 
 #: Ensemble words that imply their players (canonical instrument names).
 IMPLIED_PLAYERS: dict[str, tuple[str, ...]] = {
@@ -49,7 +50,7 @@ _AFTER = re.compile(r"^[\s\-]*(?:solo|only|alone|unaccompanied)\b")
 #: A solo passage inside a band: "with a guitar solo", "and a sax solo".
 _PASSAGE = re.compile(r"\b(?:with|and|featuring|feat\.?|plus|including|has|over)\s+(?:an?\s+|the\s+|some\s+)?"
                       r"(?:\w+[\s\-]+){0,2}$")
-_JOINED = re.compile(r"^(?:\s*(?:,|/|&|\+|\band\b|\bwith\b|\ba\b|\ban\b|\bthe\b)\s*)*")
+_JOINED = re.compile(r"(?:\s*(?:,|/|&|\+|\band\b|\bwith\b|\ba\b|\ban\b|\bthe\b)\s*)*")
 
 
 def read_ensemble(text: str) -> tuple[tuple[str, ...], bool]:
@@ -84,22 +85,18 @@ def read_ensemble(text: str) -> tuple[tuple[str, ...], bool]:
     return tuple(dict.fromkeys(implied)), exclusive
 
 
+@lru_cache(maxsize=1)
+def _any_instrument() -> re.Pattern[str]:
+    """One pattern for every instrument phrase, longest first (one scan instead of one per phrase)."""
+    return re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in instrument_patterns()))
+
+
 def _named_spans(text: str) -> list[tuple[int, int]]:
     """Where instruments are named, a run of joined names ("piano and violin") as one span."""
     spans: list[tuple[int, int]] = []
-    pos = 0
-    while pos < len(text):
-        hit = instrument_at(text, pos) if (pos == 0 or not text[pos - 1].isalnum()) else None
-        if hit is None:
-            pos += 1
-            continue
-        start, end = pos, hit[1]
-        while True:
-            joiner = _JOINED.match(text, end)
-            nxt = instrument_at(text, joiner.end()) if joiner and joiner.end() > end else None
-            if nxt is None:
-                break
-            end = nxt[1]
-        spans.append((start, end))
-        pos = end
+    for m in _any_instrument().finditer(text):
+        if spans and _JOINED.fullmatch(text, spans[-1][1], m.start()):
+            spans[-1] = (spans[-1][0], m.end())
+        else:
+            spans.append((m.start(), m.end()))
     return spans

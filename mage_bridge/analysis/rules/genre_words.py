@@ -105,8 +105,9 @@ def choose_primary(matches: list[GenreMatch]) -> tuple[str | None, tuple[str, ..
     return primary, (primary, *[n for n in ordered if n != primary])
 
 
-#: Words that say the music is for picture: a film cue is cinematic whatever plays it.
-_PICTURE_WORDS = re.compile(r"\b(?:film|movie|cue|scene|trailer|cinematic|underscore|cutscene|cut-scene)\b")
+#: Words that say the music is for picture: a film cue is cinematic whatever plays it. ("scene" is not
+#: one of them: "the rave scene" is a crowd; the embedding reads "an epic battle scene".)
+_PICTURE_WORDS = re.compile(r"\b(?:film|movie|cue|trailer|cinematic|underscore|cutscene|cut-scene)\b")
 #: Words that make a song a ballad: a ballad is pop unless the band says otherwise.
 _BALLAD_WORDS = re.compile(r"\b(?:ballad|love song|power ballad)\b")
 #: Instruments that belong to one genre so firmly that naming them names it.

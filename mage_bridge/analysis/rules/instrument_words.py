@@ -44,7 +44,8 @@ VOCALS = "vocals"
 
 
 @lru_cache(maxsize=1)
-def _instrument_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+def instrument_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Every instrument, vocal and generic phrase as ``(pattern, canonical name)``, longest first."""
     phrases: dict[str, str] = {}
     # Names as written first, plurals after: "horns" is the brass section, not two French horns.
     for inst in instrument_table.INSTRUMENTS:
@@ -62,9 +63,9 @@ def _instrument_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
     return longest_first(phrases.items())
 
 
-def instrument_at(text: str, pos: int) -> tuple[str, int] | None:
+def _instrument_at(text: str, pos: int) -> tuple[str, int] | None:
     """The instrument phrase starting exactly at ``pos``: ``(name, end)``."""
-    for pattern, name in _instrument_patterns():
+    for pattern, name in instrument_patterns():
         m = pattern.match(text, pos)
         if m:
             return name, m.end()
@@ -97,7 +98,7 @@ def find_instruments(text: str) -> tuple[list[str], list[str], bool | None, str]
         while True:
             joiner = _JOINER.match(text, pos)
             start = joiner.end() if joiner else pos
-            hit = instrument_at(text, start)
+            hit = _instrument_at(text, start)
             if hit is None:
                 break
             name, end = hit
@@ -108,7 +109,7 @@ def find_instruments(text: str) -> tuple[list[str], list[str], bool | None, str]
             pos = end
     wanted: list[tuple[int, str]] = []
     voice_words: set[str] = set()
-    for pattern, name in _instrument_patterns():
+    for pattern, name in instrument_patterns():
         for m in pattern.finditer(text):
             if name == VOCALS:
                 voice_words.add(" ".join(m.group(0).split()))
