@@ -126,10 +126,10 @@ def compose(
         parts.append(bass_part(ctx, bass_inst, kick_ticks))
     melody, doubled = _melody_voice(analysis, other_insts)
     for channel, inst in enumerate(other_insts):
-        parts.append(_other_part(ctx, inst, channel, lead=inst is melody and not doubled))
+        parts.append(_other_part(ctx, inst, channel, lead=channel == melody and not doubled))
     if melody is not None and doubled:
         # a solo pianist plays the tune over the chords: a second part on the same instrument
-        parts.append(_other_part(ctx, melody, len(other_insts), lead=True))
+        parts.append(_other_part(ctx, other_insts[melody], len(other_insts), lead=True))
     if analysis.vocals:
         notes_out.append("vocals were asked for; the procedural backend renders instruments only (no vocals stem)")
     return Score(bpm=float(analysis.bpm), metre=metre, sample_rate=sample_rate, total_frames=total_frames,
@@ -138,23 +138,22 @@ def compose(
                  progression=progression, parts=tuple(parts), notes=tuple(notes_out))
 
 
-def _melody_voice(analysis: PromptAnalysis,
-                  others: list[instruments.Instrument]) -> tuple[instruments.Instrument | None, bool]:
-    """Who carries the tune in a named ensemble with no lead instrument, and whether it also keeps its chords.
+def _melody_voice(analysis: PromptAnalysis, others: list[instruments.Instrument]) -> tuple[int | None, bool]:
+    """Which of ``others`` carries the tune in a named ensemble with no lead, and whether it also keeps its chords.
 
     ``(None, False)`` when the prompt does not close the ensemble or the band
     has a lead. A lone solo string (violin, viola, cello) plays the tune alone;
     any other lone instrument (a solo pianist, a guitarist, a string section)
     plays the tune over its own chords; in a mixed ensemble the highest solo
-    string plays it while the others hold the harmony.
+    string plays it (the first violin of a quartet) while the others hold the harmony.
     """
     if not analysis.exclusive or not others or any(i.role == "lead" for i in others):
         return None, False
     if len(others) == 1:
-        return others[0], others[0].program not in _SOLO_STRING_PROGRAMS
-    strings = [i for i in others if i.program in _SOLO_STRING_PROGRAMS]
+        return 0, others[0].program not in _SOLO_STRING_PROGRAMS
+    strings = [k for k, i in enumerate(others) if i.program in _SOLO_STRING_PROGRAMS]
     if strings:
-        return min(strings, key=lambda i: i.program), False
+        return min(strings, key=lambda k: (others[k].program, k)), False
     return None, False
 
 

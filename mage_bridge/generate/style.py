@@ -145,7 +145,7 @@ def choose_instruments(analysis: PromptAnalysis, genre: genres.Genre | None, sty
         except KeyError:
             notes_out.append(f"instrument {name!r} is not in the instrument table; left out")
             continue
-        if inst.name not in excluded and inst not in named:
+        if inst.name not in excluded and named.count(inst) < max(1, analysis.instruments.count(name)):
             named.append(inst)
             if inst.stand_in and inst.role != "drums":
                 notes_out.append(f"{inst.name} plays as {inst.stand_in}")

@@ -39,6 +39,15 @@ def test_a_named_ensemble_plays_alone(prompt: str, programs: set[int]) -> None:
         assert any(p.role == "lead" for p in score.parts), "one of the players carries the tune"
 
 
+def test_a_string_quartet_is_two_violins_viola_and_cello() -> None:
+    analysis = _RULES.analyze("string quartet only")
+    assert analysis.instruments == ("violin", "violin", "viola", "cello") and analysis.exclusive
+    parts = compose(analysis, seed=0).stems()["other"]
+    assert sorted((p.program, p.role) for p in parts) == [(40, "lead"), (40, "strings"), (41, "strings"),
+                                                          (42, "strings")]
+    assert len({p.channel for p in parts}) == 4
+
+
 def test_a_named_ensemble_keeps_the_drums_and_bass_it_names() -> None:
     score = _score("jazz trio at 120 bpm")
     assert set(score.stems()) == {"drums", "bass", "other"}

@@ -114,8 +114,12 @@ def assemble(
         swing, sources["swing"] = 0.0, "default"
 
     excluded = tuple(dict.fromkeys(resolve_generic(n, g) for n in reading.excluded))
-    wanted = tuple(n for n in dict.fromkeys(resolve_generic(n, g) for n in reading.instruments)
-                   if n not in excluded)
+    wanted_list: list[str] = []
+    for raw in reading.instruments:  # once each, unless the reading names a player twice (two violins)
+        player = resolve_generic(raw, g)
+        if player not in excluded and wanted_list.count(player) < max(1, reading.instruments.count(raw)):
+            wanted_list.append(player)
+    wanted = tuple(wanted_list)
     sources["instruments"] = "prompt" if wanted else "default"
     exclusive = reading.exclusive and bool(wanted)
     if exclusive:

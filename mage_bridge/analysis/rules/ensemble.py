@@ -4,7 +4,7 @@
 "piano only", "just guitar and voice", "nothing but strings": the prompt says
 who plays, so nobody else does (no drums or bass unless named). The ensemble
 words that imply players add them: "string quartet" is violins, viola and
-cello (the two violins play as one part), "jazz trio" piano, double bass and
+cello (two violins: ``instruments`` names one twice), "jazz trio" piano, double bass and
 drums. A form written for one player ("nocturne", "etude") is that player
 alone: the named instrument, else the piano.
 
@@ -24,7 +24,7 @@ from mage_bridge.analysis.rules.instrument_words import instrument_patterns
 
 #: Ensemble words that imply their players (canonical instrument names).
 IMPLIED_PLAYERS: dict[str, tuple[str, ...]] = {
-    "string quartet": ("violin", "viola", "cello"),
+    "string quartet": ("violin", "violin", "viola", "cello"),
     "string trio": ("violin", "viola", "cello"),
     "string duo": ("violin", "cello"),
     "piano trio": ("piano", "violin", "cello"),
@@ -58,13 +58,13 @@ def read_ensemble(text: str) -> tuple[tuple[str, ...], bool]:
 
     ``text`` is the lower-case prompt with tempo, metre and key already blanked.
     Instrument names stay to the instrument rule; the tuple holds only what an
-    ensemble word adds ("string quartet": violin, viola, cello).
+    ensemble word adds ("string quartet": violin, violin, viola, cello).
     """
     implied: list[str] = []
     exclusive = False
     for m in _IMPLIED.finditer(text):
         key = " ".join(re.split(r"[\s\-]+", m.group(1)))
-        implied.extend(IMPLIED_PLAYERS[key])
+        implied.extend(n for n in IMPLIED_PLAYERS[key] if implied.count(n) < IMPLIED_PLAYERS[key].count(n))
         exclusive = exclusive or not _PASSAGE.search(text[:m.start()])
     named = _named_spans(text)
     if named and _GROUP.search(text):
@@ -82,7 +82,7 @@ def read_ensemble(text: str) -> tuple[tuple[str, ...], bool]:
             solo = word is not None and "solo" in word.group(0)
             if not (solo and _PASSAGE.search(text[max(0, start - 40):start])):
                 exclusive = True
-    return tuple(dict.fromkeys(implied)), exclusive
+    return tuple(implied), exclusive
 
 
 @lru_cache(maxsize=1)

@@ -81,7 +81,9 @@ def read_prompt(prompt: str) -> Reading:
                 lower = mask(lower, m.start(), m.end())
                 break
     r.instruments, r.excluded, r.vocals, lower = find_instruments(lower)
-    r.instruments.extend(n for n in implied if n not in r.instruments and n not in r.excluded)
+    for name in implied:  # "string quartet": two violins, so a name may come twice
+        if name not in r.excluded and r.instruments.count(name) < implied.count(name):
+            r.instruments.append(name)
     if r.genre is None:
         r.genre = genre_from_band(r.instruments, r.moods, original.lower(), exclusive=r.exclusive)
         if r.genre is not None:
