@@ -4,6 +4,12 @@ The analyser recognises these names (and their aliases) in prompts; the
 procedural generator renders them with the GM program given here. Programs are
 0-based as in MIDI (0 = Acoustic Grand Piano). ``role`` says which stem an
 instrument lands in and how the composer uses it.
+
+An instrument General MIDI lacks plays on the nearest GM sound; its
+``stand_in`` says which, and the composer writes that into the clip's notes
+(the manifest's ``backend.notes``) so nobody mistakes a steel guitar for a
+pedal steel. Percussion on the drum channel (tambourine, bodhran) has a
+``drum_key``: the GM percussion key it plays.
 """
 
 from __future__ import annotations
@@ -20,6 +26,10 @@ class Instrument:
     program: int
     role: Role
     aliases: tuple[str, ...] = ()
+    #: What plays it when GM has no such sound ("" when the program is the instrument itself).
+    stand_in: str = ""
+    #: GM percussion key (drum channel) for hand percussion; ``None`` for everything else.
+    drum_key: int | None = None
 
 
 INSTRUMENTS: tuple[Instrument, ...] = (
@@ -38,11 +48,15 @@ INSTRUMENTS: tuple[Instrument, ...] = (
     Instrument("organ", 16, "keys", ("hammond", "b3", "drawbar organ")),
     Instrument("church organ", 19, "keys", ("pipe organ",)),
     Instrument("accordion", 21, "keys", ()),
+    Instrument("bandoneon", 23, "keys", ("bandoneón", "concertina"), stand_in="GM 24 Tango Accordion"),
     Instrument("harmonica", 22, "lead", ()),
     Instrument("nylon guitar", 24, "guitar", ("classical guitar", "spanish guitar", "flamenco guitar")),
     Instrument("ukulele", 24, "guitar", ("uke",)),
     Instrument("acoustic guitar", 25, "guitar", ("steel guitar", "folk guitar")),
     Instrument("jazz guitar", 26, "guitar", ("hollow body guitar",)),
+    Instrument("pedal steel", 26, "guitar", ("pedal steel guitar", "lap steel", "lap steel guitar",
+                                             "hawaiian guitar"),
+               stand_in="GM 27 Electric Guitar (jazz); GM has no pedal steel, no slides"),
     Instrument("clean guitar", 27, "guitar", ("electric guitar", "clean electric guitar")),
     Instrument("muted guitar", 28, "guitar", ("palm muted guitar",)),
     Instrument("overdriven guitar", 29, "guitar", ("crunch guitar",)),
@@ -65,8 +79,8 @@ INSTRUMENTS: tuple[Instrument, ...] = (
     Instrument("trumpet", 56, "brass", ()),
     Instrument("trombone", 57, "brass", ()),
     Instrument("tuba", 58, "brass", ()),
-    Instrument("french horn", 60, "brass", ("horn", "horns")),
-    Instrument("brass", 61, "brass", ("brass section",)),
+    Instrument("french horn", 60, "brass", ("horn", "french horns")),
+    Instrument("brass", 61, "brass", ("brass section", "horns", "horn section", "horn stabs", "brass stabs")),
     Instrument("saxophone", 65, "lead", ("sax", "alto sax", "tenor sax")),
     Instrument("oboe", 68, "lead", ()),
     Instrument("bassoon", 70, "lead", ()),
@@ -87,6 +101,11 @@ INSTRUMENTS: tuple[Instrument, ...] = (
     Instrument("bagpipes", 109, "lead", ("bagpipe",)),
     Instrument("steel drums", 114, "pluck", ("steelpan", "steel pan")),
     Instrument("drums", 0, "drums", ("drum kit", "beat", "percussion")),
+    Instrument("brushes", 40, "drums", ("brush kit", "brushed drums", "brush drums", "brushed snare"),
+               stand_in="GS drum kit 40 Brush (a SoundFont without it plays its standard kit)"),
+    Instrument("tambourine", 0, "drums", ("tambo",), stand_in="GM percussion key 54 Tambourine", drum_key=54),
+    Instrument("bodhran", 0, "drums", ("bodhrán", "frame drum"),
+               stand_in="GM percussion 41 Low Floor Tom and 43 High Floor Tom (GM has no frame drum)", drum_key=41),
     Instrument("vocals", 52, "vocals", ("vocal", "voice", "singer", "singing")),
 )
 

@@ -17,8 +17,11 @@ class PromptAnalysis:
     ``"Bb"``), else the genre's or analyser's choice. ``sources`` tells, per
     field, where the value came from: ``"prompt"`` (stated), ``"genre"``
     (a genre default), ``"embedding"`` (inferred from an indirect prompt),
-    ``"mood"`` (mode implied by a mood word such as "sad"), ``"lyrics"`` (vocals
-    because lyrics were given) or ``"default"`` (nothing said anything).
+    ``"mood"`` (mode implied by a mood word such as "sad"), ``"instruments"``
+    (a genre implied by the band or the use when none is named: a film cue is
+    cinematic, a solo cello classical), ``"lyrics"`` (vocals because lyrics were
+    given) or ``"default"`` (nothing said anything). ``sources`` holds
+    ``"duration_s"`` and ``"exclusive"`` only when the prompt states them.
     """
 
     prompt: str

@@ -119,7 +119,8 @@ def generate(
     Returns the manifest's path. ``out_dir`` must be new or empty (or
     ``overwrite=True``). ``options`` may fix ``bpm``, ``key``, ``mode``,
     ``time_signature``, ``genre``, ``duration_s`` or ``bars`` (the whole clip,
-    lead-in and lead-out included), ``lead_in_bars`` and pick the
+    lead-in and lead-out included; without them a length the prompt states,
+    "a 45 second lo-fi beat", is rounded to whole bars), ``lead_in_bars`` and pick the
     ``analysis_backend``; they win over the prompt. ``backend`` names the
     generator (``None``: the config's ``backends.generate``).
 
@@ -156,6 +157,7 @@ def generate(
         daw_record = None
         if project is not None:
             analysis, daw_record = fit_to_project(analysis, opts, project)
+        analysis = _stated_length_note(analysis, opts)
         duration_s, bars = _clip_length(analysis, opts, whole_bars_wanted=project is not None)
         if daw_record is not None:
             daw_record["used"]["bars"] = bars
@@ -217,12 +219,31 @@ def generate(
     return out_dir / manifest.FILENAME
 
 
+def _stated_length_note(analysis: Any, opts: Mapping[str, Any]) -> Any:
+    """``analysis`` with a warning when the length it states is cut to the clip limits or overridden."""
+    from dataclasses import replace
+
+    stated = analysis.duration_s
+    if stated is None:
+        return analysis
+    if "bars" in opts or "duration_s" in opts:
+        note = f"the prompt asks for {stated:g} s; the {'bars' if 'bars' in opts else 'duration_s'} option wins"
+    elif not MIN_DURATION_S <= stated <= MAX_DURATION_S:
+        note = (f"the prompt asks for {stated:g} s; a clip runs {MIN_DURATION_S:g} to {MAX_DURATION_S:g} s, "
+                f"so it is cut to the nearest whole number of bars within that")
+    else:
+        return analysis
+    return replace(analysis, warnings=(*analysis.warnings, note))
+
+
 def _clip_length(analysis: Any, opts: Mapping[str, Any], *, whole_bars_wanted: bool) -> tuple[float, int | None]:
     """The clip's length in seconds and, when it is a whole number of bars, how many.
 
-    ``bars`` in the options is taken as asked; a clip for a DAW project rounds ``duration_s``
-    (default 32 s) to the nearest whole number of bars that leaves room for the lead-in, one body
-    bar and the lead-out; otherwise ``duration_s`` is used as it is.
+    ``bars`` in the options is taken as asked; a length the prompt states ("a 45 second lo-fi
+    beat", ``analysis.duration_s``) and a clip for a DAW project round to the nearest whole number
+    of bars that leaves room for the lead-in, one body bar and the lead-out, within
+    :data:`MIN_DURATION_S`-:data:`MAX_DURATION_S` (the lead-in and lead-out count in the length);
+    otherwise ``duration_s`` (default 32 s) is used as it is.
     """
     from mage_bridge.generate.compose import MIN_LEAD_OUT_S
 
@@ -238,8 +259,9 @@ def _clip_length(analysis: Any, opts: Mapping[str, Any], *, whole_bars_wanted: b
             raise InvalidInputError(f"bars={bars} at {analysis.bpm:g} BPM is {bars * bar_s:.1f} s, more than "
                                     f"{MAX_DURATION_S:g} s")
         return bars * bar_s, bars
-    duration_s = opts.get("duration_s", 32.0)
-    if not whole_bars_wanted:
+    stated = analysis.duration_s if "duration_s" not in opts else None
+    duration_s = opts.get("duration_s", stated if stated is not None else 32.0)
+    if not whole_bars_wanted and stated is None:
         shortest_s = (opts.get("lead_in_bars", 1) + 1) * bar_s + MIN_LEAD_OUT_S
         if duration_s < shortest_s:
             raise InvalidInputError(

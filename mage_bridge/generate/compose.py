@@ -2,7 +2,9 @@
 
 Pure Python and numpy, no audio. The clip has three sections on one bar grid:
 a one-bar lead-in (a stick count-in and a pad swell on the tonic), the body
-(the genre's groove under a chord progression that starts on the tonic), and a
+(the genre's groove under a chord progression that starts on the tonic; a
+named ensemble, "solo piano" or "string quartet", plays alone and one of its
+players carries a tune), and a
 lead-out (the tonic chord struck on a downbeat and released early enough to
 ring out before the end). Everything random comes from one
 ``numpy.random.default_rng(seed)``, so a seed re-renders the same clip.
@@ -32,7 +34,13 @@ from mage_bridge.generate.harmony import DEFAULT_PROGRESSIONS, STYLE_PROGRESSION
 from mage_bridge.generate.melody import lead_notes
 from mage_bridge.generate.metre import PPQ, Metre
 from mage_bridge.generate.score import Control, Note, Part, Score, clean_notes
-from mage_bridge.generate.style import POWER_CHORD_PROGRAMS, choose_instruments, drum_style_for, swing_for
+from mage_bridge.generate.style import (
+    POWER_CHORD_PROGRAMS,
+    choose_instruments,
+    drum_kit,
+    drum_style_for,
+    swing_for,
+)
 from mage_bridge.music import SCALES, pitch_class
 
 __all__ = [
@@ -49,6 +57,8 @@ CRASH_RING_S = 4.4
 
 #: Half-time grooves whose keys play broken chords on 8ths rather than held chords.
 _ARPEGGIO_STYLES = frozenset({"trap", "halftime"})
+#: Solo bowed strings (violin, viola, cello), highest first by program.
+_SOLO_STRING_PROGRAMS = frozenset({40, 41, 42})
 
 
 def compose(
@@ -107,14 +117,19 @@ def compose(
                    crash_at_end=lead_out_s >= CRASH_RING_S)
 
     bass_inst, other_insts = choose_instruments(analysis, genre, base_style, notes_out)
-    kick_ticks, drums = drum_part(ctx, include=base_style != "none")
+    kit, percussion = drum_kit(analysis, base_style, notes_out)
+    kick_ticks, drums = drum_part(ctx, include=base_style != "none", kit=kit, extras=percussion)
     parts: list[Part] = []
     if drums is not None:
         parts.append(drums)
     if bass_inst is not None:
         parts.append(bass_part(ctx, bass_inst, kick_ticks))
+    melody, doubled = _melody_voice(analysis, other_insts)
     for channel, inst in enumerate(other_insts):
-        parts.append(_other_part(ctx, inst, channel))
+        parts.append(_other_part(ctx, inst, channel, lead=channel == melody and not doubled))
+    if melody is not None and doubled:
+        # a solo pianist plays the tune over the chords: a second part on the same instrument
+        parts.append(_other_part(ctx, other_insts[melody], len(other_insts), lead=True))
     if analysis.vocals:
         notes_out.append("vocals were asked for; the procedural backend renders instruments only (no vocals stem)")
     return Score(bpm=float(analysis.bpm), metre=metre, sample_rate=sample_rate, total_frames=total_frames,
@@ -123,9 +138,28 @@ def compose(
                  progression=progression, parts=tuple(parts), notes=tuple(notes_out))
 
 
-def _other_part(ctx: ClipContext, inst: instruments.Instrument, channel: int) -> Part:
-    """One part of the ``other`` stem, playing as its role says."""
-    role = inst.role
+def _melody_voice(analysis: PromptAnalysis, others: list[instruments.Instrument]) -> tuple[int | None, bool]:
+    """Which of ``others`` carries the tune in a named ensemble with no lead, and whether it also keeps its chords.
+
+    ``(None, False)`` when the prompt does not close the ensemble or the band
+    has a lead. A lone solo string (violin, viola, cello) plays the tune alone;
+    any other lone instrument (a solo pianist, a guitarist, a string section)
+    plays the tune over its own chords; in a mixed ensemble the highest solo
+    string plays it (the first violin of a quartet) while the others hold the harmony.
+    """
+    if not analysis.exclusive or not others or any(i.role == "lead" for i in others):
+        return None, False
+    if len(others) == 1:
+        return 0, others[0].program not in _SOLO_STRING_PROGRAMS
+    strings = [k for k, i in enumerate(others) if i.program in _SOLO_STRING_PROGRAMS]
+    if strings:
+        return min(strings, key=lambda k: (others[k].program, k)), False
+    return None, False
+
+
+def _other_part(ctx: ClipContext, inst: instruments.Instrument, channel: int, *, lead: bool = False) -> Part:
+    """One part of the ``other`` stem, playing as its role says (the tune when ``lead``)."""
+    role = "lead" if lead else inst.role
     controls: tuple[Control, ...] = ()
     if role == "pad" or role == "strings":
         notes, controls = pad_notes(ctx, swell=True), tuple(swell_controls(ctx, channel))
@@ -147,5 +181,6 @@ def _other_part(ctx: ClipContext, inst: instruments.Instrument, channel: int) ->
         notes = comp_notes(ctx, short=role == "brass")
         settings = {"volume": 100, "reverb": 44, "chorus": 10}
     pans = (64, 44, 84, 30)
-    return Part(name=inst.name, role=role, stem="other", channel=channel, bank=0, program=inst.program,
+    name = inst.name + (" melody" if lead and inst.role != "lead" else "")
+    return Part(name=name, role=role, stem="other", channel=channel, bank=0, program=inst.program,
                 notes=clean_notes(notes), controls=controls, pan=pans[channel % 4], **settings)

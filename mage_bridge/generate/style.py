@@ -2,7 +2,9 @@
 
 A genre in the genre table says all of it; a genre the table does not know is
 guessed from words in its name ("dark jazz" swings, "tech trance" is four on
-the floor). The prompt's own instruments and exclusions come first.
+the floor). The prompt's own instruments and exclusions come first, and a
+prompt that names the whole ensemble (``exclusive``) gets nothing else: no
+drums, no bass, no genre instruments unless named.
 """
 
 from __future__ import annotations
@@ -49,8 +51,8 @@ POWER_CHORD_PROGRAMS = frozenset({29, 30})
 
 
 def drum_style_for(analysis: PromptAnalysis, genre: genres.Genre | None) -> str:
-    """The genre's drum style ("none" when the prompt excludes drums)."""
-    if _excludes_drums(analysis):
+    """The genre's drum style ("none" when the prompt excludes drums or names a whole ensemble without them)."""
+    if _excludes_drums(analysis) or (analysis.exclusive and not _names_kit(analysis)):
         return "none"
     if genre is not None:
         return genre.drum_style
@@ -61,16 +63,50 @@ def drum_style_for(analysis: PromptAnalysis, genre: genres.Genre | None) -> str:
     return "rock"
 
 
+def _is_kit(name: str) -> bool:
+    """``name`` is a whole drum kit (drums, brushes), not hand percussion played beside one."""
+    if name.strip().lower() in ("drums", "drum", "beat", "beats", "percussion", "drum kit"):
+        return True
+    try:
+        inst = instruments.lookup(name)
+    except KeyError:
+        return False
+    return inst.role == "drums" and inst.drum_key is None
+
+
 def _excludes_drums(analysis: PromptAnalysis) -> bool:
-    for name in analysis.exclude_instruments:
-        if name.strip().lower() in ("drums", "drum", "beat", "beats", "percussion", "drum kit"):
-            return True
+    return any(_is_kit(name) for name in analysis.exclude_instruments)
+
+
+def _names_kit(analysis: PromptAnalysis) -> bool:
+    return any(_is_kit(name) for name in analysis.instruments)
+
+
+def drum_kit(analysis: PromptAnalysis, style: str, notes_out: list[str]) -> tuple[int, list[instruments.Instrument]]:
+    """The kit program for ``style`` (brushes when asked) and the hand percussion named beside it.
+
+    Hand percussion plays even when the kit does not ("just guitar and
+    tambourine"); a stand-in GM sound is named in ``notes_out``.
+    """
+    kit = grooves.KITS.get(style, 0)
+    extras: list[instruments.Instrument] = []
+    excluded = {_canonical(n) for n in analysis.exclude_instruments}
+    for name in analysis.instruments:
         try:
-            if instruments.lookup(name).role == "drums":
-                return True
+            inst = instruments.lookup(name)
         except KeyError:
             continue
-    return False
+        if inst.role != "drums" or inst.name in excluded:
+            continue
+        if inst.drum_key is not None and inst not in extras:
+            extras.append(inst)
+        elif inst.name != "drums" and style != "none":
+            kit = inst.program
+        else:
+            continue
+        if inst.stand_in:
+            notes_out.append(f"{inst.name} plays as {inst.stand_in}")
+    return kit, extras
 
 
 def _canonical(name: str) -> str:
@@ -94,7 +130,12 @@ def swing_for(analysis: PromptAnalysis, genre: genres.Genre | None, style: str, 
 def choose_instruments(analysis: PromptAnalysis, genre: genres.Genre | None, style: str,
                        notes_out: list[str]) -> tuple[instruments.Instrument | None,
                                                       list[instruments.Instrument]]:
-    """Bass and ``other`` instruments: the prompt's first, then the genre's, 2-4 parts in ``other``."""
+    """Bass and ``other`` instruments: the prompt's first, then the genre's, 2-4 parts in ``other``.
+
+    An exclusive prompt ("solo piano", "string quartet") gets exactly its named
+    instruments: no bass unless named, nothing from the genre added. One that
+    names nothing this backend plays (only a voice) falls back to the genre's band, with a note.
+    """
     excluded = {_canonical(n) for n in analysis.exclude_instruments}
     excluded_roles = {r for r in ("bass",) if r in excluded}
     named: list[instruments.Instrument] = []
@@ -104,8 +145,19 @@ def choose_instruments(analysis: PromptAnalysis, genre: genres.Genre | None, sty
         except KeyError:
             notes_out.append(f"instrument {name!r} is not in the instrument table; left out")
             continue
-        if inst.name not in excluded and inst not in named:
+        if inst.name not in excluded and named.count(inst) < max(1, analysis.instruments.count(name)):
             named.append(inst)
+            if inst.stand_in and inst.role != "drums":
+                notes_out.append(f"{inst.name} plays as {inst.stand_in}")
+    if analysis.exclusive:
+        bass = next((i for i in named if i.role == "bass"), None)
+        other = [i for i in named if i.role not in ("bass", "drums", "vocals")]
+        if bass is not None or other or _names_kit(analysis):
+            if len(other) > 4:
+                notes_out.append("the ensemble has more than four parts besides the bass; "
+                                 + ", ".join(i.name for i in other[4:]) + " left out")
+            return bass, other[:4]
+        notes_out.append("the prompt names no instrument this backend plays; the genre's band plays instead")
     band_bass, band_other = _STYLE_BAND.get(style, _STYLE_BAND["rock"])
     genre_bass = genre.bass if genre else band_bass
     genre_other = genre.instruments if genre else band_other

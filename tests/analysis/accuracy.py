@@ -7,7 +7,8 @@ from typing import Any
 from mage_bridge.analysis.result import PromptAnalysis
 from mage_bridge.music import pitch_class
 
-FIELDS = ("bpm", "key", "mode", "metre", "genre", "vocals", "instruments", "exclude", "mood")
+FIELDS = ("bpm", "key", "mode", "metre", "genre", "vocals", "instruments", "exclude", "mood", "exclusive",
+          "duration_s")
 
 
 def check(label: dict[str, Any], result: PromptAnalysis) -> dict[str, bool]:
@@ -32,6 +33,12 @@ def check(label: dict[str, Any], result: PromptAnalysis) -> dict[str, bool]:
         out["exclude"] = set(label["exclude"]) <= set(result.exclude_instruments)
     if "mood" in label:
         out["mood"] = set(label["mood"]) <= set(result.mood)
+    if "exclusive" in label:
+        out["exclusive"] = result.exclusive == label["exclusive"]
+        if label["exclusive"] and "instruments" in label:  # the whole ensemble: nothing more, nothing less
+            out["instruments"] = set(label["instruments"]) == set(result.instruments)
+    if "duration_s" in label:
+        out["duration_s"] = result.duration_s == label["duration_s"]
     return out
 
 

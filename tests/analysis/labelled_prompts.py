@@ -187,4 +187,43 @@ INDIRECT: list[P] = [
     dict(prompt="a wedding first dance", genre=("pop", "r&b", "soul", "classical", "waltz", "jazz")),
 ]
 
-ALL: list[P] = EXPLICIT + INDIRECT
+#: Prompts that name no genre but a band, a use or a form that implies one (the rules read these).
+BAND_IMPLIES_GENRE: list[P] = [
+    dict(prompt="a lydian film cue, wonder and flight", genre="cinematic"),
+    dict(prompt="tense underscore for a movie chase", genre="cinematic"),
+    dict(prompt="solo piano ballad", genre=("pop", "classical"), instruments=("piano",)),
+    dict(prompt="a violin and piano duet", genre="classical", instruments=("violin", "piano")),
+    dict(prompt="nothing but strings, epic and heroic", genre="cinematic", instruments=("strings",)),
+    dict(prompt="slow song with pedal steel and fiddle", genre="country"),
+    dict(prompt="a tune with bodhran and tin whistle", genre="folk"),
+    dict(prompt="bandoneon and piano, passionate", genre="latin"),
+    dict(prompt="just guitar and voice", genre="folk", instruments=("acoustic guitar",)),
+]
+
+#: Prompts that state who plays ("solo piano", "string quartet only") or how long ("a 45 second ..."):
+#: ``exclusive`` and ``duration_s`` labelled, the rules must get every field right.
+OBEY: list[P] = [
+    dict(prompt="solo piano ballad in C major", key="C", mode="major", instruments=("piano",), exclusive=True),
+    dict(prompt="a string quartet only, D major, 72 bpm", genre="classical", bpm=72, key="D",
+         instruments=("violin", "viola", "cello"), exclusive=True),
+    dict(prompt="piano nocturne in Db major", genre="classical", key="Db", instruments=("piano",), exclusive=True),
+    dict(prompt="a nocturne, dreamy, 66 bpm", genre="classical", bpm=66, instruments=("piano",), exclusive=True),
+    dict(prompt="an etude for guitar", genre="classical", instruments=("acoustic guitar",), exclusive=True),
+    dict(prompt="a cello and piano duo, sad", instruments=("cello", "piano"), exclusive=True, vocals=False),
+    dict(prompt="rock song with a guitar solo at 130 bpm", genre="rock", bpm=130, exclusive=False),
+    dict(prompt="just acoustic guitar and voice, folk, G major", genre="folk", key="G",
+         instruments=("acoustic guitar",), exclusive=True, vocals=True),
+    dict(prompt="jazz trio at 120 bpm", genre="jazz", bpm=120, instruments=("piano", "acoustic bass", "drums"),
+         exclusive=True),
+    dict(prompt="a 45 second lo-fi beat", genre="lofi", duration_s=45.0, exclusive=False),
+    dict(prompt="2 minute ambient track in E minor", genre="ambient", key="E", mode="minor", duration_s=120.0),
+    dict(prompt="90s hip hop beat at 92 bpm", genre=("boom bap", "hip hop"), bpm=92, duration_s=None),
+    dict(prompt="synthwave, 1:30 long, A minor", genre="synthwave", key="A", mode="minor", duration_s=90.0),
+    dict(prompt="trap beat with 808s, 30 sec loop", genre="trap", duration_s=30.0, instruments=("808",)),
+    dict(prompt="funk groove with horns and clavinet", genre="funk", instruments=("brass", "clavinet")),
+    dict(prompt="gospel choir with organ", genre="gospel", vocals=True, instruments=("choir", "organ")),
+    dict(prompt="uk garage with vocal chops at 132", genre="uk garage", bpm=132, vocals=True),
+    dict(prompt="jazz ballad with brushes and upright bass", genre="jazz", instruments=("brushes", "acoustic bass")),
+]
+
+ALL: list[P] = EXPLICIT + INDIRECT + BAND_IMPLIES_GENRE + OBEY

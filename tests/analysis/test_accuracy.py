@@ -51,3 +51,20 @@ def test_rules_alone_fall_back_to_pop_on_indirect_prompts(prompt: str) -> None:
     result = create_analyzer("rules").analyze(prompt)
     assert result.genre == "pop" and result.sources["genre"] == "default"
     assert any("no genre" in w for w in result.warnings)
+
+
+def test_rules_read_every_ensemble_and_length_stated() -> None:
+    """Who plays and how long are facts the prompt states: the rules get all of them right."""
+    scores, misses = score(create_analyzer("rules"), labelled.OBEY)
+    report = table(scores, f"rules backend, {len(labelled.OBEY)} ensemble and length prompts")
+    report += "\n" + "\n".join(misses)
+    assert not misses, report
+
+
+@pytest.mark.parametrize("prompt, genres", [(p["prompt"], p["genre"]) for p in labelled.BAND_IMPLIES_GENRE],
+                         ids=lambda v: str(v)[:30])
+def test_rules_infer_the_genre_from_the_band_and_the_picture(prompt: str, genres: str | tuple[str, ...]) -> None:
+    """No genre named: what plays and what it is for decide, before any embedding guess."""
+    result = create_analyzer("rules").analyze(prompt)
+    assert result.genre in ((genres,) if isinstance(genres, str) else genres)
+    assert result.sources["genre"] == "instruments"

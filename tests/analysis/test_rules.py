@@ -125,8 +125,16 @@ def test_genres(text: str, primary: str | None, others: tuple[str, ...]) -> None
     ("female vocals over piano", ["piano"], [], True),
     ("violins and cellos", ["violin", "cello"], [], None),
     ("with lyrics about the sea", [], [], True),
-    ("vocal chops", [], [], None),
+    ("vocal chops", [], [], True),
     ("piano, no 808s", ["piano"], ["808"], None),
+    ("gospel choir", ["choir"], [], True),
+    ("vox over pads", ["synth pad"], [], True),
+    ("funk with horns", ["brass"], [], None),
+    ("a horn section and a french horn", ["brass", "french horn"], [], None),
+    ("pedal steel, bodhran, bandoneon, tambourine and brushes",
+     ["pedal steel", "bodhran", "bandoneon", "tambourine", "brushes"], [], None),
+    ("a violin and piano duet", ["violin", "piano"], [], None),
+    ("a duet", [], [], True),
 ], ids=lambda v: str(v))
 def test_instruments_and_exclusions(text: str, wanted: list[str], excluded: list[str], vocals: bool | None) -> None:
     got_wanted, got_excluded, got_vocals, _ = find_instruments(text)
@@ -206,3 +214,31 @@ def test_to_dict_is_json_ready() -> None:
     d = analyze("trap beat at 140 bpm in C# minor, no vocals").to_dict()
     assert json.loads(json.dumps(d))["time_signature"] == [4, 4]
     assert d["exclude_instruments"] == ["vocals"] and d["vocals"] is False
+
+
+@pytest.mark.parametrize("text, seconds", [
+    ("a 45 second lo-fi beat", 45.0), ("45-second", 45.0), ("45s", 45.0), ("90 sec intro", 90.0),
+    ("2 minute", 120.0), ("2.5 minutes", 150.0), ("1 minute 30 seconds", 90.0), ("a minute long", 60.0),
+    ("1:30 long", 90.0), ("a 1:30 track", 90.0), ("thirty seconds", 30.0),
+    ("90s hip hop", None), ("80s synthwave", None), ("'90s r&b", None), ("no 808s", None), ("ratio 4:3", None),
+    ("at 1:30 am", None),
+], ids=lambda v: str(v))
+def test_stated_duration(text: str, seconds: float | None) -> None:
+    from mage_bridge.analysis.rules import parse_duration
+
+    assert parse_duration(text)[0] == seconds
+
+
+@pytest.mark.parametrize("text, implied, exclusive", [
+    ("solo piano ballad", (), True), ("cello solo", (), True), ("piano only", (), True),
+    ("just guitar and voice", (), True), ("nothing but strings", (), True), ("a violin and piano duet", (), True),
+    ("string quartet", ("violin", "violin", "viola", "cello"), True),
+    ("jazz trio", ("piano", "acoustic bass", "drums"), True),
+    ("a nocturne", ("piano",), True),
+    ("rock song with a guitar solo", (), False), ("piano and strings", (), False), ("only the best vibes", (), False),
+    ("lofi beat with piano", (), False),
+], ids=lambda v: str(v))
+def test_ensemble(text: str, implied: tuple[str, ...], exclusive: bool) -> None:
+    from mage_bridge.analysis.rules import read_ensemble
+
+    assert read_ensemble(text) == (implied, exclusive)

@@ -1,7 +1,8 @@
 """A :class:`PromptAnalysis` from a :class:`Reading`: what the prompt left out filled in, every source recorded.
 
 What the prompt states wins; then what the genre table says for the genre;
-then global defaults. Each field's ``sources`` entry says which ("prompt",
+then global defaults. A genre inferred from the band and mood (a film cue is
+cinematic) has the source ``"instruments"``. Each field's ``sources`` entry says which ("prompt",
 "genre", "mood", "default", or the embedding backend's guess), so a DAW and a
 user can see why a clip is in the key it is in.
 """
@@ -65,7 +66,7 @@ def assemble(
         name, genre_source = FALLBACK_GENRE, "default"
         notes.append(f"no genre recognised in the prompt; using {FALLBACK_GENRE!r}")
     elif genre is None:
-        genre_source = "prompt"
+        genre_source = reading.genre_source
     sources["genre"] = genre_source
     g = genre_table.find(name)
     family_source = "genre" if genre_source == "prompt" else genre_source
@@ -113,9 +114,18 @@ def assemble(
         swing, sources["swing"] = 0.0, "default"
 
     excluded = tuple(dict.fromkeys(resolve_generic(n, g) for n in reading.excluded))
-    wanted = tuple(n for n in dict.fromkeys(resolve_generic(n, g) for n in reading.instruments)
-                   if n not in excluded)
+    wanted_list: list[str] = []
+    for raw in reading.instruments:  # once each, unless the reading names a player twice (two violins)
+        player = resolve_generic(raw, g)
+        if player not in excluded and wanted_list.count(player) < max(1, reading.instruments.count(raw)):
+            wanted_list.append(player)
+    wanted = tuple(wanted_list)
     sources["instruments"] = "prompt" if wanted else "default"
+    exclusive = reading.exclusive and bool(wanted)
+    if exclusive:
+        sources["exclusive"] = "prompt"
+    if reading.duration_s is not None:
+        sources["duration_s"] = "prompt"
 
     lyrics_given = bool(lyrics and lyrics.strip())
     if lyrics_given:
@@ -138,4 +148,5 @@ def assemble(
         time_signature=metre, genres=tuple(all_genres), swing=float(swing), mood=mood,
         instruments=wanted, exclude_instruments=excluded, vocals=vocals, sources=sources,
         warnings=tuple(dict.fromkeys(notes)), backend=backend, feel=reading.feel,
+        duration_s=reading.duration_s, exclusive=exclusive,
     )

@@ -103,3 +103,58 @@ def choose_primary(matches: list[GenreMatch]) -> tuple[str | None, tuple[str, ..
     if descendants:
         primary = max(descendants, key=lambda n: (len(_ancestors(n)), -ordered.index(n)))
     return primary, (primary, *[n for n in ordered if n != primary])
+
+
+#: Words that say the music is for picture: a film cue is cinematic whatever plays it. ("scene" is not
+#: one of them: "the rave scene" is a crowd; the embedding reads "an epic battle scene".)
+_PICTURE_WORDS = re.compile(r"\b(?:film|movie|cue|trailer|cinematic|underscore|cutscene|cut-scene)\b")
+#: Words that make a song a ballad: a ballad is pop unless the band says otherwise.
+_BALLAD_WORDS = re.compile(r"\b(?:ballad|love song|power ballad)\b")
+#: Instruments that belong to one genre so firmly that naming them names it.
+_INSTRUMENT_GENRE: dict[str, str] = {
+    "808": "trap", "banjo": "country", "pedal steel": "country", "bodhran": "folk", "bagpipes": "folk",
+    "bandoneon": "latin", "music box": "lullaby", "steel drums": "reggae",
+}
+#: Instruments of the concert hall: a band of only these (or a closed ensemble of them) is classical.
+_CONCERT: frozenset[str] = frozenset({
+    "piano", "bright piano", "harpsichord", "church organ", "violin", "viola", "cello", "strings", "harp",
+    "flute", "oboe", "clarinet", "bassoon", "french horn", "trumpet", "trombone", "tuba", "timpani", "celesta",
+    "pizzicato strings", "nylon guitar", "choir", "acoustic bass", "recorder", "glockenspiel", "tubular bells",
+    "brass", "acoustic guitar",
+})
+#: Of those, the ones that do not also lead pop bands: one of them tips an open band to the concert hall.
+_ORCHESTRAL: frozenset[str] = frozenset({
+    "violin", "viola", "cello", "strings", "harp", "oboe", "bassoon", "french horn", "timpani", "harpsichord",
+    "pizzicato strings",
+})
+#: A closed band of these alone ("just guitar and voice") is folk.
+_FOLK = frozenset({"acoustic guitar", "nylon guitar", "ukulele", "banjo", "harmonica", "violin", "accordion"})
+#: A generic "guitar" with no genre to resolve it is the acoustic one.
+_PLACEHOLDERS = {"<guitar>": "acoustic guitar"}
+#: Moods that take concert instruments to the cinema rather than the concert hall.
+_CINEMATIC_MOODS = frozenset({"epic", "tense", "spooky", "triumphant"})
+
+
+def genre_from_band(instruments: list[str], moods: tuple[str, ...], text: str, *,
+                    exclusive: bool) -> str | None:
+    """A genre implied by what plays and how it feels, when the prompt names none; ``None`` when unclear.
+
+    The band and the mood are facts the prompt states, so they decide before any
+    embedding guess does: a film cue is cinematic, a ballad is pop, a pedal steel
+    is country, a solo cello or a band of concert instruments is classical
+    (cinematic when epic or tense). ``text`` is the lower-case prompt.
+    """
+    names = [_PLACEHOLDERS.get(n, n) for n in instruments if not n.startswith("<") or n in _PLACEHOLDERS]
+    if _PICTURE_WORDS.search(text):
+        return "cinematic"
+    for name in names:
+        if name in _INSTRUMENT_GENRE:
+            return _INSTRUMENT_GENRE[name]
+    if _BALLAD_WORDS.search(text):
+        return "pop"
+    concert = bool(names) and len(names) == len(instruments) and all(n in _CONCERT for n in names)
+    if names and len(names) == len(instruments) and all(n in _FOLK for n in names) and exclusive:
+        return "folk"
+    if concert and (exclusive or any(n in _ORCHESTRAL for n in names)):
+        return "cinematic" if _CINEMATIC_MOODS.intersection(moods) else "classical"
+    return None

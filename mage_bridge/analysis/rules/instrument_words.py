@@ -3,7 +3,9 @@
 Names come from the instrument table (plus plurals), vocal words and generic
 family words ("guitar", "bass") that are resolved against the genre later.
 Exclusions are read first, so "no drums, just piano" wants a piano and
-excludes drums; "vocal chops" is a sound, not a request for a singer.
+excludes drums. Any human voice counts as vocals: a singer, a choir ("gospel
+choir" also wants the choir sound), "vox", and "vocal chops" (a sampled voice
+is still a voice a backend should render).
 """
 
 from __future__ import annotations
@@ -20,13 +22,17 @@ GENERIC_ROLES: dict[str, str] = {
     "guitar": "guitar", "guitars": "guitar", "guitar riffs": "guitar", "riffs": "guitar",
     "bass": "bass", "bassline": "bass", "basslines": "bass", "bass line": "bass", "bass lines": "bass",
     "drum": "drums", "drum machine": "drums", "drum beat": "drums", "drum loop": "drums", "breakbeats": "drums",
-    "beat": "drums", "beats": "drums", "horn section": "brass",
+    "beat": "drums", "beats": "drums",
 }
 _VOCAL_WORDS = ("vocals", "vocal", "vocalist", "voice", "voices", "singer", "singers", "singing", "sung", "sing",
                 "sings", "lyrics", "lyric", "rapper", "rapping", "rap vocals", "verses", "chorus vocals",
                 "female vocals", "male vocals", "female vocal", "male vocal", "female singer", "male singer",
-                "duet", "crooner", "crooning")
-_NOT_VOCALS = re.compile(r"\bvocal\s+(?:chops?|samples?|stabs?|fx)\b|\bchopped\s+vocals?\b")
+                "duet", "crooner", "crooning", "vox", "vocal chops", "vocal chop", "vocal samples", "vocal sample",
+                "chopped vocals", "chopped vocal", "vocal stabs", "vocal fx", "a cappella", "acapella")
+#: Instruments that are human voices: naming them asks for vocals too.
+_VOICE_INSTRUMENTS = frozenset({"choir"})
+#: Vocal words that name a pair of players: voices only when no instrument is named.
+_ENSEMBLE_WORDS = frozenset({"duet"})
 _INSTRUMENTAL = re.compile(r"\binstrumental(?:ly)?\b|\bno[\s\-]+vocals?\b|\bvocal[\s\-]?free\b|\bvoiceless\b")
 _NEGATION = re.compile(
     r"\b(?:no|without|minus|sans|w/o|excluding|except(?:\s+for)?|leave\s+out|skip|lose\s+the|drop\s+the|zero)\s+"
@@ -38,12 +44,16 @@ VOCALS = "vocals"
 
 
 @lru_cache(maxsize=1)
-def _instrument_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+def instrument_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Every instrument, vocal and generic phrase as ``(pattern, canonical name)``, longest first."""
     phrases: dict[str, str] = {}
+    # Names as written first, plurals after: "horns" is the brass section, not two French horns.
+    for inst in instrument_table.INSTRUMENTS:
+        for alias in (inst.name, *inst.aliases):
+            phrases.setdefault(alias.lower(), VOCALS if inst.role == "vocals" else inst.name)
     for inst in instrument_table.INSTRUMENTS:
         canonical = VOCALS if inst.role == "vocals" else inst.name
         for alias in (inst.name, *inst.aliases):
-            phrases.setdefault(alias.lower(), canonical)
             if not alias.endswith("s") and not alias[-1].isdigit():
                 phrases.setdefault(alias.lower() + ("es" if alias.endswith(("sh", "ch", "x")) else "s"), canonical)
     for word in _VOCAL_WORDS:
@@ -55,7 +65,7 @@ def _instrument_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
 
 def _instrument_at(text: str, pos: int) -> tuple[str, int] | None:
     """The instrument phrase starting exactly at ``pos``: ``(name, end)``."""
-    for pattern, name in _instrument_patterns():
+    for pattern, name in instrument_patterns():
         m = pattern.match(text, pos)
         if m:
             return name, m.end()
@@ -76,7 +86,6 @@ def find_instruments(text: str) -> tuple[list[str], list[str], bool | None, str]
         vocals = False
         excluded.append(VOCALS)
         text = _INSTRUMENTAL.sub(lambda m: " " * len(m.group(0)), text)
-    text = _NOT_VOCALS.sub(lambda m: " " * len(m.group(0)), text)
     for m in _SUFFIX_EXCLUSION.finditer(text):
         name = {"drum": _DRUMS_NAME, "vocal": VOCALS, "bass": "<bass>", "guitar": "<guitar>",
                 "piano": "piano"}[m.group(1)]
@@ -99,14 +108,21 @@ def find_instruments(text: str) -> tuple[list[str], list[str], bool | None, str]
             text = mask(text, neg.start(), end)
             pos = end
     wanted: list[tuple[int, str]] = []
-    for pattern, name in _instrument_patterns():
+    voice_words: set[str] = set()
+    for pattern, name in instrument_patterns():
         for m in pattern.finditer(text):
             if name == VOCALS:
+                voice_words.add(" ".join(m.group(0).split()))
                 if vocals is None:
                     vocals = True
             elif m.group(0) not in ("beat", "beats"):
                 wanted.append((m.start(), name))
+                if name in _VOICE_INSTRUMENTS and vocals is None:
+                    vocals = True
             text = mask(text, m.start(), m.end())
+    if voice_words and voice_words <= _ENSEMBLE_WORDS and wanted and not any(n in _VOICE_INSTRUMENTS
+                                                                             for _, n in wanted):
+        vocals = None  # "a violin and piano duet" is two instruments, not two singers
     out: list[str] = []
     for _, name in sorted(wanted):
         if name not in out and name not in excluded:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from mage_bridge.analysis.rules.genre_words import GenreMatch, choose_primary, find_genres
+from mage_bridge.analysis.rules.duration import parse_duration
+from mage_bridge.analysis.rules.ensemble import read_ensemble
+from mage_bridge.analysis.rules.genre_words import GenreMatch, choose_primary, find_genres, genre_from_band
 from mage_bridge.analysis.rules.instrument_words import find_instruments
 from mage_bridge.analysis.rules.key import parse_key
 from mage_bridge.analysis.rules.metre import parse_swing, parse_time_signature
@@ -34,11 +36,17 @@ class Reading:
     swing: float | None = None
     genre_matches: list[GenreMatch] = field(default_factory=list)
     genre: str | None = None
+    #: Where ``genre`` came from: ``"prompt"`` (named) or ``"instruments"`` (inferred from the band and mood).
+    genre_source: str = "prompt"
     genres: tuple[str, ...] = ()
     moods: tuple[str, ...] = ()
     instruments: list[str] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
     vocals: bool | None = None
+    #: A stated length in seconds ("a 45 second ...").
+    duration_s: float | None = None
+    #: The prompt names the whole ensemble ("solo piano", "string quartet", "just guitar").
+    exclusive: bool = False
     warnings: list[str] = field(default_factory=list)
     #: The prompt less what the rules consumed (tempo, key, metre, genres, instruments):
     #: what is left for a model to interpret.
@@ -52,6 +60,7 @@ def read_prompt(prompt: str) -> Reading:
     # Metre and tempo first, on lower case, so "3/4" and "122bpm" are not read as anything else.
     lower = original.lower()
     r.time_signature, lower = parse_time_signature(lower)
+    r.duration_s, lower = parse_duration(lower)
     r.bpm, lower, warnings = parse_bpm(lower)
     r.warnings.extend(warnings)
     # Keys need the original case ("Am" vs "am"); blank what the lower-case rules consumed.
@@ -59,6 +68,7 @@ def read_prompt(prompt: str) -> Reading:
     r.tonic, r.mode, cased, warnings = parse_key(cased)
     r.warnings.extend(warnings)
     lower = cased.lower()
+    implied, r.exclusive = read_ensemble(lower)
     r.moods = find_moods(lower)
     r.genre_matches, lower = find_genres(lower, original=original.lower())
     r.genre, r.genres = choose_primary(r.genre_matches)
@@ -71,6 +81,13 @@ def read_prompt(prompt: str) -> Reading:
                 lower = mask(lower, m.start(), m.end())
                 break
     r.instruments, r.excluded, r.vocals, lower = find_instruments(lower)
+    for name in implied:  # "string quartet": two violins, so a name may come twice
+        if name not in r.excluded and r.instruments.count(name) < implied.count(name):
+            r.instruments.append(name)
+    if r.genre is None:
+        r.genre = genre_from_band(r.instruments, r.moods, original.lower(), exclusive=r.exclusive)
+        if r.genre is not None:
+            r.genre_source, r.genres = "instruments", (r.genre,)
     r.tempo_word = parse_tempo_word(lower)
     r.feel = parse_feel(lower)
     r.swing = parse_swing(lower)
