@@ -138,4 +138,5 @@ def assemble(
         time_signature=metre, genres=tuple(all_genres), swing=float(swing), mood=mood,
         instruments=wanted, exclude_instruments=excluded, vocals=vocals, sources=sources,
         warnings=tuple(dict.fromkeys(notes)), backend=backend, feel=reading.feel,
+        scale=reading.scale if reading.mode == mode else "",
     )
