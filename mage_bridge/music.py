@@ -2,7 +2,9 @@
 
 Pitch classes are ints 0-11 with C = 0. Keys are a tonic name plus a mode
 (``"major"`` or ``"minor"``); comparisons go through pitch classes so that
-``"F#"`` and ``"Gb"`` are the same key.
+``"F#"`` and ``"Gb"`` are the same key. A scale is a mode by name: major,
+natural minor or a church mode, each of which belongs to the major or the minor
+family (:data:`SCALE_FAMILY`), the mode a DAW's key field takes.
 """
 
 from __future__ import annotations
@@ -15,8 +17,24 @@ FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
 
 #: Semitone offsets of the scale degrees from the tonic.
 SCALES: dict[str, tuple[int, ...]] = {
-    "major": (0, 2, 4, 5, 7, 9, 11),
-    "minor": (0, 2, 3, 5, 7, 8, 10),  # natural minor; composers raise the 7th where they want
+    "major": (0, 2, 4, 5, 7, 9, 11),  # ionian
+    "minor": (0, 2, 3, 5, 7, 8, 10),  # natural minor, aeolian; composers raise the 7th where they want
+    "dorian": (0, 2, 3, 5, 7, 9, 10),
+    "phrygian": (0, 1, 3, 5, 7, 8, 10),
+    "lydian": (0, 2, 4, 6, 7, 9, 11),
+    "mixolydian": (0, 2, 4, 5, 7, 9, 10),
+    "locrian": (0, 1, 3, 5, 6, 8, 10),
+}
+#: The major/minor family of each scale: the quality of its tonic triad's third.
+SCALE_FAMILY: dict[str, str] = {
+    "major": "major", "lydian": "major", "mixolydian": "major",
+    "minor": "minor", "dorian": "minor", "phrygian": "minor", "locrian": "minor",
+}
+#: The degrees (semitones over the tonic) that tell a church mode from the plain scale of its family:
+#: dorian's major 6th, phrygian's flat 2nd, lydian's sharp 4th, mixolydian's flat 7th, locrian's flat 2nd and 5th.
+CHARACTERISTIC: dict[str, tuple[int, ...]] = {
+    "major": (), "minor": (), "dorian": (9,), "phrygian": (1,), "lydian": (6,), "mixolydian": (10,),
+    "locrian": (1, 6),
 }
 
 # Conventional spelling: keys written with flats.
@@ -50,6 +68,31 @@ def key_name(pc: int, mode: str) -> str:
     if mode == "minor" and pc % 12 == 3:  # Eb minor over D# minor
         flats = True
     return note_name(pc, flats=flats)
+
+
+def scale_pitch_classes(tonic_pc: int, scale: str) -> tuple[int, ...]:
+    """The pitch classes of ``scale`` on ``tonic_pc``, tonic first: D dorian -> (2, 4, 5, 7, 9, 11, 0)."""
+    if scale not in SCALES:
+        raise InvalidInputError(f"scale must be one of {sorted(SCALES)}, got {scale!r}")
+    return tuple((tonic_pc + s) % 12 for s in SCALES[scale])
+
+
+def spell_scale(tonic: str, scale: str) -> tuple[str, ...]:
+    """The degrees of ``scale`` on ``tonic``, one letter each: ``("D", "E", "F", "G", "A", "B", "C")`` for
+    D dorian, ``("F", "G", "A", "B", "C", "D", "E")`` for F lydian, ``("Eb", "F", "Gb", ...)`` for Eb minor.
+
+    Each degree takes the next letter after the tonic's and the accidentals that make its pitch
+    (``"##"``/``"bb"`` where a theoretical key needs them), as a staff would write them.
+    """
+    tonic_pc = pitch_class(tonic)
+    letter = tonic.strip()[0].upper()
+    names = []
+    order = "CDEFGAB"
+    for degree, pc in enumerate(scale_pitch_classes(tonic_pc, scale)):
+        degree_letter = order[(order.index(letter) + degree) % 7]
+        offset = (pc - _LETTERS[degree_letter] + 6) % 12 - 6  # -6..5: semitones above the letter
+        names.append(degree_letter + ("#" * offset if offset > 0 else "b" * -offset))
+    return tuple(names)
 
 
 def same_key(tonic_a: str, mode_a: str, tonic_b: str, mode_b: str) -> bool:

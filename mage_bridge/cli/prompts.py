@@ -108,7 +108,7 @@ def _print_analysis(d: dict[str, Any]) -> None:
     rows = [
         ("genre", f"{d['genre']}" + (f"  (also: {', '.join(d['genres'][1:])})" if len(d["genres"]) > 1 else "")),
         ("tempo", f"{d['bpm']:g} BPM"),
-        ("key", f"{d['key']} {d['mode']}"),
+        ("key", f"{d['key']} {d.get('scale') or d['mode']}"),
         ("metre", f"{num}/{den}" + (f", swing {d['swing']:.2f}" if d["swing"] else "")),
         ("mood", ", ".join(d["mood"]) or "-"),
         ("instruments", ", ".join(d["instruments"]) or "-"),

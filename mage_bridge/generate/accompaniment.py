@@ -134,11 +134,12 @@ def strum_notes(ctx: ClipContext, *, power: bool) -> list[Note]:
         step = ctx.metre.unit_ticks if ctx.metre.compound else PPQ // 2
         for b, chord in enumerate(ctx.body_chords):
             root = place(chord.root_pc, low=40, high=52)
+            shape = _power_shape(ctx, chord)
             for i in range(ctx.metre.bar_ticks // step):
-                for p in (root, root + 7, root + 12):
+                for p in (root + i for i in shape):
                     notes.append(Note(ctx.at(b, i * step), step - 40, p, ctx.vel(100 if i % 2 == 0 else 84)))
         root = place(ctx.tonic_pc, low=40, high=52)
-        return notes + _final(ctx, (root, root + 7, root + 12), 96)
+        return notes + _final(ctx, tuple(root + i for i in _power_shape(ctx, ctx.tonic)), 96)
     voicings = _voicings(ctx, low=48, high=76, size=5)
     rhythm = _comp_rhythm(ctx)
     for b in range(ctx.body_bars):
@@ -149,6 +150,21 @@ def strum_notes(ctx: ClipContext, *, power: bool) -> list[Note]:
                 notes.append(Note(ctx.at(b, offset) + 12 * s, max(60, length - 12 * s), p, ctx.vel(vel - 4 * s, 4)))
     return notes + [Note(ctx.lead_out_tick + 14 * s, ctx.hold_ticks, p, 86)
                     for s, p in enumerate(voicings[-1])]
+
+
+def _power_shape(ctx: ClipContext, chord: Chord) -> tuple[int, ...]:
+    """A driven guitar's chord in semitones over the root: root, fifth and octave, plus the minor
+    tenth on a minor chord of a minor key. Distortion sounds the sum of root and fifth, a major
+    third two octaves up, so a bare power chord on the tonic makes a minor key sound major."""
+    fifth = _fifth(chord)
+    if chord.is_minor and ctx.mode == "minor":
+        return (0, fifth, 12, 15)
+    return (0, fifth, 12)
+
+
+def _fifth(chord: Chord) -> int:
+    """The chord's fifth over its root: flat in a diminished chord (locrian's tonic), else perfect."""
+    return next((i for i in chord.intervals if i in (6, 7, 8)), 7)
 
 
 def arpeggio_notes(ctx: ClipContext, *, eighths: bool = False) -> list[Note]:

@@ -2,7 +2,10 @@
 
 Bass lines follow the drum style more than the harmony does, so each style
 gets its own figure here; all of them land on the chord root on the downbeat
-and end on the tonic with the lead-out.
+and end on the tonic with the lead-out. Figures are written in semitones over
+the root, then kept to the chord and the clip's scale (a boogie's major 6th
+becomes the minor 7th over a minor chord of a minor key, a walk approaches
+its target from a scale step), so the bass never contradicts the mode.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import numpy as np
 
 from mage_bridge import instruments
 from mage_bridge.generate.context import ClipContext
-from mage_bridge.generate.harmony import Chord, place
+from mage_bridge.generate.harmony import Chord, fit_pitch, place
 from mage_bridge.generate.metre import PPQ
 from mage_bridge.generate.score import Note, Part, clean_notes
 
@@ -29,15 +32,17 @@ def bass_part(ctx: ClipContext, inst: instruments.Instrument, kicks: list[int]) 
     for b, chord in enumerate(ctx.body_chords):
         start = ctx.bar_start(b)
         root = place(chord.root_pc, low=low, high=high)
-        fifth = root + 7 if root + 7 <= high + 5 else root - 5
+        fifth_up = next((i for i in chord.intervals if i in (6, 7, 8)), 7)  # a diminished chord's is flat
+        fifth = root + fifth_up if root + fifth_up <= high + 5 else root + fifth_up - 12
         next_chord = ctx.body_chords[b + 1] if b + 1 < ctx.body_bars else ctx.tonic
         if style == "swing_ride" and m.beats == 4:
-            line = _walk(chord, next_chord, root, rng)
+            line = _walk(chord, next_chord, root, rng, ctx.scale_pcs)
             for i, pitch in enumerate(line):
                 notes.append(Note(start + i * PPQ, PPQ - 40, pitch, ctx.vel(100 if i == 0 else 88)))
         elif style == "shuffle" and m.beats == 4:
             for i, step in enumerate(boogie[int(b == ctx.body_bars - 1)]):
                 pitch = root + (3 if chord.is_minor and step == 4 else step)
+                pitch = fit_pitch(pitch, chord=chord, scale_pcs=ctx.scale_pcs)
                 notes.append(Note(ctx.at(b, i * PPQ // 2), PPQ // 2 - 30, pitch, ctx.vel(100 if i % 2 == 0 else 80)))
         elif style == "halftime":
             # a wobble bass: re-struck 8ths on the root, accented on the beat
@@ -64,7 +69,8 @@ def bass_part(ctx: ClipContext, inst: instruments.Instrument, kicks: list[int]) 
                 notes.append(Note(start + beat * m.beat_ticks, m.beat_ticks - 30, pitch, ctx.vel(88)))
                 if m.compound and pickups:  # the last 8th of the beat before walks into this one
                     notes.append(Note(start + beat * m.beat_ticks - m.unit_ticks, m.unit_ticks - 30,
-                                      pitch + (2 if rng.random() < 0.5 else -1), ctx.vel(72)))
+                                      _approach(pitch, 2 if rng.random() < 0.5 else -1, ctx.scale_pcs),
+                                      ctx.vel(72)))
         else:
             bar_kicks = sorted(k for k in kicks if start <= k < start + bar)
             if not bar_kicks or bar_kicks[0] != start:
@@ -91,12 +97,23 @@ _BOOGIE = ((0, 4, 7, 9, 12, 9, 7, 4), (0, 0, 7, 7, 9, 9, 7, 7), (0, 7, 9, 10, 12
 _BOOGIE_TURNAROUND = (0, 4, 7, 9, 10, 9, 7, 4)
 
 
-def _walk(chord: Chord, next_chord: Chord, root: int, rng: np.random.Generator) -> list[int]:
-    """Four quarter notes: root, two chord tones, a chromatic approach to the next root."""
+def _walk(chord: Chord, next_chord: Chord, root: int, rng: np.random.Generator,
+          scale_pcs: tuple[int, ...]) -> list[int]:
+    """Four quarter notes: root, two chord tones, a step into the next root (a semitone where the
+    scale has one there, else a whole tone: a chromatic approach would sound the wrong third)."""
     tones = [root + i for i in chord.intervals[1:4]]
     pick = [root, tones[int(rng.integers(len(tones)))], tones[int(rng.integers(len(tones)))]]
     target = root + ((next_chord.root_pc - chord.root_pc) % 12)
     if target - root > 6:
         target -= 12
-    approach = target + (1 if rng.random() < 0.5 else -1)
+    approach = _approach(target, 1 if rng.random() < 0.5 else -1, scale_pcs)
     return [pick[0], pick[1], pick[2], approach]
+
+
+def _approach(target: int, offset: int, scale_pcs: tuple[int, ...]) -> int:
+    """``target + offset`` (``offset`` +-1 or +-2), the note that leads into ``target``, kept to the scale:
+    a half step where the scale has a whole step there becomes the whole step, and the other way round."""
+    if target % 12 in scale_pcs and (target + offset) % 12 not in scale_pcs:
+        sign = 1 if offset > 0 else -1
+        offset = sign * (3 - abs(offset))
+    return target + offset

@@ -41,7 +41,7 @@ from mage_bridge.generate.style import (
     drum_style_for,
     swing_for,
 )
-from mage_bridge.music import SCALES, pitch_class
+from mage_bridge.music import SCALE_FAMILY, pitch_class
 
 __all__ = [
     "CRASH_RING_S", "DEFAULT_PROGRESSIONS", "MIN_LEAD_OUT_S", "RELEASE_S", "STYLE_PROGRESSIONS", "Control", "Note",
@@ -72,8 +72,10 @@ def compose(
     """Write the clip for ``analysis`` as a :class:`Score` (no audio yet)."""
     if not math.isfinite(analysis.bpm) or not 20.0 <= analysis.bpm <= 400.0:
         raise InvalidInputError(f"bpm must be from 20 to 400, got {analysis.bpm!r}")
-    if analysis.mode not in SCALES:
+    if analysis.mode not in ("major", "minor"):
         raise InvalidInputError(f"mode must be 'major' or 'minor', got {analysis.mode!r}")
+    if analysis.scale and analysis.scale not in SCALE_FAMILY:
+        raise InvalidInputError(f"scale must be '' or one of {sorted(SCALE_FAMILY)}, got {analysis.scale!r}")
     if not isinstance(lead_in_bars, int) or isinstance(lead_in_bars, bool) or not 0 <= lead_in_bars <= 8:
         raise InvalidInputError(f"lead_in_bars must be an int from 0 to 8, got {lead_in_bars!r}")
     if not math.isfinite(duration_s) or duration_s <= 0:
@@ -105,16 +107,20 @@ def compose(
     hold_s = max(0.3, min(bar_s, lead_out_s - RELEASE_S - 0.15))
     hold_ticks = int(round(hold_s * analysis.bpm * PPQ / 60.0))
 
-    chords, symbols = choose_progression(analysis.mode, tonic_pc, genre, base_style, rng)
+    scale = analysis.scale or analysis.mode
+    if SCALE_FAMILY[scale] != analysis.mode:  # a mode set over the analysis ("--mode major" on a dorian prompt)
+        notes_out.append(f"{scale} is not a {analysis.mode} scale; playing plain {analysis.mode}")
+        scale = analysis.mode
+    chords, symbols = choose_progression(scale, tonic_pc, genre, base_style, rng)
     body_chords = [chords[b % len(chords)] for b in range(body_bars)]
-    tonic = tonic_chord(tonic_pc=tonic_pc, mode=analysis.mode)
+    tonic = tonic_chord(tonic_pc=tonic_pc, mode=scale)
     progression = tuple(symbols[b % len(symbols)] for b in range(body_bars)) + (tonic.symbol,)
 
     ctx = ClipContext(metre=metre, rng=rng, style=style, base_style=base_style, swing=swing,
                    swing_unit=swing_unit, lead_in_bars=lead_in_bars, body_bars=body_bars,
                    body_chords=body_chords, tonic=tonic, tonic_pc=tonic_pc, mode=analysis.mode,
                    lead_out_tick=lead_out_tick, hold_ticks=hold_ticks,
-                   crash_at_end=lead_out_s >= CRASH_RING_S)
+                   crash_at_end=lead_out_s >= CRASH_RING_S, scale=scale)
 
     bass_inst, other_insts = choose_instruments(analysis, genre, base_style, notes_out)
     kit, percussion = drum_kit(analysis, base_style, notes_out)

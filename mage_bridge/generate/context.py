@@ -13,6 +13,7 @@ import numpy as np
 
 from mage_bridge.generate.harmony import Chord
 from mage_bridge.generate.metre import Metre, swing_tick
+from mage_bridge.music import scale_pitch_classes
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,14 @@ class ClipContext:
     lead_out_tick: int
     hold_ticks: int
     crash_at_end: bool
+    #: The scale the parts keep to (a key of :data:`mage_bridge.music.SCALES`): ``mode`` itself or a church
+    #: mode of its family; ``""`` is the plain scale of ``mode``.
+    scale: str = ""
+
+    @property
+    def scale_pcs(self) -> tuple[int, ...]:
+        """The pitch classes of the clip's scale, tonic first."""
+        return scale_pitch_classes(self.tonic_pc, self.scale or self.mode)
 
     def bar_start(self, body_bar: int) -> int:
         return (self.lead_in_bars + body_bar) * self.metre.bar_ticks

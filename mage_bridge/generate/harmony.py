@@ -1,16 +1,22 @@
 """Roman-numeral chords relative to a key, the progression a clip plays, and the voicings of its chords.
 
-A numeral names a scale degree of the key's mode (``"VII"`` in A minor is G);
+A numeral names a scale degree of the key's scale (``"VII"`` in A minor is G,
+``"IV"`` in D dorian is G with its B natural);
 its case gives the triad quality (upper = major, lower = minor) and a suffix
 can change it: ``°``/``o``/``dim``, ``+``/``aug``, ``ø`` (half-diminished 7th),
 ``7``, ``maj7`` (``M7``, ``Δ7``), ``6``, ``9``, ``sus2``, ``sus4``. An accidental
 prefix (``b``/``#``, ``♭``/``♯``) moves the root a semitone; a flat on a degree
-the minor mode already lowers (``bIII``, ``bVI``, ``bVII`` in minor) is read as
-that lowered degree, as lead sheets write it.
+the scale already lowers (``bIII``, ``bVI``, ``bVII`` in minor, ``bII`` in
+phrygian) is read as that lowered degree, as lead sheets write it, and a sharp
+on a degree it already raises (``#IV`` in lydian) likewise.
 
 A clip's progression is the genre's (one that fits the mode), else its drum
 style's (12-bar blues for a shuffle, ii-V turnarounds for swing), else a common
-one of the mode, rotated so the clip starts on the tonic chord.
+one of the mode, rotated so the clip starts on the tonic chord. A church mode
+plays a modal vamp instead (dorian i-IV, mixolydian I-bVII, lydian I-II,
+phrygian i-bII, locrian i°-bII): chords of the mode only, one of them carrying
+its characteristic degree, which the major/minor progressions of a genre would
+contradict.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import numpy as np
 
 from mage_bridge import genres
 from mage_bridge.errors import InvalidInputError
-from mage_bridge.music import SCALES
+from mage_bridge.music import SCALE_FAMILY, SCALES
 
 _NUMERALS = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7}
 _PATTERN = re.compile(
@@ -72,9 +78,12 @@ class Chord:
 
 
 def parse_roman(symbol: str, *, tonic_pc: int, mode: str) -> Chord:
-    """One numeral (``"bVII"``, ``"ii7"``, ``"V/…"`` is not supported) -> :class:`Chord`."""
+    """One numeral (``"bVII"``, ``"ii7"``, ``"V/…"`` is not supported) -> :class:`Chord`.
+
+    ``mode`` is any scale of :data:`mage_bridge.music.SCALES` ("minor", "dorian"...).
+    """
     if mode not in SCALES:
-        raise InvalidInputError(f"mode must be one of {sorted(SCALES)}, got {mode!r}")
+        raise InvalidInputError(f"scale must be one of {sorted(SCALES)}, got {mode!r}")
     text = symbol.strip()
     m = _PATTERN.match(text)
     if not m:
@@ -95,7 +104,8 @@ def parse_roman(symbol: str, *, tonic_pc: int, mode: str) -> Chord:
             # A flat on a degree the mode already lowers is the lowered degree itself.
             semitones = semitones if semitones < major_degree else semitones - 1
         else:
-            semitones += 1
+            # A sharp on a degree the mode already raises is the raised degree itself.
+            semitones = semitones if semitones > major_degree else semitones + 1
     quality, extra = _SUFFIXES[suffix]
     if not quality:
         quality = "major" if numeral.isupper() else "minor"
@@ -114,7 +124,21 @@ def parse_progression(text: str, *, tonic_pc: int, mode: str) -> tuple[Chord, ..
 
 
 def tonic_chord(*, tonic_pc: int, mode: str) -> Chord:
-    return parse_roman("i" if mode == "minor" else "I", tonic_pc=tonic_pc, mode=mode)
+    """The triad on the tonic of ``mode`` (any scale): I, i, or i° in locrian."""
+    symbol = "i°" if mode == "locrian" else "i" if SCALE_FAMILY.get(mode) == "minor" else "I"
+    return parse_roman(symbol, tonic_pc=tonic_pc, mode=mode)
+
+
+def fit_pitch(pitch: int, *, chord: Chord, scale_pcs: tuple[int, ...]) -> int:
+    """``pitch`` if it is a chord tone or in the scale, else its neighbour a semitone away that is
+    (a chord tone first, then upward): how a figure written in semitones keeps to a mode."""
+    allowed = set(chord.pitch_classes) | set(scale_pcs)
+    if pitch % 12 in allowed:
+        return pitch
+    for p in sorted((pitch + 1, pitch - 1), key=lambda p: (p % 12 not in chord.pitch_classes, p < pitch)):
+        if p % 12 in allowed:
+            return p
+    return pitch
 
 
 def place(pc: int, *, low: int, high: int) -> int:
@@ -171,6 +195,23 @@ DEFAULT_PROGRESSIONS: dict[str, tuple[str, ...]] = {
     "major": ("I-V-vi-IV", "I-IV-V-IV", "I-vi-IV-V", "I-IV-I-V"),
     "minor": ("i-VI-III-VII", "i-iv-v-i", "i-VII-VI-VII", "i-iv-VI-V"),
 }
+#: Vamps of the church modes: their own chords, the characteristic degree in at least one of them.
+MODAL_PROGRESSIONS: dict[str, tuple[str, ...]] = {
+    "dorian": ("i-IV", "i-IV-i-IV", "i-ii-IV-i", "i-IV-VII-IV"),
+    "phrygian": ("i-bII", "i-bII-bIII-bII", "i-bII-i-bvii", "i-iv-bII-i"),
+    "lydian": ("I-II", "I-II-I-II", "I-II-vii-I", "I-II-iii-II"),
+    "mixolydian": ("I-bVII-IV-I", "I-bVII", "I-v-IV-I", "I-bVII-I-IV"),
+    "locrian": ("i°-bII", "i°-bII-biii-bII", "i°-bII-bV-bII", "i°-bvii-bII-i°"),
+}
+#: The same vamps with sevenths, for jazz and blues grooves.
+MODAL_SEVENTHS: dict[str, tuple[str, ...]] = {
+    "dorian": ("i7-IV7", "i7-i7-IV7-IV7", "i7-ii7-IV7-i7"),
+    "phrygian": ("i7-bIImaj7", "i7-bIImaj7-bIII7-bIImaj7"),
+    "lydian": ("Imaj7-II7", "Imaj7-II7-Imaj7-II"),
+    "mixolydian": ("I7-bVII-IV-I7", "I7-bVIImaj7", "I7-v7-IV6-I7"),
+    "locrian": ("iø-bIImaj7", "iø-bIImaj7-bVmaj7-bIImaj7"),
+}
+_SEVENTH_STYLES = frozenset({"swing_ride", "shuffle"})
 #: Progressions a drum style implies when the genre names none: the blues form, jazz turnarounds.
 STYLE_PROGRESSIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("shuffle", "major"): ("I7-IV7-I7-I7-IV7-IV7-I7-I7-V7-IV7-I7-V7",),
@@ -182,14 +223,18 @@ STYLE_PROGRESSIONS: dict[tuple[str, str], tuple[str, ...]] = {
 
 def choose_progression(mode: str, tonic_pc: int, genre: genres.Genre | None, style: str,
                        rng: np.random.Generator) -> tuple[tuple[Chord, ...], tuple[str, ...]]:
-    """A progression that fits the mode, rotated to start on the tonic chord."""
-    candidates = [p for p in (genre.progressions if genre else ()) if _fits_mode(p, mode)]
+    """A progression that fits the mode (any scale), rotated to start on the tonic chord."""
+    if mode in MODAL_PROGRESSIONS:
+        candidates = list((MODAL_SEVENTHS if style in _SEVENTH_STYLES else MODAL_PROGRESSIONS)[mode])
+    else:
+        candidates = [p for p in (genre.progressions if genre else ()) if _fits_mode(p, mode)]
     if not candidates:
         candidates = list(STYLE_PROGRESSIONS.get((style, mode), DEFAULT_PROGRESSIONS[mode]))
     text = candidates[int(rng.integers(len(candidates)))]
     chords = parse_progression(text, tonic_pc=tonic_pc, mode=mode)
+    family = SCALE_FAMILY[mode]
     for i, c in enumerate(chords):
-        if c.root_pc == tonic_pc and c.is_minor == (mode == "minor"):
+        if c.root_pc == tonic_pc and c.is_minor == (family == "minor"):
             chords = chords[i:] + chords[:i]
             break
     return chords, tuple(c.symbol for c in chords)

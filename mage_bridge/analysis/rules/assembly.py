@@ -149,4 +149,5 @@ def assemble(
         instruments=wanted, exclude_instruments=excluded, vocals=vocals, sources=sources,
         warnings=tuple(dict.fromkeys(notes)), backend=backend, feel=reading.feel,
         duration_s=reading.duration_s, exclusive=exclusive,
+        scale=reading.scale if reading.mode == mode else "",
     )

@@ -1,9 +1,12 @@
-"""Key and mode in a prompt: "A minor", "F#m", "in D", "key of Eb", "minor key", church modes.
+"""Key, mode and scale in a prompt: "A minor", "F#m", "in D", "key of Eb", "minor key", "D dorian".
 
 Letter names collide with English ("a minor hit", "in a", "Am I"), so the
 patterns go from the most explicit to the barest and the article "a" is only a
 note after "in" or "key of". A malformed key ("H# major") is ignored with a
-warning, never an error.
+warning, never an error. A church mode ("D dorian", "lydian ... in F",
+"mixolydian") names the scale and, through its family, the mode: dorian,
+phrygian and locrian are minor, lydian and mixolydian major; ionian and aeolian
+are the major and natural minor scales themselves.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import re
 
 from mage_bridge.analysis.rules.text import mask
 from mage_bridge.errors import InvalidInputError
-from mage_bridge.music import pitch_class
+from mage_bridge.music import SCALE_FAMILY, pitch_class
 
 _ACC = r"(?:\s*(?P<acc>[#b])(?![a-z])|[\s\-]*(?P<accw>sharp|flat)\b)?"
 _NOTE = rf"(?<![\w#])(?P<letter>[A-Ga-g]){_ACC}"
@@ -27,9 +30,12 @@ _MODE_ONLY = re.compile(
     r"\b(?P<mode>minor|major)[\s\-]+(?:key|scale|mode|tonality|feel)\b|\bin\s+(?P<mode2>minor|major)\b"
     r"|\b(?P<mode3>minor)\b"
 )
-_CHURCH_MODES = {"dorian": "minor", "phrygian": "minor", "aeolian": "minor", "locrian": "minor",
-                 "lydian": "major", "mixolydian": "major", "ionian": "major"}
-_CHURCH = re.compile(r"\b(dorian|phrygian|aeolian|locrian|lydian|mixolydian|ionian)\b", re.IGNORECASE)
+_CHURCH_WORDS = r"(?P<church>dorian|phrygian|aeolian|locrian|lydian|mixolydian|ionian)\b"
+#: Church mode names -> the scale names of :data:`mage_bridge.music.SCALES`.
+_CHURCH_SCALES = {"dorian": "dorian", "phrygian": "phrygian", "lydian": "lydian", "mixolydian": "mixolydian",
+                  "locrian": "locrian", "ionian": "major", "aeolian": "minor"}
+_CHURCH = re.compile(rf"\b{_CHURCH_WORDS}", re.IGNORECASE)
+_CHURCH_KEY = re.compile(rf"{_NOTE}[\s\-]*{_CHURCH_WORDS}", re.IGNORECASE)
 _NOT_A_KEY = re.compile(r"(?<![\w#])(?P<bad>[H-Z][#b]?|[A-G](?:##|bb|#b|b#))\s*-?\s*(?:major|minor)\b", re.IGNORECASE)
 _ARTICLE_A = re.compile(r"\b(?:in\s+the\s+key\s+of|key\s*[:=]|in)\s*$", re.IGNORECASE)
 
@@ -44,10 +50,33 @@ def _mode_of(word: str) -> str:
     return "major" if w in ("major", "maj", "dur") else "minor"
 
 
-def parse_key(text: str) -> tuple[str | None, str | None, str, list[str]]:
-    """Stated tonic and mode in ``text`` (original case, normalised by :func:`normalise`).
+def _church_key(text: str) -> tuple[str | None, str, str]:
+    """A tonic named with a church mode ("D dorian", "F# lydian"): (tonic, scale, text masked) or (None, "", text).
 
-    Returns ``(tonic or None, mode or None, text with the key masked, warnings)``.
+    A lower-case "a" is the article ("a dorian vamp") unless "in"/"key of" comes before it.
+    """
+    for m in _CHURCH_KEY.finditer(text):
+        if m.group("letter") == "a" and not m.group("acc") and not m.group("accw") \
+                and not _ARTICLE_A.search(text[:m.start()]):
+            continue
+        tonic = _tonic(m.group("letter"), m.group("acc"), m.group("accw"))
+        return tonic, _CHURCH_SCALES[m.group("church").lower()], mask(text, m.start(), m.end())
+    return None, "", text
+
+
+def parse_key(text: str) -> tuple[str | None, str | None, str, list[str]]:
+    """Stated tonic and mode in ``text``: :func:`parse_key_scale` without the scale."""
+    tonic, mode, _, text, warnings = parse_key_scale(text)
+    return tonic, mode, text, warnings
+
+
+def parse_key_scale(text: str) -> tuple[str | None, str | None, str, str, list[str]]:
+    """Stated tonic, mode and scale in ``text`` (original case, normalised by :func:`normalise`).
+
+    Returns ``(tonic or None, mode or None, scale, text with the key masked, warnings)``;
+    ``scale`` is ``""`` unless a church mode is named (``"D dorian"`` -> ("D", "minor", "dorian"),
+    ``"Ionian"`` -> (None, "major", "major")). A church mode whose family contradicts a stated
+    mode ("C major, dorian") is ignored with a warning.
     ``"A minor"`` -> ("A", "minor"); ``"Am"`` / ``"F#m"`` (capital letter) -> minor;
     ``"in D"`` / ``"key of D"`` -> tonic only; ``"minor key"`` -> mode only. A lower-case
     ``"a minor ..."`` is the article unless preceded by "in"/"key of" ("in a minor"
@@ -59,9 +88,9 @@ def parse_key(text: str) -> tuple[str | None, str | None, str, list[str]]:
         warnings.append(f"{m.group(0).strip()!r} is not a key (tonics are A to G with one # or b); ignored")
         text = mask(text, m.start(), m.end())
 
-    tonic: str | None = None
-    mode: str | None = None
-    for m in _KEY_FULL.finditer(text):
+    tonic, scale, text = _church_key(text)
+    mode: str | None = SCALE_FAMILY[scale] if scale else None
+    for m in () if tonic is not None else _KEY_FULL.finditer(text):
         letter = m.group("letter")
         after = text[m.end():m.end() + 12].lower()
         if letter == "a" and not m.group("acc") and not m.group("accw"):
@@ -93,15 +122,19 @@ def parse_key(text: str) -> tuple[str | None, str | None, str, list[str]]:
         except InvalidInputError:
             warnings.append(f"{tonic!r} is not a key; ignored")
             tonic = None
+    if not scale:
+        m = _CHURCH.search(text)
+        if m:
+            scale = _CHURCH_SCALES[m.group("church").lower()]
+            text = mask(text, m.start(), m.end())
+            if mode is not None and SCALE_FAMILY[scale] != mode:
+                warnings.append(f"{m.group('church').lower()} is a {SCALE_FAMILY[scale]} mode, the prompt says "
+                                f"{mode}; playing plain {mode}")
+                scale = ""
+            mode = mode or (SCALE_FAMILY[scale] if scale else None)
     if mode is None:
         m = _MODE_ONLY.search(text.lower())
         if m:
             mode = m.group("mode") or m.group("mode2") or m.group("mode3")
             text = mask(text, m.start(), m.end())
-        else:
-            m = _CHURCH.search(text)
-            if m:
-                mode = _CHURCH_MODES[m.group(1).lower()]
-                warnings.append(f"{m.group(1).lower()} mode is rendered as its nearest of major/minor: {mode}")
-                text = mask(text, m.start(), m.end())
-    return tonic, mode, text, warnings
+    return tonic, mode, scale, text, warnings

@@ -15,7 +15,7 @@ from mage_bridge.analysis.rules.duration import parse_duration
 from mage_bridge.analysis.rules.ensemble import read_ensemble
 from mage_bridge.analysis.rules.genre_words import GenreMatch, choose_primary, find_genres, genre_from_band
 from mage_bridge.analysis.rules.instrument_words import find_instruments
-from mage_bridge.analysis.rules.key import parse_key
+from mage_bridge.analysis.rules.key import parse_key_scale
 from mage_bridge.analysis.rules.metre import parse_swing, parse_time_signature
 from mage_bridge.analysis.rules.mood_words import find_moods
 from mage_bridge.analysis.rules.tempo import BPM_RANGE, parse_bpm, parse_feel, parse_tempo_word
@@ -32,6 +32,8 @@ class Reading:
     feel: str = ""
     tonic: str | None = None
     mode: str | None = None
+    #: A church mode the prompt names ("dorian"), else "" (see :attr:`PromptAnalysis.scale`).
+    scale: str = ""
     time_signature: tuple[int, int] | None = None
     swing: float | None = None
     genre_matches: list[GenreMatch] = field(default_factory=list)
@@ -65,7 +67,7 @@ def read_prompt(prompt: str) -> Reading:
     r.warnings.extend(warnings)
     # Keys need the original case ("Am" vs "am"); blank what the lower-case rules consumed.
     cased = "".join(c if lower[i] != " " or c == " " else " " for i, c in enumerate(original))
-    r.tonic, r.mode, cased, warnings = parse_key(cased)
+    r.tonic, r.mode, r.scale, cased, warnings = parse_key_scale(cased)
     r.warnings.extend(warnings)
     lower = cased.lower()
     implied, r.exclusive = read_ensemble(lower)
