@@ -7,6 +7,7 @@ import sys
 
 from mage_bridge.cli.common import add_command, config_of, print_result
 from mage_bridge.cli.progress import display_for
+from mage_bridge.progress import STEM_NAMES
 
 _SUBTYPES = {"16": "pcm16", "24": "pcm24", "float": "float", "32f": "float"}
 
@@ -48,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     examples=ENHANCE_EXAMPLES)
     e.add_argument("audio", help="a stem file, or a separation folder / manifest.json")
     e.add_argument("--out", "-o", required=True, metavar="PATH", help="output file, or folder for a stem set")
-    e.add_argument("--stem", choices=("vocals", "drums", "bass", "other"), help="which chain (default: from name)")
+    e.add_argument("--stem", choices=STEM_NAMES, help="which chain (default: from name)")
     e.add_argument("--genre", help="preset by genre name (house, boom bap, ambient, ...)")
     e.add_argument("--prompt", help="pick the preset from a prompt's genre")
     e.add_argument("--plugins", metavar="FILE",
