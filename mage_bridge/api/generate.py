@@ -207,6 +207,7 @@ def generate(
             "duration_s": round(mix.duration_s, 6),
             "stems": stem_files,
             "bars": bars,
+            "structure": clip.structure,
             "mix": "mix.wav",
             "midi": midi,
             "daw": daw_record,

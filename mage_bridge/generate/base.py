@@ -38,6 +38,9 @@ class GeneratedClip:
     #: The composed :class:`~mage_bridge.generate.compose.Score` for generators that write notes
     #: (its parts become MIDI files beside the stems); ``None`` for audio-only models.
     score: Any | None = None
+    #: The clip's sections in play order (``structure`` of the manifest): ``[{"name", "bar", "bars", "start_s",
+    #: "end_s"}]`` with ``bar`` counted from the clip start (0 = the lead-in's first bar); empty when unknown.
+    structure: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Generator:

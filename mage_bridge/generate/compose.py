@@ -33,7 +33,7 @@ from mage_bridge.generate.drums import drum_part, hits_of
 from mage_bridge.generate.harmony import DEFAULT_PROGRESSIONS, STYLE_PROGRESSIONS, choose_progression, tonic_chord
 from mage_bridge.generate.melody import lead_notes
 from mage_bridge.generate.metre import PPQ, Metre
-from mage_bridge.generate.score import Control, Note, Part, Score, clean_notes
+from mage_bridge.generate.score import Control, Note, Part, Score, Section, clean_notes
 from mage_bridge.generate.style import (
     POWER_CHORD_PROGRAMS,
     choose_instruments,
@@ -138,10 +138,13 @@ def compose(
         parts.append(_other_part(ctx, other_insts[melody], len(other_insts), lead=True))
     if analysis.vocals:
         notes_out.append("vocals were asked for; the procedural backend renders instruments only (no vocals stem)")
+    lead_out_bars = max(1, math.ceil(total_frames / (bar_s * sample_rate) - 1e-9) - lead_in_bars - body_bars)
+    sections = ((Section("lead-in", 0, lead_in_bars),) if lead_in_bars else ()) + (
+        Section("verse", lead_in_bars, body_bars), Section("lead-out", lead_in_bars + body_bars, lead_out_bars))
     return Score(bpm=float(analysis.bpm), metre=metre, sample_rate=sample_rate, total_frames=total_frames,
                  lead_in_bars=lead_in_bars, body_bars=body_bars, tonic_pc=tonic_pc, mode=analysis.mode,
                  drum_style=style if base_style != "none" else "none", swing=swing,
-                 progression=progression, parts=tuple(parts), notes=tuple(notes_out))
+                 progression=progression, parts=tuple(parts), notes=tuple(notes_out), sections=sections)
 
 
 def _melody_voice(analysis: PromptAnalysis, others: list[instruments.Instrument]) -> tuple[int | None, bool]:

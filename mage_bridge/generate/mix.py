@@ -177,8 +177,11 @@ def clean_stem(x: np.ndarray, *, name: str, sample_rate: int) -> tuple[np.ndarra
 
 
 def mix_stems(raw: dict[str, np.ndarray], *, sample_rate: int, target_lufs: float = TARGET_LUFS,
-              ceiling_dbtp: float = CEILING_DBTP) -> tuple[dict[str, Audio], MixReport]:
+              ceiling_dbtp: float = CEILING_DBTP, genre: str | None = None,
+              style: str = "") -> tuple[dict[str, Audio], MixReport]:
     """Clean every stem and level their sum; returns float32 stems that sum to the mix, and a report.
+
+    ``genre`` (the analysis's) and ``style`` (the score's drum style) choose the mix settings.
 
     The report's loudness and true peak are those of the levelled sum before
     the safety fade (which only lowers the last 20 ms).

@@ -92,7 +92,8 @@ class ProceduralGenerator(Generator):
         progress("generate", 0.1)
         raw = render_stems(score, soundfont=self.soundfont, parallel=self.parallel, on_done=on_done)
         rendered = time.perf_counter()
-        stems, mixed = mix_stems(raw, sample_rate=self.sample_rate)
+        stems, mixed = mix_stems(raw, sample_rate=self.sample_rate, genre=request.analysis.genre,
+                                  style=score.drum_style)
         finished = time.perf_counter()
         progress("generate", 1.0)
         details = {
@@ -109,5 +110,5 @@ class ProceduralGenerator(Generator):
             "timing_s": {"compose": round(composed - started, 4), "render": round(rendered - composed, 4),
                          "mix": round(finished - rendered, 4)},
         }
-        return GeneratedClip(stems=stems, details=details, score=score)
+        return GeneratedClip(stems=stems, details=details, score=score, structure=score.structure())
 

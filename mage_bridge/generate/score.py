@@ -52,6 +52,15 @@ class Part:
 
 
 @dataclass(frozen=True)
+class Section:
+    """A named stretch of the clip in whole bars from the clip start (the lead-in's first bar is bar 0)."""
+
+    name: str
+    start_bar: int
+    bars: int
+
+
+@dataclass(frozen=True)
 class Score:
     """Everything the renderer needs, on a tick grid tied to frames by ``bpm``."""
 
@@ -68,6 +77,8 @@ class Score:
     progression: tuple[str, ...]
     parts: tuple[Part, ...]
     notes: tuple[str, ...] = field(default=())
+    #: The clip's sections in play order, lead-in to lead-out, covering every bar.
+    sections: tuple[Section, ...] = field(default=())
 
     def frame(self, tick: int) -> int:
         """The frame a tick falls on (ticks are exact; frames round to the nearest)."""
@@ -92,6 +103,16 @@ class Score:
             parts = tuple(p for p in self.parts if p.stem == stem and p.notes)
             if parts:
                 out[stem] = parts
+        return out
+
+    def structure(self) -> list[dict[str, Any]]:
+        """The section map for the manifest: name, first bar, bars, and start/end in seconds of the clip."""
+        out = []
+        for s in self.sections:
+            start = self.frame(s.start_bar * self.metre.bar_ticks) / self.sample_rate
+            end = min(self.frame((s.start_bar + s.bars) * self.metre.bar_ticks), self.total_frames) / self.sample_rate
+            out.append({"name": s.name, "bar": s.start_bar, "bars": s.bars,
+                        "start_s": round(start, 6), "end_s": round(end, 6)})
         return out
 
     def details(self) -> dict[str, Any]:
