@@ -3,9 +3,9 @@
 -- @version 1.1.0
 -- @about Runs in the background (a toggle action: put it on a toolbar; run it again to turn it off).
 --   Picks up finished MAGE Bridge jobs for the current project from the daemon's outbox and inserts
---   their stems as a named folder of tracks (one undo block, peaks built); tells the daemon the
---   project's tempo, metre and edit cursor the moment they change, so jobs triggered from a MIDI
---   controller or OSC land on the bar at or after the cursor.
+--   their stems as a named folder of tracks, with a region per section of a generated clip (one undo
+--   block, peaks built); tells the daemon the project's tempo, metre and edit cursor the moment they
+--   change, so jobs triggered from a MIDI controller or OSC land on the bar at or after the cursor.
 
 local lib = dofile(debug.getinfo(1, "S").source:match("^@?(.*[/\\])") .. "mage_bridge_lib.lua")
 

@@ -949,6 +949,48 @@ local function midi_files(manifest, manifest_path)
   return files
 end
 
+--- Region colours of the sections a composer writes (REAPER's custom colour: ColorToNative(r, g, b)|0x1000000).
+local SECTION_RGB = {
+  intro = { 96, 125, 139 }, verse = { 67, 160, 71 }, pre = { 192, 202, 51 }, chorus = { 251, 140, 0 },
+  bridge = { 142, 36, 170 }, build = { 253, 216, 53 }, drop = { 229, 57, 53 }, breakdown = { 30, 136, 229 },
+  head = { 0, 137, 123 }, solo = { 216, 27, 96 }, outro = { 109, 76, 65 },
+}
+local OTHER_SECTION_RGB = { 158, 158, 158 }
+local FRAMING_SECTIONS = { ["lead-in"] = true, ["lead-out"] = true }
+
+--- The musical sections of a generated clip (manifest "structure": lead-in and lead-out left out) as
+--- project regions {name, start, stop, color}. `position` is the item start, `rate` the take's play rate,
+--- `take_offset` the take's start offset (seconds of the file) and `item_length` the item's length: a
+--- section at `start_s` seconds of the file plays at position + (start_s - take_offset) / rate, and each
+--- region is cut to the item. A name that comes back in the clip is numbered ("MAGE verse 1", "MAGE verse
+--- 2"). Empty when the manifest has no structure, or the ext state MAGE_Bridge/insert_regions is "0".
+function M.section_regions(manifest, position, rate, take_offset, item_length)
+  if reaper.GetExtState(M.EXT, "insert_regions") == "0" then return {} end
+  local structure = M.field(manifest, "structure")
+  if type(structure) ~= "table" then return {} end
+  local sections, count = {}, {}
+  for _, s in ipairs(structure) do
+    local name, start_s, end_s = M.field(s, "name"), tonumber(M.field(s, "start_s")), tonumber(M.field(s, "end_s"))
+    if type(name) == "string" and name ~= "" and not FRAMING_SECTIONS[name] and start_s and end_s then
+      sections[#sections + 1] = { name = name, start_s = start_s, end_s = end_s }
+      count[name] = (count[name] or 0) + 1
+    end
+  end
+  local regions, seen, item_end = {}, {}, position + item_length
+  for _, s in ipairs(sections) do
+    seen[s.name] = (seen[s.name] or 0) + 1
+    local start = math.max(position, position + (s.start_s - (take_offset or 0)) / rate)
+    local stop = math.min(item_end, position + (s.end_s - (take_offset or 0)) / rate)
+    if stop - start > 1e-6 then
+      local rgb = SECTION_RGB[s.name] or OTHER_SECTION_RGB
+      regions[#regions + 1] = {
+        name = "MAGE " .. s.name .. (count[s.name] > 1 and (" " .. seen[s.name]) or ""),
+        start = start, stop = stop, color = reaper.ColorToNative(rgb[1], rgb[2], rgb[3]) | 0x1000000 }
+    end
+  end
+  return regions
+end
+
 local function already_inserted(job_id)
   for i = 0, reaper.CountTracks(0) - 1 do
     local _, value = reaper.GetSetMediaTrackInfo_String(reaper.GetTrack(0, i), "P_EXT:mage_job_id", "", false)
@@ -983,7 +1025,8 @@ local function open_sources(files, midi, job_id)
   return sources
 end
 
---- Insert a finished job's files as a named folder of tracks, one undo block, peaks built.
+--- Insert a finished job's files as a named folder of tracks, with a region per musical section of a
+--- generated clip (M.section_regions), one undo block, peaks built.
 --- Everything that can fail is checked before the project is touched. Returns true or nil, message.
 function M.insert_result(record)
   local job_id = M.field(record, "job_id") or "?"
@@ -1013,6 +1056,7 @@ function M.insert_result(record)
       audio_length = audio_length or s.item_length
     end
   end
+  local regions = M.section_regions(manifest, position, rate, trim_offset, audio_length or 0)
 
   reaper.PreventUIRefresh(1)
   reaper.Undo_BeginBlock()
@@ -1042,6 +1086,9 @@ function M.insert_result(record)
       end
       reaper.SetMediaItemInfo_Value(item, "D_LENGTH", s.item_length)
     end
+  end
+  for _, r in ipairs(regions) do
+    reaper.AddProjectMarker2(0, true, r.start, r.stop, r.name, -1, r.color)
   end
   reaper.Undo_EndBlock(undo_name, -1)
   reaper.PreventUIRefresh(-1)

@@ -2,13 +2,13 @@
 --
 --   lua5.4 reaper_emu.lua SCENARIO.lua OUT.json
 --
--- SCENARIO.lua returns a table: the starting project (tempo, metre, cursor, tracks with items), ext state,
--- scripted answers for GetUserInputs, and steps ({run = "script.lua"}, {defer = {...}}, {cursor = s},
--- {bpm = x}, {ext = {section, key, value}}, {touch = path}, {wait_file = path}). The emulation records
--- the project (tracks, folder depth, names, items, positions, lengths, play rates), undo points, message
--- boxes, console output, actions, toggle states, task-control dialogs, any change made outside an undo
--- block and how long each script run and deferred call held REAPER's main thread, and writes it all to
--- OUT.json. Names, argument order and return values follow REAPER's ReaScript documentation; where
+-- SCENARIO.lua returns a table: the starting project (tempo, metre, cursor, tracks with items, markers and
+-- regions), ext state, scripted answers for GetUserInputs, and steps ({run = "script.lua"}, {defer = {...}},
+-- {cursor = s}, {bpm = x}, {ext = {section, key, value}}, {touch = path}, {wait_file = path}). The emulation
+-- records the project (tracks, folder depth, names, items, positions, lengths, play rates, markers and
+-- regions), undo points, message boxes, console output, actions, toggle states, task-control dialogs, any
+-- change made outside an undo block and how long each script run and deferred call held REAPER's main
+-- thread, and writes it all to OUT.json. Names, argument order and return values follow REAPER's ReaScript documentation; where
 -- REAPER's behaviour matters to the scripts it is modelled too:
 --   * EnumerateFiles/EnumerateSubdirectories serve a cached listing of each folder; only index -1
 --     re-reads it ("Use fileindex = -1 to force re-read of directory (invalidate cache)"), and returns nil.
@@ -79,6 +79,7 @@ local project = {
   den = P.denominator or 4,
   ext = {},
   tracks = {},
+  markers = {},
 }
 for section, keys in pairs(P.ext or {}) do
   project.ext[section] = {}
@@ -189,6 +190,12 @@ local function new_take(item)
   item.active = item.active or take
   return take
 end
+
+for _, m in ipairs(P.markers or {}) do -- the project's own markers and regions, in timeline order
+  project.markers[#project.markers + 1] = { isrgn = m.isrgn or false, pos = m.pos, rgnend = m.rgnend or m.pos,
+                                            name = m.name or "", number = m.number, color = m.color or 0 }
+end
+table.sort(project.markers, function(a, b) return a.pos < b.pos end)
 
 for _, t in ipairs(P.tracks or {}) do
   local track = new_track(t.name)
@@ -384,6 +391,66 @@ function R.GetSetMediaItemTakeInfo_String(take, parmname, stringNeedBig, setNewV
   end
   return true, take.name
 end
+
+-- Markers and regions. Each kind has its own numbers (the ones REAPER shows: "Region 3"); AddProjectMarker(2)
+-- "Returns the index of the created marker/region, or -1 on failure. Supply wantidx>=0 if you want a
+-- particular index number, but you'll get a different index number a region and wantidx is already in use":
+-- wantidx is kept when no marker of that kind has it, else (and for -1) the lowest number that kind has free.
+-- The list is kept in timeline order, which EnumProjectMarkers3's idx walks (0-based; retval idx+1, 0 past
+-- the end). color is 0 (the default colour) or ColorToNative(r,g,b)|0x1000000, kept as given.
+local function marker_number(isrgn, wantidx)
+  local used = {}
+  for _, m in ipairs(project.markers) do
+    if m.isrgn == isrgn then used[m.number] = true end
+  end
+  if wantidx >= 0 and not used[wantidx] then return wantidx end
+  local n = 1
+  while used[n] do n = n + 1 end
+  return n
+end
+
+local function add_marker(fname, proj, isrgn, pos, rgnend, name, wantidx, color)
+  if type(isrgn) ~= "boolean" then error(fname .. " argument 2: expected a boolean (isrgn)", 3) end
+  if type(pos) ~= "number" or type(rgnend) ~= "number" then error(fname .. ": pos and rgnend are numbers", 3) end
+  if type(name) ~= "string" then error(fname .. " argument 5: expected a string (name)", 3) end
+  if math.type(wantidx) ~= "integer" or math.type(color) ~= "integer" then
+    error(fname .. ": wantidx and color are integers", 3)
+  end
+  touch(fname)
+  local marker = { isrgn = isrgn, pos = pos, rgnend = isrgn and rgnend or pos, name = name,
+                   number = marker_number(isrgn, wantidx), color = color }
+  local at = #project.markers + 1
+  for i, m in ipairs(project.markers) do
+    if m.pos > pos then at = i break end
+  end
+  table.insert(project.markers, at, marker)
+  return marker.number
+end
+
+function R.AddProjectMarker(proj, isrgn, pos, rgnend, name, wantidx)
+  return add_marker("AddProjectMarker", proj, isrgn, pos, rgnend, name, wantidx, 0)
+end
+function R.AddProjectMarker2(proj, isrgn, pos, rgnend, name, wantidx, color)
+  return add_marker("AddProjectMarker2", proj, isrgn, pos, rgnend, name, wantidx, color)
+end
+
+function R.CountProjectMarkers(proj)
+  local markers, regions = 0, 0
+  for _, m in ipairs(project.markers) do
+    if m.isrgn then regions = regions + 1 else markers = markers + 1 end
+  end
+  return markers + regions, markers, regions
+end
+
+function R.EnumProjectMarkers3(proj, idx)
+  local m = project.markers[idx + 1]
+  if not m then return 0, false, 0.0, 0.0, "", 0, 0 end
+  return idx + 1, m.isrgn, m.pos, m.rgnend, m.name, m.number, m.color
+end
+
+-- "Make an OS dependent color from RGB values (e.g. RGB() macro on Windows)": the Windows layout.
+function R.ColorToNative(r, g, b) return (r & 0xff) | ((g & 0xff) << 8) | ((b & 0xff) << 16) end
+function R.ColorFromNative(col) return col & 0xff, (col >> 8) & 0xff, (col >> 16) & 0xff end
 
 local function selected_items()
   local out = {}
@@ -708,6 +775,11 @@ for i, tr in ipairs(project.tracks) do
   tracks[i] = ({ index = i - 1, name = tr.name, folder_depth = tr.depth, ext = ext, items = items })
 end
 
+local markers = {}
+for i, m in ipairs(project.markers) do
+  markers[i] = { isrgn = m.isrgn, pos = m.pos, rgnend = m.rgnend, name = m.name, number = m.number, color = m.color }
+end
+
 local dump = {
   tracks = tracks, messages = log.messages, inputs = log.inputs, commands = log.commands, undo = log.undo,
   outside_undo = log.outside_undo, errors = log.errors, toggles = log.toggles,
@@ -716,7 +788,7 @@ local dump = {
   pending_defers = #defer_queue, leaked_globals = leaked, destroyed_sources = log.destroyed_sources,
   console = log.console, runs = log.runs, task_dialogs = log.task_dialogs, terminated = log.terminated,
   max_deferred_s = log.max_deferred_s, action_options = log.action_options, ext_state = ext_state,
-  cursor = project.cursor, bpm = project.bpm,
+  cursor = project.cursor, bpm = project.bpm, markers = markers,
 }
 local f = assert(io.open(out_path, "w"))
 f:write(encode(dump))

@@ -133,6 +133,12 @@ def test_generate_round_trip_puts_a_folder_of_stems_in_place(daemon: DaemonProc,
         assert item["length"] == pytest.approx(_wav_length_s(wav), abs=1e-9)
         assert item["length"] == pytest.approx(manifest["duration_s"], abs=1e-5)
         assert item["playrate"] == 1.0
+    # one region per musical section of the clip, from where its first frame plays (see test_reaper_regions.py)
+    musical = [s for s in manifest["structure"] if s["name"] not in ("lead-in", "lead-out")]
+    assert musical
+    assert [(r["name"].split()[:2], r["pos"], r["rgnend"]) for r in dump["markers"]] == [
+        (["MAGE", s["name"]], pytest.approx(start + s["start_s"], abs=1e-9),
+         pytest.approx(start + s["end_s"], abs=1e-9)) for s in musical]
     assert dump["tracks"][0] == {"index": 0, "name": "Guitar", "folder_depth": 0, "ext": [], "items": []}
     assert [t["state"] for t in dump["toggles"]] == [1, 0]  # toggled on, and off at exit
     assert list((daemon.state_dir / "spool").glob("*.json")) == []
@@ -339,7 +345,7 @@ def test_the_reapack_index_lists_every_script() -> None:
 
     root = ET.parse(GENERATE.parent.parent / "index.xml").getroot()
     sources = root.findall("./category/reapack/version/source")
-    listed = {s.get("file"): s for s in sources}
+    listed = {s.get("file", ""): s for s in sources}
     on_disk = {p.name for p in GENERATE.parent.glob("*.lua")}
     assert set(listed) == on_disk
     for name, source in listed.items():
