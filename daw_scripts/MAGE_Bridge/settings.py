@@ -1,9 +1,9 @@
-"""The script's settings: daemon port, Session or Arrangement, MIDI parts on or off.
+"""The script's settings: daemon port, Session or Arrangement, MIDI parts and section locators on or off.
 
 A Live started from the Finder, the Dock or the Start menu sees no environment variables of a shell, so the
 settings live in a small JSON file::
 
-    {"port": 9137, "view": "arrangement", "insert_midi": false}
+    {"port": 9137, "view": "arrangement", "insert_midi": false, "insert_locators": true}
 
 The first file that exists is read:
 
@@ -25,7 +25,7 @@ import sys
 
 DEFAULT_PORT = 9137
 VIEWS = ("arrangement", "session")
-DEFAULTS = {"port": DEFAULT_PORT, "view": "arrangement", "insert_midi": False}
+DEFAULTS = {"port": DEFAULT_PORT, "view": "arrangement", "insert_midi": False, "insert_locators": True}
 SCRIPT_DIR = os.path.dirname(os.path.abspath(__file__))
 MAX_FILE_BYTES = 64 * 1024
 
@@ -34,16 +34,17 @@ class Settings:
     """What the script runs with, where it came from, and what was wrong with the file (if anything)."""
 
     def __init__(self, port: int = DEFAULT_PORT, view: str = "arrangement", insert_midi: bool = False,
-                 source: str = "defaults", problems: tuple = ()) -> None:
+                 source: str = "defaults", problems: tuple = (), insert_locators: bool = True) -> None:
         self.port = port
         self.view = view
         self.insert_midi = insert_midi
+        self.insert_locators = insert_locators
         self.source = source
         self.problems = problems
 
     def __repr__(self) -> str:
-        return ("Settings(port=%r, view=%r, insert_midi=%r, source=%r, problems=%r)"
-                % (self.port, self.view, self.insert_midi, self.source, self.problems))
+        return ("Settings(port=%r, view=%r, insert_midi=%r, insert_locators=%r, source=%r, problems=%r)"
+                % (self.port, self.view, self.insert_midi, self.insert_locators, self.source, self.problems))
 
 
 def user_config_dir(platform: str | None = None, environ: dict | None = None) -> str:
@@ -91,12 +92,15 @@ def check(data: object, source: str) -> Settings:
             values["view"] = view.strip().lower()
         else:
             problems.append('view must be "arrangement" or "session", got %r; using "arrangement"' % (view,))
-    if "insert_midi" in data:
-        if isinstance(data["insert_midi"], bool):
-            values["insert_midi"] = data["insert_midi"]
-        else:
-            problems.append("insert_midi must be true or false, got %r; using false" % (data["insert_midi"],))
-    return Settings(values["port"], values["view"], values["insert_midi"], source, tuple(problems))
+    for key in ("insert_midi", "insert_locators"):
+        if key in data:
+            if isinstance(data[key], bool):
+                values[key] = data[key]
+            else:
+                problems.append("%s must be true or false, got %r; using %s"
+                                % (key, data[key], "true" if DEFAULTS[key] else "false"))
+    return Settings(values["port"], values["view"], values["insert_midi"], source, tuple(problems),
+                    values["insert_locators"])
 
 
 def from_environment(environ: dict) -> Settings:

@@ -31,7 +31,7 @@ import time
 import Live  # type: ignore[import-not-found]
 from _Framework.ControlSurface import ControlSurface  # type: ignore[import-not-found]
 
-from . import osc, settings, smf
+from . import osc, sections, settings, smf
 
 CLIENT_ID = "ableton"
 CONTEXT_REFRESH_S = 4.0      # an unchanged context is re-sent this often: the daemon forgets a DAW silent for 30 s
@@ -79,6 +79,7 @@ class MageBridge(ControlSurface):
         self._context_dirty = True
         self._sent_this_tick = False
         self._acks: dict = {}           # job id -> monotonic time its /mage/daw/ack went out
+        self._cues = sections.CueWriter(self.song, self._say, self.log_message)
         song = self.song()
         self._handled = self._read_handled(song)
         self._project_id = self._read_project_id(song)
@@ -94,9 +95,10 @@ class MageBridge(ControlSurface):
         self._sock.setblocking(False)
         for problem in self._settings.problems:
             self._say("settings %s: %s" % (self._settings.source, problem))
-        self.log_message("MAGE Bridge: settings from %s: port %d, %s view, MIDI parts %s"
+        self.log_message("MAGE Bridge: settings from %s: port %d, %s view, MIDI parts %s, section locators %s"
                          % (self._settings.source, self._settings.port, self._view,
-                            "on" if self._settings.insert_midi else "off"))
+                            "on" if self._settings.insert_midi else "off",
+                            "on" if self._settings.insert_locators else "off"))
         if not self._supports_clips():
             self.show_message(self._version_message())
         self._say("connecting to the daemon at %s:%d…" % self._daemon)
@@ -112,6 +114,7 @@ class MageBridge(ControlSurface):
         if self._project_id_unsaved:
             self._save_project_id()
         self._drain()
+        self._cues.tick()
         now = time.monotonic()
         if self._context_dirty or now - self._sent_at >= CONTEXT_REFRESH_S:
             self._send_context()
@@ -217,6 +220,9 @@ class MageBridge(ControlSurface):
         self._send("/mage/daw/ack", CLIENT_ID, job_id)
 
     def _send_context(self) -> None:
+        if self._cues.busy:  # the song position is at a section, not where the user put it: sent once back
+            self._context_dirty = True
+            return
         song = self.song()
         bpm = float(song.tempo)
         context = (bpm, int(song.signature_numerator), int(song.signature_denominator),
@@ -384,8 +390,21 @@ class MageBridge(ControlSurface):
             if undo:
                 song.end_undo_step()
         where = ("scene %d" % (scene + 1)) if scene is not None else "bar %s" % bar
-        text = "placed %d stem(s) at %s" % (len(files), where)
-        self._say("; ".join([text] + [n for n in notes if n]))
+        text = "; ".join(["placed %d stem(s) at %s" % (len(files), where)] + [n for n in notes if n])
+        if scene is None and self._settings.insert_locators:
+            note = self._mark_sections(manifest, start, plan, text)
+            text += "; " + note if note else ""
+        self._say(text)
+
+    def _mark_sections(self, manifest: dict, start: float, plan: TempoPlan, placed: str) -> str:
+        """Queue a locator per musical section of the clip (``sections``); returns a note for the status bar."""
+        song = self.song()
+        if not (hasattr(song, "set_or_delete_cue") and hasattr(song, "is_cue_point_selected")):
+            return ""
+        duration_s = _number(manifest.get("duration_s"))
+        clip_beats = duration_s * plan.beat_bpm / 60.0 if duration_s else math.inf
+        marks = sections.section_marks(manifest.get("structure"), start, plan.beat_bpm, clip_beats)
+        return self._cues.add(marks, song.signature_numerator * 4.0 / song.signature_denominator, placed)
 
     def _apply_warp(self, clips: list, plan: TempoPlan) -> str:
         """Set the clips' Warp switch as the plan says; returns its note for the status bar."""

@@ -60,8 +60,15 @@ def test_a_generated_job_lands_with_its_body_on_the_next_bar(daemon: DaemonProc,
         info = soundfile.info(str(wav))
         assert clip.length_s == pytest.approx(info.frames / info.samplerate)
         assert not any(slot.has_clip for slot in track.clip_slots)
-    assert song.undo_steps == ["begin", "end"]
-    assert c.messages[-1] == f"MAGE Bridge: placed {len(stems)} stem(s) at bar 3"
+    # a locator at each musical section of the clip (test_ableton_sections.py), the song position put back
+    musical = [s for s in manifest["structure"] if s["name"] not in ("lead-in", "lead-out")]
+    assert musical
+    tick_until(surface, lambda: "locators at" in c.messages[-1], 10.0)
+    assert [(cue.name.split()[:2], cue.time) for cue in song.cue_points] == [
+        (["MAGE", s["name"]], pytest.approx(placement["start_beats"] + s["start_s"] * 120.0 / 60)) for s in musical]
+    assert song.current_song_time == 5.5
+    assert song.undo_steps == ["begin", "end"] * (1 + len(musical))
+    assert c.messages[-1].startswith(f"MAGE Bridge: placed {len(stems)} stem(s) at bar 3; locators at MAGE ")
 
 
 def test_session_view_puts_the_clips_in_the_selected_scene(daemon: DaemonProc, live: Rig) -> None:
@@ -123,7 +130,10 @@ def test_midi_parts_come_with_the_audio_when_asked_for(daemon: DaemonProc, live:
         assert clip.start_time == audio[0].arrangement_clips[0].start_time == record["placement"]["start_beats"]
         assert clip.length == pytest.approx(length)
         assert clip.note_specs and all(0 <= n.start_time < length for n in clip.note_specs)
-    assert c.messages[-1] == f"MAGE Bridge: placed {len(audio)} stem(s) at bar 2; {len(midi)} MIDI part(s)"
+    placed = f"MAGE Bridge: placed {len(audio)} stem(s) at bar 2; {len(midi)} MIDI part(s)"
+    assert placed in c.messages
+    tick_until(surface, lambda: "locators at" in c.messages[-1], 10.0)  # then the sections' locators
+    assert c.messages[-1].startswith(placed + "; locators at MAGE ")
 
 
 # -- what goes wrong ----------------------------------------------------------------------------

@@ -140,4 +140,4 @@ def test_a_100_bpm_set_gets_a_100_bpm_clip_of_whole_bars_from_a_122_bpm_prompt(d
         assert not clip.warping  # at the set's tempo: nothing to stretch
         body_beat_1 = clip.start_time + record["placement"]["lead_in_s"] * 100.0 / 60
         assert body_beat_1 == pytest.approx(4.0, abs=one_frame_beats)  # on bar 2, the bar after the cursor
-    assert c.messages[-1] == "MAGE Bridge: placed 3 stem(s) at bar 2"
+    assert "MAGE Bridge: placed 3 stem(s) at bar 2" in c.messages  # then the locators of its sections

@@ -59,11 +59,13 @@ def test_no_file_means_the_defaults(live: Rig) -> None:
     ('{"port": 70000}', "port must be a whole number from 1 to 65535, got 70000; using 9137"),
     ('{"view": "mixer"}', 'view must be "arrangement" or "session", got \'mixer\'; using "arrangement"'),
     ('{"insert_midi": "yes"}', "insert_midi must be true or false, got 'yes'; using false"),
-    ('{"prot": 9000}', "unknown setting 'prot' (known: insert_midi, port, view)"),
+    ('{"insert_locators": 0}', "insert_locators must be true or false, got 0; using true"),
+    ('{"prot": 9000}', "unknown setting 'prot' (known: insert_locators, insert_midi, port, view)"),
     ('[9000]', 'the file must hold a JSON object like {"port": 9137, "view": "arrangement", "insert_midi": false}, '
                "got list"),
     ('{"port": 9000,}', "cannot read it (*: line 1 column *); using the defaults"),
-], ids=["port-text", "port-range", "view", "insert_midi", "unknown-key", "not-an-object", "bad-json"])
+], ids=["port-text", "port-range", "view", "insert_midi", "insert_locators", "unknown-key", "not-an-object",
+        "bad-json"])
 def test_a_bad_value_is_said_and_its_default_used(live: Rig, content: str, said: str) -> None:
     path = live.write_settings(content)
     surface, c = live.start()
@@ -71,6 +73,7 @@ def test_a_bad_value_is_said_and_its_default_used(live: Rig, content: str, said:
     defaults = settings_module(live).DEFAULTS
     assert surface._settings.port == defaults["port"]
     assert surface._settings.view == defaults["view"] and surface._settings.insert_midi is False
+    assert surface._settings.insert_locators is True
     assert c.messages[-1].startswith("MAGE Bridge: connecting to the daemon at 127.0.0.1:")
 
 

@@ -1,9 +1,24 @@
-"""``Live.Song.Song``: the Live set — tracks, scenes, tempo, metre, song time, data, undo steps.
+"""``Live.Song.Song``: the Live set — tracks, scenes, tempo, metre, song time, transport, locators, data, undo.
 
-``tempo``, ``signature_numerator``, ``signature_denominator`` and ``current_song_time`` are get/set/listen
-properties: setting one (the user turning the tempo knob, the transport moving) notifies its listeners, and no
-listener may change the set (``_listeners``). ``get_data(key, default_value)`` / ``set_data(key, value)`` keep
-values that are saved with the set: :meth:`Song.reopen` is the same set after Live was closed and opened again.
+``tempo``, ``signature_numerator``, ``signature_denominator``, ``current_song_time`` and ``is_playing`` are
+get/set/listen properties: setting one (the user turning the tempo knob, the transport moving) notifies its
+listeners, and no listener may change the set (``_listeners``). ``get_data(key, default_value)`` /
+``set_data(key, value)`` keep values that are saved with the set: :meth:`Song.reopen` is the same set after Live
+was closed and opened again.
+
+Locators, as the Live Object Model documents them: ``cue_points`` ("Cue points are the markers in the Arrangement
+to which you can jump", a read-only list, observable), each a :class:`CuePoint` with ``name`` (get/set/observe),
+``time`` (get/observe: read-only, "Arrangement position of the marker in beats") and ``jump()``;
+``set_or_delete_cue()`` ("Toggle cue point at current Arrangement playback position") and
+``is_cue_point_selected()`` ("1 = the current Arrangement playback position is at a cue point"). Live adds no
+locator anywhere else: there is no call that takes a time. The name Live gives a new locator is not documented;
+the fake numbers them.
+
+The documentation does not say whether a ``current_song_time`` that was set reads back at once or from a later
+tick (a third-party measurement of ``jump_by`` in Live 12.4 saw a later tick). ``Song(seek_delay_ticks=n)``
+makes the fake apply a set position only ``n`` ticks of the control surface later (``_tick``, called by the fake
+``ControlSurface.update_display`` before the script's own work), and ``set_or_delete_cue`` toggles at the position
+in effect, so the script is tested against both.
 """
 
 from __future__ import annotations
@@ -19,21 +34,54 @@ class Scene:
     pass
 
 
+class CuePoint:
+    """A locator in the Arrangement: ``name`` get/set, ``time`` read-only (beats), ``jump()``."""
+
+    def __init__(self, song: Song, time: float, name: str) -> None:
+        self._song = song
+        self._time = float(time)
+        self._name = name
+
+    @property
+    def time(self) -> float:
+        return self._time
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._song._notifications.check_change()
+        self._name = str(value)
+
+    def jump(self) -> None:
+        """Set current Arrangement playback position to marker (quantized if playing: not modelled)."""
+        self._song.current_song_time = self._time
+
+
 class SongView:
     def __init__(self, song: Song) -> None:
         self.selected_scene = song.scenes[0]
 
 
-@listenable("tempo", "signature_numerator", "signature_denominator", "current_song_time")
+@listenable("tempo", "signature_numerator", "signature_denominator", "current_song_time", "is_playing",
+            "cue_points")
 class Song:
     def __init__(self, *, tempo: float = 120.0, numerator: int = 4, denominator: int = 4,
-                 song_time_beats: float = 0.0, n_scenes: int = 8, file_path: str = "") -> None:
+                 song_time_beats: float = 0.0, n_scenes: int = 8, file_path: str = "",
+                 seek_delay_ticks: int = 0) -> None:
         self._notifications = Notifications()
         self._listeners: dict[str, list[Any]] = {}
         self._tempo = float(tempo)
         self._numerator = int(numerator)
         self._denominator = int(denominator)
         self._song_time = float(song_time_beats)
+        self._playing = False
+        self._cues: list[CuePoint] = []
+        self._seek_delay_ticks = seek_delay_ticks
+        self._pending_seek: tuple[float, int] | None = None  # (position, ticks left)
+        self.cue_toggles: list[float] = []  # where set_or_delete_cue was called, in order
         self.file_path = file_path
         self.scenes = [Scene() for _ in range(n_scenes)]
         self.tracks: list[Track] = []
@@ -86,7 +134,57 @@ class Song:
 
     @current_song_time.setter
     def current_song_time(self, value: float) -> None:
-        self._set("current_song_time", "_song_time", max(0.0, float(value)))
+        self._notifications.check_change()
+        if self._seek_delay_ticks:
+            self._pending_seek = (max(0.0, float(value)), self._seek_delay_ticks)
+        else:
+            self._set("current_song_time", "_song_time", max(0.0, float(value)))
+
+    def _tick(self) -> None:
+        """Live's next tick: a position set ``seek_delay_ticks`` ticks ago takes effect."""
+        if self._pending_seek is not None:
+            value, left = self._pending_seek
+            if left > 1:
+                self._pending_seek = (value, left - 1)
+                return
+            self._pending_seek = None
+            self._set("current_song_time", "_song_time", value)
+
+    @property
+    def is_playing(self) -> bool:
+        return self._playing
+
+    @is_playing.setter
+    def is_playing(self, value: bool) -> None:
+        self._set("is_playing", "_playing", bool(value))
+
+    # -- locators -----------------------------------------------------------------------------------------
+    @property
+    def cue_points(self) -> tuple[CuePoint, ...]:
+        """Read-only: the locators, in Arrangement order."""
+        return tuple(sorted(self._cues, key=lambda c: c.time))
+
+    def set_or_delete_cue(self) -> None:
+        """Toggle cue point at current Arrangement playback position."""
+        self._notifications.check_change()
+        here = self._song_time
+        self.cue_toggles.append(here)
+        existing = [c for c in self._cues if abs(c.time - here) < 1e-9]
+        if existing:
+            self._cues.remove(existing[0])
+        else:
+            self._cues.append(CuePoint(self, here, str(len(self._cues) + 1)))
+        self._notify("cue_points")  # type: ignore[attr-defined]
+
+    def is_cue_point_selected(self) -> bool:
+        """1 = the current Arrangement playback position is at a cue point."""
+        return any(abs(c.time - self._song_time) < 1e-9 for c in self._cues)
+
+    def add_locator(self, time: float, name: str) -> CuePoint:
+        """The user places a locator (test setup; not part of the LOM)."""
+        cue = CuePoint(self, time, name)
+        self._cues.append(cue)
+        return cue
 
     # -- tracks ---------------------------------------------------------------------------------------------
     def _insert_track(self, index: int, kind: str) -> None:
@@ -136,6 +234,7 @@ class Song:
         song = Song(tempo=self._tempo, numerator=self._numerator, denominator=self._denominator,
                     song_time_beats=self._song_time, n_scenes=len(self.scenes), file_path=self.file_path)
         song._data = copy.deepcopy(self._data)
+        song._cues = [CuePoint(song, c.time, c.name) for c in self._cues]
         song.tracks = list(self.tracks)
         for track in song.tracks:
             track.song = song

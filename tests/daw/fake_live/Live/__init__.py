@@ -5,8 +5,10 @@ Signatures follow the Live Object Model documentation: ``Song.create_audio_track
 ``Song.set_data(key, value)``, ``Song.add_tempo_listener(listener)`` and the other listener methods,
 ``Track.create_audio_clip(file_path, position)`` and ``Track.create_midi_clip(start_time, length)`` (Arrangement,
 positions in beats), ``ClipSlot.create_audio_clip(path)`` and ``ClipSlot.create_clip(length)`` (Session),
-``Clip.add_new_notes(notes)`` with ``Clip.MidiNoteSpecification``, ``Clip.warping``,
-``Application.get_major_version()`` and friends. No listener may change the set (``_listeners``).
+``Clip.add_new_notes(notes)`` with ``Clip.MidiNoteSpecification``, ``Clip.warping``, ``Song.is_playing``,
+``Song.cue_points`` (``CuePoint.name`` get/set, ``CuePoint.time`` read-only), ``Song.set_or_delete_cue()``,
+``Song.is_cue_point_selected()``, ``Application.get_major_version()`` and friends. No listener may change the set
+(``_listeners``).
 
 :func:`configure` sets the Live version; methods are present only in the versions that have them:
 ``create_audio_clip`` from 12.0.5 (and 11.3.25 in Live 11), ``Track.create_midi_clip`` from 12.2 (Live 12.2

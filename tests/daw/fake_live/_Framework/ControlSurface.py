@@ -31,6 +31,9 @@ class ControlSurface:
         self._scheduled.append((delay_in_ticks, callback, parameter))
 
     def update_display(self) -> None:
+        tick = getattr(self.song(), "_tick", None)  # the fake set's own tick (see Live.Song)
+        if tick is not None:
+            tick()
         due, self._scheduled = self._scheduled, []
         for delay, callback, parameter in due:
             if delay > 1:
