@@ -155,13 +155,28 @@ class CueWriter:
             self._finish(song, restore=True)
 
     def _toggle(self, song: Any, name: str, beat: float) -> None:
-        before = [float(c.time) for c in song.cue_points]
+        """Toggle a locator at the song position and name it. Should the toggle have deleted one instead (Live
+        said none was there), toggle again and give it its name back."""
+        before = [(float(c.time), c.name) for c in song.cue_points]
         undo = hasattr(song, "begin_undo_step")
         if undo:
             song.begin_undo_step()
         try:
             song.set_or_delete_cue()
-            new = [c for c in song.cue_points if not _take(before, float(c.time))]
+            after = list(song.cue_points)
+            if len(after) < len(before):
+                times = [float(c.time) for c in after]
+                lost = [n for t, n in before if not _take(times, t)]
+                song.set_or_delete_cue()
+                times = [float(c.time) for c in after]
+                back = [c for c in song.cue_points if not _take(times, float(c.time))]
+                if back and lost:
+                    back[0].name = lost[0]
+                self._log(f"MAGE Bridge: toggling at beat {beat:.3f} deleted a locator; it was put back")
+                self._skipped.append(name)
+                return
+            times = [t for t, _n in before]
+            new = [c for c in after if not _take(times, float(c.time))]
             if new:
                 new[0].name = name
                 self._marked.append((name, float(new[0].time)))

@@ -108,6 +108,21 @@ def test_a_locator_already_at_a_section_is_kept(live: Rig, fake_daemon: FakeDaem
     assert song.current_song_time == HOME
 
 
+def test_a_locator_live_did_not_report_is_put_back_with_its_name(live: Rig, fake_daemon: FakeDaemon,
+                                                                  tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                  ) -> None:
+    # Should is_cue_point_selected() miss a locator, the toggle deletes it: the script toggles again and renames it.
+    song = live.song(tempo=BPM, song_time_beats=HOME)
+    song.add_locator(16.0, "my verse")
+    monkeypatch.setattr(type(song), "is_cue_point_selected", lambda self: False)
+    surface, c = connected(live, fake_daemon, song=song)
+    announce(fake_daemon, surface, c, "job1", _result(tmp_path, "job1"), placement(project_of(c), anchor_beats=8.0))
+    tick_until(surface, lambda: "locators at" in c.messages[-1], 10.0)
+    assert _cues(song) == [EXPECTED[0], ("my verse", 16.0), *EXPECTED[2:]]
+    assert song.cue_toggles.count(16.0) == 2
+    assert c.messages[-1].endswith("; a locator was already at MAGE verse 1")
+
+
 def test_a_song_position_moved_by_the_user_ends_the_work_where_they_put_it(live: Rig, fake_daemon: FakeDaemon,
                                                                         tmp_path: Path) -> None:
     surface, c = _place(live, fake_daemon, tmp_path, seek_delay_ticks=1)
