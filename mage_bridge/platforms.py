@@ -188,8 +188,9 @@ def soundfont_hint(data_dir: Path | None = None) -> str:
     config_file = os.environ.get("MAGE_CONFIG") or str(user_folders().config_file)
     kind = platform_name()
     if kind == "linux":
-        install = ("install one (Debian/Ubuntu: apt-get install fluid-soundfont-gm; Fedora: dnf install "
-                   "fluid-soundfont-gm; Arch: pacman -S soundfont-fluid), or put ")
+        install = ("install one (Debian/Ubuntu: apt-get install fluid-soundfont-gm, or musescore-general-soundfont "
+                   "for recorded instruments; Fedora: dnf install fluid-soundfont-gm; Arch: pacman -S "
+                   "soundfont-fluid), or put ")
     else:
         install = "put "
     return (f"{install}a General MIDI .sf2/.sf3 file (e.g. FluidR3_GM.sf2 or GeneralUser GS) into "

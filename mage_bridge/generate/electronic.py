@@ -44,8 +44,9 @@ _COMMON = frozenset({KICK2, KICK, RIM, SNARE, CLAP, E_SNARE, CLOSED_HAT, PEDAL_H
 ENGINES: dict[str, frozenset[int]] = {"tr808": _COMMON | {COWBELL}, "tr909": _COMMON}
 #: Left/right gains of hats (slightly apart, by level only); everything else is centred.
 _PAN = {CLOSED_HAT: (0.92, 1.0), PEDAL_HAT: (0.92, 1.0), OPEN_HAT: (1.0, 0.9)}
-#: Peak level of a full-velocity hit before the part's volume (close to what the GM kits give).
-_LEVEL = 0.5
+#: Peak level of a full-velocity hit, and of the sub, before the part's volume: a drum stem comes out ~2 dB
+#: above the same part on a GM kit at FluidSynth's gain, the sub ~3 dB above a GM synth bass.
+_LEVEL = 0.16
 #: The 808's six square-wave oscillators for cymbals and hats, Hz.
 _METAL_HZ = (205.3, 304.4, 369.6, 522.7, 540.0, 800.0)
 _CHOKE_S = 0.006
@@ -99,7 +100,7 @@ def _snare(engine: str, rate: int) -> np.ndarray:
     t = _t(0.4, rate)
     low, high = (180.0, 330.0) if engine == "tr808" else (190.0, 345.0)
     heads = (0.6 * np.sin(2 * np.pi * low * t) + 0.35 * np.sin(2 * np.pi * high * t)) * np.exp(-t / 0.05)
-    snappy = _filter(_noise(len(t), 38), rate, "highpass", 1800.0) * np.exp(-t / (0.07 if engine == "tr808" else 0.1))
+    snappy = _filter(_noise(len(t), 38), rate, "bandpass", (1800.0, 9000.0)) * np.exp(-t / (0.07 if engine == "tr808" else 0.1))
     return heads + (0.5 if engine == "tr808" else 0.75) * snappy
 
 
@@ -221,11 +222,25 @@ def render_drums(parts: tuple[Part, ...], score: Score, *, engine: str) -> np.nd
     return out.astype(np.float32)
 
 
+#: The sub plays a part an octave or more lower when its middle note would sound above this.
+SUB_MAX_HZ = 66.0
+
+
+def sub_octaves(notes: tuple[Note, ...]) -> int:
+    """Whole octaves to lower a bass line so its median note sounds below :data:`SUB_MAX_HZ` (contour kept)."""
+    if not notes:
+        return 0
+    median = float(np.median([n.pitch for n in notes]))
+    hz = 440.0 * 2.0 ** ((median - 69) / 12.0)
+    return max(0, int(np.ceil(np.log2(hz / SUB_MAX_HZ))))
+
+
 def render_sub(parts: tuple[Part, ...], score: Score, *, glide_s: float = 0.05, release_s: float = 0.03,
                decay_s: float = 1.6, drive: float = 1.5) -> np.ndarray:
     """The bass ``parts`` as an 808 sub bass; float32 ``(2, score.total_frames)``, mono in the centre.
 
-    Each note is a sine at its pitch: it starts an octave up and falls to the
+    A line whose median note sounds above :data:`SUB_MAX_HZ` drops whole
+    octaves (:func:`sub_octaves`). Each note is a sine at its pitch: it starts an octave up and falls to the
     pitch in ~15 ms (the punch), or glides from the previous note over
     ``glide_s`` when the two are tied (the next starts before the last ends);
     the level decays with ``decay_s`` and releases over ``release_s`` after the
@@ -237,6 +252,7 @@ def render_sub(parts: tuple[Part, ...], score: Score, *, glide_s: float = 0.05, 
     for part in parts:
         level = volume_gain(part.volume)
         hits = _onsets(part.notes, score)
+        shift = sub_octaves(part.notes)
         freq = np.zeros(frames, dtype=np.float64)
         amp = np.zeros(frames, dtype=np.float64)
         prev_hz, prev_end = 0.0, -1
@@ -246,7 +262,7 @@ def render_sub(parts: tuple[Part, ...], score: Score, *, glide_s: float = 0.05, 
             if end <= on:
                 continue
             t = np.arange(end - on, dtype=np.float64) / rate
-            hz = 440.0 * 2.0 ** ((note.pitch - 69) / 12.0)
+            hz = 440.0 * 2.0 ** ((note.pitch - 69) / 12.0 - shift)
             if prev_hz > 0 and prev_end + int(_TIE_S * rate) >= on:
                 freq[on:end] = hz * (prev_hz / hz) ** np.exp(-t / (glide_s / 3))
             else:
