@@ -347,6 +347,8 @@ class Synth:
         lib.fluid_settings_setnum(s, b"synth.reverb.room-size", float(reverb_room_size))
         lib.fluid_settings_setnum(s, b"synth.reverb.damp", float(reverb_damp))
         lib.fluid_settings_setnum(s, b"synth.reverb.level", float(reverb_level))
+        # A font this synth loads alone decodes only the presets it selects (SF3: seconds saved).
+        lib.fluid_settings_setint(s, b"synth.dynamic-sample-loading", 1)
         self._synth = lib.new_fluid_synth(s)
         if not self._synth:
             self.close()
