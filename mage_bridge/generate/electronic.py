@@ -100,7 +100,8 @@ def _snare(engine: str, rate: int) -> np.ndarray:
     t = _t(0.4, rate)
     low, high = (180.0, 330.0) if engine == "tr808" else (190.0, 345.0)
     heads = (0.6 * np.sin(2 * np.pi * low * t) + 0.35 * np.sin(2 * np.pi * high * t)) * np.exp(-t / 0.05)
-    snappy = _filter(_noise(len(t), 38), rate, "bandpass", (1800.0, 9000.0)) * np.exp(-t / (0.07 if engine == "tr808" else 0.1))
+    snappy_s = 0.07 if engine == "tr808" else 0.1
+    snappy = _filter(_noise(len(t), 38), rate, "bandpass", (1800.0, 9000.0)) * np.exp(-t / snappy_s)
     return heads + (0.5 if engine == "tr808" else 0.75) * snappy
 
 

@@ -9,10 +9,11 @@ FluidSynth renders in internal blocks of 64 frames; an event sent after
 rendering ``n`` frames takes effect at the next block boundary, i.e. within 64
 frames (1.3 ms at 48 kHz) of its frame, always the same way for the same events.
 
-A :class:`SoundFont` is loaded once and lent to any number of synths: loading
-MuseScore General (SF3, Ogg Vorbis samples decoded at load) takes seconds,
-lending it to another synth takes microseconds. Its sample data is read-only
-while synths render, so synths sharing it render on different threads.
+A :class:`SoundFont` is loaded once per process and lent to any number of
+synths: opening MuseScore General (SF3) takes over a second and decoding an
+instrument's Ogg Vorbis samples a fraction of one, lending the font to a new
+synth takes microseconds. Its sample data is read-only while synths render,
+so synths sharing it render on different threads.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ _MACOS_LIB_DIRS = ("/opt/homebrew/lib", "/usr/local/lib", "/opt/local/lib")
 _WINDOWS_DLLS = ("libfluidsynth-3.dll", "libfluidsynth-2.dll")
 FLUID_FAILED = -1
 DRUM_CHANNEL = 9
+#: SoundFont 2.04 generator 38, releaseVolEnv: the volume envelope's release, in timecents (2^(tc/1200) s).
+GEN_RELEASE_VOL_ENV = 38
 
 _lock = threading.Lock()
 _lib: ctypes.CDLL | None = None
@@ -61,6 +64,7 @@ def _bind(lib: ctypes.CDLL) -> None:
         "fluid_synth_noteoff": (c_int, [vp, c_int, c_int]),
         "fluid_synth_cc": (c_int, [vp, c_int, c_int, c_int]),
         "fluid_synth_pitch_bend": (c_int, [vp, c_int, c_int]),
+        "fluid_synth_set_gen": (c_int, [vp, c_int, c_int, ctypes.c_float]),
         "fluid_synth_write_float": (c_int, [vp, c_int, vp, c_int, c_int, vp, c_int, c_int]),
         "fluid_version_str": (c_char_p, []),
         "fluid_set_log_function": (vp, [c_int, vp, vp]),
@@ -172,27 +176,39 @@ def load_library() -> ctypes.CDLL:
 MAX_LOADED_FONTS = 4
 _fonts: dict[Path, SoundFont] = {}
 _fonts_lock = threading.Lock()
+_loading: dict[Path, threading.Lock] = {}
 
 
 def loaded_soundfont(path: str | os.PathLike[str]) -> SoundFont:
     """The process's loaded :class:`SoundFont` for ``path``, loading it on first use.
 
-    Loading MuseScore General takes seconds; lending it takes microseconds,
-    so every stem of every clip in a process shares one load. At most
-    :data:`MAX_LOADED_FONTS` stay loaded: the least recently used font that
-    no synth holds is closed to make room.
+    Opening MuseScore General takes over a second; lending it takes
+    microseconds, so every stem of every clip in a process shares one load.
+    Two fonts load at once on two threads. At most :data:`MAX_LOADED_FONTS`
+    stay loaded: the least recently used font that no synth holds is closed
+    to make room (a font returned here and not yet lent counts as unheld, so
+    more fonts than that in flight at once can see theirs closed).
     """
     key = Path(path).resolve()
     with _fonts_lock:
         font = _fonts.pop(key, None)
+        if font is not None:
+            _fonts[key] = font  # most recently used last
+            return font
+        loading = _loading.setdefault(key, threading.Lock())
+    with loading:
+        with _fonts_lock:
+            font = _fonts.get(key)
         if font is None:
             font = SoundFont(key)
-        _fonts[key] = font  # most recently used last
-        for old in list(_fonts):
-            if len(_fonts) <= MAX_LOADED_FONTS:
-                break
-            if old != key and _fonts[old].borrowers == 0:
-                _fonts.pop(old).close()
+            with _fonts_lock:
+                _fonts[key] = font
+                _loading.pop(key, None)
+                for old in list(_fonts):
+                    if len(_fonts) <= MAX_LOADED_FONTS:
+                        break
+                    if old != key and _fonts[old].borrowers == 0:
+                        _fonts.pop(old).close()
         return font
 
 
@@ -419,6 +435,10 @@ class Synth:
 
     def cc(self, channel: int, control: int, value: int) -> None:
         self._lib.fluid_synth_cc(self._synth, channel, control, value)
+
+    def offset_generator(self, channel: int, generator: int, amount: float) -> None:
+        """Add ``amount`` to SoundFont generator ``generator`` of every voice on ``channel`` (like an NRPN)."""
+        self._lib.fluid_synth_set_gen(self._synth, channel, generator, float(amount))
 
     def pitch_bend(self, channel: int, value: int) -> None:
         self._lib.fluid_synth_pitch_bend(self._synth, channel, value)

@@ -19,11 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from mage_bridge.generate.fluidsynth import Synth, loaded_soundfont
+from mage_bridge.generate.fluidsynth import GEN_RELEASE_VOL_ENV, Synth, loaded_soundfont
 from mage_bridge.generate.score import Part, Score
 from mage_bridge.generate.sources import Layer
 
 _NOTE_OFF, _CONTROL, _NOTE_ON = 0, 1, 2
+#: Release offset of pad parts, timecents (−700: ×0.67). MuseScore General's Warm Pad rings ~3 s after its
+#: note-off, past the composer's lead-out; its other presets release like FluidR3's.
+PAD_RELEASE_TIMECENTS = -700.0
 
 
 def events(parts: tuple[Part, ...], score: Score) -> np.ndarray:
@@ -63,6 +66,8 @@ def render_stem(parts: tuple[Part, ...], score: Score, *, soundfont: str | os.Pa
             synth.cc(part.channel, 10, part.pan)
             synth.cc(part.channel, 91, part.reverb)
             synth.cc(part.channel, 93, part.chorus)
+            if part.role == "pad":
+                synth.offset_generator(part.channel, GEN_RELEASE_VOL_ENV, PAD_RELEASE_TIMECENTS)
         pos = 0
         for frame, kind, channel, d1, d2 in table.tolist():
             if frame > pos:

@@ -21,8 +21,9 @@ needs_avl = pytest.mark.skipif(not KITS, reason="AVL drum kits not installed (ap
 GM = find_soundfont()
 
 
-def analysis(genre: str, bpm: float = 120.0, **kw: object) -> PromptAnalysis:
-    return PromptAnalysis(prompt=genre, genre=genre, bpm=bpm, key="E", mode="minor", time_signature=(4, 4), **kw)
+def analysis(genre: str, bpm: float = 120.0, instruments: tuple[str, ...] = ()) -> PromptAnalysis:
+    return PromptAnalysis(prompt=genre, genre=genre, bpm=bpm, key="E", mode="minor", time_signature=(4, 4),
+                          instruments=instruments)
 
 
 def fonts(**kits: Path) -> Soundfonts:
@@ -34,7 +35,8 @@ def fonts(**kits: Path) -> Soundfonts:
     ("trap", "trap", "tr808"), ("drill", "trap", "tr808"), ("reggaeton", "latin", "tr808"),
     ("house", "four_on_floor", "tr909"), ("techno", "four_on_floor", "tr909"), ("drum and bass", "dnb", "tr909"),
     ("uk garage", "breakbeat", "tr909"), ("dubstep", "halftime", "tr909"),
-    ("rock", "rock", "avl"), ("jazz", "swing_ride", "avl"), ("funk", "breakbeat", "avl"), ("disco", "four_on_floor", "avl"),
+    ("rock", "rock", "avl"), ("jazz", "swing_ride", "avl"), ("funk", "breakbeat", "avl"),
+    ("disco", "four_on_floor", "avl"),
     ("waltz", "waltz", "avl"), ("boom bap", "boom_bap", "avl"), ("cinematic", "halftime", "avl"), ("", "trap", "tr808"),
 ])
 def test_drum_choice_per_genre(genre: str, style: str, expected: str) -> None:
