@@ -165,6 +165,15 @@ def find_soundfont(data_dir: Path | None = None) -> Path | None:
     return best[2] if best else None
 
 
+def find_named_soundfont(prefix: str, data_dir: Path | None = None) -> Path | None:
+    """The first SoundFont whose name starts with ``prefix`` in :func:`soundfont_folders`, or None."""
+    for folder in soundfont_folders(data_dir):
+        for path in _files_in(folder):
+            if path.name.lower().startswith(prefix.lower()):
+                return path
+    return None
+
+
 def find_drum_kits(data_dir: Path | None = None) -> dict[str, Path]:
     """The recorded drum-kit SoundFonts found, by kit name (:data:`DRUM_KIT_SOUNDFONTS`), first folder first.
 

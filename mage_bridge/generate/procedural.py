@@ -2,19 +2,20 @@
 
 Always available where libfluidsynth and a General MIDI SoundFont are
 installed (:mod:`mage_bridge.platforms` says where it looks on each platform);
-no model weights.
+no model weights. It follows the analysis's tempo, key, mode, metre, swing,
+genre and instruments, and the same seed renders the same audio. The rendered
+stems pass through the mix stage (:mod:`mage_bridge.generate.mix`): high-pass,
+low end mono, no anti-phase, the sum at −16 LUFS and ≤ −1 dBTP.
 
 Sources: the General MIDI font is MuseScore General where installed (recorded
-instruments), else FluidR3 or whichever GM font is found. Acoustic drum styles
-play a recorded kit, the AVL Black Pearl or Red Zeppelin SoundFont, where
-installed; electronic genres get synthesised TR-808/TR-909 drums and trap an
-808 sub bass (:mod:`mage_bridge.generate.electronic`); keys or parts with no
-such source fall back to the GM font. :mod:`mage_bridge.generate.sources`
-decides; the clip's details record each stem's source under ``sources``,
-fallbacks named. It follows the analysis's tempo, key, mode,
-metre, swing, genre and instruments, and the same seed renders the same audio.
-The rendered stems pass through the mix stage (:mod:`mage_bridge.generate.mix`):
-high-pass, low end mono, no anti-phase, the sum at −16 LUFS and ≤ −1 dBTP.
+instruments; two presets stay on FluidR3, see
+:data:`~mage_bridge.generate.sources.KEEP_ON_FLUIDR3`), else FluidR3 or
+whichever GM font is found. Acoustic drum styles play a recorded kit, the AVL
+Black Pearl or Red Zeppelin SoundFont, where installed; electronic genres get
+synthesised TR-808/TR-909 drums and trap an 808 sub bass
+(:mod:`mage_bridge.generate.electronic`); keys or parts with no such source
+fall back to the GM font. :mod:`mage_bridge.generate.sources` decides; the
+clip's details record each stem's source under ``sources``, fallbacks named.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from mage_bridge.generate.base import GeneratedClip, GenerateRequest, Generator
 from mage_bridge.generate.compose import compose
 from mage_bridge.generate.mix import mix_stems
 from mage_bridge.generate.sources import Soundfonts, choose_sources
-from mage_bridge.platforms import find_drum_kits, find_soundfont, soundfont_hint
+from mage_bridge.platforms import find_drum_kits, find_named_soundfont, find_soundfont, soundfont_hint
 from mage_bridge.progress import ProgressFn, no_progress
 
 BACKEND_VERSION = "procedural-1.2"
@@ -59,6 +60,7 @@ class ProceduralGenerator(Generator):
         if not self.soundfont.is_file():
             raise BackendUnavailableError(f"SoundFont {str(self.soundfont)!r} not found: {soundfont_hint()}")
         self.drum_kits = dict(find_drum_kits() if drum_kits is None else drum_kits)
+        self.fluidr3 = find_named_soundfont("FluidR3_GM.")
         self.parallel = parallel
 
     @classmethod
@@ -96,7 +98,8 @@ class ProceduralGenerator(Generator):
         progress("generate", 0.0)
         score = compose(request.analysis, seed=request.seed, duration_s=request.duration_s,
                         lead_in_bars=request.lead_in_bars, sample_rate=self.sample_rate)
-        sources = choose_sources(score, Soundfonts(self.soundfont, self.drum_kits), genre=request.analysis.genre)
+        fonts = Soundfonts(self.soundfont, self.drum_kits, self.fluidr3)
+        sources = choose_sources(score, fonts, genre=request.analysis.genre)
         composed = time.perf_counter()
         groups = sources.layers
         done: list[str] = []

@@ -8,6 +8,8 @@ into each other and they sum exactly to the mix. The synths borrow the
 process's loaded SoundFonts (:func:`~mage_bridge.generate.fluidsynth.loaded_soundfont`),
 so a font is read once per process, not once per stem. Events are sent
 sample-accurately: the synth renders up to an event's frame, then receives it.
+In the last :data:`DAMP_S` of the clip every note still ringing is released
+quickly, so recorded cymbals that ring for seconds end inside the lead-out.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from mage_bridge.generate.score import Part, Score
 from mage_bridge.generate.sources import Layer
 
 _NOTE_OFF, _CONTROL, _NOTE_ON = 0, 1, 2
-#: Release offset of pad parts, timecents (−700: ×0.67). MuseScore General's Warm Pad rings ~3 s after its
-#: note-off, past the composer's lead-out; its other presets release like FluidR3's.
-PAD_RELEASE_TIMECENTS = -700.0
+#: The last stretch of a clip, in seconds, where whatever still rings is damped: every note released, with its
+#: release shortened by :data:`DAMP_RELEASE_TIMECENTS` (÷64). The AVL kits' crash rings 6 s, past any lead-out.
+DAMP_S = 0.75
+DAMP_RELEASE_TIMECENTS = -7200.0
+_DAMP = 3
 
 
 def events(parts: tuple[Part, ...], score: Score) -> np.ndarray:
@@ -66,14 +70,21 @@ def render_stem(parts: tuple[Part, ...], score: Score, *, soundfont: str | os.Pa
             synth.cc(part.channel, 10, part.pan)
             synth.cc(part.channel, 91, part.reverb)
             synth.cc(part.channel, 93, part.chorus)
-            if part.role == "pad":
-                synth.offset_generator(part.channel, GEN_RELEASE_VOL_ENV, PAD_RELEASE_TIMECENTS)
+        damp = score.total_frames - int(DAMP_S * score.sample_rate)
+        if damp > 0:
+            table = np.vstack([table, np.asarray([[damp, _DAMP, 0, 0, 0]], dtype=np.int64)])
+            table = table[np.lexsort((table[:, 1], table[:, 0]))]
         pos = 0
         for frame, kind, channel, d1, d2 in table.tolist():
             if frame > pos:
                 synth.write(out, pos, frame - pos)
                 pos = frame
-            if kind == _NOTE_ON:
+            if kind == _DAMP:
+                for ch in sorted({part.channel for part in parts}):
+                    synth.offset_generator(ch, GEN_RELEASE_VOL_ENV, DAMP_RELEASE_TIMECENTS)
+                    synth.cc(ch, 64, 0)
+                    synth.cc(ch, 123, 0)
+            elif kind == _NOTE_ON:
                 synth.noteon(channel, d1, d2)
             elif kind == _NOTE_OFF:
                 synth.noteoff(channel, d1)

@@ -38,6 +38,8 @@ def fonts(**kits: Path) -> Soundfonts:
     ("rock", "rock", "avl"), ("jazz", "swing_ride", "avl"), ("funk", "breakbeat", "avl"),
     ("disco", "four_on_floor", "avl"),
     ("waltz", "waltz", "avl"), ("boom bap", "boom_bap", "avl"), ("cinematic", "halftime", "avl"), ("", "trap", "tr808"),
+    ("trap", "waltz", "tr808"), ("techno", "six_eight", "tr909"), ("rock", "six_eight", "avl"),
+    ("polka", "rock", "avl"),
 ])
 def test_drum_choice_per_genre(genre: str, style: str, expected: str) -> None:
     assert drum_choice(style, genre) == expected
@@ -89,6 +91,21 @@ def test_trap_gets_808_drums_and_an_808_sub_that_plays_the_bass_part() -> None:
     assert sub.engine == "sub808" and sub.parts == tuple(p for p in score.parts if p.role == "bass")
     assert chosen.details["bass"] == {"source": "synth", "engine": "sub808", "part": "808"}
     assert all(layer.soundfont == GM for layer in chosen.layers["other"])
+
+
+def test_with_musescore_two_presets_stay_on_fluidr3_and_the_details_say_why() -> None:
+    score = compose(analysis("ambient"), seed=0, duration_s=12.0, lead_in_bars=1)
+    programs = {p.program for p in score.parts}
+    assert {38, 89} <= programs
+    musescore, fluidr3 = Path("/f/MuseScore_General.sf3"), Path("/f/FluidR3_GM.sf2")
+    chosen = choose_sources(score, Soundfonts(musescore, {}, fluidr3), genre="ambient")
+    for layer in (*chosen.layers["bass"], *chosen.layers["other"]):
+        for part in layer.parts:
+            assert layer.soundfont == (fluidr3 if part.program in (38, 89) else musescore), part.name
+    assert "Warm Pad" in chosen.details["other"]["fallback"] and "Synth Bass" in chosen.details["bass"]["fallback"]
+    plain = choose_sources(score, Soundfonts(fluidr3, {}, fluidr3), genre="ambient")
+    assert all(layer.soundfont == fluidr3 for layer in plain.layers["other"])
+    assert "fallback" not in plain.details["bass"]
 
 
 def rms_dbfs(x: np.ndarray) -> float:
