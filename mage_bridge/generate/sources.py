@@ -118,9 +118,12 @@ def base_style(style: str, genre: str = "") -> str:
 
 def drum_choice(style: str, genre: str = "") -> str:
     """``"avl"`` (a recorded kit) or the engine name for drums of ``style`` (the score's) in ``genre``."""
-    found = GENRE_DRUMS.get(genre.strip().lower())
-    if found is not None:
-        return found
+    from mage_bridge import genres
+
+    known = genres.find(genre) if genre.strip() else None
+    choice = GENRE_DRUMS.get(known.name if known is not None else genre.strip().lower())
+    if choice is not None:
+        return choice
     return STYLE_ENGINES.get(base_style(style, genre), "avl")
 
 
@@ -157,10 +160,11 @@ def _drum_layers(part: Part, score: Score, fonts: Soundfonts, genre: str, engine
     if choice != "avl":
         voiced = engines[choice]
         return _split(part, voiced, Layer(_keep(part, voiced), engine=choice), fonts.gm)
-    if part.program == BRUSH_KIT and _STYLE_KITS.get(score.drum_style) != BRUSH_KIT:
+    style = base_style(score.drum_style, genre)
+    if part.program == BRUSH_KIT and _STYLE_KITS.get(style) != BRUSH_KIT:
         notes.append("brushes asked for: the AVL kits have none; the GM brush kit plays")
         return [Layer((part,), soundfont=fonts.gm)]
-    kit = AVL_KIT_FOR_STYLE.get(base_style(score.drum_style, genre), "red_zeppelin")
+    kit = AVL_KIT_FOR_STYLE.get(style, "red_zeppelin")
     path = fonts.drum_kits.get(kit) or next(iter(fonts.drum_kits.values()), None)
     if path is None:
         notes.append("AVL drum kits not installed (Debian: avldrums.lv2-soundfont); the GM kit plays")

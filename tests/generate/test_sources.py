@@ -39,7 +39,7 @@ def fonts(**kits: Path) -> Soundfonts:
     ("disco", "four_on_floor", "avl"),
     ("waltz", "waltz", "avl"), ("boom bap", "boom_bap", "avl"), ("cinematic", "halftime", "avl"), ("", "trap", "tr808"),
     ("trap", "waltz", "tr808"), ("techno", "six_eight", "tr909"), ("rock", "six_eight", "avl"),
-    ("polka", "rock", "avl"),
+    ("polka", "rock", "avl"), ("garage", "breakbeat", "tr909"), ("dnb", "dnb", "tr909"), ("jungle", "dnb", "avl"),
 ])
 def test_drum_choice_per_genre(genre: str, style: str, expected: str) -> None:
     assert drum_choice(style, genre) == expected
