@@ -26,6 +26,9 @@ from mage_bridge.generate.score import Part, Score
 from mage_bridge.generate.sources import Layer
 
 _NOTE_OFF, _CONTROL, _NOTE_ON = 0, 1, 2
+#: Release offset of pad parts, timecents (−700: ×0.67): long pad tails blur the beat of drumless clips
+#: (measured with :data:`~mage_bridge.generate.sources.KEEP_ON_FLUIDR3`, see there).
+PAD_RELEASE_TIMECENTS = -700.0
 #: The last stretch of a clip, in seconds, where whatever still rings is damped: every note released, with its
 #: release shortened by :data:`DAMP_RELEASE_TIMECENTS` (÷64). The AVL kits' crash rings 6 s, past any lead-out.
 DAMP_S = 0.75
@@ -70,6 +73,8 @@ def render_stem(parts: tuple[Part, ...], score: Score, *, soundfont: str | os.Pa
             synth.cc(part.channel, 10, part.pan)
             synth.cc(part.channel, 91, part.reverb)
             synth.cc(part.channel, 93, part.chorus)
+            if part.role == "pad":
+                synth.offset_generator(part.channel, GEN_RELEASE_VOL_ENV, PAD_RELEASE_TIMECENTS)
         damp = score.total_frames - int(DAMP_S * score.sample_rate)
         if damp > 0:
             table = np.vstack([table, np.asarray([[damp, _DAMP, 0, 0, 0]], dtype=np.int64)])

@@ -9,15 +9,17 @@ style, the genre and each part's role and instrument:
   MIDI kit keys 36–53, 55, 57 and 59 (kick, side stick, snares, toms, hats,
   crash, ride, ride bell, splash, crash 2, ride 2); key 35 (bass drum 2) plays
   their kick. Every other key (clap, tambourine, cowbell, congas, bongos,
-  shakers, claves: nothing there or no GM sound) stays on the GM font's kit.
+  shakers, claves: the AVL kits hold other sounds there, or none) stays on the
+  GM font's kit.
   Without the AVL fonts the GM kit plays everything, and the details say so.
   A brush kit named in the prompt stays on the GM font (the AVL kits have no
   brushes).
 * **drums, electronic genres**: synthesised by
   :mod:`mage_bridge.generate.electronic`, ``tr808`` for trap, drill, phonk and
-  reggaeton, ``tr909`` for house, techno, trance, garage, breakbeat, drum and
-  bass, dubstep; keys the engine has no voice for (cymbals, hand percussion)
-  stay on the GM kit. The genre's own drum style decides, not the groove a
+  reggaeton, ``tr909`` for house, techno, trance, garage, breakbeat, dubstep
+  (drum and bass keeps a recorded kit: its breaks are recorded drums); keys
+  the engine has no voice for (cymbals, hand percussion) stay on the GM kit.
+  The genre's own drum style decides, not the groove a
   metre turned it into (trap in 3/4 still gets the 808).
 * **bass**: the 808 part (``808``, ``sub bass``) is the ``sub808`` engine; any
   other bass plays its GM preset.
@@ -25,8 +27,9 @@ style, the genre and each part's role and instrument:
   General as the GM font, Warm Pad (89) and Synth Bass 1 (38) play FluidR3's
   presets where FluidR3 is installed (:data:`KEEP_ON_FLUIDR3`): over six seeds
   of the two drumless benchmark prompts (piano ballad, ambient) the measured
-  tempo was right 8/12 times with MuseScore's, 10/12 with FluidR3's, 9/12 all
-  FluidR3; MuseScore's Warm Pad also rings ~3 s after its note-off.
+  tempo was right 8/12 times with MuseScore's, 10/12 with FluidR3's (pads'
+  release shortened a third, as :mod:`~mage_bridge.generate.render` does),
+  9/12 all FluidR3; MuseScore's Warm Pad also rings ~3 s after its note-off.
 
 Each choice becomes a :class:`Layer` (parts + source) for the renderer and a
 JSON-ready entry for the manifest.
@@ -51,10 +54,12 @@ AVL_KIT_FOR_STYLE: dict[str, str] = {
     "latin": "black_pearl", "boom_bap": "black_pearl", "one_drop": "black_pearl", "trap": "black_pearl",
 }
 #: The electronic drum engine a drum style gets when the genre does not say otherwise.
-STYLE_ENGINES: dict[str, str] = {"trap": "tr808", "four_on_floor": "tr909", "dnb": "tr909", "halftime": "tr909"}
+#: Drum and bass keeps a recorded kit: its breaks are recorded drums, and with the 909 (and FluidR3's synth bass)
+#: the 174 BPM benchmark clip measured 69.6 BPM at seeds 0 and 1; with the AVL kit 173.9.
+STYLE_ENGINES: dict[str, str] = {"trap": "tr808", "four_on_floor": "tr909", "halftime": "tr909"}
 #: Genres that decide against their drum style's default: ``"avl"`` for a recorded kit, else an engine.
 GENRE_DRUMS: dict[str, str] = {
-    "disco": "avl", "cinematic": "avl", "jungle": "avl",
+    "disco": "avl", "cinematic": "avl",
     "uk garage": "tr909", "breakbeat": "tr909", "chiptune": "tr909", "reggaeton": "tr808",
 }
 #: Bass instruments (the part's name) that the ``sub808`` engine plays.

@@ -33,13 +33,13 @@ def fonts(**kits: Path) -> Soundfonts:
 
 @pytest.mark.parametrize("genre,style,expected", [
     ("trap", "trap", "tr808"), ("drill", "trap", "tr808"), ("reggaeton", "latin", "tr808"),
-    ("house", "four_on_floor", "tr909"), ("techno", "four_on_floor", "tr909"), ("drum and bass", "dnb", "tr909"),
+    ("house", "four_on_floor", "tr909"), ("techno", "four_on_floor", "tr909"), ("drum and bass", "dnb", "avl"),
     ("uk garage", "breakbeat", "tr909"), ("dubstep", "halftime", "tr909"),
     ("rock", "rock", "avl"), ("jazz", "swing_ride", "avl"), ("funk", "breakbeat", "avl"),
     ("disco", "four_on_floor", "avl"),
     ("waltz", "waltz", "avl"), ("boom bap", "boom_bap", "avl"), ("cinematic", "halftime", "avl"), ("", "trap", "tr808"),
     ("trap", "waltz", "tr808"), ("techno", "six_eight", "tr909"), ("rock", "six_eight", "avl"),
-    ("polka", "rock", "avl"), ("garage", "breakbeat", "tr909"), ("dnb", "dnb", "tr909"), ("jungle", "dnb", "avl"),
+    ("polka", "rock", "avl"), ("garage", "breakbeat", "tr909"), ("dnb", "dnb", "avl"), ("", "dnb", "avl"),
 ])
 def test_drum_choice_per_genre(genre: str, style: str, expected: str) -> None:
     assert drum_choice(style, genre) == expected
