@@ -6,6 +6,8 @@ cd "$(dirname "$0")"
 
 APT_PACKAGES=(
   fluidsynth libfluidsynth3 fluid-soundfont-gm  # the procedural generator's synthesiser + GM soundfont
+  musescore-general-soundfont                   # the procedural generator's default GM font: recorded instruments (SF3)
+  avldrums.lv2-soundfont                        # recorded acoustic drum kits (AVL Black Pearl, Red Zeppelin)
   ffmpeg                                        # decoding odd formats, MP3 export, loudness cross-checks
   espeak-ng rubberband-cli                      # the sung-vocal path
   libsndfile1 libportaudio2                     # soundfile, sounddevice

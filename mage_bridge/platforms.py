@@ -27,8 +27,13 @@ from pathlib import Path
 APP_NAME = "mage-bridge"
 #: File name endings of the SoundFonts FluidSynth 2.x reads (``.sf3`` is Ogg-compressed SF2).
 SOUNDFONT_SUFFIXES = (".sf2", ".sf3")
-#: Well-known General MIDI SoundFonts, preferred in this order when a folder holds several (name prefixes).
-PREFERRED_SOUNDFONTS = ("FluidR3_GM.", "MuseScore_General.", "GeneralUser", "TimGM6mb.", "default-GM.", "default.")
+#: Well-known General MIDI SoundFonts, preferred in this order (name prefixes): MuseScore General (recorded
+#: instruments, the Debian alternative link first, then its Full file), FluidR3, GeneralUser, TimGM6mb.
+PREFERRED_SOUNDFONTS = ("MuseScore_General.", "MuseScore_General_Full.", "MuseScore_General", "FluidR3_GM.",
+                        "GeneralUser", "TimGM6mb.", "default-GM.", "default.")
+#: Recorded acoustic drum kits (Debian avldrums.lv2-soundfont, one kit per file on bank 0 program 0), by kit
+#: name; they are no General MIDI fonts, so :func:`find_soundfont` never picks them.
+DRUM_KIT_SOUNDFONTS: dict[str, str] = {"black_pearl": "Black_Pearl_4", "red_zeppelin": "Red_Zeppelin_4"}
 #: Where each platform's packages put SoundFonts, searched after ``<data_dir>/soundfonts`` ("~" is the home folder).
 SYSTEM_SOUNDFONT_FOLDERS: dict[str, tuple[str, ...]] = {
     # Debian/Ubuntu fluid-soundfont-gm, timgm6mb-soundfont, musescore-general-soundfont (sf2 and sf3);
@@ -114,29 +119,75 @@ def soundfont_folders(data_dir: Path | None = None) -> tuple[Path, ...]:
     return tuple(dict.fromkeys(places))
 
 
-def _fonts_in(folder: Path) -> list[Path]:
-    """The SoundFont files in ``folder``, well-known GM fonts first, then by name."""
+def _files_in(folder: Path) -> list[Path]:
     try:
-        files = [p for p in folder.iterdir() if p.suffix.lower() in SOUNDFONT_SUFFIXES and p.is_file()]
+        return sorted(p for p in folder.iterdir() if p.suffix.lower() in SOUNDFONT_SUFFIXES and p.is_file())
     except OSError:
         return []
 
-    def rank(path: Path) -> tuple[int, str]:
-        for i, prefix in enumerate(PREFERRED_SOUNDFONTS):
-            if path.name.lower().startswith(prefix.lower()):
-                return i, path.name.lower()
-        return len(PREFERRED_SOUNDFONTS), path.name.lower()
 
-    return sorted(files, key=rank)
+def _is_drum_kit(path: Path) -> bool:
+    return any(path.name.lower().startswith(prefix.lower()) for prefix in DRUM_KIT_SOUNDFONTS.values())
+
+
+def _rank(path: Path) -> int:
+    for i, prefix in enumerate(PREFERRED_SOUNDFONTS):
+        if path.name.lower().startswith(prefix.lower()):
+            return i
+    return len(PREFERRED_SOUNDFONTS)
+
+
+def _fonts_in(folder: Path) -> list[Path]:
+    """The General MIDI SoundFont files in ``folder``, well-known GM fonts first, then by name."""
+    return sorted((p for p in _files_in(folder) if not _is_drum_kit(p)), key=lambda p: (_rank(p), p.name.lower()))
 
 
 def find_soundfont(data_dir: Path | None = None) -> Path | None:
-    """The first SoundFont in :func:`soundfont_folders` (``.sf2`` or ``.sf3``), or None."""
-    for folder in soundfont_folders(data_dir):
+    """The General MIDI SoundFont to use (``.sf2`` or ``.sf3``), or None.
+
+    A font in the user's ``<data_dir>/soundfonts`` wins (the first by
+    :data:`PREFERRED_SOUNDFONTS`, then name); else the best-ranked font of all
+    the platform's folders together, the earlier folder on a tie. Drum-kit
+    fonts (:data:`DRUM_KIT_SOUNDFONTS`) are never chosen.
+    """
+    folders = soundfont_folders(data_dir)
+    system = [Path(p).expanduser() for p in SYSTEM_SOUNDFONT_FOLDERS[platform_name()]]
+    best: tuple[int, int, Path] | None = None
+    for order, folder in enumerate(folders):
         fonts = _fonts_in(folder)
-        if fonts:
+        if not fonts:
+            continue
+        if folder not in system:
             return fonts[0]
+        candidate = (_rank(fonts[0]), order, fonts[0])
+        if best is None or candidate[:2] < best[:2]:
+            best = candidate
+    return best[2] if best else None
+
+
+def find_named_soundfont(prefix: str, data_dir: Path | None = None) -> Path | None:
+    """The first SoundFont whose name starts with ``prefix`` in :func:`soundfont_folders`, or None."""
+    for folder in soundfont_folders(data_dir):
+        for path in _files_in(folder):
+            if path.name.lower().startswith(prefix.lower()):
+                return path
     return None
+
+
+def find_drum_kits(data_dir: Path | None = None) -> dict[str, Path]:
+    """The recorded drum-kit SoundFonts found, by kit name (:data:`DRUM_KIT_SOUNDFONTS`), first folder first.
+
+    Searched like :func:`find_soundfont`: ``<data_dir>/soundfonts`` (where
+    macOS and Windows users drop ``Black_Pearl_4_LV2.sf2`` and
+    ``Red_Zeppelin_4_LV2.sf2``), then the platform's folders.
+    """
+    kits: dict[str, Path] = {}
+    for folder in soundfont_folders(data_dir):
+        for path in _files_in(folder):
+            for kit, prefix in DRUM_KIT_SOUNDFONTS.items():
+                if kit not in kits and path.name.lower().startswith(prefix.lower()):
+                    kits[kit] = path
+    return kits
 
 
 def soundfont_hint(data_dir: Path | None = None) -> str:
@@ -146,8 +197,9 @@ def soundfont_hint(data_dir: Path | None = None) -> str:
     config_file = os.environ.get("MAGE_CONFIG") or str(user_folders().config_file)
     kind = platform_name()
     if kind == "linux":
-        install = ("install one (Debian/Ubuntu: apt-get install fluid-soundfont-gm; Fedora: dnf install "
-                   "fluid-soundfont-gm; Arch: pacman -S soundfont-fluid), or put ")
+        install = ("install one (Debian/Ubuntu: apt-get install fluid-soundfont-gm, or musescore-general-soundfont "
+                   "for recorded instruments; Fedora: dnf install fluid-soundfont-gm; Arch: pacman -S "
+                   "soundfont-fluid), or put ")
     else:
         install = "put "
     return (f"{install}a General MIDI .sf2/.sf3 file (e.g. FluidR3_GM.sf2 or GeneralUser GS) into "

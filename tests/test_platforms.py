@@ -105,10 +105,12 @@ def test_the_configured_soundfont_comes_first(home, tmp_path, monkeypatch) -> No
 def test_the_data_folder_then_the_platform_folders(home, tmp_path, monkeypatch, kind, sys_platform) -> None:
     monkeypatch.setattr("sys.platform", sys_platform)
     data = tmp_path / "data"
-    system_b = font(tmp_path / "sys" / kind / "b" / "FluidR3_GM.sf2")
+    other_b = font(tmp_path / "sys" / kind / "b" / "zz-other.sf2")
+    assert Config(data_dir=data).resolved_soundfont() == other_b
+    other_a = font(tmp_path / "sys" / kind / "a" / "zz-other.sf3")  # names alike: the earlier folder wins
+    assert Config(data_dir=data).resolved_soundfont() == other_a
+    system_b = font(tmp_path / "sys" / kind / "b" / "FluidR3_GM.sf2")  # a well-known GM font wins in any folder
     assert Config(data_dir=data).resolved_soundfont() == system_b
-    system_a = font(tmp_path / "sys" / kind / "a" / "zz-other.sf3")  # an earlier folder wins over a better name
-    assert Config(data_dir=data).resolved_soundfont() == system_a
     user = font(data / "soundfonts" / "Piano.sf2")
     assert Config(data_dir=data).resolved_soundfont() == user
 
@@ -120,6 +122,28 @@ def test_in_a_folder_well_known_gm_fonts_come_first(home, tmp_path, monkeypatch)
         font(folder / name)
     (folder / "dir.sf2").mkdir()
     assert Config(data_dir=tmp_path / "d").resolved_soundfont() == folder / "MuseScore_General.sf3"
+
+
+def test_musescore_general_wins_over_fluidr3_in_another_folder(home, tmp_path, monkeypatch) -> None:
+    """Debian puts FluidR3 in /usr/share/sounds/sf2 and MuseScore General in .../sf3, the later folder."""
+    monkeypatch.setattr("sys.platform", "linux")
+    font(tmp_path / "sys" / "linux" / "a" / "FluidR3_GM.sf2")
+    full = font(tmp_path / "sys" / "linux" / "b" / "MuseScore_General_Full.sf3")
+    assert Config(data_dir=tmp_path / "d").resolved_soundfont() == full
+    link = font(tmp_path / "sys" / "linux" / "b" / "MuseScore_General.sf3")  # Debian's alternatives link
+    assert Config(data_dir=tmp_path / "d").resolved_soundfont() == link
+
+
+def test_drum_kit_fonts_are_found_as_kits_never_as_the_gm_font(home, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("sys.platform", "darwin")
+    data = tmp_path / "d"
+    pearl = font(data / "soundfonts" / "Black_Pearl_4_LV2.sf2")
+    zeppelin = font(tmp_path / "sys" / "macos" / "b" / "Red_Zeppelin_4_LV2.sf2")
+    assert Config(data_dir=data).resolved_soundfont() is None
+    assert platforms.find_drum_kits(data) == {"black_pearl": pearl, "red_zeppelin": zeppelin}
+    gm = font(tmp_path / "sys" / "macos" / "a" / "GeneralUser GS.sf2")
+    assert Config(data_dir=data).resolved_soundfont() == gm
+    assert platforms.find_drum_kits(tmp_path / "elsewhere") == {"red_zeppelin": zeppelin}
 
 
 def test_the_platforms_default_data_folder_is_searched_when_data_dir_is_moved(home, tmp_path, monkeypatch) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from mage_bridge.analysis.result import PromptAnalysis
 from mage_bridge.config import load_config
-from mage_bridge.errors import BackendUnavailableError
+from mage_bridge.errors import BackendUnavailableError, InvalidInputError
 from mage_bridge.generate import REGISTRY, create_generator, fluidsynth
 from mage_bridge.generate.base import GenerateRequest
 from mage_bridge.generate.procedural import ProceduralGenerator
@@ -79,3 +81,76 @@ def test_soundfont_name_is_read_from_the_file() -> None:
     sf = load_config().resolved_soundfont()
     assert sf is not None
     assert fluidsynth.soundfont_name(sf) not in ("", None)
+
+
+# -- loaded SoundFonts lent to fresh synths -----------------------------------------------------
+def _one_stem(soundfont: object, *, seed: int = 3) -> np.ndarray:
+    """The ``other`` stem of a jazz score rendered on a synth holding ``soundfont`` (a path or a loaded font)."""
+    from mage_bridge.generate.compose import compose
+    from mage_bridge.generate.render import events
+
+    analysis = PromptAnalysis(prompt="jazz", genre="jazz", bpm=140.0, key="Bb", mode="major", time_signature=(4, 4))
+    score = compose(analysis, seed=seed, duration_s=8.0, lead_in_bars=1)
+    parts = score.stems()["other"]
+    out = np.zeros((2, score.total_frames), dtype=np.float32)
+    with fluidsynth.Synth(soundfont, sample_rate=score.sample_rate) as synth:  # type: ignore[arg-type]
+        for part in parts:
+            synth.program_select(part.channel, bank=part.bank, program=part.program)
+            synth.cc(part.channel, 91, part.reverb)
+            synth.cc(part.channel, 93, 40)
+        pos = 0
+        for frame, kind, channel, d1, d2 in events(parts, score).tolist():
+            synth.write(out, pos, frame - pos)
+            pos = frame
+            if kind == 2:
+                synth.noteon(channel, d1, d2)
+            elif kind == 0:
+                synth.noteoff(channel, d1)
+            else:
+                synth.cc(channel, d1, d2)
+        synth.write(out, pos, score.total_frames - pos)
+    return out
+
+
+def test_a_synth_on_the_shared_font_renders_what_a_synth_loading_its_own_renders() -> None:
+    path = load_config().resolved_soundfont()
+    assert path is not None
+    own = _one_stem(path)
+    shared = fluidsynth.loaded_soundfont(path)
+    assert fluidsynth.loaded_soundfont(path) is shared  # loaded once per process
+    assert np.abs(own).max() > 0.01
+    for _ in range(2):  # the font lent again after a first use: still bit for bit
+        assert _one_stem(shared).tobytes() == own.tobytes()
+    assert shared.borrowers == 0
+
+
+def test_synths_sharing_a_font_on_many_threads_render_what_one_renders() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = load_config().resolved_soundfont()
+    assert path is not None
+    font = fluidsynth.loaded_soundfont(path)
+    expected = {seed: _one_stem(font, seed=seed) for seed in (1, 2)}
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda seed: (seed, _one_stem(font, seed=seed)), [1, 2] * 4))
+    assert all(out.tobytes() == expected[seed].tobytes() for seed, out in results)
+    assert font.borrowers == 0
+
+
+def test_the_loaded_fonts_are_bounded_and_a_font_in_use_is_kept(monkeypatch) -> None:
+    kits = sorted(Path("/usr/share/sounds/sf2").glob("*_LV2.sf2"))
+    gm = load_config().resolved_soundfont()
+    if len(kits) < 2 or gm is None:
+        pytest.skip("needs the two AVL kit fonts and a GM font")
+    monkeypatch.setattr(fluidsynth, "MAX_LOADED_FONTS", 1)
+    monkeypatch.setattr(fluidsynth, "_fonts", {})
+    first = fluidsynth.loaded_soundfont(kits[0])
+    with fluidsynth.Synth(first) as holder:
+        second = fluidsynth.loaded_soundfont(kits[1])
+        assert first.handle is not None and set(fluidsynth._fonts) == {kits[0], kits[1]}  # in use: kept
+        assert holder.program_select(9, bank=0, program=0)
+    third = fluidsynth.loaded_soundfont(gm)
+    assert first.handle is None and second.handle is None and list(fluidsynth._fonts) == [Path(gm).resolve()]
+    third.close()
+    with pytest.raises(InvalidInputError, match="closed"):
+        fluidsynth.Synth(third)
