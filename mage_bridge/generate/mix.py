@@ -215,17 +215,18 @@ def clean_stem(x: np.ndarray, *, name: str, sample_rate: int,
 
 
 def mix_stems(raw: dict[str, np.ndarray], *, sample_rate: int, target_lufs: float = TARGET_LUFS,
-              ceiling_dbtp: float = CEILING_DBTP, genre: str | None = None,
-              style: str = "") -> tuple[dict[str, Audio], MixReport]:
+              ceiling_dbtp: float = CEILING_DBTP, genre: str | None = None, style: str = "",
+              preset: MixPreset | None = None) -> tuple[dict[str, Audio], MixReport]:
     """Mix the stems as ``genre``'s preset says; returns float32 stems that sum to the mix, and a report.
 
     ``genre`` (the analysis's) and ``style`` (the score's drum style) choose the
     :class:`~mage_bridge.generate.mixpresets.MixPreset`
-    (:func:`~mage_bridge.generate.mixpresets.preset_for`). The report's loudness
+    (:func:`~mage_bridge.generate.mixpresets.preset_for`) unless ``preset`` is
+    given. The report's loudness
     and true peak are those of the levelled sum before the safety fade (which
     only lowers the last 20 ms).
     """
-    preset = preset_for(genre, style)
+    preset = preset or preset_for(genre, style)
     report = MixReport(target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp, preset=preset)
     stems: dict[str, np.ndarray] = {}
     for name, x in raw.items():

@@ -234,11 +234,14 @@ STYLE_PRESETS: dict[str, str] = {
 
 
 def preset_for(genre: str | None, style: str = "") -> MixPreset:
-    """The preset for a genre name or alias, else for the drum style, else :data:`DEFAULT`."""
+    """The preset for a genre name or alias, else for the drum style (the genre's own when ``style`` is empty),
+    else :data:`DEFAULT`."""
     if genre:
         from mage_bridge.genres import find
 
         entry = find(genre)
-        if entry is not None and entry.name in GENRE_PRESETS:
-            return PRESETS[GENRE_PRESETS[entry.name]]
+        if entry is not None:
+            if entry.name in GENRE_PRESETS:
+                return PRESETS[GENRE_PRESETS[entry.name]]
+            style = style or entry.drum_style
     return PRESETS[STYLE_PRESETS.get(style, "default")]
