@@ -244,12 +244,11 @@ def mix_stems(raw: dict[str, np.ndarray], *, sample_rate: int, target_lufs: floa
         total += x
     glue, report.glue_max_reduction_db = glue_curve(total, preset.glue, sample_rate=sample_rate)
     total *= glue
-    curve = _level(total, report, sample_rate=sample_rate, peak_aim_dbtp=min(ceiling_dbtp,
-                                                                             target_lufs + preset.max_plr_db))
-    curve *= glue
-    total /= np.where(glue > 0.0, glue, 1.0)  # back to the sum before the glue for the tail reading
+    curve = _level(total, report, sample_rate=sample_rate,
+                   peak_aim_dbtp=min(ceiling_dbtp, target_lufs + preset.max_plr_db))
     tail = min(int(0.1 * sample_rate), frames)
     tail_peak = float(np.max(np.abs(total[:, frames - tail:] * curve[frames - tail:]))) if tail else 0.0
+    curve *= glue
     report.tail_peak_dbfs_before_fade = 20.0 * math.log10(tail_peak) if tail_peak > 0 else float("-inf")
     n = min(int(SAFETY_FADE_S * sample_rate), frames)
     if n:
