@@ -29,6 +29,8 @@ from mage_bridge.generate.mixpresets import Drive, GlueSettings, ReverbSettings,
 
 #: RMS (dBFS) a stem is brought to before the drive, so a drive in dB means the same on every render.
 DRIVE_INPUT_RMS_DB = -18.0
+#: Corner (Hz) of the first-order high-pass after the drive and the compressor that keeps their DC out.
+DC_BLOCK_HZ = 20.0
 #: Low band of the drums stem the kicks are found in (Hz).
 KICK_BAND_HZ = 150.0
 #: Hop of the kick envelope and of the glue's level detector (s).
@@ -51,7 +53,7 @@ def _rms_db(x: np.ndarray) -> float:
 
 
 def _drive(x: np.ndarray, drive: Drive, sample_rate: int) -> np.ndarray:
-    """Amp-like saturation at a fixed input level, returned at the stem's own RMS."""
+    """Amp-like saturation at a fixed input level, returned at the stem's own RMS, without DC."""
     import pedalboard
 
     level = _rms_db(x)
@@ -62,6 +64,8 @@ def _drive(x: np.ndarray, drive: Drive, sample_rate: int) -> np.ndarray:
         pedalboard.HighpassFilter(cutoff_frequency_hz=drive.highpass_hz),
         pedalboard.Distortion(drive_db=drive.drive_db),
         pedalboard.LowpassFilter(cutoff_frequency_hz=drive.cab_lowpass_hz),
+        # tanh of an asymmetric wave has a mean: block it.
+        pedalboard.HighpassFilter(cutoff_frequency_hz=DC_BLOCK_HZ),
     ])
     wet = board(_gain_db(x, pre), sample_rate)
     wet = _gain_db(wet, level - _rms_db(wet))
@@ -98,7 +102,9 @@ def process_stem(x: np.ndarray, chain: StemChain, *, sample_rate: int) -> tuple[
             compressor = pedalboard.Compressor(threshold_db=threshold, ratio=chain.compressor_ratio,
                                                attack_ms=chain.compressor_attack_ms,
                                                release_ms=chain.compressor_release_ms)
-            x = compressor(x, sample_rate)
+            # Gain that follows an asymmetric wave's peaks leaves a mean: block it as after the drive.
+            x = pedalboard.Pedalboard([compressor, pedalboard.HighpassFilter(cutoff_frequency_hz=DC_BLOCK_HZ)])(
+                x, sample_rate)
             done["compressor_threshold_db"] = round(threshold, 2)
     x = _gain_db(np.asarray(x, dtype=np.float32), chain.compressor_makeup_db + chain.trim_db)
     return np.asarray(x, dtype=np.float32), done

@@ -172,6 +172,9 @@ BASS_MUSIC = _changed(CLUB, "bass music",
                       bass={"duck_db": 0.0, "drive": Drive(drive_db=10.0, highpass_hz=30.0, cab_lowpass_hz=6000.0,
                                                            wet=0.5)},
                       other={"duck_db": 0.0}, drums={"high_shelf_db": 2.5}, max_plr_db=11.5)
+FUNK = _changed(HIP_HOP, "funk",  # dry and tight: the groove is in the attacks, not in a room
+                drums={"high_shelf_db": 1.0, "reverb_send_db": -30.0}, other={"reverb_send_db": None},
+                reverb={"room_size": 0.2})
 ROCK = _changed(DEFAULT, "rock",
                 drums={"compressor_ratio": 4.0, "peaks": ((400.0, -2.5, 1.0), (4000.0, 2.0, 1.0)),
                        "reverb_send_db": -20.0},
@@ -210,8 +213,8 @@ ACOUSTIC = _changed(DEFAULT, "acoustic",
                     reverb={"room_size": 0.55}, max_plr_db=12.0)
 
 #: Every preset by name.
-PRESETS: dict[str, MixPreset] = {p.name: p for p in (DEFAULT, CLUB, HIP_HOP, TRAP, BASS_MUSIC, ROCK, METAL, POP, JAZZ,
-                                                     BALLAD, AMBIENT, WORLD, ACOUSTIC)}
+PRESETS: dict[str, MixPreset] = {p.name: p for p in (DEFAULT, CLUB, HIP_HOP, TRAP, BASS_MUSIC, FUNK, ROCK, METAL, POP,
+                                                     JAZZ, BALLAD, AMBIENT, WORLD, ACOUSTIC)}
 
 #: Genre name (:mod:`mage_bridge.genres`) → preset name, where the genre's drum style alone would pick wrong.
 GENRE_PRESETS: dict[str, str] = {
@@ -219,7 +222,7 @@ GENRE_PRESETS: dict[str, str] = {
     "dubstep": "bass music", "drum and bass": "bass music", "jungle": "bass music",
     "metal": "metal", "grunge": "metal", "punk": "metal",
     "pop": "pop", "chiptune": "pop", "synthwave": "club", "r&b": "ballad", "soul": "ballad", "gospel": "ballad",
-    "jazz": "jazz", "blues": "jazz", "bossa nova": "jazz", "funk": "pop",
+    "jazz": "jazz", "blues": "jazz", "bossa nova": "jazz", "funk": "funk",
     "ambient": "ambient", "chillout": "ambient", "classical": "ambient", "cinematic": "ambient", "lullaby": "ambient",
     "folk": "acoustic", "country": "acoustic", "waltz": "acoustic",
     "reggae": "world", "reggaeton": "world", "latin": "world", "afrobeats": "world",

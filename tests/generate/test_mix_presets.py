@@ -15,7 +15,7 @@ from mage_bridge.audio import mix
 from mage_bridge.effects.loudness import integrated_loudness, true_peak_dbtp
 from mage_bridge.generate.base import GenerateRequest
 from mage_bridge.generate.mix import CEILING_DBTP, TARGET_LUFS, mix_stems
-from mage_bridge.generate.mixchain import kick_frames, reverb_return
+from mage_bridge.generate.mixchain import kick_frames, process_stem, reverb_return
 from mage_bridge.generate.mixpresets import (
     DEFAULT,
     PRESETS,
@@ -189,3 +189,17 @@ def test_written_stems_sum_to_the_written_mix_through_the_full_chain(tmp_path, g
 
 def test_default_preset_names_every_stem() -> None:
     assert set(DEFAULT.stems) == {"drums", "bass", "other", "vocals"}
+
+
+def test_drive_and_compressor_leave_no_dc_on_an_asymmetric_808() -> None:
+    n = 8 * RATE
+    t = np.arange(n) / RATE
+    wave = np.sin(2 * np.pi * 45.0 * t) + 0.6 * np.sin(2 * np.pi * 90.0 * t + np.pi / 2)  # peaks one way
+    notes = np.exp(-(t % 0.5) / 0.25)  # a note every 500 ms, decaying: the compressor's gain moves
+    bass = np.stack([0.3 * wave * notes] * 2).astype(np.float32)
+    bass -= bass.mean(axis=1, keepdims=True)
+    chain = preset_for("trap").chain("bass")
+    assert chain.drive is not None and chain.compressor_threshold_lu is not None
+    y, _ = process_stem(bass, chain, sample_rate=RATE)
+    ratio = abs(float(y.mean(dtype=np.float64))) / float(np.sqrt(np.mean(y.astype(np.float64) ** 2)))
+    assert ratio < 1e-3  # a mean under 0.1 % of the RMS: the DC blocks after drive and compressor
