@@ -23,8 +23,6 @@ from typing import Any
 import numpy as np
 from scipy import ndimage, signal
 
-from mage_bridge.audio import Audio
-from mage_bridge.effects.loudness import integrated_loudness
 from mage_bridge.generate.mixpresets import Drive, GlueSettings, ReverbSettings, StemChain
 
 #: RMS (dBFS) a stem is brought to before the drive, so a drive in dB means the same on every render.
@@ -52,6 +50,26 @@ def _rms_db(x: np.ndarray) -> float:
     return 10.0 * math.log10(ms) if ms > 0.0 else float("-inf")
 
 
+def gated_rms_db(x: np.ndarray, *, sample_rate: int) -> float:
+    """RMS level (dB) of a ``(channels, frames)`` signal over its 400 ms blocks, gated as BS.1770-4 gates.
+
+    Blocks under −70 dB, then blocks more than 10 dB under the mean of the rest,
+    are left out, so silence and lead-in/lead-out do not pull the level down. No
+    K-weighting (a tenth of the time of :func:`~mage_bridge.effects.loudness.integrated_loudness`): it
+    sets thresholds, it is no loudness reading. ``-inf`` for silence.
+    """
+    block = max(1, round(0.4 * sample_rate))
+    n = x.shape[1] // block
+    if n == 0:
+        return _rms_db(x)
+    power = np.mean(np.square(x[:, : n * block], dtype=np.float64), axis=0).reshape(n, block).mean(axis=1)
+    kept = power[power > 1e-7]
+    if kept.size == 0:
+        return float("-inf")
+    kept = kept[kept > 0.1 * kept.mean()]
+    return 10.0 * math.log10(float(kept.mean()))
+
+
 def _drive(x: np.ndarray, drive: Drive, sample_rate: int) -> np.ndarray:
     """Amp-like saturation at a fixed input level, returned at the stem's own RMS, without DC."""
     import pedalboard
@@ -77,7 +95,7 @@ def _drive(x: np.ndarray, drive: Drive, sample_rate: int) -> np.ndarray:
 def process_stem(x: np.ndarray, chain: StemChain, *, sample_rate: int) -> tuple[np.ndarray, dict[str, Any]]:
     """``x`` through ``chain``'s drive, EQ, compressor and trim; returns float32 audio and what was done.
 
-    The compressor's threshold is ``compressor_threshold_lu`` above the stem's
+    The compressor's threshold is ``compressor_threshold_rms_db`` above the stem's
     integrated loudness after the EQ (BS.1770-4), so it works on every render level.
     """
     import pedalboard
@@ -95,10 +113,10 @@ def process_stem(x: np.ndarray, chain: StemChain, *, sample_rate: int) -> tuple[
                                                   gain_db=chain.high_shelf_db))
     if plugins:
         x = pedalboard.Pedalboard(plugins)(x, sample_rate)
-    if chain.compressor_threshold_lu is not None:
-        loudness = integrated_loudness(Audio(np.ascontiguousarray(x, dtype=np.float32), sample_rate))
-        if math.isfinite(loudness):
-            threshold = loudness + chain.compressor_threshold_lu
+    if chain.compressor_threshold_rms_db is not None:
+        level = gated_rms_db(x, sample_rate=sample_rate)
+        if math.isfinite(level):
+            threshold = level + chain.compressor_threshold_rms_db
             compressor = pedalboard.Compressor(threshold_db=threshold, ratio=chain.compressor_ratio,
                                                attack_ms=chain.compressor_attack_ms,
                                                release_ms=chain.compressor_release_ms)
@@ -199,22 +217,22 @@ def duck_curve(kicks: np.ndarray, frames: int, *, depth_db: float, release_s: fl
 def glue_curve(total: np.ndarray, glue: GlueSettings, *, sample_rate: int) -> tuple[np.ndarray, float]:
     """A bus compressor's gain per frame for the ``(2, frames)`` sum, and its deepest reduction (dB).
 
-    Level: RMS over 2 ms hops of both channels; threshold ``threshold_lu`` above
-    the sum's integrated loudness; reduction (level − threshold)·(1 − 1/ratio)
+    Level: RMS over 2 ms hops of both channels (a 10 ms window); threshold
+    ``threshold_rms_db`` above the sum's :func:`gated_rms_db`; reduction (level − threshold)·(1 − 1/ratio)
     above it, smoothed with separate attack and release time constants (one-pole
     per hop) and interpolated to frames.
     """
     frames = total.shape[1]
     hop = max(1, round(_HOP_S * sample_rate))
     n = frames // hop
-    loudness = integrated_loudness(Audio(total.astype(np.float32), sample_rate))
+    loudness = gated_rms_db(total, sample_rate=sample_rate)
     if n < 2 or not math.isfinite(loudness):
         return np.ones(frames), 0.0
     power = np.mean(np.square(total[:, : n * hop]), axis=0).reshape(n, hop).mean(axis=1)
     power = ndimage.uniform_filter1d(power, size=5, mode="nearest")  # a 10 ms RMS window
     with np.errstate(divide="ignore"):
         level = 10.0 * np.log10(power)
-    wanted = np.maximum(level - (loudness + glue.threshold_lu), 0.0) * (1.0 - 1.0 / glue.ratio)
+    wanted = np.maximum(level - (loudness + glue.threshold_rms_db), 0.0) * (1.0 - 1.0 / glue.ratio)
     attack = math.exp(-_HOP_S / (glue.attack_ms / 1000.0))
     release = math.exp(-_HOP_S / (glue.release_ms / 1000.0))
     reduction = np.empty(n)

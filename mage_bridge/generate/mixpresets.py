@@ -8,8 +8,8 @@ genre name (:mod:`mage_bridge.genres`), else by the score's drum style
 (:mod:`mage_bridge.generate.grooves`), else :data:`DEFAULT`.
 
 Levels are relative where the stems' own level is unknown in advance: a
-compressor threshold is in LU against the stem's integrated loudness, the glue
-threshold in LU against the sum's. Units are in every name.
+compressor threshold is in dB against the stem's gated RMS level, the glue
+threshold against the sum's. Units are in every name.
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ class StemChain:
     high_shelf_db: float = 0.0
     #: Peaking bands as (centre Hz, gain dB, Q).
     peaks: tuple[tuple[float, float, float], ...] = ()
-    #: Compressor threshold in LU against the stem's integrated loudness; ``None``: no compressor.
-    compressor_threshold_lu: float | None = None
+    #: Compressor threshold in dB against the stem's gated RMS level
+    #: (:func:`~mage_bridge.generate.mixchain.gated_rms_db`); ``None``: no compressor.
+    compressor_threshold_rms_db: float | None = None
     compressor_ratio: float = 2.0
     compressor_attack_ms: float = 10.0
     compressor_release_ms: float = 120.0
@@ -65,8 +66,8 @@ class StemChain:
         out["eq"] = {"low_shelf_hz": self.low_shelf_hz, "low_shelf_db": self.low_shelf_db,
                      "high_shelf_hz": self.high_shelf_hz, "high_shelf_db": self.high_shelf_db,
                      "peaks": [{"hz": hz, "gain_db": db, "q": q} for hz, db, q in self.peaks]}
-        if self.compressor_threshold_lu is not None:
-            out["compressor"] = {"threshold_lu": self.compressor_threshold_lu, "ratio": self.compressor_ratio,
+        if self.compressor_threshold_rms_db is not None:
+            out["compressor"] = {"threshold_rms_db": self.compressor_threshold_rms_db, "ratio": self.compressor_ratio,
                                  "attack_ms": self.compressor_attack_ms, "release_ms": self.compressor_release_ms,
                                  "makeup_db": self.compressor_makeup_db}
         out["trim_db"] = self.trim_db
@@ -89,7 +90,8 @@ class ReverbSettings:
 class GlueSettings:
     """The bus compressor's gain computer, run on the sum and applied to every stem alike."""
 
-    threshold_lu: float = -2.0
+    #: Threshold in dB against the sum's gated RMS level (:func:`~mage_bridge.generate.mixchain.gated_rms_db`).
+    threshold_rms_db: float = -2.0
     ratio: float = 2.0
     attack_ms: float = 20.0
     release_ms: float = 200.0
@@ -118,7 +120,7 @@ class MixPreset:
             "chains": {name: chain.to_dict() for name, chain in self.stems.items()},
             "reverb": {"room_size": self.reverb.room_size, "damping": self.reverb.damping,
                        "width": self.reverb.width, "return_highpass_hz": self.reverb.return_highpass_hz},
-            "glue": {"threshold_lu": self.glue.threshold_lu, "ratio": self.glue.ratio,
+            "glue": {"threshold_rms_db": self.glue.threshold_rms_db, "ratio": self.glue.ratio,
                      "attack_ms": self.glue.attack_ms, "release_ms": self.glue.release_ms},
             "max_plr_db": self.max_plr_db,
         }
@@ -137,15 +139,15 @@ def _changed(base: MixPreset, name: str, *, reverb: dict[str, Any] | None = None
 # --- the table ---------------------------------------------------------------------------------------
 DEFAULT = MixPreset("default", {
     "drums": StemChain(low_shelf_hz=80.0, low_shelf_db=1.5, high_shelf_db=1.5, peaks=((400.0, -1.5, 1.0),),
-                       compressor_threshold_lu=2.0, compressor_ratio=3.0, compressor_attack_ms=15.0,
+                       compressor_threshold_rms_db=2.0, compressor_ratio=3.0, compressor_attack_ms=15.0,
                        compressor_release_ms=120.0, compressor_makeup_db=1.0, reverb_send_db=-22.0),
     "bass": StemChain(low_shelf_hz=90.0, low_shelf_db=1.0, high_shelf_hz=3000.0, high_shelf_db=-1.0,
-                      peaks=((800.0, 1.5, 1.0),), compressor_threshold_lu=-1.0, compressor_ratio=4.0,
+                      peaks=((800.0, 1.5, 1.0),), compressor_threshold_rms_db=-1.0, compressor_ratio=4.0,
                       compressor_attack_ms=20.0, compressor_release_ms=200.0, compressor_makeup_db=1.5),
     "other": StemChain(low_shelf_hz=200.0, low_shelf_db=-1.5, high_shelf_db=2.0, peaks=((3000.0, 1.0, 0.8),),
-                       compressor_threshold_lu=0.0, compressor_ratio=2.0, compressor_attack_ms=25.0,
+                       compressor_threshold_rms_db=0.0, compressor_ratio=2.0, compressor_attack_ms=25.0,
                        compressor_release_ms=250.0, reverb_send_db=-14.0),
-    "vocals": StemChain(high_shelf_db=2.0, peaks=((3000.0, 2.0, 0.8),), compressor_threshold_lu=0.0,
+    "vocals": StemChain(high_shelf_db=2.0, peaks=((3000.0, 2.0, 0.8),), compressor_threshold_rms_db=0.0,
                         compressor_ratio=3.0, compressor_attack_ms=5.0, compressor_makeup_db=1.0,
                         reverb_send_db=-14.0),
 })
@@ -165,9 +167,9 @@ HIP_HOP = _changed(DEFAULT, "hip hop",
 TRAP = _changed(HIP_HOP, "trap",
                 drums={"high_shelf_db": 2.0, "reverb_send_db": -32.0},
                 bass={"drive": Drive(drive_db=8.0, highpass_hz=30.0, cab_lowpass_hz=5000.0, wet=0.35),
-                      "trim_db": 1.5, "compressor_threshold_lu": -3.0, "compressor_attack_ms": 5.0},
+                      "trim_db": 1.5, "compressor_threshold_rms_db": -3.0, "compressor_attack_ms": 5.0},
                 other={"high_shelf_db": 1.5, "reverb_send_db": -20.0},
-                reverb={"room_size": 0.25}, max_plr_db=12.5)
+                reverb={"room_size": 0.25}, max_plr_db=12.0)
 BASS_MUSIC = _changed(CLUB, "bass music",
                       bass={"duck_db": 0.0, "drive": Drive(drive_db=10.0, highpass_hz=30.0, cab_lowpass_hz=6000.0,
                                                            wet=0.5)},

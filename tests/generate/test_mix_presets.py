@@ -199,7 +199,7 @@ def test_drive_and_compressor_leave_no_dc_on_an_asymmetric_808() -> None:
     bass = np.stack([0.3 * wave * notes] * 2).astype(np.float32)
     bass -= bass.mean(axis=1, keepdims=True)
     chain = preset_for("trap").chain("bass")
-    assert chain.drive is not None and chain.compressor_threshold_lu is not None
+    assert chain.drive is not None and chain.compressor_threshold_rms_db is not None
     y, _ = process_stem(bass, chain, sample_rate=RATE)
     ratio = abs(float(y.mean(dtype=np.float64))) / float(np.sqrt(np.mean(y.astype(np.float64) ** 2)))
     assert ratio < 1e-3  # a mean under 0.1 % of the RMS: the DC blocks after drive and compressor
