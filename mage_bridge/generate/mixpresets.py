@@ -157,7 +157,7 @@ CLUB = _changed(DEFAULT, "club",
                        "reverb_send_db": -30.0},
                 bass={"duck_db": 6.0, "compressor_ratio": 5.0},
                 other={"duck_db": 4.0, "high_shelf_db": 3.0, "reverb_send_db": -16.0},
-                reverb={"room_size": 0.35}, glue={"ratio": 2.5, "release_ms": 150.0}, max_plr_db=11.5)
+                reverb={"room_size": 0.35}, glue={"ratio": 2.5, "release_ms": 150.0}, max_plr_db=12.0)
 HIP_HOP = _changed(DEFAULT, "hip hop",
                    drums={"compressor_ratio": 4.0, "compressor_attack_ms": 25.0, "high_shelf_db": -0.5,
                           "low_shelf_db": 2.5, "reverb_send_db": -28.0},
@@ -175,7 +175,8 @@ BASS_MUSIC = _changed(CLUB, "bass music",
                                                            wet=0.5)},
                       other={"duck_db": 0.0}, drums={"high_shelf_db": 2.5}, max_plr_db=11.5)
 FUNK = _changed(HIP_HOP, "funk",  # dry and tight: the groove is in the attacks, not in a room
-                drums={"high_shelf_db": 1.0, "reverb_send_db": -30.0}, other={"reverb_send_db": None},
+                drums={"high_shelf_db": 1.0, "compressor_attack_ms": 6.0, "reverb_send_db": -30.0},
+                other={"reverb_send_db": None},
                 reverb={"room_size": 0.2})
 ROCK = _changed(DEFAULT, "rock",
                 drums={"compressor_ratio": 4.0, "peaks": ((400.0, -2.5, 1.0), (4000.0, 2.0, 1.0)),
