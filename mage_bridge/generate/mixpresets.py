@@ -235,7 +235,9 @@ GENRE_PRESETS: dict[str, str] = {
 STYLE_PRESETS: dict[str, str] = {
     "four_on_floor": "club", "trap": "trap", "boom_bap": "hip hop", "dnb": "bass music", "breakbeat": "hip hop",
     "halftime": "bass music", "rock": "rock", "shuffle": "jazz", "swing_ride": "jazz", "ballad": "ballad",
-    "one_drop": "world", "latin": "world", "waltz": "acoustic", "six_eight": "acoustic", "none": "ambient",
+    "one_drop": "world", "latin": "world", "waltz": "acoustic", "six_eight": "acoustic",
+    # A drumless clip of a genre not named above (a piano ballad): a room, not the ambient wash that blurs its onsets.
+    "none": "ballad",
 }
 
 

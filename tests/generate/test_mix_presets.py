@@ -203,3 +203,15 @@ def test_drive_and_compressor_leave_no_dc_on_an_asymmetric_808() -> None:
     y, _ = process_stem(bass, chain, sample_rate=RATE)
     ratio = abs(float(y.mean(dtype=np.float64))) / float(np.sqrt(np.mean(y.astype(np.float64) ** 2)))
     assert ratio < 1e-3  # a mean under 0.1 % of the RMS: the DC blocks after drive and compressor
+
+
+def test_a_drumless_piano_ballad_keeps_a_readable_tempo() -> None:
+    from mage_bridge.measure import measure_tempo
+
+    analysis = PromptAnalysis(prompt="ballad with piano, cello, no drums", genre="ballad", bpm=76.0, key="C",
+                              mode="minor", time_signature=(4, 4), instruments=("piano", "cello"),
+                              exclude_instruments=("drums",))
+    clip = ProceduralGenerator().generate(GenerateRequest(analysis=analysis, seed=0, duration_s=32.0))
+    assert "drums" not in clip.stems and clip.details["mix"]["preset"] == "ballad"
+    tempo = measure_tempo(mix(clip.stems), time_signature=analysis.time_signature)
+    assert abs(tempo.bpm - analysis.bpm) <= 0.02 * analysis.bpm  # the ambient wash read 209 BPM
