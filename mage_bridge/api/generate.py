@@ -24,7 +24,9 @@ from mage_bridge.progress import ProgressFn, no_progress
 
 #: Options a generate request may carry (OSC options_json, CLI flags) and their checks.
 GENERATE_OPTIONS = ("bpm", "key", "mode", "time_signature", "genre", "duration_s", "bars",
-                    "analysis_backend", "lead_in_bars")
+                    "analysis_backend", "lead_in_bars", "master")
+#: The mastered copy of the mix written beside it when the ``master`` option is on.
+MASTER_FILE = "mix.master.wav"
 
 MIN_BPM, MAX_BPM = 40.0, 240.0
 MIN_DURATION_S, MAX_DURATION_S = 4.0, 120.0
@@ -85,7 +87,47 @@ def _check_generate_options(options: Mapping[str, Any] | None) -> dict[str, Any]
         n = checked["lead_in_bars"]
         if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 4:
             raise InvalidInputError(f"lead_in_bars must be an int from 0 to 4, got {n!r}")
+    if "master" in checked:
+        settings = _check_master(checked["master"])
+        if settings is None:
+            del checked["master"]
+        else:
+            checked["master"] = settings
     return checked
+
+
+def _check_master(value: object) -> dict[str, Any] | None:
+    """The ``master`` option as ``{"target_lufs", "true_peak_dbtp", "preset"}``, or ``None`` for off.
+
+    ``true`` masters with :func:`mage_bridge.api.master`'s defaults (−14 LUFS, −1 dBTP), a string names a
+    mastering preset, an object may give ``target_lufs``, ``true_peak_dbtp`` or ``preset``.
+    """
+    from mage_bridge.api.master import DEFAULT_TARGET_LUFS, DEFAULT_TRUE_PEAK_DBTP
+    from mage_bridge.effects.master import PRESETS, check_master_inputs
+
+    if value is False or value is None:
+        return None
+    if value is True:
+        value = {}
+    elif isinstance(value, str):
+        value = {"preset": value}
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(f"master must be true, a mastering preset name or an object, got {value!r}")
+    unknown = set(value) - {"target_lufs", "true_peak_dbtp", "preset"}
+    if unknown:
+        raise InvalidInputError(f"master takes target_lufs, true_peak_dbtp and preset, got {sorted(unknown)!r}")
+    preset = value.get("preset")
+    if preset is not None and ("target_lufs" in value or "true_peak_dbtp" in value):
+        raise InvalidInputError(f"master preset {preset!r} sets the loudness target and ceiling: give it or "
+                                "target_lufs/true_peak_dbtp, not both")
+    if preset is not None and not isinstance(preset, str):
+        raise InvalidInputError(f"master preset must be a name, got {preset!r}")
+    target = value.get("target_lufs", DEFAULT_TARGET_LUFS)
+    ceiling = value.get("true_peak_dbtp", DEFAULT_TRUE_PEAK_DBTP)
+    check_master_inputs(target_lufs=target, true_peak_dbtp=ceiling, preset=preset)
+    if preset is not None:
+        target, ceiling = PRESETS[preset].target_lufs, PRESETS[preset].true_peak_dbtp
+    return {"target_lufs": float(target), "true_peak_dbtp": float(ceiling), "preset": preset}
 
 
 def _apply_overrides(analysis: Any, options: Mapping[str, Any]) -> Any:
@@ -121,7 +163,11 @@ def generate(
     ``time_signature``, ``genre``, ``duration_s`` or ``bars`` (the whole clip,
     lead-in and lead-out included; without them a length the prompt states,
     "a 45 second lo-fi beat", is rounded to whole bars), ``lead_in_bars`` and pick the
-    ``analysis_backend``; they win over the prompt. ``backend`` names the
+    ``analysis_backend``; they win over the prompt. ``master`` (``True``, a
+    mastering preset name, or ``{"target_lufs", "true_peak_dbtp", "preset"}``)
+    also writes :data:`MASTER_FILE`, the mix through the mastering chain
+    (:func:`mage_bridge.effects.master.master`), recorded in the manifest's
+    ``master``; the stems and ``mix.wav`` stay as mixed, so they still sum. ``backend`` names the
     generator (``None``: the config's ``backends.generate``).
 
     ``project`` (``{"bpm", "numerator", "denominator"}``) makes the clip for a DAW
@@ -181,6 +227,9 @@ def generate(
             audio_io.save(stem, staging / f"{name}.wav")
             stem_files[name] = f"{name}.wav"
         audio_io.save(mix, staging / "mix.wav")
+        master_record = None
+        if "master" in opts:
+            master_record = _write_master(mix, staging, opts["master"], progress=progress)
         midi = None
         if clip.score is not None:
             from mage_bridge.generate.midifile import write_score_midi
@@ -209,6 +258,7 @@ def generate(
             "bars": bars,
             "structure": clip.structure,
             "mix": "mix.wav",
+            "master": master_record,
             "midi": midi,
             "daw": daw_record,
             "lyrics": None,
@@ -218,6 +268,27 @@ def generate(
         write_json_atomic(staging / manifest.FILENAME, data)
     progress("write", 1.0)
     return out_dir / manifest.FILENAME
+
+
+def _write_master(mix: audio_io.Audio, folder: Path, settings: Mapping[str, Any], *,
+                  progress: ProgressFn) -> dict[str, Any]:
+    """Master ``mix`` into ``folder``/:data:`MASTER_FILE` and return the manifest's record.
+
+    The mastering chain reports its own progress as stage ``master``.
+
+    ``measured`` is read back from the written 24-bit file, as :func:`mage_bridge.api.master` does.
+    """
+    from mage_bridge.api.results import measure_file
+    from mage_bridge.effects.master import master
+
+    result = master(mix, target_lufs=settings["target_lufs"], true_peak_dbtp=settings["true_peak_dbtp"],
+                    preset=settings["preset"], progress=progress)
+    mastered = result.audio if result.audio is not None else mix  # master() returns the whole result
+    audio_io.save(mastered, folder / MASTER_FILE)
+    measured, _ = measure_file(folder / MASTER_FILE)
+    return {"file": MASTER_FILE, "target_lufs": settings["target_lufs"],
+            "true_peak_dbtp": settings["true_peak_dbtp"], "preset": settings["preset"],
+            "measured": measured, "backend": result.to_dict()}
 
 
 def _stated_length_note(analysis: Any, opts: Mapping[str, Any]) -> Any:

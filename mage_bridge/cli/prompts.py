@@ -15,7 +15,12 @@ GENERATE_EXAMPLES = """
   mage-bridge generate "deep house groove at 122 BPM in G minor" -o clips/house
   mage-bridge generate "boom bap" --bpm 90 --key A --mode minor --bars 8 -o clips/bap --seed 7
   mage-bridge generate "lo-fi piano" -o clips/lofi --json | jq .measured
+  mage-bridge generate "techno at 130 BPM" -o clips/techno --master            # + mix.master.wav, -14 LUFS
+  mage-bridge generate "dream pop" -o clips/pop --master-preset apple           # mastered to -16 LUFS
 """
+
+#: The mastering presets of :mod:`mage_bridge.effects.master`, spelt here so ``--help`` imports no numpy.
+MASTER_PRESETS = ("streaming", "apple", "broadcast", "loud")
 
 ANALYZE_EXAMPLES = """
   mage-bridge analyze "drum n bass at 174 in F# minor"
@@ -39,6 +44,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--bars", type=int, metavar="N",
                    help="clip length in whole bars, lead-in and lead-out included (instead of --duration)")
     g.add_argument("--backend", help="generator backend (default: the config's backends.generate)")
+    g.add_argument("--master", action="store_true",
+                   help="also write mix.master.wav, the mix mastered (default -14 LUFS, -1 dBTP); stems and "
+                        "mix.wav stay unmastered")
+    g.add_argument("--master-preset", choices=MASTER_PRESETS, metavar="PRESET",
+                   help=f"master with a preset: {', '.join(MASTER_PRESETS)} (implies --master)")
+    g.add_argument("--master-lufs", type=float, metavar="LUFS", help="mastering loudness target (implies --master)")
+    g.add_argument("--master-true-peak", type=float, metavar="DBTP",
+                   help="mastering true-peak ceiling (implies --master)")
     g.add_argument("--overwrite", action="store_true", help="replace a folder that already holds a clip")
     g.add_argument("--json", action="store_true", help="print the manifest instead of its path")
     g.set_defaults(func=_cmd_generate)
@@ -66,6 +79,10 @@ def _cmd_generate(args: argparse.Namespace) -> int:
             options[name] = getattr(args, name)
     if args.time_signature:
         options["time_signature"] = args.time_signature
+    master = {name: value for name, value in (("preset", args.master_preset), ("target_lufs", args.master_lufs),
+                                              ("true_peak_dbtp", args.master_true_peak)) if value is not None}
+    if args.master or master:
+        options["master"] = master or True
     with display_for(args) as progress:
         path = api.generate(args.prompt, args.out, lyrics=args.lyrics, seed=args.seed, backend=args.backend,
                             options=options, config=config, progress=progress, overwrite=args.overwrite)
@@ -75,6 +92,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         print(f"mage-bridge: {m['analysis']['genre']} at {req['bpm']:g} BPM in {req['key']} {req['mode']} "
               f"(measured {meas['bpm']:g} BPM, {meas['key']} {meas['mode']}, "
               f"{meas['loudness_lufs']} LUFS) in {m['elapsed_s']} s", file=sys.stderr)
+        if m.get("master"):
+            print(f"mage-bridge: mastered {m['master']['file']} at {m['master']['measured']['loudness_lufs']} LUFS, "
+                  f"{m['master']['measured']['true_peak_dbtp']} dBTP", file=sys.stderr)
     return print_result(path, args)
 
 
