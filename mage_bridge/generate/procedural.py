@@ -4,8 +4,11 @@ Always available where libfluidsynth and a General MIDI SoundFont are
 installed (:mod:`mage_bridge.platforms` says where it looks on each platform);
 no model weights. It follows the analysis's tempo, key, mode, metre, swing,
 genre and instruments, and the same seed renders the same audio. The rendered
-stems pass through the mix stage (:mod:`mage_bridge.generate.mix`): high-pass,
-low end mono, no anti-phase, the sum at −16 LUFS and ≤ −1 dBTP.
+stems pass through the mix stage (:mod:`mage_bridge.generate.mix`), set per
+genre (:mod:`mage_bridge.generate.mixpresets`): high-pass, drive, EQ,
+compression, a shared reverb send, sidechain ducking for club genres, low end
+mono, no anti-phase, bus glue, the sum at −16 LUFS and ≤ −1 dBTP with a
+record's peak-to-loudness ratio.
 
 Sources: the General MIDI font is MuseScore General where installed (recorded
 instruments; two presets stay on FluidR3, see
