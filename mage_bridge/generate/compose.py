@@ -158,12 +158,22 @@ def compose(
 
 
 def _progression_steps(plans: tuple[SectionPlan, ...], chords: int) -> list[int]:
-    """Which chord of the progression each body bar plays: a short loop (four chords or fewer) starts
-    again with each section, as songs restart theirs at the chorus; a longer form (a 12-bar blues)
-    runs through the sections unbroken."""
-    if chords > 4:
-        return [b % chords for b in range(sum(p.bars for p in plans))]
-    return [(b - p.start) % chords for p in plans for b in range(p.start, p.end)]
+    """Which chord of the progression each body bar plays.
+
+    A short loop (four chords or fewer) starts again with a section that follows
+    a whole pass of it, as songs restart theirs at the chorus; after a shorter
+    section it runs on, so every chord is heard. A longer form (a 12-bar blues)
+    runs through the sections unbroken.
+    """
+    steps: list[int] = []
+    k = 0
+    for i, plan in enumerate(plans):
+        if i and chords <= 4 and plans[i - 1].bars >= chords:
+            k = 0
+        for _ in range(plan.bars):
+            steps.append(k % chords)
+            k += 1
+    return steps
 
 
 def _melody_voice(analysis: PromptAnalysis, others: list[instruments.Instrument]) -> tuple[int | None, bool]:

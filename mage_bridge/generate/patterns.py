@@ -6,7 +6,8 @@ jazz ride's spang-a-lang. Everything else is a drummer's choice, and here the
 seed makes it: which extra kicks (from the placements the style uses), which
 ghost notes, how the hats move (8ths, 16ths, off-beats, a ride) and where they
 open, which drum takes the backbeat, and a hand-percussion layer (a Euclidean
-rhythm on a shaker, conga or cowbell) for the fullest sections. Each clip also
+rhythm on a shaker, conga or cowbell; never the tambourine, which plays when a
+prompt names it) for the fullest sections. Each clip also
 gets an *answer* bar, a variation that closes its two-bar phrases.
 
 Patterns are step strings as in :mod:`~mage_bridge.generate.grooves` (``X``
@@ -60,29 +61,29 @@ _SPECS: dict[str, _Spec] = {
     "four_on_floor": _Spec((0, 4, 8, 12), {15: .3, 7: .15, 11: .1, 14: .1}, 1, (4, 12),
                            ((g.CLAP,), (g.CLAP, g.SNARE), (g.CLAP,), (g.E_SNARE,)), {15: .15, 10: .1, 7: .1},
                            ("offopen", "16", "off8", "offopen16", "8"),
-                           (g.TAMBOURINE, g.MARACAS, g.HIGH_CONGA, g.COWBELL, g.CLAVES, g.SIDE_STICK)),
+                           (g.MARACAS, g.HIGH_CONGA, g.COWBELL, g.CLAVES, g.SIDE_STICK, g.HIGH_BONGO)),
     "trap": _Spec((0,), {3: .2, 6: .4, 7: .3, 10: .5, 11: .3, 12: .3, 13: .2, 14: .3}, 4, (8,),
                   ((g.CLAP,), (g.CLAP, g.SNARE)), {2: .2, 14: .3, 15: .3}, ("trap",),
                   ghost_drum=g.SIDE_STICK, fixed=((g.SIDE_STICK, "----o-------o---"),), kick_one_of=(4, 12)),
     "boom_bap": _Spec((0,), {2: .15, 3: .2, 6: .35, 7: .2, 8: .5, 10: .45, 11: .25, 14: .2}, 3, (4, 12),
                       ((g.SNARE,), (g.SNARE, g.CLAP)), {2: .15, 7: .25, 9: .2, 13: .15, 15: .3},
-                      ("8", "8", "16", "8pick", "off8"), (g.TAMBOURINE, g.MARACAS)),
+                      ("8", "8", "16", "8pick", "off8"), (g.MARACAS, g.HIGH_BONGO)),
     "dnb": _Spec((0, 10), {2: .2, 3: .15, 7: .25, 11: .3, 13: .25}, 2, (4, 12), ((g.SNARE,),),
-                 {2: .2, 7: .3, 9: .3, 14: .3, 15: .2}, ("8", "16", "ride8", "8pick"), (g.TAMBOURINE, g.MARACAS)),
+                 {2: .2, 7: .3, 9: .3, 14: .3, 15: .2}, ("8", "16", "ride8", "8pick"), (g.MARACAS, g.HIGH_BONGO)),
     "breakbeat": _Spec((0,), {2: .4, 6: .3, 7: .2, 8: .35, 10: .5, 11: .3, 14: .2}, 3, (4, 12),
                        ((g.SNARE,),), {2: .2, 7: .4, 9: .4, 10: .2, 13: .3, 15: .4}, ("16", "8", "8pick", "16"),
-                       (g.TAMBOURINE, g.COWBELL, g.HIGH_CONGA)),
+                       (g.COWBELL, g.HIGH_CONGA, g.MARACAS)),
     "one_drop": _Spec((8,), {14: .15}, 1, (8,), ((g.SIDE_STICK,), (g.SIDE_STICK, g.SNARE)),
                       {6: .2, 12: .2, 14: .2}, ("8", "8pick", "off8", "16"), (g.MARACAS, g.CLAVES, g.HIGH_BONGO),
                       ghost_drum=g.SIDE_STICK),
     "rock": _Spec((0,), {3: .15, 6: .35, 7: .2, 8: .5, 10: .45, 11: .2, 14: .3, 15: .1}, 3, (4, 12),
                   ((g.SNARE,),), {2: .1, 7: .15, 9: .1, 15: .2}, ("8", "8", "ride8", "4", "16", "8pick"),
-                  (g.TAMBOURINE, g.COWBELL)),
+                  (g.COWBELL, g.MARACAS)),
     "halftime": _Spec((0,), {3: .2, 6: .2, 7: .4, 10: .4, 11: .3, 14: .3}, 3, (8,), ((g.SNARE,), (g.SNARE, g.CLAP)),
                       {2: .2, 14: .3, 15: .2}, ("8", "16", "8pick", "off8"), ghost_drum=g.SIDE_STICK,
                       fixed=((g.SIDE_STICK, "----o-------o---"),)),
     "ballad": _Spec((0,), {6: .15, 8: .6, 10: .3, 14: .15}, 2, (4, 12), ((g.SNARE,), (g.SIDE_STICK,)),
-                    {7: .1, 15: .15}, ("8", "8", "16", "ride8"), (g.TAMBOURINE, g.MARACAS)),
+                    {7: .1, 15: .15}, ("8", "8", "16", "ride8"), (g.MARACAS, g.HIGH_BONGO)),
 }
 
 #: Latin claves: son 3-2, son 2-3, rumba, bossa nova.
