@@ -58,7 +58,7 @@ def drum_part(ctx: ClipContext, *, include: bool, kit: int | None = None,
                                                (b - plan.start) % 8 == 0 and b > plan.start)
         hits = bar_hits(groove, m, plan, b - plan.start, rng)
         if fill:
-            hits = grooves.fill(hits, ctx.style, m, rng)
+            hits = grooves.fill(hits, ctx.style, m, rng, beats=groove.fill_beats, rate=groove.fill_rate)
         if crash:
             hits = grooves.with_crash(hits)
         for hit in hits:
@@ -93,6 +93,8 @@ def bar_hits(groove: Groove, metre: Metre, plan: SectionPlan, bar: int, rng: np.
     if groove.trap_beats:
         hits += trap_hats(groove.trap_beats, rng)
     if level == "full":
+        if groove.full_cymbals is not None:
+            hits = [h for h in hits if h.note not in _CYMBALS] + list(groove.full_cymbals)
         return hits + list(groove.percussion)
     if level == "light":  # no open hats, ghost notes or percussion: the verse leaves room
         return [Hit(h.tick, grooves.CLOSED_HAT, h.velocity) if h.note == grooves.OPEN_HAT else h

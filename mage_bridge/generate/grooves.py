@@ -113,20 +113,26 @@ def compound_metre_hits(metre: Metre, *, variant: int = 0) -> list[Hit]:
     return hits
 
 
-def fill(hits: list[Hit], style: str, metre: Metre, rng: np.random.Generator) -> list[Hit]:
-    """Replace the last beat with a short snare or tom fill that still lands on the beat."""
+def fill(hits: list[Hit], style: str, metre: Metre, rng: np.random.Generator, *,
+         beats: int = 1, rate: int = 4) -> list[Hit]:
+    """Replace the last ``beats`` beats with a snare or tom fill that still lands on the beat.
+
+    ``rate`` is notes per beat in simple metres (2: 8ths, 3: triplets, 4: 16ths);
+    compound metres fill in their own 8ths. A trap fill is a hat roll.
+    """
     beat = metre.beat_ticks
-    start = metre.bar_ticks - beat
+    beats = max(1, min(beats, metre.beats - 1)) if metre.beats > 1 else 1
+    start = metre.bar_ticks - beats * beat
     kept = [h for h in hits if h.tick < start or h.note == KICK]
     if style == "trap":
-        return kept + [Hit(start + k * PPQ // 8, CLOSED_HAT, 48 + 5 * k) for k in range(8)]
-    sub = beat // 3 if metre.compound else beat // 4
-    n = beat // sub
+        return kept + [Hit(start + k * PPQ // 8, CLOSED_HAT, 48 + 5 * k) for k in range(8 * beats)]
+    sub = beat // 3 if metre.compound else beat // rate
+    n = beats * beat // sub
     if rng.random() < 0.5:
         fill = [Hit(start + k * sub, SNARE, 84 + int(30 * k / max(n - 1, 1))) for k in range(n)]
     else:
         toms = (HIGH_TOM, MID_TOM, LOW_TOM, FLOOR_TOM)
-        fill = [Hit(start + k * sub, toms[min(k, 3)], 96 + 6 * (k == 0)) for k in range(n)]
+        fill = [Hit(start + k * sub, toms[min(4 * k // n, 3)], 96 + 6 * (k == 0)) for k in range(n)]
     return kept + fill
 
 

@@ -36,6 +36,11 @@ class Groove:
     percussion: tuple[Hit, ...] = ()
     #: Trap only: the hat figure of each beat ("8", "16", "trip", "32"), re-rolled now and then per bar.
     trap_beats: tuple[str, ...] = field(default=())
+    #: The cymbal part of the fullest sections (a chorus opens the hats or moves to the ride), when it differs.
+    full_cymbals: tuple[Hit, ...] | None = None
+    #: Beats a fill takes (1 or 2) and its notes per beat (2, 3 or 4): this drummer's way into a section.
+    fill_beats: int = 1
+    fill_rate: int = 4
 
 
 @dataclass(frozen=True)
@@ -74,9 +79,10 @@ _SPECS: dict[str, _Spec] = {
                        ((g.SNARE,),), {2: .2, 7: .4, 9: .4, 10: .2, 13: .3, 15: .4}, ("16", "8", "8pick", "16"),
                        (g.COWBELL, g.HIGH_CONGA, g.MARACAS)),
     "one_drop": _Spec((8,), {14: .15}, 1, (8,), ((g.SIDE_STICK,), (g.SIDE_STICK, g.SNARE)),
-                      {6: .2, 12: .2, 14: .2}, ("8", "8pick", "off8", "16"), (g.MARACAS, g.CLAVES, g.HIGH_BONGO),
+                      {2: .3, 6: .35, 10: .3, 12: .35, 14: .35, 15: .3}, ("8", "8pick", "off8", "16"),
+                      (g.MARACAS, g.CLAVES, g.HIGH_BONGO),
                       ghost_drum=g.SIDE_STICK),
-    "rock": _Spec((0,), {3: .15, 6: .35, 7: .2, 8: .5, 10: .45, 11: .2, 14: .3, 15: .1}, 3, (4, 12),
+    "rock": _Spec((0,), {3: .2, 6: .4, 7: .25, 8: .5, 10: .5, 11: .25, 14: .35, 15: .15}, 3, (4, 12),
                   ((g.SNARE,),), {2: .1, 7: .15, 9: .1, 15: .2}, ("8", "8", "ride8", "4", "16", "8pick"),
                   (g.COWBELL, g.MARACAS)),
     "halftime": _Spec((0,), {3: .2, 6: .2, 7: .4, 10: .4, 11: .3, 14: .3}, 3, (8,), ((g.SNARE,), (g.SNARE, g.CLAP)),
@@ -160,7 +166,7 @@ def _open_hats(pattern: dict[int, str], rng: np.random.Generator) -> None:
     if g.OPEN_HAT in pattern or g.CLOSED_HAT not in pattern or rng.random() < 0.35:
         return
     for step in rng.choice([2, 6, 10, 14], size=int(rng.integers(1, 3)), replace=False):
-        _put(pattern, g.OPEN_HAT, int(step), "o")
+        _put(pattern, g.OPEN_HAT, int(step), "x")
         _put(pattern, g.CLOSED_HAT, int(step), "-")
 
 
@@ -185,8 +191,8 @@ def _sixteen(style: str, spec: _Spec, rng: np.random.Generator) -> Groove:
     extra = _chosen(rng, options, spec.kick_max)
     if spec.kick_one_of:
         extra.append(int(spec.kick_one_of[int(rng.integers(len(spec.kick_one_of)))]))
-    for s in extra:
-        _put(pattern, g.KICK, s, "x")
+    for s in extra:  # as strong as the downbeat: the seed's kicks are the groove's signature
+        _put(pattern, g.KICK, s, "X")
     drums = spec.backbeat_drums[int(rng.integers(len(spec.backbeat_drums)))]
     for drum in drums:
         for s in spec.backbeat:
@@ -210,7 +216,19 @@ def _sixteen(style: str, spec: _Spec, rng: np.random.Generator) -> Groove:
     if rng.random() < 0.5:
         _put(answer, spec.ghost_drum, 15 if 15 not in spec.backbeat else 14, "o")
     perc = _percussion(spec.percussion, rng) if rng.random() < 0.9 else ()
-    return Groove(style, main, _hits(answer, PPQ // 4), perc, trap_beats)
+    full: tuple[Hit, ...] | None = None
+    if hats != "trap" and rng.random() < 0.35:  # the chorus plays another cymbal figure
+        figure = _hat_figure(spec.hats[int(rng.integers(len(spec.hats)))], rng)
+        _open_hats(figure, rng)
+        full = _hits(figure, PPQ // 4)
+    return Groove(style, main, _hits(answer, PPQ // 4), perc, trap_beats, full, *_fill_shape(rng))
+
+
+def _fill_shape(rng: np.random.Generator) -> tuple[int, int]:
+    """How this drummer fills: over one beat or two, in 8ths, triplets or 16ths."""
+    beats = 2 if rng.random() < 0.35 else 1
+    rate = int(rng.choice([2, 3, 4], p=[0.2, 0.2, 0.6])) if beats == 2 else int(rng.choice([3, 4], p=[0.3, 0.7]))
+    return beats, rate
 
 
 def _latin(rng: np.random.Generator) -> Groove:
@@ -236,14 +254,23 @@ def _eight(rng: np.random.Generator, fixed: dict[int, str], options: dict[int, t
 
 
 def _swing_ride(rng: np.random.Generator) -> Groove:
-    """Spang-a-lang on the ride and the hat on 2 and 4; the seed comps on snare and drops kick bombs."""
+    """Spang-a-lang on the ride and the hat on 2 and 4; the seed's drummer comps on the snare, drops kick
+    bombs and may feather the kick, each in figures of their own that come back every bar."""
     ride = ("x-xox-xo", "x-xox-x-", "x-x-x-xo")[int(rng.integers(3))]
     fixed = {g.RIDE: ride, g.PEDAL_HAT: "--o---o-"}
-    if rng.random() < 0.6:
+    if rng.random() < 0.4:
         fixed[g.KICK] = "g-g-g-g-"
-    main = _eight(rng, fixed, {g.SNARE: ("-g-o-g-o", 0.25), g.KICK: ("---o-o-o", 0.15)})
-    answer = _eight(rng, main, {g.SNARE: ("---g-o-o", 0.4), g.KICK: ("-------o", 0.4)})
-    return Groove("swing_ride", _hits(main, PPQ // 2), _hits(answer, PPQ // 2))
+    comp = ["-"] * 8
+    for step in rng.choice([1, 2, 3, 5, 6, 7], size=int(rng.integers(1, 4)), replace=False):
+        comp[int(step)] = "o" if rng.random() < 0.6 else "g"
+    fixed[g.SNARE] = "".join(comp)
+    if rng.random() < 0.6:
+        bomb = ["-"] * 8
+        bomb[int(rng.choice([3, 5, 7]))] = "x"
+        kick = fixed.get(g.KICK, "-" * 8)
+        fixed[g.KICK] = "".join(b if b != "-" else k for b, k in zip(bomb, kick))
+    answer = _eight(rng, fixed, {g.SNARE: ("---g-o-o", 0.4), g.KICK: ("-------o", 0.4)})
+    return Groove("swing_ride", _hits(fixed, PPQ // 2), _hits(answer, PPQ // 2), fill_beats=1, fill_rate=3)
 
 
 def _shuffle(rng: np.random.Generator) -> Groove:
