@@ -17,8 +17,8 @@ measures each mix:
 - ``groove``: bar-folded groove correlation between seed 0 and seed 1 of the same
   request: the onset-strength envelope (the flux above) of the drums stem (the mix
   when there is none) folded onto one bar in 48 bins (each the mean of the envelope
-  values falling in it, over every body bar), and the Pearson correlation of the two seeds' folded bars (goal < 0.8: another
-  seed plays another groove);
+  values falling in it, over every body bar), and the Pearson correlation of the
+  two seeds' folded bars (goal < 0.8: another seed plays another groove);
 - ``contrast``: section contrast, the range in dB of the mix's RMS across the body's
   sections of the manifest structure (0 when the body is one section);
 - ``tempo`` / ``key``: whether :func:`~mage_bridge.measure.measure_tempo` reads

@@ -118,14 +118,15 @@ def fill(hits: list[Hit], style: str, metre: Metre, rng: np.random.Generator, *,
     """Replace the last ``beats`` beats with a snare or tom fill that still lands on the beat.
 
     ``rate`` is notes per beat in simple metres (2: 8ths, 3: triplets, 4: 16ths);
-    compound metres fill in their own 8ths. A trap fill is a hat roll.
+    compound metres fill in their own 8ths. A trap fill is a hat roll over the groove.
     """
     beat = metre.beat_ticks
     beats = max(1, min(beats, metre.beats - 1)) if metre.beats > 1 else 1
     start = metre.bar_ticks - beats * beat
-    kept = [h for h in hits if h.tick < start or h.note == KICK]
-    if style == "trap":
+    if style == "trap":  # a hat roll over the beat: kick, clap and 808 carry on under it
+        kept = [h for h in hits if h.tick < start or h.note not in (CLOSED_HAT, OPEN_HAT)]
         return kept + [Hit(start + k * PPQ // 8, CLOSED_HAT, 48 + 5 * k) for k in range(8 * beats)]
+    kept = [h for h in hits if h.tick < start or h.note == KICK]
     sub = beat // 3 if metre.compound else beat // rate
     n = beats * beat // sub
     if rng.random() < 0.5:

@@ -94,7 +94,8 @@ def test_body_starts_on_the_grid_and_kicks_land_on_downbeats(ts) -> None:
     drums = next(p for p in score.parts if p.stem == "drums")
     kick_ticks = {n.start for n in drums.notes if n.pitch == grooves.KICK}
     # the breakdown leaves the kick out on purpose; every other bar and the final hit have it
-    breakdown = {bar for s in score.sections if s.name == "breakdown" for bar in range(s.start_bar, s.start_bar + s.bars)}
+    breakdown = {bar for s in score.sections if s.name == "breakdown"
+                 for bar in range(s.start_bar, s.start_bar + s.bars)}
     assert breakdown
     for b in range(score.body_bars + 1):
         if score.lead_in_bars + b not in breakdown:
