@@ -254,21 +254,16 @@ def _eight(rng: np.random.Generator, fixed: dict[int, str], options: dict[int, t
 
 
 def _swing_ride(rng: np.random.Generator) -> Groove:
-    """Spang-a-lang on the ride and the hat on 2 and 4; the seed's drummer comps on the snare, drops kick
-    bombs and may feather the kick, each in figures of their own that come back every bar."""
+    """Spang-a-lang on the ride, the hat on 2 and 4 and the kick feathered on every beat; the seed's drummer
+    comps on the snare's off-beats and may drop a bomb, in figures of their own that come back every bar."""
     ride = ("x-xox-xo", "x-xox-x-", "x-x-x-xo")[int(rng.integers(3))]
-    fixed = {g.RIDE: ride, g.PEDAL_HAT: "--o---o-"}
-    if rng.random() < 0.4:
-        fixed[g.KICK] = "g-g-g-g-"
+    fixed = {g.RIDE: ride, g.PEDAL_HAT: "--o---o-", g.KICK: "g-g-g-g-"}
     comp = ["-"] * 8
-    for step in rng.choice([1, 2, 3, 5, 6, 7], size=int(rng.integers(1, 4)), replace=False):
-        comp[int(step)] = "o" if rng.random() < 0.6 else "g"
+    for step in rng.choice([1, 3, 5, 7], size=int(rng.integers(1, 3)), replace=False):
+        comp[int(step)] = "o" if rng.random() < 0.5 else "g"
     fixed[g.SNARE] = "".join(comp)
-    if rng.random() < 0.6:
-        bomb = ["-"] * 8
-        bomb[int(rng.choice([3, 5, 7]))] = "x"
-        kick = fixed.get(g.KICK, "-" * 8)
-        fixed[g.KICK] = "".join(b if b != "-" else k for b, k in zip(bomb, kick))
+    if rng.random() < 0.5:  # a kick bomb on the and of 4, into the next bar
+        fixed[g.KICK] = "g-g-g-go"
     answer = _eight(rng, fixed, {g.SNARE: ("---g-o-o", 0.4), g.KICK: ("-------o", 0.4)})
     return Groove("swing_ride", _hits(fixed, PPQ // 2), _hits(answer, PPQ // 2), fill_beats=1, fill_rate=3)
 
@@ -276,8 +271,8 @@ def _swing_ride(rng: np.random.Generator) -> Groove:
 def _shuffle(rng: np.random.Generator) -> Groove:
     cymbal = (g.CLOSED_HAT, g.RIDE)[int(rng.integers(2))]
     fixed = {g.KICK: "X---X---", g.SNARE: "--X---X-",
-             cymbal: ("xoxoxoxo", "x-x-x-x-", "xoxoxox-")[int(rng.integers(3))]}
-    main = _eight(rng, fixed, {g.KICK: ("-g-o--oo", 0.25), g.SNARE: ("---g-g-g", 0.2)})
+             cymbal: ("xoxoxoxo", "x-x-x-x-", "xoxoxox-", "oxoxoxox")[int(rng.integers(4))]}
+    main = _eight(rng, fixed, {g.KICK: ("-x-x--xx", 0.4), g.SNARE: ("-o-o-o-o", 0.3)})
     answer = _eight(rng, main, {g.KICK: ("-------o", 0.5), g.SNARE: ("-----g-o", 0.4)})
     return Groove("shuffle", _hits(main, PPQ // 2), _hits(answer, PPQ // 2))
 
@@ -290,8 +285,14 @@ def _other_metre(style: str, metre: Metre, rng: np.random.Generator) -> Groove:
         base = g.compound_metre_hits(metre, variant=int(rng.integers(g.COMPOUND_VARIANTS)))
     unit = metre.unit_ticks if metre.compound else metre.beat_ticks // 2
     units = metre.bar_ticks // unit
-    if rng.random() < 0.4:  # the ride instead of the hats
-        base = [Hit(h.tick, g.RIDE, h.velocity) if h.note == g.CLOSED_HAT else h for h in base]
+    per_beat = metre.beat_ticks // unit
+    cymbal = g.RIDE if rng.random() < 0.4 else g.CLOSED_HAT
+    figure = ("every", "off", "long-short")[int(rng.integers(3 if metre.compound else 2))]
+    hats = [h for h in base if h.note == g.CLOSED_HAT]
+    keep = {"every": lambda i: True, "off": lambda i: i % per_beat != 0,
+            "long-short": lambda i: i % per_beat != 1}[figure]
+    base = [h for h in base if h.note != g.CLOSED_HAT] + [
+        Hit(h.tick, cymbal, h.velocity + 12 * (figure == "off")) for h in hats if keep(h.tick // unit)]
     taken = {h.tick for h in base if h.note in (g.KICK, g.SNARE)}
     extra: list[Hit] = []
     for i in range(1, units):
@@ -299,10 +300,10 @@ def _other_metre(style: str, metre: Metre, rng: np.random.Generator) -> Groove:
         if tick in taken:
             continue
         roll = rng.random()
-        if roll < 0.12:
-            extra.append(Hit(tick, g.KICK, 80))
-        elif roll < 0.24:
-            extra.append(Hit(tick, g.SNARE, 46))
+        if roll < 0.15:
+            extra.append(Hit(tick, g.KICK, 88))
+        elif roll < 0.3:
+            extra.append(Hit(tick, g.SNARE, 60))
     main = tuple(sorted(list(base) + extra, key=lambda h: (h.tick, h.note)))
     last = metre.bar_ticks - unit
     answer = tuple(sorted([h for h in main if h.tick != last or h.note != g.CLOSED_HAT]
@@ -312,11 +313,11 @@ def _other_metre(style: str, metre: Metre, rng: np.random.Generator) -> Groove:
 
 
 def trap_hats(beats: tuple[str, ...], rng: np.random.Generator) -> list[Hit]:
-    """Trap hats of one bar: each beat's figure from the clip's ``beats``, one in five re-rolled for the bar."""
+    """Trap hats of one bar: each beat's figure from the clip's ``beats``, one in ten re-rolled for the bar."""
     hits = []
     eighth = PPQ // 2
     for beat, kind in enumerate(beats):
-        if rng.random() < 0.2:
+        if rng.random() < 0.1:
             kind = str(rng.choice(["8", "16", "trip", "32"]))
         start = beat * PPQ
         hits.append(Hit(start, g.CLOSED_HAT, 92))

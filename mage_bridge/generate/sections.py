@@ -57,8 +57,10 @@ class _Slot:
     keep: int
 
 
-def _slot(name: str, bars: int, keep: int, **kw: object) -> _Slot:
-    return _Slot(SectionPlan(name, 0, bars, **kw), bars, keep)  # type: ignore[arg-type]
+def _slot(name: str, bars: int, keep: int, *, drums: str = "full", bass: bool = True, lead: bool = True,
+          lift: int = 0, velocity: int = 0) -> _Slot:
+    plan = SectionPlan(name, 0, bars, drums=drums, bass=bass, lead=lead, lift=lift, velocity=velocity)
+    return _Slot(plan, bars, keep)
 
 
 def _band() -> tuple[list[_Slot], list[_Slot]]:
