@@ -28,6 +28,8 @@ from mage_bridge.instruments import Instrument
 _FRAME_DRUM_HIGH = 43
 _KICKS = frozenset({grooves.KICK, grooves.KICK2})
 _CYMBALS = frozenset({grooves.CLOSED_HAT, grooves.PEDAL_HAT, grooves.OPEN_HAT, grooves.RIDE, grooves.RIDE_BELL})
+#: Cymbals that ring on for seconds whatever the note-off (GM rides and open hats).
+_RINGING = frozenset({grooves.RIDE, grooves.RIDE_BELL, grooves.OPEN_HAT})
 #: Levels that play the whole kit, so a fill leads into them and a crash opens them.
 _KIT_LEVELS = frozenset({"light", "full"})
 
@@ -57,6 +59,9 @@ def drum_part(ctx: ClipContext, *, include: bool, kit: int | None = None,
         crash = plan.drums in _KIT_LEVELS and (first and (b > 0 or plan.drums == "full") or
                                                (b - plan.start) % 8 == 0 and b > plan.start)
         hits = bar_hits(groove, m, plan, b - plan.start, rng)
+        if last:  # long-ringing cymbals would outlast the lead-out: the last bar keeps time on the hats
+            crash = crash and ctx.crash_at_end
+            hits = [Hit(h.tick, grooves.CLOSED_HAT, h.velocity) if h.note in _RINGING else h for h in hits]
         if fill:
             hits = grooves.fill(hits, ctx.style, m, rng, beats=groove.fill_beats, rate=groove.fill_rate)
         if crash:

@@ -211,9 +211,9 @@ def _sixteen(style: str, spec: _Spec, rng: np.random.Generator) -> Groove:
     main = _hits(pattern, PPQ // 4)
     answer = dict(pattern)
     rest = [s for s in options if s not in extra and s not in spec.backbeat]
-    if rest and rng.random() < 0.7:  # the answer bar kicks once more, as phrase ends do
+    if rest and rng.random() < 0.4:  # the answer bar kicks once more, as phrase ends do
         _put(answer, g.KICK, int(rest[int(rng.integers(len(rest)))]), "x")
-    if rng.random() < 0.5:
+    if rng.random() < 0.3:
         _put(answer, spec.ghost_drum, 15 if 15 not in spec.backbeat else 14, "o")
     perc = _percussion(spec.percussion, rng) if rng.random() < 0.9 else ()
     full: tuple[Hit, ...] | None = None

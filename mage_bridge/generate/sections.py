@@ -170,13 +170,16 @@ def with_dynamics(notes: tuple[Note, ...], plans: tuple[SectionPlan, ...], *, bo
     """``notes`` with each section's velocity offset added to the notes that start in it (1..127).
 
     Notes before the body (the count-in, the swell) and after it (the final
-    chord) keep their velocities: the lead-in and lead-out are the same in every clip.
+    chord) keep their velocities: the lead-in and lead-out are the same in every
+    clip. The body's last bar is not made louder either: what it strikes still
+    rings when the lead-out starts, and the clip must fall silent before its end.
     """
     out = []
+    last = max((p.end for p in plans), default=0) - 1
     for n in notes:
         bar = (n.start - body_start) // bar_ticks
         plan = next((p for p in plans if p.start <= bar < p.end), None) if n.start >= body_start else None
-        if plan is None or plan.velocity == 0:
+        if plan is None or plan.velocity == 0 or (bar == last and plan.velocity > 0):
             out.append(n)
         else:
             out.append(Note(n.start, n.length, n.pitch, min(127, max(1, n.velocity + plan.velocity))))
