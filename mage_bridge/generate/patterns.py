@@ -60,6 +60,12 @@ class _Spec:
     fixed: tuple[tuple[int, str], ...] = ()
     #: Steps of which the kick takes exactly one (trap kicks on 2 or 4, which keeps its beat a quarter).
     kick_one_of: tuple[int, ...] = ()
+    #: How hard the seed's kicks hit: as the downbeat ("X"), or a step under it ("x") where slow swung
+    #: grooves would otherwise read their 8ths as the beat.
+    kick_accent: str = "X"
+    #: Whether the hats may accent the off-beat (disco, upbeat rock); slow swung grooves keep it on the beat,
+    #: or their 8ths read as the beat.
+    upbeat_hats: bool = True
 
 
 _SPECS: dict[str, _Spec] = {
@@ -72,7 +78,8 @@ _SPECS: dict[str, _Spec] = {
                   ghost_drum=g.SIDE_STICK, fixed=((g.SIDE_STICK, "----o-------o---"),), kick_one_of=(4, 12)),
     "boom_bap": _Spec((0,), {2: .15, 3: .2, 6: .35, 7: .2, 8: .5, 10: .45, 11: .25, 14: .2}, 3, (4, 12),
                       ((g.SNARE,), (g.SNARE, g.CLAP)), {2: .15, 7: .25, 9: .2, 13: .15, 15: .3},
-                      ("8", "8", "16", "8pick", "off8"), (g.MARACAS, g.HIGH_BONGO)),
+                      ("8", "8", "16", "8pick"), (g.MARACAS, g.HIGH_BONGO), kick_accent="x",
+                      upbeat_hats=False),
     "dnb": _Spec((0, 10), {2: .2, 3: .15, 7: .25, 11: .3, 13: .25}, 2, (4, 12), ((g.SNARE,),),
                  {2: .2, 7: .3, 9: .3, 14: .3, 15: .2}, ("8", "16", "ride8", "8pick"), (g.MARACAS, g.HIGH_BONGO)),
     "breakbeat": _Spec((0,), {2: .4, 6: .3, 7: .2, 8: .35, 10: .5, 11: .3, 14: .2}, 3, (4, 12),
@@ -130,9 +137,9 @@ def _chosen(rng: np.random.Generator, options: dict[int, float], most: int) -> l
     return taken[:most]
 
 
-def _hat_figure(kind: str, rng: np.random.Generator) -> dict[int, str]:
+def _hat_figure(kind: str, rng: np.random.Generator, *, upbeat: bool = True) -> dict[int, str]:
     """A cymbal part of 16 steps: the figure ``kind``, its accents and pickups drawn from ``rng``."""
-    on_beat = rng.random() < 0.6  # accents on the beat, else even
+    on_beat = rng.random() < 0.6 or not upbeat  # accents on the beat, else even or on the off-beat
     if kind == "16":
         drops = {s for s in range(16) if s % 2 and rng.random() < 0.25}
         grid = "".join("-" if s in drops else ("o" if s % 4 == 0 and on_beat else "g" if s % 2 else "o")
@@ -191,8 +198,8 @@ def _sixteen(style: str, spec: _Spec, rng: np.random.Generator) -> Groove:
     extra = _chosen(rng, options, spec.kick_max)
     if spec.kick_one_of:
         extra.append(int(spec.kick_one_of[int(rng.integers(len(spec.kick_one_of)))]))
-    for s in extra:  # as strong as the downbeat: the seed's kicks are the groove's signature
-        _put(pattern, g.KICK, s, "X")
+    for s in extra:  # the seed's kicks are the groove's signature
+        _put(pattern, g.KICK, s, spec.kick_accent)
     drums = spec.backbeat_drums[int(rng.integers(len(spec.backbeat_drums)))]
     for drum in drums:
         for s in spec.backbeat:
@@ -206,7 +213,7 @@ def _sixteen(style: str, spec: _Spec, rng: np.random.Generator) -> Groove:
         kinds = ["8", "8", "16", "trip", "32"]
         trap_beats = tuple(str(k) for k in rng.choice(kinds, size=4, p=[0.3, 0.15, 0.3, 0.1, 0.15]))
     else:
-        pattern.update(_hat_figure(hats, rng))
+        pattern.update(_hat_figure(hats, rng, upbeat=spec.upbeat_hats))
         _open_hats(pattern, rng)
     main = _hits(pattern, PPQ // 4)
     answer = dict(pattern)
@@ -218,7 +225,7 @@ def _sixteen(style: str, spec: _Spec, rng: np.random.Generator) -> Groove:
     perc = _percussion(spec.percussion, rng) if rng.random() < 0.9 else ()
     full: tuple[Hit, ...] | None = None
     if hats != "trap" and rng.random() < 0.35:  # the chorus plays another cymbal figure
-        figure = _hat_figure(spec.hats[int(rng.integers(len(spec.hats)))], rng)
+        figure = _hat_figure(spec.hats[int(rng.integers(len(spec.hats)))], rng, upbeat=spec.upbeat_hats)
         _open_hats(figure, rng)
         full = _hits(figure, PPQ // 4)
     return Groove(style, main, _hits(answer, PPQ // 4), perc, trap_beats, full, *_fill_shape(rng))

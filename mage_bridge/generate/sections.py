@@ -81,7 +81,7 @@ def _club() -> tuple[list[_Slot], list[_Slot]]:
 
 def _hip_hop() -> tuple[list[_Slot], list[_Slot]]:
     intro = _slot("intro", 2, 2, drums="hats", bass=False, velocity=-10)
-    verse = _slot("verse", 4, 4, drums="light", lead=False, velocity=-4)
+    verse = _slot("verse", 4, 4, drums="full", lead=False, velocity=-4)  # the beat rides under the verse
     hook = _slot("hook", 4, 5, drums="full", lift=5, velocity=6)
     return [intro, verse, hook], [replace(verse, keep=3), replace(hook, keep=3)]
 
