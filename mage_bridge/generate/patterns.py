@@ -102,6 +102,9 @@ _SPECS: dict[str, _Spec] = {
 #: Latin claves: son 3-2, son 2-3, rumba, bossa nova.
 _CLAVES = ("x--x--x---x-x---", "--x-x---x--x--x-", "x--x---x--x-x---", "x--x--x---x--x--")
 _VELOCITY = {"X": 118, "x": 98, "o": 72, "g": 46}
+#: Pulses of a Euclidean percussion figure over a 16-step bar: 5 or 7 spread evenly would pulse
+#: against the beat (at 5 per bar, the tempo reads as the fifth of a bar).
+_PULSES = (3, 4, 6, 8)
 
 
 def make_groove(style: str, metre: Metre, rng: np.random.Generator) -> Groove:
@@ -186,7 +189,7 @@ def _percussion(choices: tuple[int, ...], rng: np.random.Generator) -> tuple[Hit
     if not choices:
         return ()
     drum = int(choices[int(rng.integers(len(choices)))])
-    steps = _euclid(int(rng.integers(3, 8)), 16, int(rng.integers(16)))
+    steps = _euclid(int(rng.choice(_PULSES)), 16, int(rng.integers(16)))
     return tuple(Hit(s * PPQ // 4, drum, 84 if s % 4 == 0 else 68) for s in steps)
 
 
@@ -246,7 +249,7 @@ def _latin(rng: np.random.Generator) -> Groove:
     pattern[g.MARACAS] = shaker
     answer = dict(pattern)
     _put(answer, g.LOW_CONGA, int(rng.choice([10, 14, 15])), "o")
-    conga = _euclid(int(rng.integers(3, 6)), 16, int(rng.integers(16)))
+    conga = _euclid(int(rng.choice(_PULSES)), 16, int(rng.integers(16)))
     perc = tuple(Hit(s * PPQ // 4, g.HIGH_CONGA if k % 2 else g.LOW_CONGA, 72) for k, s in enumerate(conga))
     return Groove("latin", _hits(pattern, PPQ // 4), _hits(answer, PPQ // 4), perc)
 
