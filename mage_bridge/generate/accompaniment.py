@@ -59,12 +59,21 @@ def _pedal(ctx: ClipContext, chord: Chord, voicing: tuple[int, ...]) -> tuple[in
 
 
 def swell_controls(ctx: ClipContext, channel: int) -> list[Control]:
-    """Expression (CC11) rising over the lead-in, then held."""
+    """Expression (CC11): rising over the lead-in; held back in a quiet section, swelling through a loud one
+    (a chorus, a drop, an ambient piece's B); back to the lead-in's level for the final chord."""
     span = ctx.lead_in_bars * ctx.metre.bar_ticks
-    if span == 0:
-        return [Control(0, 11, 120)]
     steps = 16
-    return [Control(span * i // steps, 11, 30 + 90 * i // steps) for i in range(steps + 1)]
+    out = [Control(span * i // steps, 11, 30 + 90 * i // steps) for i in range(steps + 1)] if span else []
+    for plan in ctx.sections:
+        start, length = ctx.bar_start(plan.start), plan.bars * ctx.metre.bar_ticks
+        if plan.velocity < 0:
+            out.append(Control(start, 11, 100))
+        elif plan.velocity > 0:
+            out += [Control(start + length * i // steps, 11, 100 + 27 * i // steps) for i in range(steps)]
+        else:
+            out.append(Control(start, 11, 120))
+    out.append(Control(ctx.lead_out_tick, 11, 120))
+    return out if span or ctx.sections else [Control(0, 11, 120)]
 
 
 def _final(ctx: ClipContext, chord: tuple[int, ...], velocity: int) -> list[Note]:

@@ -1,7 +1,7 @@
 """The bass part: chord roots locked to the kick, walking lines in jazz, boogie figures in blues.
 
 Bass lines follow the drum style more than the harmony does, so each style
-gets its own figure here; all of them land on the chord root on the downbeat
+gets its own figure here, played in the sections that have the bass; all of them land on the chord root on the downbeat
 and end on the tonic with the lead-out. Figures are written in semitones over
 the root, then kept to the chord and the clip's scale (a boogie's major 6th
 becomes the minor 7th over a minor chord of a minor key, a walk approaches
@@ -30,6 +30,8 @@ def bass_part(ctx: ClipContext, inst: instruments.Instrument, kicks: list[int]) 
     boogie = (_BOOGIE[int(rng.integers(len(_BOOGIE)))], _BOOGIE_TURNAROUND)
     pickups = bool(rng.random() < 0.5)
     for b, chord in enumerate(ctx.body_chords):
+        if not ctx.plan_of(b).bass:
+            continue  # the section leaves the bass out (an intro, a build, a breakdown)
         start = ctx.bar_start(b)
         root = place(chord.root_pc, low=low, high=high)
         fifth_up = next((i for i in chord.intervals if i in (6, 7, 8)), 7)  # a diminished chord's is flat

@@ -1,12 +1,15 @@
 """The procedural composer: a :class:`PromptAnalysis` becomes a :class:`Score` of MIDI parts.
 
-Pure Python and numpy, no audio. The clip has three sections on one bar grid:
-a one-bar lead-in (a stick count-in and a pad swell on the tonic), the body
-(the genre's groove under a chord progression that starts on the tonic; a
-named ensemble, "solo piano" or "string quartet", plays alone and one of its
-players carries a tune), and a
-lead-out (the tonic chord struck on a downbeat and released early enough to
-ring out before the end). Everything random comes from one
+Pure Python and numpy, no audio. The clip has three parts on one bar grid:
+a one-bar lead-in (a stick count-in and a pad swell on the tonic), the body,
+and a lead-out (the tonic chord struck on a downbeat and released early enough
+to ring out before the end). The body is arranged in the sections of its genre's
+form (:mod:`~mage_bridge.generate.sections`: intro, verse, pre, chorus in a band;
+intro, build, drop, breakdown in club music; head and solo in jazz...), each
+with its own drum level, bass, tune register and dynamics, over the seed's own
+groove and a chord progression that starts on the tonic and again at each
+section. A named ensemble, "solo piano" or "string quartet", plays alone and one
+of its players carries a tune. Everything random comes from one
 ``numpy.random.default_rng(seed)``, so a seed re-renders the same clip.
 
 This module sets out the clip (sections, bars, lead-out, chords) and hands each
@@ -19,6 +22,7 @@ band from :mod:`~mage_bridge.generate.style` and the progression from
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -34,6 +38,7 @@ from mage_bridge.generate.harmony import DEFAULT_PROGRESSIONS, STYLE_PROGRESSION
 from mage_bridge.generate.melody import lead_notes
 from mage_bridge.generate.metre import PPQ, Metre
 from mage_bridge.generate.score import Control, Note, Part, Score, Section, clean_notes
+from mage_bridge.generate.sections import SectionPlan, form_family, plan_sections, with_dynamics
 from mage_bridge.generate.style import (
     POWER_CHORD_PROGRAMS,
     choose_instruments,
@@ -112,15 +117,17 @@ def compose(
         notes_out.append(f"{scale} is not a {analysis.mode} scale; playing plain {analysis.mode}")
         scale = analysis.mode
     chords, symbols = choose_progression(scale, tonic_pc, genre, base_style, rng)
-    body_chords = [chords[b % len(chords)] for b in range(body_bars)]
+    plans = plan_sections(form_family(base_style, analysis.genre), body_bars)
+    steps = _progression_steps(plans, len(chords))
+    body_chords = [chords[k] for k in steps]
     tonic = tonic_chord(tonic_pc=tonic_pc, mode=scale)
-    progression = tuple(symbols[b % len(symbols)] for b in range(body_bars)) + (tonic.symbol,)
+    progression = tuple(symbols[k] for k in steps) + (tonic.symbol,)
 
     ctx = ClipContext(metre=metre, rng=rng, style=style, base_style=base_style, swing=swing,
                    swing_unit=swing_unit, lead_in_bars=lead_in_bars, body_bars=body_bars,
                    body_chords=body_chords, tonic=tonic, tonic_pc=tonic_pc, mode=analysis.mode,
                    lead_out_tick=lead_out_tick, hold_ticks=hold_ticks,
-                   crash_at_end=lead_out_s >= CRASH_RING_S, scale=scale)
+                   crash_at_end=lead_out_s >= CRASH_RING_S, scale=scale, sections=plans)
 
     bass_inst, other_insts = choose_instruments(analysis, genre, base_style, notes_out)
     kit, percussion = drum_kit(analysis, base_style, notes_out)
@@ -138,13 +145,35 @@ def compose(
         parts.append(_other_part(ctx, other_insts[melody], len(other_insts), lead=True))
     if analysis.vocals:
         notes_out.append("vocals were asked for; the procedural backend renders instruments only (no vocals stem)")
+    parts = [replace(p, notes=with_dynamics(p.notes, plans, body_start=lead_in_bars * bar, bar_ticks=bar))
+             for p in parts]
     lead_out_bars = max(1, math.ceil(total_frames / (bar_s * sample_rate) - 1e-9) - lead_in_bars - body_bars)
-    sections = ((Section("lead-in", 0, lead_in_bars),) if lead_in_bars else ()) + (
-        Section("verse", lead_in_bars, body_bars), Section("lead-out", lead_in_bars + body_bars, lead_out_bars))
+    sections = ((Section("lead-in", 0, lead_in_bars),) if lead_in_bars else ()) + tuple(
+        Section(p.name, lead_in_bars + p.start, p.bars) for p in plans) + (
+        Section("lead-out", lead_in_bars + body_bars, lead_out_bars),)
     return Score(bpm=float(analysis.bpm), metre=metre, sample_rate=sample_rate, total_frames=total_frames,
                  lead_in_bars=lead_in_bars, body_bars=body_bars, tonic_pc=tonic_pc, mode=analysis.mode,
                  drum_style=style if base_style != "none" else "none", swing=swing,
                  progression=progression, parts=tuple(parts), notes=tuple(notes_out), sections=sections)
+
+
+def _progression_steps(plans: tuple[SectionPlan, ...], chords: int) -> list[int]:
+    """Which chord of the progression each body bar plays.
+
+    A short loop (four chords or fewer) starts again with a section that follows
+    a whole pass of it, as songs restart theirs at the chorus; after a shorter
+    section it runs on, so every chord is heard. A longer form (a 12-bar blues)
+    runs through the sections unbroken.
+    """
+    steps: list[int] = []
+    k = 0
+    for i, plan in enumerate(plans):
+        if i and chords <= 4 and plans[i - 1].bars >= chords:
+            k = 0
+        for _ in range(plan.bars):
+            steps.append(k % chords)
+            k += 1
+    return steps
 
 
 def _melody_voice(analysis: PromptAnalysis, others: list[instruments.Instrument]) -> tuple[int | None, bool]:

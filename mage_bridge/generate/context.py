@@ -13,6 +13,7 @@ import numpy as np
 
 from mage_bridge.generate.harmony import Chord
 from mage_bridge.generate.metre import Metre, swing_tick
+from mage_bridge.generate.sections import SectionPlan
 from mage_bridge.music import scale_pitch_classes
 
 
@@ -38,11 +39,25 @@ class ClipContext:
     #: The scale the parts keep to (a key of :data:`mage_bridge.music.SCALES`): ``mode`` itself or a church
     #: mode of its family; ``""`` is the plain scale of ``mode``.
     scale: str = ""
+    #: The body's sections in play order, covering its bars (empty: the whole body is one full section).
+    sections: tuple[SectionPlan, ...] = ()
 
     @property
     def scale_pcs(self) -> tuple[int, ...]:
         """The pitch classes of the clip's scale, tonic first."""
         return scale_pitch_classes(self.tonic_pc, self.scale or self.mode)
+
+    def plan_of(self, body_bar: int) -> SectionPlan:
+        """The section body bar ``body_bar`` belongs to."""
+        for plan in self.sections:
+            if plan.start <= body_bar < plan.end:
+                return plan
+        return SectionPlan("verse", 0, self.body_bars)
+
+    def section_edge(self, body_bar: int) -> tuple[bool, bool]:
+        """Whether ``body_bar`` is the first and whether it is the last bar of its section."""
+        plan = self.plan_of(body_bar)
+        return body_bar == plan.start, body_bar == plan.end - 1
 
     def bar_start(self, body_bar: int) -> int:
         return (self.lead_in_bars + body_bar) * self.metre.bar_ticks

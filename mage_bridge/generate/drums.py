@@ -1,25 +1,37 @@
-"""The drum part: the style's groove bar by bar, with fills, crashes, the count-in and the final hit.
+"""The drum part: the clip's groove section by section, with fills, crashes, the count-in and the final hit.
 
-:mod:`~mage_bridge.generate.grooves` knows what one bar of a style sounds
-like; this module decides which bar plays where in the clip (a fill before
-every fourth bar, a crash after it, a groove variant that may change every
-eight bars) and hands the bass the kick positions it locks to. Hand percussion
-named in the prompt (tambourine, bodhran) plays beside the groove.
+:mod:`~mage_bridge.generate.patterns` makes the clip's groove (its main bar, the
+answer bar that closes each two-bar phrase, a percussion layer); this module
+plays it at each section's level (cymbals alone in an intro, kick and a rising
+snare roll in a build, everything in a chorus or drop), fills the last bar of a
+section into the next, crashes on a section's first downbeat, and hands the
+bass the kick positions it locks to. Hand percussion named in the prompt
+(tambourine, bodhran) plays beside the groove.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from mage_bridge.generate import grooves
 from mage_bridge.generate.context import ClipContext
 from mage_bridge.generate.grooves import Hit
-from mage_bridge.generate.metre import PPQ
+from mage_bridge.generate.metre import PPQ, Metre
+from mage_bridge.generate.patterns import Groove, make_groove, trap_hats
 from mage_bridge.generate.score import Note, Part, clean_notes
+from mage_bridge.generate.sections import SectionPlan
 from mage_bridge.instruments import Instrument
 
 #: The frame drum's high, muted stroke: GM 43 High Floor Tom.
 _FRAME_DRUM_HIGH = 43
+_KICKS = frozenset({grooves.KICK, grooves.KICK2})
+_CYMBALS = frozenset({grooves.CLOSED_HAT, grooves.PEDAL_HAT, grooves.OPEN_HAT, grooves.RIDE, grooves.RIDE_BELL})
+#: Cymbals that ring on for seconds whatever the note-off (GM rides and open hats).
+_RINGING = frozenset({grooves.RIDE, grooves.RIDE_BELL, grooves.OPEN_HAT})
+#: Levels that play the whole kit, so a fill leads into them and a crash opens them.
+_KIT_LEVELS = frozenset({"light", "full"})
 
 
 def drum_part(ctx: ClipContext, *, include: bool, kit: int | None = None,
@@ -31,21 +43,32 @@ def drum_part(ctx: ClipContext, *, include: bool, kit: int | None = None,
     groove, or alone when ``include`` is false.
     """
     m, rng = ctx.metre, ctx.rng
-    variant = int(rng.integers(grooves.variants(ctx.style)))
+    groove = make_groove(ctx.style, m, rng)
     notes: list[Note] = []
     kicks: list[int] = []
     for hit in grooves.count_in(ctx.style, m):
         for lb in range(ctx.lead_in_bars):
             notes.append(Note(lb * m.bar_ticks + hit.tick, PPQ // 2, hit.note, hit.velocity))
     for b in range(ctx.body_bars):
+        plan = ctx.plan_of(b)
+        first, last_of_section = ctx.section_edge(b)
         last = b == ctx.body_bars - 1
-        fill = (b % 4 == 3 and not last) or (last and ctx.body_bars >= 2)
-        crash = b == 0 or b % 4 == 0
-        if b % 8 == 4 and grooves.variants(ctx.style) > 1 and rng.random() < 0.5:
-            variant = int(rng.integers(grooves.variants(ctx.style)))
-        for hit in grooves.bar_hits(ctx.style, m, variant=variant, rng=rng, fill=fill, crash=crash):
+        nxt = ctx.plan_of(b + 1) if not last else None
+        into = last and ctx.body_bars >= 2 or nxt is not None and last_of_section and nxt.drums in _KIT_LEVELS
+        fill = plan.drums in _KIT_LEVELS and (into or (b - plan.start) % 8 == 7 and not last_of_section)
+        crash = plan.drums in _KIT_LEVELS and (first and (b > 0 or plan.drums == "full") or
+                                               (b - plan.start) % 8 == 0 and b > plan.start)
+        hits = bar_hits(groove, m, plan, b - plan.start, rng)
+        if last:  # long-ringing cymbals would outlast the lead-out: the last bar keeps time on the hats
+            crash = crash and ctx.crash_at_end
+            hits = [Hit(h.tick, grooves.CLOSED_HAT, h.velocity) if h.note in _RINGING else h for h in hits]
+        if fill:
+            hits = grooves.fill(hits, ctx.style, m, rng, beats=groove.fill_beats, rate=groove.fill_rate)
+        if crash:
+            hits = grooves.with_crash(hits)
+        for hit in hits:
             tick = ctx.at(b, hit.tick)
-            if hit.note in (grooves.KICK, grooves.KICK2):
+            if hit.note in _KICKS:
                 kicks.append(tick)
             length = 4 * PPQ if hit.note == grooves.CRASH else PPQ // 2
             notes.append(Note(tick, length, hit.note, ctx.vel(hit.velocity, 4)))
@@ -64,6 +87,43 @@ def drum_part(ctx: ClipContext, *, include: bool, kit: int | None = None,
     part = Part(name="drums", role="drums", stem="drums", channel=9, bank=128,
                 program=program, notes=clean_notes(notes), volume=96, reverb=24)
     return kicks, part
+
+
+def bar_hits(groove: Groove, metre: Metre, plan: SectionPlan, bar: int, rng: np.random.Generator) -> list[Hit]:
+    """Bar ``bar`` of section ``plan`` (counted from the section's start) at the section's drum level."""
+    level = plan.drums
+    if level == "none" or groove.style == "none":
+        return []
+    hits = list(groove.answer if bar % 2 == 1 else groove.bar)
+    if groove.trap_beats:
+        hits += trap_hats(groove.trap_beats, rng)
+    if level == "full":
+        if groove.full_cymbals is not None:
+            hits = [h for h in hits if h.note not in _CYMBALS] + list(groove.full_cymbals)
+        return hits + list(groove.percussion)
+    if level == "light":  # no open hats, ghost notes or percussion: the verse leaves room
+        return [Hit(h.tick, grooves.CLOSED_HAT, h.velocity) if h.note == grooves.OPEN_HAT else h
+                for h in hits if h.velocity > 50 or h.note in _CYMBALS]
+    cymbals = [Hit(h.tick, h.note, max(1, h.velocity - 10)) for h in hits if h.note in _CYMBALS]
+    if level == "hats":
+        return cymbals
+    kick = [h for h in hits if h.note in _KICKS]
+    if level == "kick":
+        return kick + cymbals
+    return _build(metre, plan, bar, cymbals)
+
+
+def _build(metre: Metre, plan: SectionPlan, bar: int, cymbals: list[Hit]) -> list[Hit]:
+    """A build: the kick on every beat and a snare roll that doubles its rate and rises to the next section."""
+    beat = metre.beat_ticks
+    hits = [Hit(i * beat, grooves.KICK, 112) for i in range(metre.beats)]
+    progress = (bar + 1) / plan.bars
+    sub = beat if progress <= 0.34 else beat // 2 if progress <= 0.67 else beat // (3 if metre.compound else 4)
+    n = metre.bar_ticks // sub
+    low = 50 + int(50 * bar / plan.bars)
+    high = 50 + int(50 * (bar + 1) / plan.bars)
+    hits += [Hit(k * sub, grooves.SNARE, low + (high - low) * k // max(n - 1, 1)) for k in range(n)]
+    return hits + cymbals
 
 
 def percussion_notes(ctx: ClipContext, inst: Instrument) -> list[Note]:

@@ -1,9 +1,10 @@
 """Drum grooves per style, as GM drum hits on the tick grid of one bar.
 
-Patterns are written the way drummers read step sequencers: one string per
-drum, one character per step (``X`` accent, ``x`` hit, ``o`` soft, ``g``
-ghost, ``-`` rest). Kick and snare carry the beat; hats and shakers sit
-quieter so the pulse is unambiguous, as in records.
+What every groove shares: the General MIDI drum keys, the kit of each style,
+its swing, the beat of metres other than 4/4, fills, the crash and the count-in.
+Each clip's own 4/4 groove comes from :mod:`~mage_bridge.generate.patterns`.
+Kick and snare carry the beat; hats and shakers sit quieter so the pulse is
+unambiguous, as in records.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ FLOOR_TOM, LOW_TOM, MID_TOM, HIGH_TOM = 43, 45, 47, 50
 CRASH, RIDE, RIDE_BELL, TAMBOURINE, COWBELL = 49, 51, 53, 54, 56
 HIGH_BONGO, LOW_BONGO, HIGH_CONGA, LOW_CONGA, MARACAS, CLAVES = 60, 61, 62, 64, 70, 75
 
-_VELOCITY = {"X": 118, "x": 98, "o": 72, "g": 46}
 
 #: GM drum kit (bank 128 preset) per style; the renderer falls back to 0 (Standard).
 KITS: dict[str, int] = {
@@ -36,68 +36,9 @@ EIGHTH_SWING = frozenset({"swing_ride", "shuffle", "ballad", "one_drop", "waltz"
 #: Default swing when neither prompt nor genre says (1.0 = full triplet).
 STYLE_SWING: dict[str, float] = {"swing_ride": 0.85, "shuffle": 1.0}
 
-#: What each style plays in 4/4: variants of {drum: steps}; step = a 16th unless noted.
-_FOUR_FOUR: dict[str, tuple[dict[int, str], ...]] = {
-    "four_on_floor": (
-        {KICK: "X---X---X---X---", CLAP: "----x-------x---", OPEN_HAT: "--o---o---o---o-"},
-        {KICK: "X---X---X---X---", CLAP: "----x-------x---", CLOSED_HAT: "g-o-g-o-g-o-g-o-",
-         OPEN_HAT: "------o-------o-"},
-        {KICK: "X---X---X---X---", SNARE: "----o-------o---", CLAP: "----x-------x---",
-         CLOSED_HAT: "ggogggogggogggog"},
-    ),
-    "boom_bap": (
-        {KICK: "X-----x-X-------", SNARE: "----X-------X---", CLOSED_HAT: "o-o-o-o-o-o-o-o-"},
-        {KICK: "X--x----X-x-----", SNARE: "----X-------X---", CLOSED_HAT: "o-o-o-o-o-o-o-o-"},
-        {KICK: "X-------X--x--x-", SNARE: "----X-------X--g", CLOSED_HAT: "o-g-o-g-o-g-o-g-"},
-    ),
-    "trap": (
-        {KICK: "X------X--X-X---", CLAP: "--------X-------", SIDE_STICK: "----o-------o---"},
-        {KICK: "X-----X-----X---", CLAP: "--------X-------", SIDE_STICK: "----o-------o---"},
-        {KICK: "X---x-----X-----", CLAP: "--------X-------", SIDE_STICK: "----o-------o---"},
-    ),
-    "dnb": (
-        {KICK: "X---------X-----", SNARE: "----X-------X---", CLOSED_HAT: "o-o-o-o-o-o-o-o-"},
-        {KICK: "X---------X-----", SNARE: "----X--g-g--X---", RIDE: "o-o-o-o-o-o-o-o-"},
-        {KICK: "X---------X--x--", SNARE: "----X-------X-g-", CLOSED_HAT: "o-g-o-g-o-g-o-g-"},
-    ),
-    "breakbeat": (
-        {KICK: "X-x-----X-x-----", SNARE: "----X--g-g--X--g", CLOSED_HAT: "x-g-x-g-x-g-x-g-"},
-        {KICK: "X-----x-X-------", SNARE: "----X-------X---", CLOSED_HAT: "x-g-x-g-x-g-x-g-"},
-    ),
-    "one_drop": (
-        {KICK: "--------X-------", SIDE_STICK: "--------X-------", CLOSED_HAT: "x-o-x-o-x-o-x-o-"},
-        {KICK: "--------X-------", SIDE_STICK: "--------X-------", CLOSED_HAT: "x-o-x-o-x-o-x-og"},
-    ),
-    "rock": (
-        {KICK: "X-------X-x-----", SNARE: "----X-------X---", CLOSED_HAT: "o-o-o-o-o-o-o-o-"},
-        {KICK: "X-x-----X-------", SNARE: "----X-------X---", CLOSED_HAT: "o-o-o-o-o-o-o-o-"},
-        {KICK: "X-------X-X-----", SNARE: "----X-------X---", RIDE: "o-o-o-o-o-o-o-o-"},
-    ),
-    "halftime": (
-        {KICK: "X------x--x-----", SNARE: "--------X-------", SIDE_STICK: "----o-------o---",
-         CLOSED_HAT: "x-o-x-o-x-o-x-o-"},
-        {KICK: "X-----x---x-----", SNARE: "--------X-------", SIDE_STICK: "----o-------o---",
-         CLOSED_HAT: "x-g-x-g-x-g-x-g-"},
-    ),
-    "latin": (
-        {KICK: "X--oX--oX--oX--o", SIDE_STICK: "x--x--x---x-x---", MARACAS: "gogggogggogggogg"},
-        {KICK: "X--oX--oX--oX--o", CLAVES: "x--x---x--x-x---", HIGH_CONGA: "---o--o----o--o-",
-         LOW_CONGA: "--------o-o-----", MARACAS: "gogggogggogggogg"},
-    ),
-    "ballad": (
-        {KICK: "X-------X-------", SNARE: "----x-------x---", CLOSED_HAT: "o-o-o-o-o-o-o-o-"},
-        {KICK: "X-------X-o-----", SIDE_STICK: "----x-------x---", CLOSED_HAT: "o-g-o-g-o-g-o-g-"},
-    ),
-    # 8th-note grids (8 steps): swung by 8ths.
-    "swing_ride": (
-        {RIDE: "x-xox-xo", PEDAL_HAT: "--o---o-", KICK: "g-g-g-g-"},
-        {RIDE: "x-xox-xo", PEDAL_HAT: "--o---o-", KICK: "g-g-g-g-", SNARE: "-----g--"},
-    ),
-    "shuffle": (
-        {KICK: "X---X---", SNARE: "--X---X-", CLOSED_HAT: "xoxoxoxo"},
-        {KICK: "X---X-g-", SNARE: "--X---X-", RIDE: "xoxoxoxo"},
-    ),
-}
+#: Styles written on a 4/4 bar (:mod:`~mage_bridge.generate.patterns` makes each clip's groove).
+FOUR_FOUR_STYLES = frozenset({"four_on_floor", "boom_bap", "trap", "dnb", "breakbeat", "one_drop", "rock",
+                              "halftime", "latin", "ballad", "swing_ride", "shuffle"})
 
 
 @dataclass(frozen=True)
@@ -114,7 +55,7 @@ def groove_style(style: str, metre: Metre) -> str:
     if style == "none":
         return "none"
     if metre.numerator == 4 and metre.denominator == 4:
-        return style if style in _FOUR_FOUR else "rock"
+        return style if style in FOUR_FOUR_STYLES else "rock"
     if metre.compound:
         return "six_eight"
     if metre.numerator == 3:
@@ -126,47 +67,13 @@ def groove_style(style: str, metre: Metre) -> str:
 COMPOUND_VARIANTS = 3
 
 
-def variants(style: str) -> int:
-    """How many grooves ``style`` has to pick from (a seed picks one per clip)."""
-    if style == "six_eight":
-        return COMPOUND_VARIANTS
-    return len(_FOUR_FOUR.get(style, ({},)))
+def with_crash(hits: list[Hit]) -> list[Hit]:
+    """The bar with a crash on its downbeat in place of the downbeat's hat or ride."""
+    out = [h for h in hits if not (h.tick == 0 and h.note in (CLOSED_HAT, OPEN_HAT, RIDE))]
+    return sorted(out + [Hit(0, CRASH, 100)], key=lambda h: (h.tick, h.note))
 
 
-def _steps(pattern: dict[int, str], *, step: int) -> list[Hit]:
-    hits = []
-    for note, grid in pattern.items():
-        for i, ch in enumerate(grid):
-            if ch in _VELOCITY:
-                hits.append(Hit(i * step, note, _VELOCITY[ch]))
-    return hits
-
-
-def bar_hits(style: str, metre: Metre, *, variant: int, rng: np.random.Generator,
-             fill: bool = False, crash: bool = False) -> list[Hit]:
-    """The hits of one bar of ``style`` in ``metre`` (already mapped by :func:`groove_style`)."""
-    if style == "none":
-        return []
-    if style in _FOUR_FOUR:
-        table = _FOUR_FOUR[style]
-        pattern = table[variant % len(table)]
-        step = PPQ // 2 if len(next(iter(pattern.values()))) == 8 else PPQ // 4
-        hits = _steps(pattern, step=step)
-        if style == "trap":
-            hits += _trap_hats(rng)
-    elif style == "waltz" or (style == "generic" and not metre.compound):
-        hits = _simple_metre(metre)
-    else:
-        hits = _compound_metre(metre, variant=variant % COMPOUND_VARIANTS)
-    if fill:
-        hits = _fill(hits, style, metre, rng)
-    if crash:
-        hits = [h for h in hits if not (h.tick == 0 and h.note in (CLOSED_HAT, OPEN_HAT, RIDE))]
-        hits.append(Hit(0, CRASH, 100))
-    return sorted(hits, key=lambda h: (h.tick, h.note))
-
-
-def _simple_metre(metre: Metre) -> list[Hit]:
+def simple_metre_hits(metre: Metre) -> list[Hit]:
     """Kick on one (and the middle of long bars), snare on the other beats, hats on 8ths."""
     beat = metre.beat_ticks
     hits = [Hit(0, KICK, 118)]
@@ -181,7 +88,7 @@ def _simple_metre(metre: Metre) -> list[Hit]:
     return hits
 
 
-def _compound_metre(metre: Metre, *, variant: int = 0) -> list[Hit]:
+def compound_metre_hits(metre: Metre, *, variant: int = 0) -> list[Hit]:
     """6/8, 12/8: kick on one (and the middle beat in 12/8), snare on the others, a cymbal on the 8ths.
 
     Variant 0 plays closed hats on every 8th, 1 an 8th-triplet ride with a kick
@@ -206,42 +113,27 @@ def _compound_metre(metre: Metre, *, variant: int = 0) -> list[Hit]:
     return hits
 
 
-def _trap_hats(rng: np.random.Generator) -> list[Hit]:
-    """8th hats accented on the beat, with a 16th, triplet or 32nd roll on some beats."""
-    hits = []
-    eighth = PPQ // 2
-    for beat in range(4):
-        start = beat * PPQ
-        kind = rng.choice(["8", "8", "8", "16", "trip", "32"], p=[0.25, 0.2, 0.15, 0.2, 0.1, 0.1])
-        hits.append(Hit(start, CLOSED_HAT, 92))
-        if kind == "8":
-            hits.append(Hit(start + eighth, CLOSED_HAT, 56))
-        elif kind == "16":
-            for k in range(1, 4):
-                hits.append(Hit(start + k * PPQ // 4, CLOSED_HAT, 50 if k != 2 else 60))
-        elif kind == "trip":
-            for k in range(1, 3):
-                hits.append(Hit(start + k * PPQ // 3, CLOSED_HAT, 54))
-        else:  # a 32nd roll on the second half of the beat, rising
-            for k in range(4):
-                hits.append(Hit(start + eighth + k * PPQ // 8, CLOSED_HAT, 44 + 6 * k))
-    return hits
+def fill(hits: list[Hit], style: str, metre: Metre, rng: np.random.Generator, *,
+         beats: int = 1, rate: int = 4) -> list[Hit]:
+    """Replace the last ``beats`` beats with a snare or tom fill that still lands on the beat.
 
-
-def _fill(hits: list[Hit], style: str, metre: Metre, rng: np.random.Generator) -> list[Hit]:
-    """Replace the last beat with a short snare or tom fill that still lands on the beat."""
+    ``rate`` is notes per beat in simple metres (2: 8ths, 3: triplets, 4: 16ths);
+    compound metres fill in their own 8ths. A trap fill is a hat roll over the groove.
+    """
     beat = metre.beat_ticks
-    start = metre.bar_ticks - beat
+    beats = max(1, min(beats, metre.beats - 1)) if metre.beats > 1 else 1
+    start = metre.bar_ticks - beats * beat
+    if style == "trap":  # a hat roll over the beat: kick, clap and 808 carry on under it
+        kept = [h for h in hits if h.tick < start or h.note not in (CLOSED_HAT, OPEN_HAT)]
+        return kept + [Hit(start + k * PPQ // 8, CLOSED_HAT, 48 + 5 * k) for k in range(8 * beats)]
     kept = [h for h in hits if h.tick < start or h.note == KICK]
-    if style == "trap":
-        return kept + [Hit(start + k * PPQ // 8, CLOSED_HAT, 48 + 5 * k) for k in range(8)]
-    sub = beat // 3 if metre.compound else beat // 4
-    n = beat // sub
+    sub = beat // 3 if metre.compound else beat // rate
+    n = beats * beat // sub
     if rng.random() < 0.5:
         fill = [Hit(start + k * sub, SNARE, 84 + int(30 * k / max(n - 1, 1))) for k in range(n)]
     else:
         toms = (HIGH_TOM, MID_TOM, LOW_TOM, FLOOR_TOM)
-        fill = [Hit(start + k * sub, toms[min(k, 3)], 96 + 6 * (k == 0)) for k in range(n)]
+        fill = [Hit(start + k * sub, toms[min(4 * k // n, 3)], 96 + 6 * (k == 0)) for k in range(n)]
     return kept + fill
 
 

@@ -1,5 +1,9 @@
 """The lead part: a one-bar motif in the scale, answered and repeated over the progression.
 
+The tune plays in the sections that have it, in a register each section lifts
+(a chorus sings higher than its verse), and a jazz solo plays a busier rhythm
+than its head.
+
 A melody needs the scale and the chord tones, not the voicings the chordal
 parts share, so it is written on its own. What makes a key heard is sung
 first: a bar whose chord holds the mode's characteristic degree (dorian's
@@ -25,13 +29,17 @@ def lead_notes(ctx: ClipContext) -> list[Note]:
     minor_third = (ctx.tonic_pc + 3) % 12 if SCALE_FAMILY[name] == "minor" else None
     step = m.unit_ticks if m.compound else PPQ // 2
     slots = m.bar_ticks // step
-    rhythm = [i for i in range(slots) if i == 0 or rng.random() < 0.45]
-    contour = [int(x) for x in rng.integers(-2, 3, size=len(rhythm))]
+    plain = [i for i in range(slots) if i == 0 or rng.random() < 0.45]
+    busy = sorted(set(plain) | {i for i in range(slots) if rng.random() < 0.5})
+    contours = [int(x) for x in rng.integers(-2, 3, size=slots)]
     notes: list[Note] = []
-    lo, hi = 64, 84
     for b, chord in enumerate(ctx.body_chords):
-        if b % 4 == 3 or b == 0 and ctx.body_bars > 2:
-            continue  # breathe: the lead rests on the first bar and every fourth
+        plan = ctx.plan_of(b)
+        if not plan.lead or (b - plan.start) % 4 == 3 or b == 0 and ctx.body_bars > 2:
+            continue  # breathe: the lead rests on the first bar and every fourth bar of a section
+        lo, hi = 64 + plan.lift, 84 + plan.lift
+        rhythm = busy if plan.name == "solo" else plain
+        contour = contours[:len(rhythm)]
         pitch = place(_first_pc(b, chord.root_pc, chord.pitch_classes, colours, minor_third, ctx.tonic_pc),
                       low=lo + 2, high=hi - 4)
         for k, slot in enumerate(rhythm):
@@ -42,7 +50,7 @@ def lead_notes(ctx: ClipContext) -> list[Note]:
                 pitch = _nearest_of(pitch, chord.pitch_classes)
             nxt = rhythm[k + 1] if k + 1 < len(rhythm) else slots
             notes.append(Note(ctx.at(b, slot * step), (nxt - slot) * step - 40, pitch, ctx.vel(92 if k == 0 else 82)))
-    end = place(ctx.tonic_pc, low=lo + 2, high=hi - 4)
+    end = place(ctx.tonic_pc, low=66, high=80)
     return notes + [Note(ctx.lead_out_tick, ctx.hold_ticks, end, 86)]
 
 

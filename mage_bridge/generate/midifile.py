@@ -1,6 +1,7 @@
 """A composed :class:`~mage_bridge.generate.compose.Score` as Standard MIDI Files.
 
-``parts.mid`` is a type-1 file with a conductor track (tempo, time signature, key) and one
+``parts.mid`` is a type-1 file with a conductor track (tempo, time signature, key, and a
+marker at the first bar of each section, named as in the manifest's ``structure``) and one
 track per part; every part is also written alone to ``midi/<part>.mid``, which is what a DAW
 script drops on a track of its own. Tick 0 is frame 0 of the audio stems, so a MIDI item
 placed where the audio goes lines up with it. Parts share one file, so each gets a channel of
@@ -61,7 +62,12 @@ def _conductor(score: Score, mido: Any) -> Any:
         track.append(mido.MetaMessage("key_signature", key=tonic + ("m" if score.mode == "minor" else ""), time=0))
     except ValueError:  # spellings mido does not know (e.g. "A#m"): the key is in the manifest anyway
         pass
-    track.append(mido.MetaMessage("end_of_track", time=_total_ticks(score)))
+    now = 0
+    for section in score.sections:  # DAWs show these as markers at each section's first bar
+        tick = section.start_bar * score.metre.bar_ticks
+        track.append(mido.MetaMessage("marker", text=section.name, time=tick - now))
+        now = tick
+    track.append(mido.MetaMessage("end_of_track", time=max(0, _total_ticks(score) - now)))
     return track
 
 
