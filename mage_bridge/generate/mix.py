@@ -81,6 +81,10 @@ MONO_BELOW_HZ = 120.0
 MIN_CORRELATION = 0.35
 #: A safety fade at the very end; the music itself has rung out before it.
 SAFETY_FADE_S = 0.02
+#: The reverb returns fade to silence over this stretch, ending :data:`REVERB_QUIET_S` before the clip's end:
+#: the lead-out rings out clean however long the room (the render damps its own notes the same way).
+REVERB_FADE_S = 0.65
+REVERB_QUIET_S = 0.1
 _LOOKAHEAD_MS = 1.5
 _RELEASE_MS = 80.0
 #: Headroom the limiter aims under the ceiling, absorbing gain-modulation overshoot (dB).
@@ -221,6 +225,16 @@ def clean_stem(x: np.ndarray, *, name: str, sample_rate: int,
     return out, report
 
 
+def _return_fade(frames: int, sample_rate: int) -> np.ndarray:
+    """The gain every reverb return shares: 1, then a half-cosine to 0 that ends :data:`REVERB_QUIET_S` early."""
+    curve = np.ones(frames, dtype=np.float32)
+    end = max(0, frames - int(REVERB_QUIET_S * sample_rate))
+    start = max(0, end - int(REVERB_FADE_S * sample_rate))
+    curve[start:end] = 0.5 + 0.5 * np.cos(np.linspace(0.0, np.pi, end - start, dtype=np.float32))
+    curve[end:] = 0.0
+    return curve
+
+
 def mix_stems(raw: dict[str, np.ndarray], *, sample_rate: int, target_lufs: float = TARGET_LUFS,
               ceiling_dbtp: float = CEILING_DBTP, genre: str | None = None, style: str = "",
               preset: MixPreset | None = None) -> tuple[dict[str, Audio], MixReport]:
@@ -237,6 +251,7 @@ def mix_stems(raw: dict[str, np.ndarray], *, sample_rate: int, target_lufs: floa
     report = MixReport(target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp, preset=preset)
     frames = next(iter(raw.values())).shape[1]
     ducks = _duck_curves(raw, preset, report, sample_rate=sample_rate)
+    return_fade = _return_fade(frames, sample_rate)
 
     def one_stem(name: str) -> tuple[np.ndarray, dict[str, Any]]:
         chain = preset.chain(name)
@@ -244,8 +259,8 @@ def mix_stems(raw: dict[str, np.ndarray], *, sample_rate: int, target_lufs: floa
         if name in ducks:
             x = x * ducks[name]
         if chain.reverb_send_db is not None:
-            x = x + reverb_return(x * np.float32(10.0 ** (chain.reverb_send_db / 20.0)), preset.reverb,
-                                  sample_rate=sample_rate)
+            x = x + return_fade * reverb_return(x * np.float32(10.0 ** (chain.reverb_send_db / 20.0)),
+                                                preset.reverb, sample_rate=sample_rate)
         return x, done
 
     # Steps 1-6 are independent per stem, and pedalboard and scipy's filters release the GIL.

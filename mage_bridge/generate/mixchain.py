@@ -230,8 +230,8 @@ def glue_curve(total: np.ndarray, glue: GlueSettings, *, sample_rate: int) -> tu
         return np.ones(frames), 0.0
     power = np.mean(np.square(total[:, : n * hop]), axis=0).reshape(n, hop).mean(axis=1)
     power = ndimage.uniform_filter1d(power, size=5, mode="nearest")  # a 10 ms RMS window
-    with np.errstate(divide="ignore"):
-        level = 10.0 * np.log10(power)
+    # The running mean of exact silence can round a hair below zero: floor it (−200 dB) before the log.
+    level = 10.0 * np.log10(np.maximum(power, 1e-20))
     wanted = np.maximum(level - (loudness + glue.threshold_rms_db), 0.0) * (1.0 - 1.0 / glue.ratio)
     attack = math.exp(-_HOP_S / (glue.attack_ms / 1000.0))
     release = math.exp(-_HOP_S / (glue.release_ms / 1000.0))

@@ -153,7 +153,7 @@ DEFAULT = MixPreset("default", {
 })
 
 CLUB = _changed(DEFAULT, "club",
-                drums={"low_shelf_db": 3.0, "compressor_ratio": 4.0, "compressor_attack_ms": 20.0,
+                drums={"low_shelf_db": 0.0, "compressor_ratio": 4.0, "compressor_attack_ms": 20.0,
                        "reverb_send_db": -30.0},
                 bass={"duck_db": 6.0, "compressor_ratio": 5.0},
                 other={"duck_db": 4.0, "high_shelf_db": 3.0, "reverb_send_db": -16.0},

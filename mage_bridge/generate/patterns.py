@@ -60,8 +60,9 @@ class _Spec:
     fixed: tuple[tuple[int, str], ...] = ()
     #: Steps of which the kick takes exactly one (trap kicks on 2 or 4, which keeps its beat a quarter).
     kick_one_of: tuple[int, ...] = ()
-    #: How hard the seed's kicks hit: as the downbeat ("X"), or a step under it ("x") where slow swung
-    #: grooves would otherwise read their 8ths as the beat.
+    #: How hard the seed's kicks hit: as the downbeat ("X"), a step under it ("x") where slow swung
+    #: grooves would otherwise read their 8ths as the beat, or soft ("o"): a house kick between the
+    #: beats is a ghost under the four, or the 8ths read as the beat.
     kick_accent: str = "X"
     #: Whether the hats may accent the off-beat (disco, upbeat rock); slow swung grooves keep it on the beat,
     #: or their 8ths read as the beat.
@@ -72,7 +73,8 @@ _SPECS: dict[str, _Spec] = {
     "four_on_floor": _Spec((0, 4, 8, 12), {15: .3, 7: .15, 11: .1, 14: .1}, 1, (4, 12),
                            ((g.CLAP,), (g.CLAP, g.SNARE), (g.CLAP,), (g.E_SNARE,)), {15: .15, 10: .1, 7: .1},
                            ("offopen", "16", "off8", "offopen16", "8"),
-                           (g.MARACAS, g.HIGH_CONGA, g.COWBELL, g.CLAVES, g.SIDE_STICK, g.HIGH_BONGO)),
+                           (g.MARACAS, g.HIGH_CONGA, g.COWBELL, g.CLAVES, g.SIDE_STICK, g.HIGH_BONGO),
+                           kick_accent="o"),
     "trap": _Spec((0,), {3: .2, 6: .4, 7: .3, 10: .5, 11: .3, 12: .3, 13: .2, 14: .3}, 4, (8,),
                   ((g.CLAP,), (g.CLAP, g.SNARE)), {2: .2, 14: .3, 15: .3}, ("trap",),
                   ghost_drum=g.SIDE_STICK, fixed=((g.SIDE_STICK, "----o-------o---"),), kick_one_of=(4, 12)),
