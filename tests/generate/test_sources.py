@@ -57,12 +57,13 @@ def test_rock_drums_split_between_the_avl_kit_and_the_gm_kit() -> None:
     assert avl.soundfont == zeppelin and gm.soundfont == GM
     avl_keys = {n.pitch for n in avl.parts[0].notes}
     assert avl_keys <= AVL_KEYS - {35} and 36 in avl_keys and (avl.parts[0].bank, avl.parts[0].program) == (0, 0)
-    assert {n.pitch for n in gm.parts[0].notes} == {54}  # the tambourine stays on the GM kit
+    gm_keys = {n.pitch for n in gm.parts[0].notes}
+    assert 54 in gm_keys and not gm_keys & AVL_KEYS  # the tambourine (and any hand percussion) stays on the GM kit
     assert (gm.parts[0].bank, gm.parts[0].program) == (drums.bank, drums.program)
     assert len(avl.parts[0].notes) + len(gm.parts[0].notes) == len(drums.notes)
     d = chosen.details["drums"]
     assert d["source"] == "soundfont" and d["soundfont"] == str(zeppelin) and d["preset"] == {"bank": 0, "program": 0}
-    assert d["also"][0]["keys"] == [54] and "fallback" not in d
+    assert d["also"][0]["keys"] == sorted(gm_keys) and "fallback" not in d
 
 
 def test_without_avl_the_gm_kit_plays_and_the_details_say_so() -> None:
