@@ -283,8 +283,8 @@ def _write_master(mix: audio_io.Audio, folder: Path, settings: Mapping[str, Any]
 
     result = master(mix, target_lufs=settings["target_lufs"], true_peak_dbtp=settings["true_peak_dbtp"],
                     preset=settings["preset"], progress=progress)
-    mastered = result.audio if result.audio is not None else mix  # master() returns the whole result
-    audio_io.save(mastered, folder / MASTER_FILE)
+    assert result.audio is not None  # master() on a whole Audio returns it (only master_blocks streams)
+    audio_io.save(result.audio, folder / MASTER_FILE)
     measured, _ = measure_file(folder / MASTER_FILE)
     return {"file": MASTER_FILE, "target_lufs": settings["target_lufs"],
             "true_peak_dbtp": settings["true_peak_dbtp"], "preset": settings["preset"],
