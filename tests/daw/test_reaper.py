@@ -141,6 +141,11 @@ def test_generate_round_trip_puts_a_folder_of_stems_in_place(daemon: DaemonProc,
          pytest.approx(start + s["end_s"], abs=1e-9)) for s in musical]
     assert dump["tracks"][0] == {"index": 0, "name": "Guitar", "folder_depth": 0, "ext": [], "items": []}
     assert [t["state"] for t in dump["toggles"]] == [1, 0]  # toggled on, and off at exit
+    # The daemon took every request; a context report the listener spooled in its last ticks is taken
+    # at the daemon's next look at the folder (every SPOOL_POLL_S).
+    deadline = time.monotonic() + 5.0
+    while list((daemon.state_dir / "spool").glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert list((daemon.state_dir / "spool").glob("*.json")) == []
 
 
