@@ -96,7 +96,7 @@ def process_stem(x: np.ndarray, chain: StemChain, *, sample_rate: int) -> tuple[
     """``x`` through ``chain``'s drive, EQ, compressor and trim; returns float32 audio and what was done.
 
     The compressor's threshold is ``compressor_threshold_rms_db`` above the stem's
-    integrated loudness after the EQ (BS.1770-4), so it works on every render level.
+    gated RMS level after the EQ (:func:`gated_rms_db`), so it works on every render level.
     """
     import pedalboard
 
