@@ -70,6 +70,23 @@ def key_name(pc: int, mode: str) -> str:
     return note_name(pc, flats=flats)
 
 
+def key_signature_of(tonic_pc: int, scale: str) -> tuple[int, str]:
+    """The major or minor key whose signature (sharps and flats) writes ``scale`` on ``tonic_pc``.
+
+    A church mode is written with the signature of the key of its family that
+    holds the same notes: D dorian as A minor (no sharps or flats), F lydian as
+    C major. Returns ``(tonic_pc, "major" | "minor")``; a plain scale is its own key.
+    """
+    family = SCALE_FAMILY.get(scale)
+    if family is None:
+        raise InvalidInputError(f"scale must be one of {sorted(SCALES)}, got {scale!r}")
+    notes = set(scale_pitch_classes(tonic_pc, scale))
+    for pc in range(12):
+        if set(scale_pitch_classes(pc, family)) == notes:
+            return pc, family
+    return tonic_pc % 12, family
+
+
 def scale_pitch_classes(tonic_pc: int, scale: str) -> tuple[int, ...]:
     """The pitch classes of ``scale`` on ``tonic_pc``, tonic first: D dorian -> (2, 4, 5, 7, 9, 11, 0)."""
     if scale not in SCALES:

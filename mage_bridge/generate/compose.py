@@ -154,7 +154,8 @@ def compose(
     return Score(bpm=float(analysis.bpm), metre=metre, sample_rate=sample_rate, total_frames=total_frames,
                  lead_in_bars=lead_in_bars, body_bars=body_bars, tonic_pc=tonic_pc, mode=analysis.mode,
                  drum_style=style if base_style != "none" else "none", swing=swing,
-                 progression=progression, parts=tuple(parts), notes=tuple(notes_out), sections=sections)
+                 progression=progression, parts=tuple(parts), notes=tuple(notes_out), sections=sections,
+                 scale=scale)
 
 
 def _progression_steps(plans: tuple[SectionPlan, ...], chords: int) -> list[int]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from mage_bridge.generate.compose import Part, Score
 from mage_bridge.generate.metre import PPQ
-from mage_bridge.music import key_name
+from mage_bridge.music import key_name, key_signature_of
 
 COMBINED_NAME = "parts.mid"
 PARTS_DIR = "midi"
@@ -57,9 +57,11 @@ def _conductor(score: Score, mido: Any) -> Any:
     track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(score.bpm), time=0))
     track.append(mido.MetaMessage("time_signature", numerator=score.metre.numerator,
                                   denominator=score.metre.denominator, time=0))
-    tonic = key_name(score.tonic_pc, score.mode)  # "G" in G minor -> mido's "Gm"
+    # The signature that writes the clip's notes: G minor's for G minor ("Gm"), A minor's for D dorian.
+    pc, mode = key_signature_of(score.tonic_pc, score.scale or score.mode)
     try:
-        track.append(mido.MetaMessage("key_signature", key=tonic + ("m" if score.mode == "minor" else ""), time=0))
+        track.append(mido.MetaMessage("key_signature", key=key_name(pc, mode) + ("m" if mode == "minor" else ""),
+                                      time=0))
     except ValueError:  # spellings mido does not know (e.g. "A#m"): the key is in the manifest anyway
         pass
     now = 0

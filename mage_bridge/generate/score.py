@@ -79,6 +79,9 @@ class Score:
     notes: tuple[str, ...] = field(default=())
     #: The clip's sections in play order, lead-in to lead-out, covering every bar.
     sections: tuple[Section, ...] = field(default=())
+    #: The scale the parts keep to (a key of :data:`mage_bridge.music.SCALES`, e.g. ``"dorian"``); ``""`` is
+    #: the plain scale of ``mode``.
+    scale: str = ""
 
     def frame(self, tick: int) -> int:
         """The frame a tick falls on (ticks are exact; frames round to the nearest)."""
@@ -124,6 +127,7 @@ class Score:
             "time_signature": [self.metre.numerator, self.metre.denominator],
             "key": key_name(self.tonic_pc, self.mode),
             "mode": self.mode,
+            "scale": self.scale or self.mode,
             "bar_s": round(bar_s, 6),
             "lead_in_bars": self.lead_in_bars,
             "lead_in_s": round(lead_in_s, 6),

@@ -122,3 +122,23 @@ def test_minor_blues_renders_as_e_minor() -> None:
         key = measure_key(mix(clip.stems))
         measured.append((pitch_class(key.tonic), key.mode))
     assert measured == [(4, "minor")] * len(SEEDS), measured
+
+
+@pytest.mark.parametrize(("prompt", "signature"), [
+    ("D dorian jazz vamp", "Am"),      # no sharps or flats: B natural, not D minor's B flat
+    ("E phrygian flamenco", "Am"),
+    ("F lydian film cue", "C"),
+    ("G mixolydian rock", "C"),
+    ("jazz blues in E minor", "Em"),   # a plain key is its own signature
+])
+def test_the_midi_key_signature_writes_the_mode_s_notes(tmp_path, prompt: str, signature: str) -> None:
+    import mido
+
+    from mage_bridge.generate.midifile import write_score_midi
+
+    score = compose(analyze(prompt, backend="rules"), seed=0, duration_s=12.0)
+    write_score_midi(score, tmp_path)
+    conductor = mido.MidiFile(tmp_path / "parts.mid").tracks[0]
+    [key] = [m.key for m in conductor if m.type == "key_signature"]
+    assert key == signature
+    assert score.details()["scale"] == (analyze(prompt, backend="rules").scale or score.mode)
