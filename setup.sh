@@ -33,5 +33,5 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 # torch first, from the pin, so nothing later resolves a CUDA build.
 .venv/bin/python -m pip install -q -c constraints.txt "torch==2.13.0"
-.venv/bin/python -m pip install -q -c constraints.txt -e ".[dev,demucs,transformers]"
+.venv/bin/python -m pip install -q -c constraints.txt -e ".[dev,demucs,transformers,acestep]"
 echo "setup: ready. Try: .venv/bin/mage-bridge generate \"deep house groove at 122 BPM in the key of G minor\" --out out/deep-house" >&2

@@ -21,6 +21,10 @@ and the key. Example::
     [server]
     host = "127.0.0.1"
     port = 9137
+
+    [acestep]                          # the ACE-Step backend (users with a GPU and its weights)
+    model_dir = "~/models/acestep"     # default <models_dir>/acestep (diffusers layout); env MAGE_ACESTEP_DIR
+    device = "auto"                    # or "cuda", "mps", "cpu"
 """
 
 from __future__ import annotations
@@ -101,6 +105,33 @@ class ServerConfig:
 
 
 @dataclass(frozen=True)
+class AceStepConfig:
+    """The ACE-Step backend: where its weights are, which route and device run it, how long it stays loaded."""
+
+    #: The diffusers-layout folder (``model_index.json`` and its component folders); default ``<models_dir>/acestep``.
+    model_dir: Path | None = None
+    #: The native ACE-Step 1.5 ``checkpoints/`` folder, for the ``native`` route; default: the one beside the
+    #: installed ``acestep`` package.
+    checkpoints_dir: Path | None = None
+    #: ``"auto"`` (diffusers when its folder is complete, else native), ``"diffusers"`` or ``"native"``.
+    route: str = "auto"
+    #: ``"auto"`` (CUDA, then Apple MPS, else the CPU with a warning), ``"cuda"``, ``"mps"`` or ``"cpu"``.
+    device: str = "auto"
+    #: ``"auto"`` (bfloat16 on CUDA, float16 on MPS, float32 on the CPU), ``"float32"``, ``"float16"``, ``"bfloat16"``.
+    dtype: str = "auto"
+    #: Diffusion steps; 0 = the variant's default (8 on turbo, 50 on base/SFT).
+    steps: int = 0
+    #: Classifier-free guidance on base/SFT (turbo ignores it).
+    guidance: float = 7.0
+    #: The timestep shift of the flow-matching schedule.
+    shift: float = 3.0
+    #: Move each component to the GPU only while it runs (saves VRAM, costs time).
+    cpu_offload: bool = False
+    #: A loaded model is released after this many seconds without a job (0: keep it loaded).
+    idle_release_s: int = 600
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything the user can set. Build with :func:`load_config`."""
 
@@ -116,6 +147,7 @@ class Config:
     allowed_roots: tuple[Path, ...] = ()
     backends: BackendChoice = field(default_factory=BackendChoice)
     server: ServerConfig = field(default_factory=ServerConfig)
+    acestep: AceStepConfig = field(default_factory=AceStepConfig)
 
     @property
     def resolved_state_dir(self) -> Path:
@@ -149,6 +181,7 @@ _ENV = {
     "MAGE_HOST": ("server", "host"),
     "MAGE_PORT": ("server", "port"),
     "MAGE_WORKERS": ("server", "workers"),
+    "MAGE_ACESTEP_DIR": ("acestep", "model_dir"),
 }
 
 
@@ -196,7 +229,7 @@ def _build(cls: type, raw: dict[str, Any], where: str, prefix: str = "") -> Any:
     for name, value in raw.items():
         current = getattr(obj, name)
         key = prefix + name
-        if isinstance(current, (BackendChoice, ServerConfig)):
+        if isinstance(current, (BackendChoice, ServerConfig, AceStepConfig)):
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: [{key}] must be a table, got {value!r}")
             values[name] = _build(type(current), value, where, prefix=key + ".")
@@ -228,6 +261,10 @@ def _coerce(annotation: Any, value: Any, key: str, where: str) -> Any:
             if isinstance(value, bool):
                 raise ValueError("a boolean is not a number")
             return int(value)
+        if text == "float":
+            if isinstance(value, bool):
+                raise ValueError("a boolean is not a number")
+            return float(value)
         return str(value)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"{where}: {key} has an invalid value {value!r}: {e}") from e

@@ -56,6 +56,18 @@ class BackendUnavailableError(MageError, ImportError):
     code = "backend_unavailable"
 
 
+class NotSupportedError(MageError):
+    """The chosen backend cannot do this task (repaint on the procedural engine); the message names one that can."""
+
+    code = "not_supported"
+
+
+class CancelledError(MageError):
+    """A job was cancelled while it ran; raised from its progress callback so the work stops between steps."""
+
+    code = "cancelled"
+
+
 class PathNotAllowedError(MageError, PermissionError):
     """A path lies outside the folders the daemon may read or write."""
 
