@@ -243,10 +243,12 @@ class JobRequests:
         if was_running:
             handle = self._pool.handle_for(job_id)
             if handle is not None:
-                self._pool.end(handle, "cancel")
+                self._pool.cancel(handle)
         self._progress.pop(job_id, None)
         log.info("job %s cancelled", job_id)
-        self._announce_end(job, extra=addr)  # its staging folder goes when its worker has exited
+        # Told once, now: the worker's "cancelled" answer (or its exit after the grace time) frees it
+        # and removes the job's staging folder without telling anyone again.
+        self._announce_end(job, extra=addr)
         return job
 
     @osc.handles("/mage/job/status", _JOB_ID, _TOKEN, id_arg="job_id",

@@ -110,6 +110,8 @@ class Scheduler:
         if job_id != handle.job_id:
             return  # a late word from a job that was cancelled
         if what == "progress":
+            if handle.cancelling:
+                return  # the job was cancelled and told so; its worker is stopping it
             stage, fraction = str(msg[2])[:64], float(msg[3])
             self._progress[job_id] = (stage, fraction)
             try:
@@ -118,6 +120,7 @@ class Scheduler:
                 log.warning("job %s: progress not told: %s", job_id, failure_message(e))
             return
         handle.job_id = None
+        handle.cancelling = False
         self._progress.pop(job_id, None)
         if what == "done":
             self._end_job(job_id, result=str(msg[2]))

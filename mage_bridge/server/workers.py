@@ -3,7 +3,12 @@
 Each worker is a ``spawn``-ed process holding one end of a pipe. The daemon
 sends it one job at a time; it answers with ``("progress", id, stage,
 fraction)`` messages and one ``("done", id, manifest_path)`` or ``("failed",
-id, code, message)``. A worker that dies (a crash, ``kill -9``, the OOM killer)
+id, code, message)``. A cancel is cooperative first: the daemon sets the
+worker's cancel event, the job's next progress call raises
+:class:`~mage_bridge.errors.CancelledError`, the worker answers ``("failed",
+id, "cancelled", message)`` and stays alive, with whatever model it keeps warm,
+for the next job; one that does not answer within :data:`CANCEL_GRACE_S` (a
+job that never reports progress) is ended as a crash would be. A worker that dies (a crash, ``kill -9``, the OOM killer)
 is noticed through its process sentinel: its job fails with the reason and a
 fresh worker takes its place. Workers run at a lower CPU priority (nice, or the
 below-normal priority class on Windows) so the daemon's OSC loop stays responsive
@@ -30,18 +35,23 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from mage_bridge.config import Config
-from mage_bridge.errors import InvalidInputError, MageError, failure_code, failure_message
+from mage_bridge.errors import CancelledError, InvalidInputError, MageError, failure_code, failure_message
 from mage_bridge.files import remove_staging
 from mage_bridge.server.locks import hold_worker_lock
 from mage_bridge.server.security import OUTPUT_FORMATS
 
 log = logging.getLogger("mage_bridge.server.workers")
 
-#: Seconds between two progress messages of one stage (stage changes always go through).
+#: Seconds after which a progress message of the same stage goes through whatever its fraction.
 PROGRESS_INTERVAL_S = 0.1
+#: A move of the fraction this large goes through at once, so a job of up to 100 steps (a diffusion
+#: model's) reports every step; stage changes and the end of a stage always go through.
+PROGRESS_STEP = 0.01
+#: How long a cancelled job has to stop at its next progress call before its worker is ended.
+CANCEL_GRACE_S = 5.0
 #: How long a worker gets after SIGTERM before SIGKILL.
 TERMINATE_GRACE_S = 2.0
 #: Niceness added to worker processes.
@@ -51,9 +61,11 @@ _BELOW_NORMAL_PRIORITY_CLASS = 0x4000
 
 
 # -- the worker side ---------------------------------------------------------------------------
-def worker_main(conn: Connection, config: Config, index: int, lock_dir: str | None = None) -> None:
+def worker_main(conn: Connection, config: Config, index: int, lock_dir: str | None = None,
+                cancel: EventLike | None = None) -> None:
     """Entry point of a worker process: run jobs from ``conn`` until told to stop.
 
+    ``cancel`` is the event the daemon sets to cancel the running job (see :class:`_Reporter`).
     While it lives the worker holds its lock in ``lock_dir`` (:mod:`.locks`): a daemon that starts
     waits until no such lock is held, so no worker of a killed daemon is still writing into the jobs
     folder when the new one sweeps it.
@@ -73,7 +85,7 @@ def worker_main(conn: Connection, config: Config, index: int, lock_dir: str | No
             return
         if msg is None:
             return
-        _run_job(conn, msg, config)
+        _run_job(conn, msg, config, cancel)
 
 
 def _lower_priority() -> None:
@@ -118,16 +130,34 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-class _Reporter:
-    """``progress(stage, fraction)`` for a job, throttled to one message per interval and stage."""
+class EventLike(Protocol):
+    """What a worker needs of its cancel event (a :func:`multiprocessing.Event`)."""
 
-    def __init__(self, conn: Connection, job_id: str) -> None:
+    def is_set(self) -> bool: ...
+    def set(self) -> None: ...
+    def clear(self) -> None: ...
+
+
+class _Reporter:
+    """``progress(stage, fraction)`` for a job, sent to the daemon; raises when the job is cancelled.
+
+    A message goes through when the stage changes, the stage ends (1.0), the fraction moved by
+    :data:`PROGRESS_STEP` since the last one sent, or :data:`PROGRESS_INTERVAL_S` passed; the rest
+    are dropped, so a tight loop cannot flood the pipe. When ``cancel`` is set the call raises
+    :class:`~mage_bridge.errors.CancelledError`, so the job stops between two of its steps.
+    """
+
+    def __init__(self, conn: Connection, job_id: str, cancel: EventLike | None = None) -> None:
         self._conn = conn
         self._job_id = job_id
+        self._cancel = cancel
         self._stage: str | None = None
         self._last = 0.0
+        self._fraction = 0.0
 
     def __call__(self, stage: str, fraction: float) -> None:
+        if self._cancel is not None and self._cancel.is_set():
+            raise CancelledError("cancelled by request")
         try:
             fraction = min(1.0, max(0.0, float(fraction)))
         except (TypeError, ValueError):
@@ -136,13 +166,15 @@ class _Reporter:
             fraction = 0.0
         now = time.monotonic()
         stage = str(stage)
-        if stage == self._stage and fraction < 1.0 and now - self._last < PROGRESS_INTERVAL_S:
+        if (stage == self._stage and fraction < 1.0 and now - self._last < PROGRESS_INTERVAL_S
+                and abs(fraction - self._fraction) < PROGRESS_STEP - 1e-9):
             return
-        self._stage, self._last = stage, now
+        self._stage, self._last, self._fraction = stage, now, fraction
         self._conn.send(("progress", self._job_id, stage, fraction))
 
 
-def _run_job(conn: Connection, msg: dict[str, Any], config: Config) -> None:
+def _run_job(conn: Connection, msg: dict[str, Any], config: Config, cancel: EventLike | None = None) -> None:
+    """Run one job and answer how it ended; a job that stops because it was cancelled answers ``cancelled``."""
     from mage_bridge.server.kinds import job_kind
     from mage_bridge.server.security import PathGuard, RequestPolicy
 
@@ -172,22 +204,27 @@ def _run_job(conn: Connection, msg: dict[str, Any], config: Config) -> None:
         if _accepts(func, "job_id"):
             kwargs["job_id"] = job_id
         log.info("job %s (%s) starting", job_id, kind.name)
-        result = func(*args, target, config=config, progress=_Reporter(conn, job_id), **kwargs)
+        result = func(*args, target, config=config, progress=_Reporter(conn, job_id, cancel), **kwargs)
         manifest = Path(result)
         if not manifest.is_file():
             raise MageError(f"job {kind.name} returned {str(manifest)!r}, which is not a file")
         conn.send(("done", job_id, str(manifest)))
         log.info("job %s done: %s", job_id, manifest)
-    except MageError as e:
-        log.warning("job %s failed: %s: %s", job_id, e.code, e)
-        conn.send(("failed", job_id, failure_code(e), _as_sent(str(e), msg)))
     except Exception as e:  # a bug in a stage (or a full disk) must fail its job, not the worker
         code = failure_code(e)
-        if code == "internal":
+        if cancel is not None and cancel.is_set():  # whatever a stage made of the CancelledError it raised
+            code, text = "cancelled", "cancelled by request"
+            log.info("job %s stopped: cancelled", job_id)
+        elif code == "internal":
+            text = failure_message(e)
             log.exception("job %s crashed", job_id)
         else:
-            log.warning("job %s failed: %s: %s", job_id, code, e)
-        conn.send(("failed", job_id, code, _as_sent(failure_message(e), msg)))
+            text = failure_message(e)
+            log.warning("job %s failed: %s: %s", job_id, code, text)
+        conn.send(("failed", job_id, code, _as_sent(text, msg)))
+    finally:
+        if cancel is not None:
+            cancel.clear()  # a cancel that came as the job ended is not the next job's
 
 
 def _as_sent(message: str, msg: dict[str, Any]) -> str:
@@ -269,6 +306,10 @@ class WorkerHandle:
     #: Why the daemon is ending this worker: "cancel", "requeue" or "stop"; ``None`` if it is not.
     ending: str | None = None
     started: float = field(default_factory=time.monotonic)
+    #: Set by the daemon to stop the running job at its next progress call (shared with the worker).
+    cancel_event: EventLike | None = None
+    #: The running job was cancelled: the worker is stopping it (its progress is no longer told).
+    cancelling: bool = False
 
     @property
     def pid(self) -> int | None:
@@ -326,7 +367,30 @@ class WorkerPool:
 
     def assign(self, handle: WorkerHandle, payload: dict[str, Any]) -> None:
         handle.job_id = payload["id"]
+        handle.cancelling = False
+        if handle.cancel_event is not None:  # idle now: a cancel set after its last job ended is stale
+            handle.cancel_event.clear()
         handle.conn.send(payload)
+
+    def cancel(self, handle: WorkerHandle) -> None:
+        """Stop ``handle``'s running job and keep the worker: its next progress call raises, it answers
+        ``cancelled`` and takes the next job. One that has not answered within :data:`CANCEL_GRACE_S`
+        is ended (:meth:`end` with ``"cancel"``)."""
+        job_id = handle.job_id
+        if job_id is None or handle.ending is not None:
+            return
+        handle.cancelling = True
+        if handle.cancel_event is None:
+            self.end(handle, "cancel")
+            return
+        handle.cancel_event.set()
+        self._loop.call_later(CANCEL_GRACE_S, self._cancel_overdue, handle, job_id)
+
+    def _cancel_overdue(self, handle: WorkerHandle, job_id: str) -> None:
+        if handle.job_id == job_id and handle.ending is None and self._workers.get(handle.index) is handle:
+            log.warning("job %s did not stop within %.0f s of its cancel; ending worker %d (pid %s)", job_id,
+                        CANCEL_GRACE_S, handle.index, handle.pid)
+            self.end(handle, "cancel")
 
     def end(self, handle: WorkerHandle, reason: str) -> None:
         """Stop ``handle``'s process (SIGTERM, then SIGKILL); its exit is reported as usual."""
@@ -341,11 +405,13 @@ class WorkerPool:
 
     def _spawn(self, index: int) -> None:
         parent_conn, child_conn = self._ctx.Pipe(duplex=True)
-        proc = self._ctx.Process(target=worker_main, args=(child_conn, self._config, index, self._lock_dir),
+        cancel = self._ctx.Event()
+        proc = self._ctx.Process(target=worker_main,
+                                 args=(child_conn, self._config, index, self._lock_dir, cancel),
                                  name=f"mage-worker-{index}", daemon=True)
         proc.start()
         child_conn.close()
-        handle = WorkerHandle(index, proc, parent_conn)
+        handle = WorkerHandle(index, proc, parent_conn, cancel_event=cancel)
         self._workers[index] = handle
         if self._watch_in_loop:
             self._loop.add_reader(parent_conn.fileno(), self._readable, handle)
