@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from mage_bridge.errors import InvalidInputError
 from mage_bridge.genres import Mode
 
 
@@ -60,3 +61,32 @@ class PromptAnalysis:
         for key in ("genres", "mood", "instruments", "exclude_instruments", "warnings"):
             d[key] = list(d[key])
         return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PromptAnalysis:
+        """The analysis :meth:`to_dict` wrote (a manifest's ``analysis``); keys it does not know are ignored.
+
+        Raises :class:`InvalidInputError` naming what is missing or malformed.
+        """
+        if not isinstance(data, dict):
+            raise InvalidInputError(f"an analysis must be a JSON object, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        missing = [name for name in ("prompt", "genre", "bpm", "key", "mode", "time_signature") if name not in values]
+        if missing:
+            raise InvalidInputError(f"the analysis lacks {', '.join(missing)}")
+        try:
+            values["bpm"] = float(values["bpm"])
+            num, den = values["time_signature"]
+            values["time_signature"] = (int(num), int(den))
+            for key in ("genres", "mood", "instruments", "exclude_instruments", "warnings"):
+                if key in values:
+                    values[key] = tuple(str(v) for v in values[key])
+            values["sources"] = dict(values.get("sources") or {})
+            if values.get("duration_s") is not None:
+                values["duration_s"] = float(values["duration_s"])
+        except (TypeError, ValueError) as e:
+            raise InvalidInputError(f"the analysis is malformed: {e}") from None
+        if values["mode"] not in ("major", "minor"):
+            raise InvalidInputError(f"the analysis's mode must be 'major' or 'minor', got {values['mode']!r}")
+        return cls(**values)

@@ -2,7 +2,9 @@
 
 ``generate`` (a prompt becomes a clip folder), ``separate`` (a mix becomes
 four stems), ``enhance`` (per-stem chains), ``master`` (a loudness target under
-a true-peak ceiling) and ``export`` (a format conversion). Each validates its
+a true-peak ceiling), ``export`` (a format conversion), and the tasks that rework
+a clip into a new one: ``repaint``, ``extend``, ``cover``, ``lego``, ``extract``
+(:mod:`mage_bridge.api.edit`; backends that have them) and ``retake``. Each validates its
 arguments and checks its target (exists? writable? supported extension?)
 before anything heavy loads or any audio is decoded, reports
 ``progress(stage, fraction)``, builds its result under a hidden name beside the
@@ -26,6 +28,7 @@ blocks, so their memory does not grow with its length
 
 from __future__ import annotations
 
+from mage_bridge.api.edit import EDIT_KINDS, TRACK_NAMES, cover, extend, extract, lego, repaint, retake
 from mage_bridge.api.enhance import ENHANCE_OPTIONS, enhance
 from mage_bridge.api.export import export
 from mage_bridge.api.generate import GENERATE_OPTIONS, generate, measure_mix
@@ -41,6 +44,7 @@ from mage_bridge.errors import (
 
 __all__ = [
     "generate", "separate", "enhance", "master", "export", "measure_mix",
-    "GENERATE_OPTIONS", "SEPARATE_OPTIONS", "ENHANCE_OPTIONS",
+    "repaint", "extend", "cover", "lego", "extract", "retake",
+    "GENERATE_OPTIONS", "SEPARATE_OPTIONS", "ENHANCE_OPTIONS", "EDIT_KINDS", "TRACK_NAMES",
     "MageError", "InvalidInputError", "InvalidAudioError", "OutputExistsError", "BackendUnavailableError",
 ]

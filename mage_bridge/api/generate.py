@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mage_bridge import __version__, manifest
-from mage_bridge import audio as audio_io
+from mage_bridge import manifest
 from mage_bridge.api.checks import check_options, check_output_dir
+from mage_bridge.api.clips import MASTER_FILE, measure_mix, write_clip
 from mage_bridge.api.results import jsonable
 from mage_bridge.config import Config, load_config
 from mage_bridge.errors import InvalidInputError
-from mage_bridge.files import staged_folder, write_json_atomic
+from mage_bridge.files import staged_folder
 from mage_bridge.generate.base import GenerateRequest
 from mage_bridge.generate.project import ProjectTime, bar_seconds, fit_to_project, whole_bars
 from mage_bridge.progress import ProgressFn, no_progress
@@ -25,8 +25,8 @@ from mage_bridge.progress import ProgressFn, no_progress
 #: Options a generate request may carry (OSC options_json, CLI flags) and their checks.
 GENERATE_OPTIONS = ("bpm", "key", "mode", "time_signature", "genre", "duration_s", "bars",
                     "analysis_backend", "lead_in_bars", "master")
-#: The mastered copy of the mix written beside it when the ``master`` option is on.
-MASTER_FILE = "mix.master.wav"
+
+__all__ = ["GENERATE_OPTIONS", "MASTER_FILE", "generate", "measure_mix"]
 
 MIN_BPM, MAX_BPM = 40.0, 240.0
 MIN_DURATION_S, MAX_DURATION_S = 4.0, 120.0
@@ -155,6 +155,7 @@ def generate(
     job_id: str | None = None,
     overwrite: bool = False,
     project: Mapping[str, Any] | ProjectTime | None = None,
+    lineage: Mapping[str, Any] | None = None,
 ) -> Path:
     """Turn ``prompt`` into a clip folder: one WAV per stem, ``mix.wav``, ``manifest.json``, MIDI.
 
@@ -174,6 +175,9 @@ def generate(
     project: its tempo and metre win over the prompt (not over explicit
     options) and the length becomes a whole number of bars
     (:mod:`mage_bridge.generate.project`); the manifest's ``daw`` says why.
+
+    ``lineage`` names the clip this one remakes (``{"parent", "parent_job", "task": "retake"}``, from
+    :func:`mage_bridge.api.retake`); its ``task`` becomes the manifest's ``kind``.
     """
     from mage_bridge.analysis import analyze
     from mage_bridge.analysis.rules import check_prompt
@@ -195,6 +199,8 @@ def generate(
     config = config or load_config()
     seed = secrets.randbelow(2**31) if seed is None else seed
     job_id = job_id or uuid.uuid4().hex[:12]
+    kind = str(lineage["task"]) if lineage is not None and lineage.get("task") else "generate"
+    lineage = {"parent": None} if lineage is None else dict(lineage)
 
     with staged_folder(out_dir, job_id=job_id, overwrite=overwrite) as staging:
         progress("analyze", 0.0)
@@ -215,80 +221,13 @@ def generate(
             lead_in_bars=opts.get("lead_in_bars", 1),
         )
         clip = generator.generate(request, progress=progress)
-        mix = audio_io.mix(clip.stems)
-
-        progress("measure", 0.0)
-        measured = measure_mix(mix, time_signature=analysis.time_signature)
-        progress("measure", 1.0)
-
-        stem_files = {}
-        for i, (name, stem) in enumerate(clip.stems.items()):
-            progress("write", i / (len(clip.stems) + 1))
-            audio_io.save(stem, staging / f"{name}.wav")
-            stem_files[name] = f"{name}.wav"
-        audio_io.save(mix, staging / "mix.wav")
-        master_record = None
-        if "master" in opts:
-            master_record = _write_master(mix, staging, opts["master"], progress=progress)
-        midi = None
-        if clip.score is not None:
-            from mage_bridge.generate.midifile import write_score_midi
-
-            midi = write_score_midi(clip.score, staging)
-        data = {
-            "schema": manifest.SCHEMA,
-            "job_id": job_id,
-            "kind": "generate",
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "mage_bridge_version": __version__,
-            "request": {"prompt": prompt, "lyrics": lyrics, "seed": seed, "backend": backend,
-                        "options": jsonable(opts)},
-            "analysis": analysis.to_dict(),
-            "backend": {"name": generator.name, "seed": seed, **clip.details},
-            "requested": {
-                "bpm": analysis.bpm, "key": analysis.key, "mode": analysis.mode,
-                "time_signature": list(analysis.time_signature),
-            },
-            "measured": measured,
-            "sample_rate": mix.sample_rate,
-            "channels": mix.channels,
-            "frames": mix.frames,
-            "duration_s": round(mix.duration_s, 6),
-            "stems": stem_files,
-            "bars": bars,
-            "structure": clip.structure,
-            "mix": "mix.wav",
-            "master": master_record,
-            "midi": midi,
-            "daw": daw_record,
-            "lyrics": None,
-            "lineage": {"parent": None},
-            "elapsed_s": round(time.perf_counter() - started, 3),
-        }
-        write_json_atomic(staging / manifest.FILENAME, data)
+        write_clip(staging, clip, kind=kind, job_id=job_id,
+                   request={"prompt": prompt, "lyrics": lyrics, "seed": seed, "backend": backend,
+                            "options": jsonable(opts)},
+                   analysis=analysis, backend=generator.name, seed=seed, bars=bars, started=started,
+                   progress=progress, lineage=lineage, master=opts.get("master"), daw=daw_record)
     progress("write", 1.0)
     return out_dir / manifest.FILENAME
-
-
-def _write_master(mix: audio_io.Audio, folder: Path, settings: Mapping[str, Any], *,
-                  progress: ProgressFn) -> dict[str, Any]:
-    """Master ``mix`` into ``folder``/:data:`MASTER_FILE` and return the manifest's record.
-
-    The mastering chain reports its own progress as stage ``master``.
-
-    ``measured`` is read back from the written 24-bit file, as :func:`mage_bridge.api.master` does.
-    """
-    from mage_bridge.api.results import measure_file
-    from mage_bridge.effects.master import master
-
-    result = master(mix, target_lufs=settings["target_lufs"], true_peak_dbtp=settings["true_peak_dbtp"],
-                    preset=settings["preset"], progress=progress)
-    assert result.audio is not None  # master() on a whole Audio returns it (only master_blocks streams)
-    audio_io.save(result.audio, folder / MASTER_FILE)
-    measured, _ = measure_file(folder / MASTER_FILE)
-    return {"file": MASTER_FILE, "target_lufs": settings["target_lufs"],
-            "true_peak_dbtp": settings["true_peak_dbtp"], "preset": settings["preset"],
-            "measured": measured, "backend": result.to_dict()}
 
 
 def _stated_length_note(analysis: Any, opts: Mapping[str, Any]) -> Any:
@@ -344,22 +283,3 @@ def _clip_length(analysis: Any, opts: Mapping[str, Any], *, whole_bars_wanted: b
     bars, seconds = whole_bars(duration_s, analysis.bpm, metre, min_s=MIN_DURATION_S, max_s=MAX_DURATION_S,
                                min_bars=min_bars)
     return seconds, bars
-
-
-def measure_mix(mix: audio_io.Audio, *, time_signature: tuple[int, int]) -> dict[str, Any]:
-    """Tempo, key, loudness and peaks of a rendered mix, measured without knowing the request."""
-    from mage_bridge.effects.loudness import integrated_loudness, true_peak_dbtp
-    from mage_bridge.measure import measure_key, measure_tempo
-
-    tempo = measure_tempo(mix, time_signature=time_signature)
-    key = measure_key(mix)
-    return {
-        "bpm": round(float(tempo.bpm), 3),
-        "tempo_confidence": round(float(tempo.confidence), 3),
-        "key": key.tonic,
-        "mode": key.mode,
-        "key_confidence": round(float(key.confidence), 3),
-        "loudness_lufs": manifest.finite_or_none(integrated_loudness(mix)),
-        "true_peak_dbtp": manifest.finite_or_none(true_peak_dbtp(mix)),
-        "peak_dbfs": manifest.finite_or_none(mix.peak_dbfs()),
-    }

@@ -20,7 +20,7 @@ from mage_bridge.errors import MageError
 from mage_bridge.server import daw, osc
 from mage_bridge.server.daw import DawClients
 from mage_bridge.server.jobs import RUNNING, Job, JobStore
-from mage_bridge.server.kinds import TEST_JOB_KINDS
+from mage_bridge.server.kinds import EDIT_KINDS, TEST_JOB_KINDS
 from mage_bridge.server.osc import ACCEPTED, OPTIONS, REQ_ID, Addr, Arg, Request, RequestError, Route
 from mage_bridge.server.security import PathGuard, RateLimiter, RequestPolicy
 from mage_bridge.server.workers import WorkerPool
@@ -114,6 +114,12 @@ class JobRequests:
     @osc.handles("/mage/separate", REQ_ID, _AUDIO_PATH, OPTIONS, job=True, answer=ACCEPTED)
     @osc.handles("/mage/enhance", REQ_ID, _AUDIO_PATH, OPTIONS, job=True, answer=ACCEPTED)
     @osc.handles("/mage/master", REQ_ID, _AUDIO_PATH, OPTIONS, job=True, answer=ACCEPTED)
+    @osc.handles("/mage/repaint", REQ_ID, _AUDIO_PATH, OPTIONS, job=True, answer=ACCEPTED)
+    @osc.handles("/mage/extend", REQ_ID, _AUDIO_PATH, OPTIONS, job=True, answer=ACCEPTED)
+    @osc.handles("/mage/cover", REQ_ID, _AUDIO_PATH, OPTIONS, job=True, answer=ACCEPTED)
+    @osc.handles("/mage/lego", REQ_ID, _AUDIO_PATH, OPTIONS, job=True, answer=ACCEPTED)
+    @osc.handles("/mage/extract", REQ_ID, _AUDIO_PATH, OPTIONS, job=True, answer=ACCEPTED)
+    @osc.handles("/mage/retake", REQ_ID, _AUDIO_PATH, OPTIONS, job=True, answer=ACCEPTED)
     def _audio_job(self, req: Request, addr: Addr, options: dict[str, Any], client: str) -> None:
         kind = req.address.rsplit("/", 1)[1]
         self.submit_audio(kind, req.args["audio_path"], options, req.req_id, addr, client=client)
@@ -138,10 +144,13 @@ class JobRequests:
 
     def submit_audio(self, kind: str, path_text: str, options: dict[str, Any], req_id: str, addr: Addr | None,
                      *, client: str, source: str = "osc", daw_tag: dict[str, Any] | None = None) -> Job:
-        """Check (path confinement included) and queue a separate/enhance/master job."""
+        """Check (path confinement included) and queue a job on an audio file or a clip: separate, enhance,
+        master, or one of the edit kinds (:data:`~.kinds.EDIT_KINDS`), whose options are checked here."""
         path_text = osc.check_text("audio_path", path_text, osc.MAX_PATH_CHARS, req_id)
         sent_by_daw = daw_tag is not None or "daw" in options  # not a controller job sent to the last DAW
         params = self._job_params(options, req_id, daw_tag=daw_tag)
+        if kind in EDIT_KINDS:
+            _edit_params(kind, params, req_id)
         try:
             audio_path, media_root = self._resolve_audio(path_text, params.get("daw") if sent_by_daw else None)
         except MageError as e:
@@ -265,3 +274,25 @@ class JobRequests:
         else:
             detail = job.note or ""
         self._send(addr, osc.encode("/mage/job/status", job.id, job.state, stage, float(fraction), detail))
+
+
+def _edit_params(kind: str, params: dict[str, Any], req_id: str) -> None:
+    """An edit job's options checked as far as they can be without reading its source (its function
+    checks the rest); ``prompt`` and ``lyrics`` move from the options into the job's parameters."""
+    from mage_bridge.api.edit import check_edit_options
+
+    options = params["options"]
+    for name, limit in (("prompt", osc.MAX_PROMPT_CHARS), ("lyrics", osc.MAX_LYRICS_CHARS)):
+        value = options.get(name)
+        if value is not None:
+            if not isinstance(value, str):
+                raise RequestError("invalid_input", f"{name} must be a string, got {type(value).__name__}", req_id)
+            osc.check_text(name, value, limit, req_id, allow_empty=name == "lyrics")
+    try:
+        check_edit_options(kind, {**options, "seed": params.get("seed")})
+    except MageError as e:
+        raise RequestError(e.code, str(e)[:300], req_id) from None
+    for name in ("prompt", "lyrics"):
+        value = options.pop(name, None)
+        if value is not None:
+            params[name] = value

@@ -240,7 +240,7 @@ def _as_sent(message: str, msg: dict[str, Any]) -> str:
 
 
 _RESERVED_KWARGS = frozenset({"config", "progress", "job_id", "overwrite", "options", "out_dir", "out_path",
-                               "audio_path", "prompt", "lyrics", "seed", "project"})
+                               "audio_path", "prompt", "lyrics", "seed", "project", "lineage"})
 
 
 def _output_target(output: str, source: Any, out_dir: Path, options: dict[str, Any]) -> Path:
