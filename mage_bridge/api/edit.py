@@ -183,8 +183,19 @@ def _open_source(source: str | os.PathLike[str]) -> _Source:
     if isinstance(duration, bool) or not isinstance(duration, (int, float)) or duration <= 0:
         raise InvalidInputError(f"{given!r} has no duration_s")
     src = _Source(given, path, float(duration), record)
-    _ = src.analysis  # a malformed analysis fails now, before any work
+    _ = src.analysis  # a malformed analysis or a missing file fails now, before any work
+    _clip_files(src)
     return src
+
+
+def _clip_files(src: _Source) -> tuple[Path, dict[str, Path]]:
+    """A clip's mix and stems, each checked (in the manifest's folder, readable, not too long) by its header."""
+    assert src.record is not None
+    listed = src.record.get("stems") or {}
+    if not isinstance(listed, dict):
+        raise InvalidInputError(f"{src.given!r}: stems must map names to files, got {listed!r}")
+    mix = check_input(src.file(src.record.get("mix")))[0]
+    return mix, {str(name): check_input(src.file(f))[0] for name, f in listed.items()}
 
 
 def _load(src: _Source, notes: list[str]) -> tuple[Audio, dict[str, Audio] | None]:
@@ -193,11 +204,9 @@ def _load(src: _Source, notes: list[str]) -> tuple[Audio, dict[str, Audio] | Non
 
     if src.record is None:
         return load_48k_stereo(src.path, notes)[0], None
-    stems_listed = src.record.get("stems") or {}
-    if not isinstance(stems_listed, dict):
-        raise InvalidInputError(f"{src.given!r}: stems must map names to files, got {stems_listed!r}")
-    stems = {str(name): load_48k_stereo(check_input(src.file(f))[0], notes)[0] for name, f in stems_listed.items()}
-    mix = load_48k_stereo(check_input(src.file(src.record.get("mix")))[0], notes)[0]
+    mix_path, stem_paths = _clip_files(src)
+    stems = {name: load_48k_stereo(path, notes)[0] for name, path in stem_paths.items()}
+    mix = load_48k_stereo(mix_path, notes)[0]
     if any(s.frames != mix.frames for s in stems.values()):
         raise InvalidInputError(f"{src.given!r}: its stems and mix differ in length")
     return mix, (stems or None)
