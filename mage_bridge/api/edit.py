@@ -31,35 +31,22 @@ from mage_bridge.api.clips import write_clip
 from mage_bridge.api.generate import MAX_DURATION_S, MIN_DURATION_S, generate
 from mage_bridge.audio import Audio
 from mage_bridge.config import Config, load_config
+from mage_bridge.edits import COMMON_OPTIONS, EDIT_KINDS, EDIT_OPTIONS, TRACK_NAMES
 from mage_bridge.errors import InvalidInputError, NotSupportedError
 from mage_bridge.files import staged_folder
-from mage_bridge.generate.base import EDIT_TASKS, EditRequest, Generator
+from mage_bridge.generate.base import EditRequest, Generator
 from mage_bridge.genres import Mode
 from mage_bridge.progress import ProgressFn, no_progress
 
-#: Every edit job kind: the generator's tasks and ``retake``.
-EDIT_KINDS: tuple[str, ...] = (*EDIT_TASKS, "retake")
-#: The tracks ``lego`` adds and ``extract`` takes out (ACE-Step's names).
-TRACK_NAMES: tuple[str, ...] = ("woodwinds", "brass", "fx", "synth", "strings", "percussion", "keyboard", "guitar",
-                                "bass", "drums", "backing_vocals", "vocals")
 #: The longest crossfade at a repainted window's edges (s).
 MAX_CROSSFADE_S = 1.0
 #: How long an extension is when neither ``bars`` nor ``duration_s`` is given.
 DEFAULT_EXTEND_BARS = 8
 #: The manifests a source may be: a clip with a mix and stems.
 CLIP_KINDS: tuple[str, ...] = ("generate", *EDIT_KINDS)
-#: The options each kind takes (the keywords of its function besides the common ones).
-EDIT_OPTIONS: dict[str, tuple[str, ...]] = {
-    "repaint": ("start_s", "end_s", "crossfade_s"),
-    "extend": ("side", "bars", "duration_s"),
-    "cover": ("strength",),
-    "lego": ("track",),
-    "extract": ("track",),
-    "retake": (),
-}
-#: What every kind takes besides its own options.
-COMMON_OPTIONS: tuple[str, ...] = ("prompt", "lyrics", "seed", "backend")
 
+__all__ = ["CLIP_KINDS", "EDIT_KINDS", "TRACK_NAMES", "check_edit_options", "cover", "extend", "extract", "lego",
+           "repaint", "retake"]
 
 # -- checks that need no source ----------------------------------------------------------------------
 def _number(name: str, value: object, lo: float, hi: float) -> float:

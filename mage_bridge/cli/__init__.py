@@ -23,6 +23,7 @@ from mage_bridge.errors import MageError, failure_code, failure_message
 #: Modules that add subcommands, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "mage_bridge.cli.prompts",
+    "mage_bridge.cli.edit",
     "mage_bridge.cli.audio",
     "mage_bridge.cli.daemon",
     "mage_bridge.cli.environment",
@@ -30,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 EXAMPLES = """examples:
   mage-bridge generate "deep house at 122 BPM in G minor" -o clips/house
+  mage-bridge repaint clips/house/manifest.json --start 8 --end 12 -o clips/house-fix   # ACE-Step
   mage-bridge separate song.wav -o stems/ && mage-bridge enhance stems/ -o enhanced/
   mage-bridge master mix.wav -o master.flac --lufs -16
   mage-bridge serve                      # then send OSC to 127.0.0.1:9137, or: mage-bridge submit ...

@@ -15,6 +15,7 @@ from typing import Any
 
 from mage_bridge.cli.common import add_command, config_of
 from mage_bridge.cli.progress import display_for
+from mage_bridge.edits import EDIT_KINDS
 from mage_bridge.errors import InvalidInputError, MageError
 
 SERVE_EXAMPLES = """
@@ -25,6 +26,7 @@ SUBMIT_EXAMPLES = """
   mage-bridge submit generate "lo-fi hip hop beat" --options '{"duration_s": 16}' --wait
   mage-bridge submit master ~/mage/mix.wav --options '{"target_lufs": -16, "format": "flac"}'
   mage-bridge submit separate ~/mage/song.wav --options '{"backend": "dsp"}' --wait
+  mage-bridge submit repaint ~/mage/clips/house/manifest.json --options '{"start_s": 8, "end_s": 12}' --wait
 """
 STATUS_EXAMPLES = """
   mage-bridge status 3f2a9c81d4e0
@@ -46,12 +48,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.set_defaults(func=_serve)
 
     m = add_command(sub, "submit", help="send a job to a running daemon over OSC", examples=SUBMIT_EXAMPLES)
-    m.add_argument("kind", choices=("generate", "separate", "enhance", "master"))
-    m.add_argument("input", help="the prompt (generate) or the audio file path (the others)")
+    m.add_argument("kind", choices=("generate", "separate", "enhance", "master", *EDIT_KINDS))
+    m.add_argument("input", help="the prompt (generate), the audio file path, or for the edits "
+                                  f"({', '.join(EDIT_KINDS)}) a clip's manifest.json or an audio file")
     m.add_argument("--lyrics", help="lyrics (generate)")
     m.add_argument("--options", default="", metavar="JSON",
                    help="options as a JSON object, named as the Python API names them (docs/osc.md)")
-    m.add_argument("--seed", type=int, help="random seed (generate)")
+    m.add_argument("--seed", type=int, help="random seed (generate and the edits)")
     m.add_argument("--wait", action="store_true",
                    help="stay until the job is done, showing its progress; print the manifest path")
     m.add_argument("--timeout", type=float, default=600.0, help="seconds --wait waits (default 600)")

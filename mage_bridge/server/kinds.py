@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mage_bridge.edits import EDIT_KINDS
 from mage_bridge.errors import MageError
 
 
@@ -54,15 +55,13 @@ class JobKind:
         return func
 
 
-#: The kinds that rework a clip (:mod:`mage_bridge.api.edit`): a clip's manifest or an audio file in, a clip
-#: folder out; ``prompt`` and ``lyrics`` come out of the options into the job's parameters, as generate's.
-EDIT_KINDS: tuple[str, ...] = ("repaint", "extend", "cover", "lego", "extract", "retake")
-
 JOB_KINDS: dict[str, JobKind] = {k.name: k for k in (
     JobKind("generate", "mage_bridge.api:generate", inputs=("prompt",), keywords=("lyrics", "seed", "project")),
     JobKind("separate", "mage_bridge.api:separate", inputs=("audio_path",)),
     JobKind("enhance", "mage_bridge.api:enhance", inputs=("audio_path",), output="enhance"),
     JobKind("master", "mage_bridge.api:master", inputs=("audio_path",), output="file"),
+    # The kinds that rework a clip (mage_bridge.api.edit): a clip's manifest or an audio file in, a clip
+    # folder out; prompt and lyrics come out of the options into the job's parameters, as generate's.
     *(JobKind(name, f"mage_bridge.api:{name}", inputs=("audio_path",), keywords=("prompt", "lyrics", "seed"))
       for name in EDIT_KINDS),
 )}

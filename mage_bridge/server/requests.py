@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mage_bridge.config import Config
+from mage_bridge.edits import EDIT_KINDS
 from mage_bridge.errors import MageError
 from mage_bridge.server import daw, osc
 from mage_bridge.server.daw import DawClients
 from mage_bridge.server.jobs import RUNNING, Job, JobStore
-from mage_bridge.server.kinds import EDIT_KINDS, TEST_JOB_KINDS
+from mage_bridge.server.kinds import TEST_JOB_KINDS
 from mage_bridge.server.osc import ACCEPTED, OPTIONS, REQ_ID, Addr, Arg, Request, RequestError, Route
 from mage_bridge.server.security import PathGuard, RateLimiter, RequestPolicy
 from mage_bridge.server.workers import WorkerPool
