@@ -389,7 +389,8 @@ def retake(source: str | os.PathLike[str], out_dir: str | os.PathLike[str], *, s
            config: Config | None = None, progress: ProgressFn | None = None, job_id: str | None = None,
            overwrite: bool = False) -> Path:
     """The request of the clip ``source`` (its ``manifest.json``) rendered again with a new ``seed``
-    (default: random, never the source's); ``prompt``, ``lyrics`` and ``backend`` replace the source's."""
+    (default: random, never the source's) on the backend that made it; ``prompt``, ``lyrics`` and
+    ``backend`` replace the source's."""
     check_edit_options("retake", {"prompt": prompt, "lyrics": lyrics, "seed": seed, "backend": backend})
     src = _open_source(source)
     record = src.record
@@ -410,9 +411,11 @@ def retake(source: str | os.PathLike[str], out_dir: str | os.PathLike[str], *, s
     if isinstance(daw, dict) and isinstance(daw.get("project"), dict):
         num, den = daw["project"].get("time_signature") or (4, 4)
         project = {"bpm": daw["project"].get("bpm"), "numerator": num, "denominator": den}
+    if backend is None:  # the backend that made the source, not the config's choice of today
+        ran = record.get("backend")
+        backend = ran.get("name") if isinstance(ran, dict) and isinstance(ran.get("name"), str) else None
     return generate(prompt if prompt is not None else asked["prompt"], out_dir,
-                    lyrics=lyrics if lyrics is not None else asked.get("lyrics"), seed=seed,
-                    backend=backend if backend is not None else asked.get("backend"),
+                    lyrics=lyrics if lyrics is not None else asked.get("lyrics"), seed=seed, backend=backend,
                     options=asked.get("options") or None, config=config, progress=progress, job_id=job_id,
                     overwrite=overwrite, project=project,
                     lineage={"parent": src.given, "parent_job": src.job_id, "task": "retake"})

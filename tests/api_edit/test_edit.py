@@ -15,6 +15,7 @@ from mage_bridge import api
 from mage_bridge import audio as audio_io
 from mage_bridge.analysis.result import PromptAnalysis
 from mage_bridge.api.clips import tempo_warning
+from mage_bridge.backends import BackendSpec
 from mage_bridge.errors import InvalidInputError, NotSupportedError
 from mage_bridge.generate import REGISTRY, backends_for_task
 from tests.signals import clicks
@@ -31,8 +32,7 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def keeper(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The ``keeper`` test generator (every task, keeps the source) registered for one test."""
-    monkeypatch.setitem(REGISTRY._specs, "keeper", REGISTRY._specs["procedural"].__class__(
-        "keeper", "tests.api_edit.keeper:KeeperGenerator"))
+    monkeypatch.setitem(REGISTRY._specs, "keeper", BackendSpec("keeper", "tests.api_edit.keeper:KeeperGenerator"))
     yield "keeper"
 
 
@@ -43,8 +43,24 @@ def _record(path: Path) -> dict[str, Any]:
 def test_generate_records_the_measured_tempo_beside_the_requested(clip: Path) -> None:
     m = _record(clip)
     assert m["requested"]["bpm"] == 90.0
-    assert m["measured"]["tempo_off"] is (abs(m["measured"]["bpm"] - 90.0) > 1.8)
-    assert m["warnings"] == ([] if not m["measured"]["tempo_off"] else m["warnings"])
+    off = abs(m["measured"]["bpm"] - 90.0) > 1.8
+    assert m["measured"]["tempo_off"] is off
+    assert any("off the requested 90 BPM" in w for w in m["warnings"]) is off
+
+
+def test_a_result_off_the_requested_tempo_is_flagged(clip: Path, keeper: str, tmp_path: Path) -> None:
+    """A source whose manifest asks for 45 BPM while it plays at 90: the kept audio measures double time."""
+    import shutil
+
+    folder = tmp_path / "halved"
+    shutil.copytree(clip.parent, folder)
+    record = _record(clip)
+    record["analysis"]["bpm"] = 45.0
+    (folder / "manifest.json").write_text(json.dumps(record))
+    m = _record(api.repaint(folder / "manifest.json", tmp_path / "out", start_s=0.0, backend=keeper))
+    assert m["requested"]["bpm"] == 45.0 and m["measured"]["bpm"] == pytest.approx(90.0, rel=0.02)
+    assert m["measured"]["tempo_off"] is True
+    assert any("off the requested 45 BPM (it feels double time)" in w for w in m["warnings"]), m["warnings"]
 
 
 @pytest.mark.parametrize(("requested", "measured", "words"), [

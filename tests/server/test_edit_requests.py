@@ -89,3 +89,21 @@ def test_malformed_options_are_refused_with_an_error(daemon: DaemonProc, address
         reply = _error(c, address, "m1", str(beat), options)
         assert reply[:2] == ["m1", code] and words in reply[2], reply
         assert c.recv(0.2) is None
+
+
+def test_retake_runs_in_a_worker_with_the_prompt_taken_from_the_options(daemon: DaemonProc) -> None:
+    from mage_bridge import api
+
+    source = api.generate("boom bap at 90 bpm in D minor", daemon.data_dir / "clip", seed=5, backend="procedural",
+                          options={"bars": 4})
+    with daemon.client() as c:
+        job = submit(c, "/mage/retake", "t1", str(source), json.dumps({"seed": 9, "prompt": "jazz trio at 90 bpm"}))
+        seen: list[tuple[str, list[Any]]] = []
+        addr, reply = wait_end(c, job, 60.0, seen)
+    assert addr == "/mage/job/done", reply
+    m = json.loads(Path(reply[1]).read_text())
+    assert (m["kind"], m["request"]["seed"], m["request"]["prompt"]) == ("retake", 9, "jazz trio at 90 bpm")
+    assert m["lineage"] == {"parent": str(source), "parent_job": json.loads(source.read_text())["job_id"],
+                            "task": "retake"}
+    assert m["backend"]["name"] == "procedural" and m["request"]["options"] == {"bars": 4}
+    assert [p[1] for a, p in seen if a == "/mage/job/progress"][-1] == "write"
