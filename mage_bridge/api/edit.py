@@ -48,6 +48,7 @@ CLIP_KINDS: tuple[str, ...] = ("generate", *EDIT_KINDS)
 __all__ = ["CLIP_KINDS", "EDIT_KINDS", "TRACK_NAMES", "check_edit_options", "cover", "extend", "extract", "lego",
            "repaint", "retake"]
 
+
 # -- checks that need no source ----------------------------------------------------------------------
 def _number(name: str, value: object, lo: float, hi: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \

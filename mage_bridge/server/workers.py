@@ -7,9 +7,9 @@ id, code, message)``. A cancel is cooperative first: the daemon sets the
 worker's cancel event, the job's next progress call raises
 :class:`~mage_bridge.errors.CancelledError`, the worker answers ``("failed",
 id, "cancelled", message)`` and stays alive, with whatever model it keeps warm,
-for the next job; one that does not answer within :data:`CANCEL_GRACE_S` (a
-job that never reports progress) is ended as a crash would be. A worker that dies (a crash, ``kill -9``, the OOM killer)
-is noticed through its process sentinel: its job fails with the reason and a
+for the next job; a worker that has not answered within :data:`CANCEL_GRACE_S`
+(its job never reports progress) is ended and replaced. A worker that dies (a
+crash, ``kill -9``, the OOM killer) is noticed through its process sentinel: its job fails with the reason and a
 fresh worker takes its place. Workers run at a lower CPU priority (nice, or the
 below-normal priority class on Windows) so the daemon's OSC loop stays responsive
 while a model runs. Where the event loop can watch pipes (macOS, Linux) the pool

@@ -182,7 +182,7 @@ def test_cancel_a_running_and_a_queued_job(daemon: DaemonProc, client: OscClient
         assert status(client, job)[1] == "cancelled"
     client.send("/mage/job/cancel", running)
     assert client.wait_for(lambda a, p: a == "/mage/error", 5.0)[1][:2] == [running, "not_cancellable"]
-    # the worker that ran the cancelled job was replaced and runs the next one
+    # the worker that ran the cancelled job stopped it and runs the next one
     job = submit(client, "/mage/test/job", "c", "sleep", '{"seconds": 0.1}')
     assert wait_end(client, job, 15.0)[0] == "/mage/job/done"
 
