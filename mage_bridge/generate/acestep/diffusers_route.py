@@ -24,6 +24,7 @@ import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -159,7 +160,7 @@ def load_pipeline(folder: Path, *, device: str, dtype: Any, cpu_offload: bool = 
 
 @contextmanager
 def _quiet_loading() -> Iterator[None]:
-    """No tqdm bars from diffusers and transformers while loading (a daemon's log is no terminal)."""
+    """No tqdm bars nor deprecation noise from diffusers and transformers while loading (a daemon logs)."""
     from diffusers.utils import logging as diffusers_logging
     from transformers.utils import logging as transformers_logging
 
@@ -167,7 +168,9 @@ def _quiet_loading() -> Iterator[None]:
     for module, _ in were:
         module.disable_progress_bar()
     try:
-        yield
+        with warnings.catch_warnings():  # diffusers' Oobleck VAE still uses the deprecated torch weight_norm
+            warnings.filterwarnings("ignore", message=".*weight_norm.*", category=FutureWarning)
+            yield
     finally:
         for module, enabled in were:
             if enabled:
