@@ -240,7 +240,7 @@ class DiffusersRoute:
             short = -src.shape[1] % LATENT_FRAMES  # whole latent frames, so the VAE keeps the source's end
             if short and rate == SAMPLE_RATE:
                 src = np.concatenate([src, np.zeros((src.shape[0], short), np.float32)], axis=1)
-            kwargs["src_audio"] = torch.from_numpy(np.ascontiguousarray(src, dtype=np.float32))
+            kwargs["src_audio"] = torch.from_numpy(np.array(src, dtype=np.float32))  # a writable copy
             if call.task_type in ("repaint", "lego"):
                 kwargs["repainting_start"] = call.repainting_start
                 kwargs["repainting_end"] = call.repainting_end
