@@ -128,7 +128,7 @@ class AceStepGenerator(Generator):
                         shift=self.config.acestep.shift, lyrics=request.lyrics)
 
     def _repaint(self, request: EditRequest, source: Audio, progress: ProgressFn) -> GeneratedClip:
-        from mage_bridge.generate.acestep.call import LATENT_FRAMES
+        from mage_bridge.generate.acestep.call import LATENT_FRAMES, latent_time
         from mage_bridge.generate.acestep.splice import splice_stems
 
         frames = source.frames
@@ -145,8 +145,8 @@ class AceStepGenerator(Generator):
         lo = max(0, start - crossfade) // LATENT_FRAMES * LATENT_FRAMES
         hi = -(-min(frames, end + crossfade) // LATENT_FRAMES) * LATENT_FRAMES
         call = self._base_call(request, source.duration_s).with_source(
-            source.samples, task_type="repaint", repainting_start=lo / SAMPLE_RATE,
-            repainting_end=None if hi >= frames else hi / SAMPLE_RATE)
+            source.samples, task_type="repaint", repainting_start=latent_time(lo),
+            repainting_end=None if hi >= frames else latent_time(hi))
         edited_mix, details, timing = self._diffuse(call, progress)
         edited = self._separate(Audio(edited_mix, SAMPLE_RATE), progress)
         stems = splice_stems(source_stems, edited, start, end, crossfade)
@@ -156,7 +156,7 @@ class AceStepGenerator(Generator):
         return GeneratedClip(stems=stems, details=details)
 
     def _extend(self, request: EditRequest, source: Audio, progress: ProgressFn) -> GeneratedClip:
-        from mage_bridge.generate.acestep.call import LATENT_FRAMES
+        from mage_bridge.generate.acestep.call import LATENT_FRAMES, latent_time
 
         if request.side not in ("after", "before"):
             raise InvalidInputError(f"extend side must be 'after' or 'before', got {request.side!r}")
@@ -174,8 +174,8 @@ class AceStepGenerator(Generator):
             heard = source.samples[:, :context]
             src, window, keep = np.concatenate([silence, heard], axis=1), (0, padded), (padded - new, padded)
         call = self._base_call(request, src.shape[1] / SAMPLE_RATE).with_source(
-            src, task_type="repaint", repainting_start=window[0] / SAMPLE_RATE,
-            repainting_end=None if window[1] is None else window[1] / SAMPLE_RATE)
+            src, task_type="repaint", repainting_start=latent_time(window[0]),
+            repainting_end=None if window[1] is None else latent_time(window[1]))
         out, details, timing = self._diffuse(call, progress)
         clip = Audio(out[:, keep[0]:keep[1]], SAMPLE_RATE)
         stems = self._separate(clip, progress)

@@ -86,6 +86,15 @@ class AceStepCall:
         return replace(self, src_audio=src_audio, **changes)
 
 
+def latent_time(frames: int) -> float:
+    """Seconds that the pipeline's ``int(t * 25)`` reads as exactly ``frames // 1920`` latents.
+
+    A boundary sent as plain ``frames / 48000`` can come back one latent short through float
+    rounding (``int(51.99999...)``); a microsecond more cannot.
+    """
+    return (frames // LATENT_FRAMES) * LATENT_FRAMES / SAMPLE_RATE + 1e-6
+
+
 def caption_for(analysis: PromptAnalysis) -> str:
     """A comma-separated caption: genre, mood, instruments, vocals (ACE-Step's training captions look so)."""
     parts: list[str] = [analysis.genre] if analysis.genre else []

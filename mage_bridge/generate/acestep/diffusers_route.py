@@ -41,9 +41,6 @@ from mage_bridge.generate.acestep.routes import StepFn
 
 log = logging.getLogger(__name__)
 
-#: Whole runs of the pipeline are serialised: its state (``_interrupt``, the global RNG a source seeds) is shared.
-RUN_LOCK = threading.Lock()
-
 
 @dataclass
 class Loaded:
@@ -66,6 +63,8 @@ class WarmPipelines:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
+        #: Whole runs are serialised: a pipeline's state (``_interrupt``) and the global RNG a source seeds are shared.
+        self.run_lock = threading.Lock()
         self._loaded: dict[tuple[str, str, str, bool], Loaded] = {}
 
     def acquire(self, folder: Path, device: str, dtype: Any, cpu_offload: bool) -> tuple[Loaded, bool]:
@@ -244,7 +243,7 @@ class DiffusersRoute:
             if call.task_type in ("repaint", "lego"):
                 kwargs["repainting_start"] = call.repainting_start
                 kwargs["repainting_end"] = call.repainting_end
-        with RUN_LOCK:
+        with WARM.run_lock:
             if call.src_audio is not None:
                 torch.manual_seed(call.seed)  # the VAE's posterior sample draws from the global RNG
             generator = torch.Generator(device="cpu").manual_seed(call.seed)

@@ -33,6 +33,14 @@ def test_vocals_and_lyrics(analysis: PromptAnalysis) -> None:
     assert call_for(sung, duration_s=8.0, seed=0, is_turbo=True).lyrics == ""  # sung, words left to the model
 
 
+def test_latent_times_floor_back_to_the_same_latent() -> None:
+    from mage_bridge.generate.acestep.call import latent_time
+
+    for latents in range(0, 20_000):
+        assert int(latent_time(latents * 1920) * 25) == latents
+    assert int(latent_time(51 * 1920 + 100) * 25) == 51
+
+
 def test_bad_calls_are_refused() -> None:
     kw = dict(caption="x", lyrics="", duration_s=2.0, bpm=90, keyscale="C major", timesignature="4", seed=0,
               steps=2, guidance=1.0, shift=3.0)
