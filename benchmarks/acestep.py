@@ -48,6 +48,9 @@ def main() -> int:
     from tests.generate.acestep.tiny import build_tiny_pipeline
 
     torch.set_num_threads(args.threads)
+    from diffusers import AceStepPipeline, AutoencoderOobleck  # noqa: F401  (imports are not the builder's time)
+    from transformers import PreTrainedTokenizerFast, Qwen3Model  # noqa: F401
+
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         folder = build_tiny_pipeline(Path(tmp) / "models" / "acestep")

@@ -20,7 +20,6 @@ Importing this package imports no torch: ``backends`` asks :meth:`AceStepGenerat
 from __future__ import annotations
 
 import logging
-import math
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -261,7 +260,7 @@ def _stereo_48k(audio: Audio, what: str) -> Audio:
     """``audio`` as stereo at 48 kHz (ACE-Step's rate), resampled when it is not."""
     from mage_bridge.audio import resample
 
-    if audio.frames == 0 or not math.isfinite(audio.duration_s):
+    if audio.frames == 0:
         raise InvalidAudioError(f"the {what} is empty")
     audio = audio.to_stereo()
     return audio if audio.sample_rate == SAMPLE_RATE else resample(audio, SAMPLE_RATE)
