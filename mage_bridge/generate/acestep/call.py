@@ -95,6 +95,19 @@ def latent_time(frames: int) -> float:
     return (frames // LATENT_FRAMES) * LATENT_FRAMES / SAMPLE_RATE + 1e-6
 
 
+def fit_frames(audio: np.ndarray, frames: int) -> np.ndarray:
+    """Stereo float32 ``(2, frames)``: trimmed (the 40 ms latent rounding) or padded with silence.
+
+    Every route ends with it, so what a route returns is exactly :attr:`AceStepCall.frames` long.
+    """
+    audio = np.asarray(audio, dtype=np.float32)
+    if audio.shape[0] == 1:
+        audio = np.repeat(audio, 2, axis=0)
+    if audio.shape[1] >= frames:
+        return np.ascontiguousarray(audio[:2, :frames])
+    return np.concatenate([audio[:2], np.zeros((2, frames - audio.shape[1]), np.float32)], axis=1)
+
+
 def caption_for(analysis: PromptAnalysis) -> str:
     """A comma-separated caption: genre, mood, instruments, vocals (ACE-Step's training captions look so)."""
     parts: list[str] = [analysis.genre] if analysis.genre else []

@@ -35,7 +35,7 @@ import numpy as np
 
 from mage_bridge.config import AceStepConfig
 from mage_bridge.errors import BackendUnavailableError, InvalidInputError
-from mage_bridge.generate.acestep.call import LATENT_FRAMES, SAMPLE_RATE, AceStepCall
+from mage_bridge.generate.acestep.call import LATENT_FRAMES, SAMPLE_RATE, AceStepCall, fit_frames
 from mage_bridge.generate.acestep.models import ModelFolder
 from mage_bridge.generate.acestep.routes import StepFn
 
@@ -256,17 +256,7 @@ class DiffusersRoute:
         rate = int(getattr(pipe, "sample_rate", SAMPLE_RATE))
         if rate != SAMPLE_RATE:
             audio = _resample(audio, rate, SAMPLE_RATE)
-        return fit_length(audio, call.frames)
-
-
-def fit_length(audio: np.ndarray, frames: int) -> np.ndarray:
-    """Stereo float32 ``(2, frames)``: trimmed (the 40 ms latent rounding) or padded with silence."""
-    audio = np.asarray(audio, dtype=np.float32)
-    if audio.shape[0] == 1:
-        audio = np.repeat(audio, 2, axis=0)
-    if audio.shape[1] >= frames:
-        return np.ascontiguousarray(audio[:2, :frames])
-    return np.concatenate([audio[:2], np.zeros((2, frames - audio.shape[1]), np.float32)], axis=1)
+        return fit_frames(audio, call.frames)
 
 
 def _resample(audio: np.ndarray, rate: int, target: int) -> np.ndarray:

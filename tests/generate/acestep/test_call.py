@@ -71,3 +71,14 @@ def test_importing_the_backend_and_asking_why_imports_no_torch(tmp_path) -> None
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
     assert str(tmp_path / "acestep") in out[0]
     assert out[1] == "False False"
+
+
+def test_fit_frames_trims_the_latent_rounding_pads_short_output_and_makes_stereo() -> None:
+    from mage_bridge.generate.acestep.call import fit_frames
+
+    long = np.arange(20, dtype=np.float32).reshape(2, 10)
+    assert np.array_equal(fit_frames(long, 7), long[:, :7])
+    padded = fit_frames(long, 12)
+    assert padded.shape == (2, 12) and np.array_equal(padded[:, :10], long) and not padded[:, 10:].any()
+    mono = fit_frames(np.ones((1, 5), np.float64), 5)
+    assert mono.shape == (2, 5) and mono.dtype == np.float32
