@@ -45,7 +45,7 @@ def build_tokenizer() -> Any:
 def build_components(*, turbo: bool = True, with_audio_tokenizer: bool = True, seed: int = 0) -> dict[str, Any]:
     """The pipeline's components, tiny and random (seeded)."""
     import torch
-    from diffusers import AutoencoderOobleck, FlowMatchEulerDiscreteScheduler
+    from diffusers import FlowMatchEulerDiscreteScheduler
     from diffusers.models.transformers.ace_step_transformer import AceStepTransformer1DModel
     from diffusers.pipelines.ace_step import (
         AceStepAudioTokenDetokenizer,
@@ -71,9 +71,7 @@ def build_components(*, turbo: bool = True, with_audio_tokenizer: bool = True, s
         condition_encoder=AceStepConditionEncoder(
             hidden_size=HIDDEN, intermediate_size=64, text_hidden_dim=HIDDEN, timbre_hidden_dim=ACOUSTIC,
             num_lyric_encoder_hidden_layers=1, num_timbre_encoder_hidden_layers=1, **attention),
-        vae=AutoencoderOobleck(
-            encoder_hidden_size=2 * ACOUSTIC, downsampling_ratios=[2, 4, 4, 6, 10], channel_multiples=[1, 1, 1, 1, 1],
-            decoder_channels=4, decoder_input_channels=ACOUSTIC, audio_channels=2, sampling_rate=48_000),
+        vae=_oobleck(),
         scheduler=FlowMatchEulerDiscreteScheduler(num_train_timesteps=1, shift=1.0),
     )
     if with_audio_tokenizer:
@@ -82,6 +80,19 @@ def build_components(*, turbo: bool = True, with_audio_tokenizer: bool = True, s
         parts["audio_tokenizer"] = AceStepAudioTokenizer(fsq_dim=HIDDEN, fsq_input_levels=[8, 5, 5], **small)
         parts["audio_token_detokenizer"] = AceStepAudioTokenDetokenizer(**small)
     return parts
+
+
+def _oobleck() -> Any:
+    """The 48 kHz stereo VAE with 1920 samples per latent (the real model's ratios), tiny channels."""
+    import warnings
+
+    from diffusers import AutoencoderOobleck
+
+    with warnings.catch_warnings():  # diffusers' Oobleck still uses torch's deprecated weight_norm
+        warnings.filterwarnings("ignore", message=".*weight_norm.*", category=FutureWarning)
+        return AutoencoderOobleck(
+            encoder_hidden_size=2 * ACOUSTIC, downsampling_ratios=[2, 4, 4, 6, 10], channel_multiples=[1, 1, 1, 1, 1],
+            decoder_channels=4, decoder_input_channels=ACOUSTIC, audio_channels=2, sampling_rate=48_000)
 
 
 def build_tiny_pipeline(folder: Path | str, *, turbo: bool = True, with_audio_tokenizer: bool = True) -> Path:
