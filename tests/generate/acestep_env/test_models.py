@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ FAKE_PACKAGE = Path(__file__).parent / "fake_acestep" / "acestep"
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def config_for(tmp_path: Path, **acestep: object) -> Config:
+def config_for(tmp_path: Path, **acestep: Any) -> Config:
     return Config(data_dir=tmp_path / "data", models_dir=tmp_path / "models", acestep=AceStepConfig(**acestep))
 
 
