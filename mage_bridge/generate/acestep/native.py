@@ -49,6 +49,7 @@ from mage_bridge.generate.acestep.models import (
     ModelFolder,
     native_message,
     native_missing_package_message,
+    native_package_dir,
     native_problems,
 )
 
@@ -83,6 +84,28 @@ def instruction_for(task: str, track: str | None) -> str:
     if task in TRACKLESS and not track:
         return TRACKLESS[task]
     return INSTRUCTIONS[task].format(track=(track or "").upper())
+
+
+def check_checkpoints_honoured(checkpoints: Path) -> None:
+    """Refuse a ``checkpoints/`` folder the installed release would not read (it would download into its own).
+
+    Releases up to early 2026 (f30aee4) ignore ``project_root`` and read only the ``checkpoints/`` beside the
+    package; later ones read ``ACESTEP_CHECKPOINTS_DIR``. Which one is installed is read from its source text,
+    without importing it.
+    """
+    package = native_package_dir()
+    if package is None or checkpoints.resolve() == (package.parent / "checkpoints").resolve():
+        return
+    for source in package.rglob("*.py"):
+        try:
+            if "ACESTEP_CHECKPOINTS_DIR" in source.read_text(encoding="utf-8", errors="replace"):
+                return
+        except OSError:
+            continue
+    raise BackendUnavailableError(
+        f"the installed acestep release in {str(package)!r} reads its checkpoints only from "
+        f"{str(package.parent / 'checkpoints')!r} and would download there, not use {str(checkpoints)!r}: move "
+        "or link the checkpoints there and leave acestep.checkpoints_dir unset, or install a newer release")
 
 
 @contextlib.contextmanager
@@ -190,6 +213,7 @@ class NativeRoute:
         problems = native_problems(checkpoints, dit)
         if problems:
             raise BackendUnavailableError(native_message(checkpoints, dit, problems))
+        check_checkpoints_honoured(checkpoints)
         try:
             from acestep.handler import AceStepHandler
         except ImportError as e:

@@ -254,3 +254,16 @@ def test_the_timer_estimates_of_older_releases_map_onto_steps() -> None:
         relay(value, desc="Generating music...")
     relay.finish()
     assert seen == [(2, 8), (5, 8), (8, 8)]
+
+
+def test_a_release_that_ignores_the_setting_is_refused_for_checkpoints_elsewhere(tmp_path: Path,
+                                                                                package: Package) -> None:
+    handler_py = package.root / "acestep" / "handler.py"
+    text = handler_py.read_text(encoding="utf-8")
+    text = text.replace('os.environ.get("ACESTEP_CHECKPOINTS_DIR")', "None").replace("ACESTEP_CHECKPOINTS_DIR", "")
+    handler_py.write_text(text, encoding="utf-8")  # as f30aee4: only the checkpoints/ beside the package
+    checkpoints = make_native(tmp_path / "store" / "checkpoints")
+    route = route_for(tmp_path, package, checkpoints_dir=checkpoints)
+    with pytest.raises(BackendUnavailableError, match="reads its checkpoints only from"):
+        route.run(Call("a", "", 1.0), on_step=lambda d, t: None)
+    assert package.handler.INIT_CALLS == [] and package.downloader.DOWNLOADS == []
