@@ -46,6 +46,16 @@ DIFFUSERS_COMPONENTS: dict[str, tuple[str, bool]] = {
     "vae": ("config.json", True),
 }
 
+#: What ``model_index.json`` lists for each component (as ``save_pretrained`` writes it with transformers 5).
+MODEL_INDEX_ENTRIES: dict[str, tuple[str, str]] = {
+    "condition_encoder": ("ace_step", "AceStepConditionEncoder"),
+    "scheduler": ("diffusers", "FlowMatchEulerDiscreteScheduler"),
+    "text_encoder": ("transformers", "Qwen3Model"),
+    "tokenizer": ("transformers", "TokenizersBackend"),
+    "transformer": ("diffusers", "AceStepTransformer1DModel"),
+    "vae": ("diffusers", "AutoencoderOobleck"),
+}
+
 #: The scheduler config diffusers' converter does not write and ``AceStepPipeline`` requires.
 SCHEDULER_CONFIG = '{"_class_name": "FlowMatchEulerDiscreteScheduler", "num_train_timesteps": 1, "shift": 1.0}'
 
@@ -154,15 +164,22 @@ def diffusers_problems(root: Path) -> list[str]:
     if not root.is_dir():
         return [f"the folder {str(root)!r} does not exist"]
     problems = []
-    if not (root / "model_index.json").is_file():
+    index = root / "model_index.json"
+    if not index.is_file():
         problems.append("model_index.json")
+    else:
+        listed = _read_json(index)
+        for name in DIFFUSERS_COMPONENTS:
+            if not isinstance(listed.get(name), list):
+                entry = f'"{name}": {json.dumps(list(MODEL_INDEX_ENTRIES[name]))}'
+                problems.append(f"the {name!r} entry of model_index.json (add {entry})")
     for name, (config_file, weighted) in DIFFUSERS_COMPONENTS.items():
         folder = root / name
+        hint = f" (write {SCHEDULER_CONFIG} into {name}/{config_file})" if name == "scheduler" else ""
         if not folder.is_dir():
-            problems.append(f"{name}/ (the whole subfolder)")
+            problems.append(f"{name}/ (the whole subfolder){hint}")
             continue
         if not (folder / config_file).is_file():
-            hint = f" (write {SCHEDULER_CONFIG} into it)" if name == "scheduler" else ""
             problems.append(f"{name}/{config_file}{hint}")
         if name == "tokenizer" and not (folder / "tokenizer.json").is_file():
             problems.append("tokenizer/tokenizer.json")

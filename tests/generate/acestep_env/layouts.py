@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mage_bridge.generate.acestep.models import DIFFUSERS_COMPONENTS, NATIVE_DEFAULT_DIT
+from mage_bridge.generate.acestep.models import DIFFUSERS_COMPONENTS, MODEL_INDEX_ENTRIES, NATIVE_DEFAULT_DIT
 
 WEIGHTS = {"text_encoder": "model.safetensors"}
 
@@ -17,7 +17,8 @@ WEIGHTS = {"text_encoder": "model.safetensors"}
 def make_diffusers(root: Path, *, is_turbo: bool = True, model_version: str | None = "turbo") -> Path:
     """A complete diffusers-layout folder at ``root`` (as ``save_pretrained`` writes it)."""
     root.mkdir(parents=True, exist_ok=True)
-    (root / "model_index.json").write_text(json.dumps({"_class_name": "AceStepPipeline"}), encoding="utf-8")
+    index = {"_class_name": "AceStepPipeline", **{k: list(v) for k, v in MODEL_INDEX_ENTRIES.items()}}
+    (root / "model_index.json").write_text(json.dumps(index), encoding="utf-8")
     for name, (config_file, weighted) in DIFFUSERS_COMPONENTS.items():
         folder = root / name
         folder.mkdir(exist_ok=True)

@@ -74,7 +74,8 @@ def test_model_dir_setting_and_env_name_the_folder(tmp_path: Path, monkeypatch: 
     ("vae", "vae/ (the whole subfolder)"),
     ("model_index.json", "model_index.json"),
     ("scheduler/scheduler_config.json", "scheduler/scheduler_config.json (write {\"_class_name\": "
-                                        "\"FlowMatchEulerDiscreteScheduler\""),
+                                        "\"FlowMatchEulerDiscreteScheduler\", \"num_train_timesteps\": 1, "
+                                        "\"shift\": 1.0} into scheduler/scheduler_config.json)"),
     ("text_encoder/model.safetensors", "text_encoder/ weights"),
     ("tokenizer/tokenizer.json", "tokenizer/tokenizer.json"),
     ("condition_encoder/config.json", "condition_encoder/config.json"),
@@ -91,6 +92,20 @@ def test_an_incomplete_diffusers_folder_names_what_is_missing(tmp_path: Path, re
     assert "ACE-Step/acestep-v15-xl-turbo-diffusers" in message and "acestep.model_dir" in message
     assert "config.json found in directory" not in message
     assert message.count("missing:") == 1
+
+
+def test_a_converted_folder_without_a_scheduler_says_what_to_add(tmp_path: Path) -> None:
+    """diffusers' converter writes neither scheduler/ nor its model_index.json entry; 0.42.1 needs both."""
+    root = make_diffusers(tmp_path / "models" / "acestep")
+    shutil.rmtree(root / "scheduler")
+    index = json.loads((root / "model_index.json").read_text(encoding="utf-8"))
+    del index["scheduler"]
+    (root / "model_index.json").write_text(json.dumps(index), encoding="utf-8")
+    with pytest.raises(BackendUnavailableError) as caught:
+        find_model(config_for(tmp_path))
+    assert ("the 'scheduler' entry of model_index.json (add \"scheduler\": [\"diffusers\", "
+            "\"FlowMatchEulerDiscreteScheduler\"])") in str(caught.value)
+    assert "scheduler/ (the whole subfolder) (write {" in str(caught.value)
 
 
 def test_a_missing_folder_says_where_to_put_the_weights(tmp_path: Path) -> None:
