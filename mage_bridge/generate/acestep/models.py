@@ -325,7 +325,7 @@ def check_task(folder: ModelFolder, task: str) -> None:
     """Refuse a task the folder's variant was not trained for.
 
     The turbo DiT does text2music, repaint, extend and cover; lego, extract and complete need the base or SFT
-    variant. (The pipeline runs them on turbo without complaint and returns noise-like results.)
+    variant. (diffusers' pipeline runs them on turbo without complaint; turbo was not trained for them.)
     """
     if task not in ALL_TASKS:
         raise NotSupportedError(f"ACE-Step has no task {task!r}; it does {', '.join(sorted(ALL_TASKS))}")
