@@ -140,7 +140,7 @@ def native_dirs(config: Config) -> tuple[Path, str] | None:
 
 def missing_packages() -> list[str]:
     """The Python packages the diffusers route needs that are not installed (found without importing)."""
-    return [name for name in ("torch", "diffusers") if importlib.util.find_spec(name) is None]
+    return [name for name in ("torch", "diffusers", "transformers") if importlib.util.find_spec(name) is None]
 
 
 def _has_weights(folder: Path) -> bool:
@@ -232,7 +232,7 @@ def _diffusers_folder(root: Path) -> ModelFolder:
 
 def _native_folder(config: Config) -> ModelFolder:
     dirs = native_dirs(config)
-    if dirs is None:
+    if dirs is None or native_package_dir() is None:
         raise BackendUnavailableError(native_missing_package_message())
     checkpoints, dit = dirs
     problems = native_problems(checkpoints, dit)
@@ -286,7 +286,7 @@ def find_model(config: Config) -> ModelFolder:
     try:
         return _diffusers_folder(root)
     except BackendUnavailableError as diffusers_error:
-        if native_dirs(config) is None or native_package_dir() is None:
+        if native_package_dir() is None:
             raise
         try:
             return _native_folder(config)

@@ -123,6 +123,21 @@ def test_native_route_without_the_package_says_how_to_install_it(tmp_path: Path)
     assert "PyPI's ace-step 0.1.0 is broken" in message
 
 
+def test_native_checkpoints_without_the_package_cannot_run(tmp_path: Path) -> None:
+    checkpoints = make_native(tmp_path / "checkpoints")
+    with pytest.raises(BackendUnavailableError, match="`acestep` is not installed"):
+        find_model(config_for(tmp_path, route="native", checkpoints_dir=checkpoints))
+
+
+def test_unavailable_reason_for_the_native_route_names_the_missing_checkpoint(tmp_path: Path,
+                                                                             native_package: Path) -> None:
+    config = config_for(tmp_path, route="native")
+    checkpoints = make_native(native_package / "checkpoints")
+    assert unavailable_reason(config) is None
+    (checkpoints / "acestep-v15-turbo" / "silence_latent.pt").unlink()
+    assert "missing: acestep-v15-turbo/silence_latent.pt" in str(unavailable_reason(config))
+
+
 def test_auto_takes_native_checkpoints_beside_the_package(tmp_path: Path, native_package: Path) -> None:
     checkpoints = make_native(native_package / "checkpoints")
     folder = find_model(config_for(tmp_path))
