@@ -122,23 +122,27 @@ def is_out_of_memory(exc: BaseException) -> bool:
     return False
 
 
-def out_of_memory_message(*, duration_s: float, steps: int, cpu_offload: bool, device: str | None = None) -> str:
-    """What to change when a clip of ``duration_s`` with ``steps`` steps did not fit in memory."""
+def out_of_memory_message(*, duration_s: float | None, steps: int | None, cpu_offload: bool,
+                          device: str | None = None) -> str:
+    """What to change when a clip of ``duration_s`` with ``steps`` steps (``None``: loading) did not fit."""
     where = f" on {device}" if device else ""
     offload = ("acestep.cpu_offload is already true" if cpu_offload
                else "set acestep.cpu_offload = true (each part moves to the GPU only while it runs)")
+    if duration_s is None or steps is None:
+        return (f"ACE-Step ran out of memory{where} while loading the model: {offload}, close other programs that "
+                "hold GPU memory, or set acestep.device = \"cpu\"; see docs/acestep.md")
     return (f"ACE-Step ran out of memory{where} for a {duration_s:g} s clip at {steps} steps: ask for a shorter "
             f"clip (memory grows with the duration), {offload}, use fewer acestep.steps, or close other programs "
             "that hold GPU memory; see docs/acestep.md")
 
 
-def as_mage_error(exc: BaseException, *, duration_s: float, steps: int, cpu_offload: bool,
+def as_mage_error(exc: BaseException, *, duration_s: float | None, steps: int | None, cpu_offload: bool,
                   device: str | None = None) -> OutOfMemoryError | None:
     """An :class:`OutOfMemoryError` (code ``out_of_memory``) for torch's out-of-memory errors, else ``None``.
 
     Recognises ``torch.OutOfMemoryError`` (``torch.cuda.OutOfMemoryError``), a ``RuntimeError`` saying "out of
     memory" (CUDA, Apple MPS) or "can't allocate memory" (the CPU allocator), and ``MemoryError``. Use as
-    ``err = as_mage_error(e, ...); if err: raise err from e``.
+    ``err = as_mage_error(e, ...); if err: raise err from e``; ``duration_s=None`` while loading the model.
     """
     if isinstance(exc, OutOfMemoryError):
         return exc

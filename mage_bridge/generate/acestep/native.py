@@ -226,15 +226,18 @@ class NativeRoute:
                     project_root=str(checkpoints.parent), config_path=dit, device=self.choice.device,
                     offload_to_cpu=offload, offload_dit_to_cpu=offload)
             except Exception as e:
-                oom = as_mage_error(e, duration_s=0, steps=0, cpu_offload=offload, device=self.choice.device)
-                if oom is not None:
-                    raise oom from e
-                raise BackendUnavailableError(f"ACE-Step (native) could not load {dit} from "
-                                              f"{str(checkpoints)!r}: {e}") from e
-        if not ok:
-            raise BackendUnavailableError(f"ACE-Step (native) could not load {dit} from {str(checkpoints)!r}: "
-                                          f"{str(message).strip()}")
+                raise self._load_error(e, dit) from e
+        if not ok:  # the package catches its own exceptions into the message
+            raise self._load_error(RuntimeError(str(message).strip()), dit)
         return handler
+
+    def _load_error(self, exc: BaseException, dit: str) -> MageError:
+        oom = as_mage_error(exc, duration_s=None, steps=None, cpu_offload=self.settings.cpu_offload,
+                            device=self.choice.device)
+        if oom is not None:
+            return oom
+        return BackendUnavailableError(f"ACE-Step (native) could not load {dit} from "
+                                       f"{str(self.folder.path)!r}: {exc}")
 
     def run(self, call: AceStepCall, *, on_step: Callable[[int, int], None]) -> np.ndarray:
         """Float32 ``(2, frames)`` at 48 kHz, exactly ``call.duration_s`` long."""

@@ -166,6 +166,16 @@ def test_a_failed_initialisation_is_unavailable_with_the_package_message(
         route.run(Call("rock", "", 1.0), on_step=lambda d, t: None)
 
 
+def test_out_of_memory_while_loading_says_so(tmp_path: Path, package: Package,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    make_native(package.root / "checkpoints")
+    route = route_for(tmp_path, package)
+    monkeypatch.setattr(package.handler.AceStepHandler, "initialize_service", lambda self, *a, **k: (
+        "❌ Error initializing model: CUDA out of memory. Tried to allocate 1.50 GiB", False))
+    with pytest.raises(OutOfMemoryError, match="while loading the model: set acestep.cpu_offload = true"):
+        route.run(Call("rock", "", 1.0), on_step=lambda d, t: None)
+
+
 def test_checkpoints_elsewhere_are_named_to_the_package_and_the_env_restored(tmp_path: Path,
                                                                             package: Package) -> None:
     checkpoints = make_native(tmp_path / "store" / "checkpoints", dits=("acestep-v15-turbo", "acestep-v15-base"))
