@@ -32,8 +32,8 @@ DIFFUSERS_REPOS = ("ACE-Step/acestep-v15-xl-turbo-diffusers", "ACE-Step/acestep-
 #: How to fetch a diffusers folder, for every message about one.
 DIFFUSERS_HOWTO = (
     f"download a diffusers conversion with `hf download {DIFFUSERS_REPOS[0]} --local-dir <folder>` "
-    f"(or {DIFFUSERS_REPOS[1]} for the base variant), or convert native checkpoints with diffusers' "
-    "scripts/convert_ace_step_to_diffusers.py; see docs/acestep.md"
+    f"(or {DIFFUSERS_REPOS[1]} for the base variant), or convert the native checkpoints of "
+    "github.com/ace-step/ACE-Step-1.5 with diffusers' scripts/convert_ace_step_to_diffusers.py; see docs/acestep.md"
 )
 
 #: What each component folder of the diffusers layout holds: its config file, and whether it has weights.
@@ -177,7 +177,8 @@ def diffusers_problems(root: Path) -> list[str]:
         folder = root / name
         hint = f" (write {SCHEDULER_CONFIG} into {name}/{config_file})" if name == "scheduler" else ""
         if not folder.is_dir():
-            problems.append(f"{name}/ (the whole subfolder){hint}")
+            weights = " and its weights" if weighted else ""
+            problems.append(f"{name}/ (the whole subfolder: {name}/{config_file}{weights}){hint}")
             continue
         if not (folder / config_file).is_file():
             problems.append(f"{name}/{config_file}{hint}")

@@ -70,8 +70,8 @@ def test_model_dir_setting_and_env_name_the_folder(tmp_path: Path, monkeypatch: 
 
 
 @pytest.mark.parametrize(("remove", "named"), [
-    ("transformer", "transformer/ (the whole subfolder)"),
-    ("vae", "vae/ (the whole subfolder)"),
+    ("transformer", "transformer/ (the whole subfolder: transformer/config.json and its weights)"),
+    ("vae", "vae/ (the whole subfolder: vae/config.json and its weights)"),
     ("model_index.json", "model_index.json"),
     ("scheduler/scheduler_config.json", "scheduler/scheduler_config.json (write {\"_class_name\": "
                                         "\"FlowMatchEulerDiscreteScheduler\", \"num_train_timesteps\": 1, "
@@ -105,7 +105,7 @@ def test_a_converted_folder_without_a_scheduler_says_what_to_add(tmp_path: Path)
         find_model(config_for(tmp_path))
     assert ("the 'scheduler' entry of model_index.json (add \"scheduler\": [\"diffusers\", "
             "\"FlowMatchEulerDiscreteScheduler\"])") in str(caught.value)
-    assert "scheduler/ (the whole subfolder) (write {" in str(caught.value)
+    assert "scheduler/ (the whole subfolder: scheduler/scheduler_config.json) (write {" in str(caught.value)
 
 
 def test_a_missing_folder_says_where_to_put_the_weights(tmp_path: Path) -> None:
