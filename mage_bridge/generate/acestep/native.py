@@ -131,9 +131,11 @@ class _Warm:
         self.handler: Any = None
         self.load_s = 0.0
         self.timer: threading.Timer | None = None
+        self.uses = 0  # counts acquires, so a timer that fired while a call ran drops nothing
 
     def acquire(self, key: tuple[str, str, str, bool], load: Callable[[], Any]) -> tuple[Any, bool, float]:
         """The handler for ``key`` (loading it, and dropping any other, if needed), whether it was warm, load_s."""
+        self.uses += 1
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
@@ -148,13 +150,14 @@ class _Warm:
     def release(self, idle_release_s: int) -> None:
         """Start the idle timer: the handler goes after ``idle_release_s`` without a call (0: it stays)."""
         if idle_release_s > 0 and self.handler is not None:
-            self.timer = threading.Timer(idle_release_s, self._expire)
+            self.timer = threading.Timer(idle_release_s, self._expire, args=(self.uses,))
             self.timer.daemon = True
             self.timer.start()
 
-    def _expire(self) -> None:
+    def _expire(self, uses: int) -> None:
         with _LOCK:
-            self.drop()
+            if uses == self.uses:
+                self.drop()
 
     def drop(self) -> None:
         """Forget the handler so its models can be freed (and the GPU cache emptied)."""

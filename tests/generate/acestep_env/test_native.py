@@ -10,6 +10,7 @@ import importlib
 import os
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,6 +137,19 @@ def test_the_model_stays_loaded_between_calls(tmp_path: Path, package: Package) 
     assert (first["warm"], second["warm"], second["load_s"]) == (False, True, 0.0)
     assert {k: first[k] for k in ("route", "dit", "variant", "device", "dtype")} == {
         "route": "native", "dit": "acestep-v15-turbo", "variant": "turbo", "device": "cpu", "dtype": "float32"}
+
+
+def test_an_idle_model_is_released(tmp_path: Path, package: Package) -> None:
+    make_native(package.root / "checkpoints")
+    route = route_for(tmp_path, package, idle_release_s=1)
+    route.run(Call("jazz", "", 1.0), on_step=lambda d, t: None)
+    assert native.WARM.handler is not None
+    deadline = time.monotonic() + 10
+    while native.WARM.handler is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert native.WARM.handler is None
+    route.run(Call("jazz", "", 1.0), on_step=lambda d, t: None)
+    assert route.details()["warm"] is False and len(package.handler.INIT_CALLS) == 2
 
 
 def test_a_checkpoint_gone_before_loading_is_refused_without_initialising(tmp_path: Path,
