@@ -112,11 +112,9 @@ def native_package_dir() -> Path | None:
         spec = importlib.util.find_spec("acestep")
     except (ImportError, ValueError):
         return None
-    if spec is None:
-        return None
-    if spec.submodule_search_locations:
-        return Path(next(iter(spec.submodule_search_locations)))
-    return Path(spec.origin).parent if spec.origin else None
+    if spec is None or not spec.origin or not spec.origin.endswith("__init__.py"):
+        return None  # not a regular package (a stray acestep/ folder on the path is a namespace package)
+    return Path(spec.origin).parent
 
 
 def native_dirs(config: Config) -> tuple[Path, str] | None:

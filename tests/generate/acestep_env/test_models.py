@@ -123,6 +123,14 @@ def test_native_route_without_the_package_says_how_to_install_it(tmp_path: Path)
     assert "PyPI's ace-step 0.1.0 is broken" in message
 
 
+def test_a_stray_acestep_folder_is_not_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "stray" / "acestep").mkdir(parents=True)
+    make_native(tmp_path / "stray" / "checkpoints")
+    monkeypatch.syspath_prepend(str(tmp_path / "stray"))
+    with pytest.raises(BackendUnavailableError, match="`acestep` is not installed"):
+        find_model(config_for(tmp_path, route="native"))
+
+
 def test_native_checkpoints_without_the_package_cannot_run(tmp_path: Path) -> None:
     checkpoints = make_native(tmp_path / "checkpoints")
     with pytest.raises(BackendUnavailableError, match="`acestep` is not installed"):
