@@ -62,6 +62,12 @@ class NotSupportedError(MageError):
     code = "not_supported"
 
 
+class OutOfMemoryError(MageError, MemoryError):
+    """A model did not fit in the device's memory; the message names the settings that make it fit."""
+
+    code = "out_of_memory"
+
+
 class CancelledError(MageError):
     """A job was cancelled while it ran; raised from its progress callback so the work stops between steps."""
 

@@ -201,11 +201,26 @@ class DiffusersRoute:
                 "load_s": round(self._load_s, 4), "warm": self._warm}
 
     def run(self, call: AceStepCall, *, on_step: StepFn) -> np.ndarray:
-        entry, warm = WARM.acquire(self.folder.path, self.choice.device, self.choice.dtype,
-                                   self.settings.cpu_offload)
+        from mage_bridge.generate.acestep.device import as_mage_error
+
+        try:
+            entry, warm = WARM.acquire(self.folder.path, self.choice.device, self.choice.dtype,
+                                       self.settings.cpu_offload)
+        except Exception as e:  # out of memory while loading: say what helps
+            err = as_mage_error(e, duration_s=None, steps=None, cpu_offload=self.settings.cpu_offload,
+                                device=self.choice.device)
+            if err is not None:
+                raise err from e
+            raise
         self._warm, self._load_s = warm, 0.0 if warm else entry.load_s
         try:
             return self._run(entry.pipe, call, on_step)
+        except Exception as e:
+            err = as_mage_error(e, duration_s=call.duration_s, steps=call.steps,
+                                cpu_offload=self.settings.cpu_offload, device=self.choice.device)
+            if err is not None:
+                raise err from e
+            raise
         finally:
             WARM.release(entry, self.settings.idle_release_s)
 
