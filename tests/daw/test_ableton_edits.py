@@ -77,7 +77,7 @@ def test_repaint_sends_the_loop_brace_in_seconds_of_the_clip(live: Rig, fake_dae
         expected, audio_start = (4.0, 8.0), 16.0 - 2.0 * 120.0 / 60.0
     options = _job(_command(fake_daemon, surface, c, "repaint"), "repaint", folder)
     assert options["start_s"] == pytest.approx(expected[0]) and options["end_s"] == pytest.approx(expected[1])
-    label = "repaint %.1f-%.1f s" % expected
+    label = f"repaint {expected[0]:.1f}-{expected[1]:.1f} s"
     # lined up with the source: the result (the clip's timeline) starts where the clip's audio starts
     assert options["daw"] == {"client_id": "ableton", "project_id": project_of(c),
                               "position": {"beats": pytest.approx(audio_start)}, "label": label}

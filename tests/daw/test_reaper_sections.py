@@ -22,8 +22,9 @@ import soundfile
 
 from mage_bridge.server import daw
 from tests.daw.conftest import DaemonProc, wait_outbox
-from tests.daw.reaper import LISTENER, SCRIPTS, listen, needs_lua, new_tracks, run_reaper
+from tests.daw.reaper import LISTENER, LUA, SCRIPTS, listen, needs_lua, new_tracks, run_reaper
 from tests.daw.test_reaper import _clean
+from tests.daw.test_reaper_osc import _has_luasocket
 
 pytestmark = needs_lua
 
@@ -307,12 +308,19 @@ def test_an_extension_lands_after_its_source_or_ends_at_its_start(tmp_path: Path
 
 
 # -- through the real daemon ----------------------------------------------------------------------------------
-def test_a_repaint_request_reaches_the_daemon_and_its_end_comes_back(daemon: DaemonProc, tmp_path: Path) -> None:
-    """The spool takes a repaint; the job's outbox record carries the placement the Listener lines it up by."""
+@pytest.mark.parametrize("transport", ["spool", "osc"])
+def test_a_repaint_request_reaches_the_daemon_and_its_end_comes_back(daemon: DaemonProc, tmp_path: Path,
+                                                                     transport: str) -> None:
+    """The daemon takes a repaint (through the spool, or over OSC where LuaSocket is there, with the same DAW
+    fields); the job's outbox record carries the placement the Listener lines it up by."""
+    if transport == "osc" and not _has_luasocket(LUA):
+        pytest.skip("LuaSocket for lua5.4 is not installed (setup.sh installs lua-socket)")
     clip = _clip(daemon.data_dir / "clips" / "clip-r")
     project = _project({"position": 10.0, "length": 12.0, "take_offset": 2.0, "file": str(clip / "drums.wav")},
                        (14.0, 18.0), ext={"MAGE_Bridge": {"project_id": "p-daemon"}})
-    dump = _run(tmp_path, daemon.state_dir, project, REPAINT)
+    dump = run_reaper(tmp_path, {"project": project, "socket": transport == "osc",
+                                 "steps": [{"run": str(REPAINT)}, listen(60, until_idle=True)]}, daemon.state_dir)
+    _clean(dump)
     assert dump["messages"][0]["msg"].startswith("Job sent.")
     [record] = wait_outbox(daemon, "reaper", timeout_s=60)
     assert record["kind"] == "repaint" and record["project_id"] == "p-daemon"
