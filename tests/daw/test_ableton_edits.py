@@ -10,6 +10,7 @@ the last goes through the real ``mage-bridge serve``.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,9 @@ import numpy as np
 import pytest
 import soundfile
 
+from mage_bridge.server import daw
 from tests.daw.fake_live.harness import FakeDaemon, Rig, fake_daemon, live, tick_until  # noqa: F401
-from tests.daw.test_ableton_placing import connected, project_of
+from tests.daw.test_ableton_placing import announce, connected, project_of
 from tests.server.conftest import DaemonProc
 
 RATE = 48_000
@@ -189,3 +191,31 @@ def test_the_daemon_relays_a_command_to_live_which_sends_the_job(daemon: DaemonP
             app.send("/mage/daw/command", client_id, command, "{}")
             _, args = app.wait_for(lambda a, p: a == "/mage/error", 5.0)
             assert args[1] == code, args
+
+
+@pytest.mark.parametrize(("kind", "request_fields", "expected_start"), [
+    ("repaint", {"position": {"beats": 14.0}, "label": "repaint 4.0-8.0 s"}, 14.0),
+    ("extend", {"position": {"beats": 64.0}, "label": "extend after 8 bars"}, 64.0),
+    # 16 s of audio at 120 BPM is 32 beats: it ends on beat 48, where its source starts
+    ("extend", {"position": {"beats": 48.0}, "align": "end", "label": "extend before 8 bars"}, 16.0),
+], ids=["repaint", "extend-after", "extend-before"])
+def test_an_edit_s_result_lands_lined_up_with_its_source(live: Rig, fake_daemon: FakeDaemon, tmp_path: Path,
+                                                         kind: str, request_fields: dict[str, Any],
+                                                         expected_start: float) -> None:
+    """The placement the daemon computes (its own rules) puts the result where the script asked."""
+    surface, c = connected(live, fake_daemon, tempo=120.0)
+    folder = _clip_folder(tmp_path / "result")
+    seconds = 16.0 if kind == "extend" else CLIP_S
+    soundfile.write(str(folder / "drums.wav"), np.zeros(round(seconds * RATE), dtype="float32"), RATE)
+    manifest = {"schema": "mage-bridge/manifest@1", "kind": kind, "stems": {"drums": "drums.wav"},
+                "duration_s": seconds}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    ctx = daw.DawContext(120.0, 4, 4, 0.0, time.time(), "ableton", project_of(c))
+    placement = daw.requested(request_fields["position"], ctx)
+    daw.add_trim(placement, request_fields)
+    final = daw.final_placement(placement, kind, manifest)
+    announce(fake_daemon, surface, c, f"job-{kind}", folder / "manifest.json",
+             {"client_id": "ableton", "project_id": project_of(c), **final})
+    [track] = c.song().tracks
+    [clip] = track.arrangement_clips
+    assert clip.start_time == pytest.approx(expected_start) and track.name == "drums"
