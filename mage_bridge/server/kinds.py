@@ -59,12 +59,6 @@ JOB_KINDS: dict[str, JobKind] = {k.name: k for k in (
     JobKind("separate", "mage_bridge.api:separate", inputs=("audio_path",)),
     JobKind("enhance", "mage_bridge.api:enhance", inputs=("audio_path",), output="enhance"),
     JobKind("master", "mage_bridge.api:master", inputs=("audio_path",), output="file"),
-    JobKind("repaint", "mage_bridge.api:repaint", inputs=("audio_path",)),
-    JobKind("extend", "mage_bridge.api:extend", inputs=("audio_path",)),
-    JobKind("cover", "mage_bridge.api:cover", inputs=("audio_path",)),
-    JobKind("lego", "mage_bridge.api:lego", inputs=("audio_path",)),
-    JobKind("extract", "mage_bridge.api:extract", inputs=("audio_path",)),
-    JobKind("retake", "mage_bridge.api:retake", inputs=("audio_path",)),
 )}
 
 TEST_JOB_KINDS: dict[str, JobKind] = {k.name: k for k in (
