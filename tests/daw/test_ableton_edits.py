@@ -187,8 +187,10 @@ def test_the_daemon_relays_a_command_to_live_which_sends_the_job(daemon: DaemonP
         tick_until(surface, lambda: any(m.startswith("MAGE Bridge: job ") or "unknown_address" in m
                                         for m in c.messages[c.messages.index(
                                             "MAGE Bridge: repaint 4.0-8.0 s of drums sent"):]), 60.0)
-        for client_id, command, code in (("nobody", "repaint", "not_found"), ("ableton", "dance", "invalid_input")):
-            app.send("/mage/daw/command", client_id, command, "{}")
+        for client_id, command, options, code in (("nobody", "repaint", "{}", "not_found"),
+                                                  ("ableton", "dance", "{}", "invalid_input"),
+                                                  ("ableton", "repaint", "[1]", "bad_json")):
+            app.send("/mage/daw/command", client_id, command, options)
             _, args = app.wait_for(lambda a, p: a == "/mage/error", 5.0)
             assert args[1] == code, args
 
