@@ -217,8 +217,7 @@ class MageBridge(ControlSurface):
         try:
             clip = edits.selected_clip(song)
             manifest_path, manifest = edits.clip_manifest(clip)
-            arrangement = self._view == "arrangement" and any(
-                clip in list(getattr(t, "arrangement_clips", ())) for t in song.tracks)
+            arrangement = self._view == "arrangement" and bool(getattr(clip, "is_arrangement_clip", False))
             kind, options, daw, said = edits.plan(command, json.loads(options_json or "{}"), clip, manifest,
                                                   float(song.tempo), arrangement)
         except (edits.EditError, ValueError) as e:

@@ -121,9 +121,11 @@ def test_lego_adds_a_named_track_lined_up_with_the_clip(live: Rig, fake_daemon: 
     assert options["daw"]["position"] == {"beats": 8.0} and options["daw"]["label"] == "lego backing_vocals"
 
 
+@pytest.mark.parametrize("view", ["session", "arrangement"])
 def test_a_session_clip_is_found_in_the_highlighted_slot_and_goes_to_the_scene(live: Rig, fake_daemon: FakeDaemon,
-                                                                              tmp_path: Path) -> None:
-    surface, c = connected(live, fake_daemon, view="session", tempo=120.0)
+                                                                              tmp_path: Path, view: str) -> None:
+    """A Session clip (``is_arrangement_clip`` false) has no Arrangement position to line a result up with."""
+    surface, c = connected(live, fake_daemon, view=view, tempo=120.0)
     folder = _clip_folder(tmp_path / "clip")
     song = c.song()
     song.create_audio_track(0)
@@ -132,7 +134,7 @@ def test_a_session_clip_is_found_in_the_highlighted_slot_and_goes_to_the_scene(l
     song.view.highlighted_clip_slot = slot
     options = _job(_command(fake_daemon, surface, c, "extend"), "extend", folder)
     assert (options["side"], options["bars"]) == ("after", 8)
-    assert "position" not in options["daw"]  # a Session result goes to the selected scene
+    assert "position" not in options["daw"]  # to the selected scene, or the next bar in the Arrangement
 
 
 @pytest.mark.parametrize(("case", "message"), [

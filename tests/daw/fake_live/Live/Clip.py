@@ -45,6 +45,8 @@ class Clip:
         # unwarped audio. "loop_start: For looped clips: loop start. For unlooped clips: clip start." (LOM);
         # loop_end likewise the loop end or the clip end. Tests set them as a user drags them.
         self.looping = False
+        #: "return true if this Clip is an Arrangement Clip. A Clip can be either a Session or Arrangement Clip."
+        self.is_arrangement_clip = False
         self.start_marker = 0.0
         self.end_marker = self.length
         self.loop_start = 0.0
