@@ -46,8 +46,9 @@ CATEGORY = "MAGE Bridge"
 PACKAGE = "MAGE Bridge"
 PACKAGE_DESC = "MAGE Bridge: text prompts to stems on tracks at the bar"
 ABOUT = ("Generate music from a text prompt, separate or master the selected item with the MAGE Bridge daemon "
-         "(mage-bridge serve), and get the stems back as a folder of tracks at the bar. Turn on "
-         "\"MAGE - Listener\" (a toggle action) to receive results.")
+         "(mage-bridge serve), and get the stems back as a folder of tracks at the bar. Repaint a time selection "
+         "of a MAGE clip, extend it (next/previous) or add a track to it: the result lands lined up with the "
+         "clip. Turn on \"MAGE - Listener\" (a toggle action) to receive results.")
 SECTION = "main"               # REAPER's main action list
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 

@@ -31,7 +31,7 @@ import time
 import Live  # type: ignore[import-not-found]
 from _Framework.ControlSurface import ControlSurface  # type: ignore[import-not-found]
 
-from . import osc, sections, settings, smf
+from . import edits, osc, sections, settings, smf
 
 CLIENT_ID = "ableton"
 CONTEXT_REFRESH_S = 4.0      # an unchanged context is re-sent this often: the daemon forgets a DAW silent for 30 s
@@ -198,6 +198,8 @@ class MageBridge(ControlSurface):
         elif address == "/mage/job/failed" and len(args) >= 3:
             job_id = str(args[0])
             self._deliver(job_id, lambda: self._say("job %s failed: %s: %s" % (job_id, args[1], args[2])))
+        elif address == "/mage/daw/command" and args:
+            self._command(str(args[0]), str(args[1]) if len(args) >= 2 else "{}")
         elif address == "/mage/daw/acked" and args:
             self._acks.pop(str(args[0]), None)
         elif address == "/mage/daw/replayed" and len(args) >= 2:
@@ -207,6 +209,24 @@ class MageBridge(ControlSurface):
                 self._acks.pop(str(args[0]), None)
                 return
             self._say("%s: %s" % (args[1], args[2]))
+
+    def _command(self, command: str, options_json: str) -> None:
+        """``/mage/daw/command`` (relayed by the daemon from an OSC app or controller): repaint, extend or add a
+        track to the selected MAGE clip (:mod:`.edits`); the job goes to the daemon from here."""
+        song = self.song()
+        try:
+            clip = edits.selected_clip(song)
+            manifest_path, manifest = edits.clip_manifest(clip)
+            arrangement = self._view == "arrangement" and bool(getattr(clip, "is_arrangement_clip", False))
+            kind, options, daw, said = edits.plan(command, json.loads(options_json or "{}"), clip, manifest,
+                                                  float(song.tempo), arrangement)
+        except (edits.EditError, ValueError) as e:
+            self._say("nothing sent: %s" % e)
+            return
+        options["daw"] = dict(daw, client_id=CLIENT_ID, project_id=self._project_id)
+        self._send("/mage/%s" % kind, "ableton-%s-%s" % (kind, os.urandom(6).hex()), manifest_path,
+                   json.dumps(options))
+        self._say(said)
 
     def _deliver(self, job_id: str, show: object) -> None:
         """Place (or show) a result once per Live set, then acknowledge it."""

@@ -55,7 +55,15 @@ MAX_SPOOL_PER_POLL = 32
 #: A bar line this close (in seconds) before the cursor still counts as "at the cursor".
 BAR_TOLERANCE_S = 1e-3
 
-SPOOL_KINDS = ("generate", "separate", "enhance", "master", "context")
+#: Jobs that rework a MAGE clip (``audio_path`` = its manifest.json, times in seconds from its start); their
+#: result lines up with the source clip in the DAW (see :func:`add_trim` and :func:`final_placement`).
+EDIT_KINDS = ("repaint", "extend", "cover", "lego", "extract", "retake")
+SPOOL_KINDS = ("generate", "separate", "enhance", "master", *EDIT_KINDS, "context")
+#: What ``/mage/daw/command`` may ask of a DAW script: an edit of the clip selected in the DAW.
+DAW_COMMANDS = ("repaint", "extend", "lego")
+#: How a result lines up with its anchor: its start on it, or (``"end"``: an extension before a clip) its end.
+ALIGNS = ("start", "end")
+MAX_LABEL_CHARS = 200
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MAX_PROJECT_CHARS = 4_096
 
@@ -259,7 +267,15 @@ def requested(position: Any, ctx: DawContext | None, req_id: str = "") -> dict[s
 
 
 def add_trim(placement: dict[str, Any], request: dict[str, Any], req_id: str = "") -> None:
-    """Copy ``take_offset_s`` and ``length_s`` (trim the result like the item it came from) into a placement."""
+    """Copy how the DAW lines the result up into a placement (all optional):
+
+    - ``take_offset_s`` and ``length_s``: trim the result like the item it came from (separate, master,
+      repaint, lego: the result has the source's timeline);
+    - ``play_rate``: play it at the source item's rate (a stretched source stays aligned);
+    - ``align``: ``"start"`` (the result starts at the position) or ``"end"`` (it ends there: an
+      extension before a clip);
+    - ``label``: what the DAW names the result's folder ("repaint 12.0-16.0 s").
+    """
     for key in ("take_offset_s", "length_s"):
         if key in request:
             value = request[key]
@@ -267,6 +283,26 @@ def add_trim(placement: dict[str, Any], request: dict[str, Any], req_id: str = "
                     math.isfinite(value) and value >= 0.0):
                 raise RequestError("invalid_input", f"{key} must be a number >= 0, got {value!r}", req_id)
             placement[key] = float(value)
+    if request.get("play_rate") is not None:
+        rate = request["play_rate"]
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not (
+                math.isfinite(rate) and 0.01 <= rate <= 100.0):
+            raise RequestError("invalid_input", f"play_rate must be a number from 0.01 to 100, got {rate!r}", req_id)
+        placement["play_rate"] = float(rate)
+    if request.get("align") is not None:
+        align = request["align"]
+        if align not in ALIGNS:
+            raise RequestError("invalid_input", f"align must be one of {', '.join(ALIGNS)}, got {align!r}"[:300],
+                               req_id)
+        if placement.get("mode") != "requested":
+            raise RequestError("invalid_input", f"align {align!r} needs a position to align to", req_id)
+        placement["align"] = align
+    if request.get("label") is not None:
+        label = request["label"]
+        if not isinstance(label, str) or len(label) > MAX_LABEL_CHARS or "\x00" in label:
+            raise RequestError("invalid_input", f"label must be a string of at most {MAX_LABEL_CHARS} characters",
+                               req_id)
+        placement["label"] = label
 
 
 def final_placement(placement: dict[str, Any], kind: str, manifest: dict[str, Any] | None) -> dict[str, Any]:
@@ -274,9 +310,10 @@ def final_placement(placement: dict[str, Any], kind: str, manifest: dict[str, An
 
     A generate job placed on a bar (``next_bar``) is aligned by its *body*: beat 1 after the
     lead-in falls on the bar, so the item starts ``lead_in_s`` earlier; when that would be before
-    the project start, the anchor moves on by whole bars. Any other result starts at its anchor.
-    ``clip_bpm`` is the tempo the clip was rendered at, so the DAW can tell when its tempo changed
-    since the request.
+    the project start, the anchor moves on by whole bars. Any other result starts at its anchor, or
+    (``align`` ``"end"``, an extension before its source clip) ends there: it starts its length earlier
+    (``length_s``, else the manifest's ``duration_s`` at ``play_rate``). ``clip_bpm`` is the tempo the
+    clip was rendered at, so the DAW can tell when its tempo changed since the request.
     """
     out = dict(placement)
     backend = (manifest or {}).get("backend") if isinstance(manifest, dict) else None
@@ -289,11 +326,22 @@ def final_placement(placement: dict[str, Any], kind: str, manifest: dict[str, An
         if isinstance(requested_bpm, (int, float)):
             out["clip_bpm"] = float(requested_bpm)
     align = "body" if kind == "generate" and out.get("mode") == "next_bar" else "start"
+    if placement.get("align") == "end" and out.get("mode") == "requested":
+        align = "end"
     out["align"] = align
     out["lead_in_s"] = lead_in_s
     seconds, beats, bpm = out.get("seconds"), out.get("beats"), out.get("bpm")
     if seconds is None:
         out["start_s"] = out["start_beats"] = None
+        return out
+    if align == "end":  # the result ends at the anchor: where it starts depends on its length
+        out["start_s"] = out["start_beats"] = None
+        duration_s = (manifest or {}).get("duration_s")
+        if isinstance(duration_s, (int, float)) and math.isfinite(duration_s) and duration_s > 0:
+            length_s = float(out.get("length_s") or duration_s / float(out.get("play_rate") or 1.0))
+            out["start_s"] = max(0.0, seconds - length_s)
+            if beats is not None and bpm:
+                out["start_beats"] = max(0.0, beats - length_s * bpm / 60.0)
         return out
     if align == "body" and lead_in_s > 0 and bpm:
         bar_beats = out["numerator"] * 4.0 / out["denominator"]

@@ -122,6 +122,32 @@ class DawDoor:
             log.info("DAW client %s said goodbye: its address is released", client_id)
         self._send(addr, osc.encode("/mage/daw/released", client_id))
 
+    @osc.handles("/mage/daw/command", _CLIENT_ID, Arg("command", "s"), Arg("options_json", "s", optional=True),
+                 id_arg=None, answer="/mage/daw/command/sent s:client_id s:command")
+    def _daw_command(self, req: Request, addr: Addr) -> None:
+        """Ask a DAW script to act on what is selected in the DAW (see :meth:`relay_daw_command`)."""
+        client_id = daw.check_client_id(req.args["client_id"])
+        command = req.args["command"]
+        self.relay_daw_command(client_id, command, req.args.get("options_json") or "{}")
+        self._send(addr, osc.encode("/mage/daw/command/sent", client_id, command))
+
+    def relay_daw_command(self, client_id: str, command: str, options_json: str = "{}") -> None:
+        """Send ``/mage/daw/command s:command s:options_json`` to the address DAW ``client_id`` reports its
+        context from: an OSC app or a controller cannot see the DAW's selection (Live: repaint the selected
+        clip's loop, extend the clip, add a track to it), so the DAW script sends the job itself.
+        ``invalid_input`` for a command not in :data:`daw.DAW_COMMANDS`, ``bad_json`` for options that are
+        not a JSON object, ``not_found`` when that DAW is not connected over OSC."""
+        if command not in daw.DAW_COMMANDS:
+            raise RequestError("invalid_input", f"command must be one of {', '.join(daw.DAW_COMMANDS)}, "
+                               f"got {command!r}"[:300])
+        osc.parse_options(options_json, "")  # a JSON object, or bad_json here rather than in the DAW
+        known = self.daw_clients.get(client_id)
+        if known is None or known.addr is None:
+            raise RequestError("not_found", f"DAW client {client_id!r} is not connected over OSC (its script "
+                                            "reports no context to this daemon)")
+        self._send(known.addr, osc.encode("/mage/daw/command", command, options_json))
+        log.info("command %s relayed to DAW client %s", command, client_id)
+
     @osc.handles("/mage/daw/ack", _CLIENT_ID, Arg("job_id", "s"), id_arg="job_id", answer="/mage/daw/acked s:job_id")
     def _daw_ack(self, req: Request, addr: Addr) -> None:
         """A DAW has a result: its outbox record is delivered and will not be replayed again."""

@@ -1,6 +1,8 @@
 -- @description MAGE: Listener (toggle)
 -- @author MAGE Bridge
--- @version 1.1.0
+-- @version 1.2.0
+-- @changelog Section tools for MAGE clips: repaint the time selection, extend a clip (next/previous) and add a
+--   track to it; their results land lined up with the source clip.
 -- @about Runs in the background (a toggle action: put it on a toolbar; run it again to turn it off).
 --   Picks up finished MAGE Bridge jobs for the current project from the daemon's outbox and inserts
 --   their stems as a named folder of tracks, with a region per section of a generated clip (one undo

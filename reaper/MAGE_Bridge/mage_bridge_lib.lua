@@ -1,5 +1,5 @@
 -- @noindex
--- @version 1.1.0
+-- @version 1.2.0
 -- MAGE Bridge: shared code of the REAPER scripts (loaded with dofile; defines no globals).
 --
 -- The scripts talk to the daemon (`mage-bridge serve`) through files in its state folder:
@@ -18,6 +18,7 @@ M.EXT = "MAGE_Bridge"
 M.TITLE = "MAGE Bridge"
 M.HEARTBEAT_STALE_S = 5
 M.SEP = package.config:sub(1, 1)
+M.ITEM_MANIFEST_KEY = "mage_manifest" -- item ext state (P_EXT) naming the manifest of the clip an item plays
 
 ---------------------------------------------------------------------------------------------------
 -- JSON (enough for manifests, outbox records and spool requests)
@@ -414,7 +415,8 @@ M.OSC_HOST = "127.0.0.1"
 M.OSC_TIMEOUT_S = 2.0       -- wait this long for /mage/job/accepted before using the spool instead
 M.OSC_MAX_BYTES = 60000     -- larger requests (very long lyrics) go through the spool
 M.OSC_RETRY_S = 60          -- after OSC to a daemon failed, use the spool this long before trying again
-M.OSC_KINDS = { generate = true, separate = true, enhance = true, master = true }
+M.OSC_KINDS = { generate = true, separate = true, enhance = true, master = true, repaint = true, extend = true,
+                cover = true, lego = true, extract = true, retake = true }
 -- Errors that mean "this daemon did not understand the message" (an older daemon, a bug here): the
 -- spool is tried. Any other /mage/error is the daemon's answer to the request and is shown as is.
 local OSC_NOT_UNDERSTOOD = { malformed = true, unknown_address = true, bad_arguments = true }
@@ -462,7 +464,8 @@ local function osc_message(request)
   for k, v in pairs(request.options or {}) do options[k] = v end
   options.daw = { client_id = request.client_id, project_id = request.project_id,
                   project_path = request.project_path, context = request.context, position = request.position,
-                  take_offset_s = request.take_offset_s, length_s = request.length_s }
+                  take_offset_s = request.take_offset_s, length_s = request.length_s, play_rate = request.play_rate,
+                  align = request.align, label = request.label }
   local ok, options_json = pcall(M.json_encode, options)
   if not ok then return nil, options_json end
   local address = "/mage/" .. request.kind
@@ -834,10 +837,31 @@ end
 local KIND_NAMES = { generate = { "MAGE", "generated clip" }, separate = { "MAGE stems", "stems" },
                      master = { "MAGE master", "master" }, enhance = { "MAGE enhanced", "enhanced" } }
 
---- The folder track's name ("MAGE: <prompt>", "MAGE stems: <file>") and the undo point's
---- ("MAGE: insert generated clip: <prompt>", "MAGE: insert stems: <file>").
+--- What an edit of a MAGE clip is called ("repaint 12.0-16.0 s", "extend after", "lego drums"): the label
+--- the DAW script sent with the request, else read from the result's manifest (`lineage`); nil otherwise.
+local function edit_label(kind, placement, manifest)
+  local label = M.field(placement, "label")
+  if type(label) == "string" and label ~= "" then return label end
+  local lineage = M.field(manifest, "lineage")
+  if type(lineage) ~= "table" or not M.field(lineage, "task") then return nil end
+  local range, side = M.field(lineage, "range"), M.field(lineage, "side")
+  local track = M.field(M.field(manifest, "request") or {}, "track") or M.field(lineage, "track")
+  if type(range) == "table" and tonumber(range[1]) and tonumber(range[2]) then
+    return string.format("%s %.1f-%.1f s", kind, range[1], range[2])
+  elseif type(side) == "string" then
+    return kind .. " " .. side
+  elseif type(track) == "string" then
+    return kind .. " " .. track
+  end
+  return kind
+end
+
+--- The folder track's name ("MAGE: <prompt>", "MAGE stems: <file>", "MAGE repaint 12.0-16.0 s") and the
+--- undo point's ("MAGE: insert generated clip: <prompt>", "MAGE: insert stems: <file>").
 local function result_names(record, manifest)
   local kind = M.field(record, "kind") or M.field(manifest, "kind") or "result"
+  local edit = kind ~= "generate" and edit_label(kind, M.field(record, "placement") or {}, manifest)
+  if edit then return "MAGE " .. edit, "MAGE: insert " .. edit end
   local request = M.field(manifest, "request") or {}
   local label = M.field(request, "prompt")
   if not label then
@@ -868,12 +892,13 @@ end
 --- the edit cursor when the daemon knew no context) and how the item lines up with it: align "body"
 --- puts beat 1 after the lead-in on the anchor (the item starts `lead_in_s` earlier, moving on one bar
 --- while that would be before the project start); align "start" starts the item at the anchor.
---- Returns {anchor = s, measure = index or nil, align = "body"|"start"}.
+--- align "end" (an extension before its source clip) ends the item at the anchor (see M.insert_result).
+--- Returns {anchor = s, measure = index or nil, align = "body"|"start"|"end"}.
 function M.placement_anchor(placement)
   placement = type(placement) == "table" and placement or {}
   local mode, align = M.field(placement, "mode"), M.field(placement, "align")
   local seconds, beats = M.field(placement, "seconds"), M.field(placement, "beats")
-  align = align == "body" and "body" or "start"
+  align = (align == "body" or align == "end") and align or "start"
   local anchor
   if mode == "requested" and seconds then
     anchor = seconds
@@ -1043,9 +1068,12 @@ function M.insert_result(record)
   if not sources then return nil, source_err end
 
   local placement = M.field(record, "placement") or {}
+  local kind = M.field(record, "kind") or M.field(manifest, "kind")
   local name, undo_name = result_names(record, manifest)
   local where = M.placement_anchor(placement)
   local rate, said = M.tempo_fit(placement, where.anchor, name)
+  local source_rate = tonumber(M.field(placement, "play_rate"))
+  if source_rate and source_rate > 0 then rate = source_rate end -- as the source item plays: aligned with it
   local lead_in = (tonumber(M.field(placement, "lead_in_s")) or 0) / rate
   local position = M.item_start(where, lead_in)
   local trim_offset, trim_length = M.field(placement, "take_offset_s"), M.field(placement, "length_s")
@@ -1056,7 +1084,20 @@ function M.insert_result(record)
       audio_length = audio_length or s.item_length
     end
   end
-  local regions = M.section_regions(manifest, position, rate, trim_offset, audio_length or 0)
+  if where.align == "end" and audio_length then
+    -- It ends where its source clip starts; what would be before the project start is trimmed off.
+    position = where.anchor - audio_length
+    if position < 0 then
+      trim_offset = (trim_offset or 0) + (-position) * rate
+      for _, s in ipairs(sources) do
+        if not s.midi then s.item_length = s.item_length + position end
+      end
+      audio_length = audio_length + position
+      position = 0
+    end
+  end
+  local regions = (kind == "generate" or kind == "extend")
+    and M.section_regions(manifest, position, rate, trim_offset, audio_length or 0) or {}
 
   reaper.PreventUIRefresh(1)
   reaper.Undo_BeginBlock()
@@ -1075,6 +1116,8 @@ function M.insert_result(record)
     local take = reaper.AddTakeToMediaItem(item)
     reaper.SetMediaItemTake_Source(take, s.source)
     reaper.GetSetMediaItemTakeInfo_String(take, "P_NAME", s.name, true)
+    -- which MAGE clip the item plays, for the section tools (repaint, extend, add a track)
+    reaper.GetSetMediaItemInfo_String(item, "P_EXT:" .. M.ITEM_MANIFEST_KEY, manifest_path, true)
     reaper.SetMediaItemInfo_Value(item, "D_POSITION", position)
     if s.midi then -- beat-based: it follows the project's tempo on its own
       reaper.SetMediaItemInfo_Value(item, "D_LENGTH", audio_length)

@@ -2,8 +2,8 @@
 --
 --   lua5.4 reaper_emu.lua SCENARIO.lua OUT.json
 --
--- SCENARIO.lua returns a table: the starting project (tempo, metre, cursor, tracks with items, markers and
--- regions), ext state, scripted answers for GetUserInputs, and steps ({run = "script.lua"}, {defer = {...}},
+-- SCENARIO.lua returns a table: the starting project (tempo, metre, cursor, time selection and loop points,
+-- tracks with items (position, length, take offset and play rate, file, item ext state), markers and regions), ext state, scripted answers for GetUserInputs, and steps ({run = "script.lua"}, {defer = {...}},
 -- {cursor = s}, {bpm = x}, {ext = {section, key, value}}, {touch = path}, {wait_file = path}). The emulation
 -- records the project (tracks, folder depth, names, items, positions, lengths, play rates, markers and
 -- regions), undo points, message boxes, console output, actions, toggle states, task-control dialogs, any
@@ -80,6 +80,10 @@ local project = {
   ext = {},
   tracks = {},
   markers = {},
+  -- GetSet_LoopTimeRange2's two ranges: the time selection (isLoop false) and the loop points (isLoop true);
+  -- {0, 0} when there is none.
+  time_selection = P.time_selection or { 0.0, 0.0 },
+  loop = P.loop or { 0.0, 0.0 },
 }
 for section, keys in pairs(P.ext or {}) do
   project.ext[section] = {}
@@ -178,7 +182,8 @@ local function new_track(name)
 end
 
 local function new_item(track)
-  local item = { kind = "MediaItem", track = track, position = 0.0, length = 0.0, takes = {}, selected = false }
+  local item = { kind = "MediaItem", track = track, position = 0.0, length = 0.0, takes = {}, selected = false,
+                 ext = {} }
   track.items[#track.items + 1] = item
   return item
 end
@@ -204,8 +209,9 @@ for _, t in ipairs(P.tracks or {}) do
   for _, it in ipairs(t.items or {}) do
     local item = new_item(track)
     item.position, item.length, item.selected = it.position or 0, it.length or 0, it.selected or false
+    for k, v in pairs(it.ext or {}) do item.ext[k] = v end
     local take = new_take(item)
-    take.name, take.startoffs = it.take_name or "", it.take_offset or 0
+    take.name, take.startoffs, take.playrate = it.take_name or "", it.take_offset or 0, it.playrate or 1.0
     take.source = new_source(it.file)
   end
 end
@@ -381,6 +387,31 @@ function R.GetMediaItemTakeInfo_Value(take, parmname)
   if parmname == "D_PLAYRATE" then return take.playrate end
   if parmname == "B_PPITCH" then return take.preserve_pitch and 1 or 0 end
   return 0
+end
+
+-- "P_EXT:xyz : char * : extension-specific persistent data" (items, as tracks and takes have it).
+function R.GetSetMediaItemInfo_String(item, parmname, stringNeedBig, setNewValue)
+  local ext = parmname:match("^P_EXT:(.+)$")
+  if not ext then return false, "" end
+  if setNewValue then
+    touch("GetSetMediaItemInfo_String " .. parmname)
+    item.ext[ext] = stringNeedBig
+  end
+  return item.ext[ext] ~= nil, item.ext[ext] or ""
+end
+
+-- "GetSet_LoopTimeRange2(proj, isSet, isLoop, start, end, allowautoseek)": returns start, end (seconds) of
+-- the time selection (isLoop false) or the loop points (isLoop true); both 0 when there is none.
+function R.GetSet_LoopTimeRange2(proj, isSet, isLoop, start, stop, allowautoseek)
+  if type(isSet) ~= "boolean" or type(isLoop) ~= "boolean" or type(allowautoseek) ~= "boolean" then
+    error("GetSet_LoopTimeRange2: isSet, isLoop and allowautoseek are booleans", 2)
+  end
+  local range = isLoop and project.loop or project.time_selection
+  if isSet then range[1], range[2] = start, stop end
+  return range[1], range[2]
+end
+function R.GetSet_LoopTimeRange(isSet, isLoop, start, stop, allowautoseek)
+  return R.GetSet_LoopTimeRange2(0, isSet, isLoop, start, stop, allowautoseek)
 end
 
 function R.GetSetMediaItemTakeInfo_String(take, parmname, stringNeedBig, setNewValue)
@@ -768,7 +799,7 @@ for i, tr in ipairs(project.tracks) do
                      source_quarters = take and take.source and take.source.quarters or nil,
                      midi = take and take.source and take.source.midi or false,
                      playrate = take and take.playrate or nil,
-                     preserve_pitch = take and take.preserve_pitch or nil })
+                     preserve_pitch = take and take.preserve_pitch or nil, ext = item.ext })
   end
   local ext = {}
   for k, v in pairs(tr.ext) do ext[#ext + 1] = { key = k, value = v } end

@@ -41,6 +41,16 @@ class Clip:
         self.file_path = ""
         self.length_s = 0.0
         self._warping = False
+        # Markers and the loop brace, in the clip's own time: beats for MIDI and warped audio clips, seconds for
+        # unwarped audio. "loop_start: For looped clips: loop start. For unlooped clips: clip start." (LOM);
+        # loop_end likewise the loop end or the clip end. Tests set them as a user drags them.
+        self.looping = False
+        #: "return true if this Clip is an Arrangement Clip. A Clip can be either a Session or Arrangement Clip."
+        self.is_arrangement_clip = False
+        self.start_marker = 0.0
+        self.end_marker = self.length
+        self.loop_start = 0.0
+        self.loop_end = self.length
         self.note_specs: list[MidiNoteSpecification] = []  # what add_new_notes received
 
     @classmethod
@@ -50,6 +60,7 @@ class Clip:
         clip = cls(song, is_audio_clip=True, start_time=start_time, length=length_s * song.tempo / 60.0)
         clip.file_path = file_path
         clip.length_s = length_s
+        clip.end_marker = clip.loop_end = length_s  # a new audio clip is not warped: its times are seconds
         clip._name = file_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
         return clip
 

@@ -61,8 +61,13 @@ class CuePoint:
 
 
 class SongView:
+    """``Song.view``: ``selected_scene``, ``detail_clip`` ("The clip currently displayed in the Live application's
+    Detail View", None for none) and ``highlighted_clip_slot`` (the slot highlighted in the Session View)."""
+
     def __init__(self, song: Song) -> None:
         self.selected_scene = song.scenes[0]
+        self.detail_clip: Any = None
+        self.highlighted_clip_slot: Any = None
 
 
 @listenable("tempo", "signature_numerator", "signature_denominator", "current_song_time", "is_playing",

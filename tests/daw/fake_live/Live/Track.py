@@ -49,6 +49,7 @@ class Track:
         if not 0.0 <= position <= MAX_POSITION:
             raise RuntimeError(f"position out of range: {position}")
         clip = Clip.audio(self.song, file_path, position)
+        clip.is_arrangement_clip = True
         self.arrangement_clips.append(clip)
         return clip
 
@@ -65,5 +66,6 @@ class Track:
         if not length > 0.0:
             raise RuntimeError(f"length must be greater than 0, got {length}")
         clip = Clip.midi(self.song, start_time, length)
+        clip.is_arrangement_clip = True
         self.arrangement_clips.append(clip)
         return clip

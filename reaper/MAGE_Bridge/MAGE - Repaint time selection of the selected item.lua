@@ -1,0 +1,13 @@
+-- @description MAGE: Repaint time selection of the selected item
+-- @author MAGE Bridge
+-- @version 1.2.0
+-- @changelog Section tools for MAGE clips: repaint the time selection, extend a clip (next/previous) and add a
+--   track to it; their results land lined up with the source clip.
+-- @about Sends a repaint job for the part of the selected MAGE clip under the time selection (cut to the
+--   item; times go as seconds from the clip's start, through the take's offset and play rate). The
+--   repainted clip arrives through "MAGE - Listener" as a folder of tracks named "MAGE repaint <range>",
+--   lined up with the item (same position, trim and play rate): only the selected range differs.
+
+local edit = dofile(debug.getinfo(1, "S").source:match("^@?(.*[/\\])") .. "mage_bridge_edit.lua")
+
+edit.repaint()
