@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mage_bridge.edits import EDIT_KINDS
 from mage_bridge.files import write_json_atomic
 from mage_bridge.server.kinds import TEST_JOB_KINDS, test_jobs_enabled
 from mage_bridge.server.osc import MAX_ID_CHARS, RequestError
@@ -55,9 +56,9 @@ MAX_SPOOL_PER_POLL = 32
 #: A bar line this close (in seconds) before the cursor still counts as "at the cursor".
 BAR_TOLERANCE_S = 1e-3
 
-#: Jobs that rework a MAGE clip (``audio_path`` = its manifest.json, times in seconds from its start); their
-#: result lines up with the source clip in the DAW (see :func:`add_trim` and :func:`final_placement`).
-EDIT_KINDS = ("repaint", "extend", "cover", "lego", "extract", "retake")
+#: What a spool file may ask for. The edit kinds (:data:`~mage_bridge.edits.EDIT_KINDS`) rework a MAGE clip
+#: (``audio_path`` = its manifest.json, times in seconds from its start); their result lines up with the source
+#: clip in the DAW (see :func:`add_trim` and :func:`final_placement`).
 SPOOL_KINDS = ("generate", "separate", "enhance", "master", *EDIT_KINDS, "context")
 #: What ``/mage/daw/command`` may ask of a DAW script: an edit of the clip selected in the DAW.
 DAW_COMMANDS = ("repaint", "extend", "lego")

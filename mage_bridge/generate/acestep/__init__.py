@@ -183,7 +183,7 @@ class AceStepGenerator(Generator):
         return GeneratedClip(stems=stems, details=details)
 
     def _track_task(self, request: EditRequest, source: Audio, progress: ProgressFn) -> GeneratedClip:
-        from mage_bridge.generate.acestep.call import TRACKS
+        from mage_bridge.edits import TRACK_NAMES as TRACKS
 
         track = (request.track or "").strip().lower()
         if track not in TRACKS:

@@ -23,9 +23,6 @@ LATENT_FRAMES = 1920
 PIPELINE_TASKS = ("text2music", "repaint", "cover", "extract", "lego", "complete")
 #: Diffusion steps when the config says 0: the distilled turbo model is made for 8, base/SFT for about 50.
 DEFAULT_STEPS = {True: 8, False: 50}
-#: The tracks lego and extract name (ACE-Step 1.5's list).
-TRACKS = ("woodwinds", "brass", "fx", "synth", "strings", "percussion", "keyboard", "guitar", "bass", "drums",
-          "backing_vocals", "vocals")
 INSTRUMENTAL = "[Instrumental]"
 
 
