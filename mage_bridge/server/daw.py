@@ -167,6 +167,13 @@ class DawClients:
         newest = max(self._clients.values(), key=lambda c: c.context.received, default=None)
         return newest.context if newest is not None else None
 
+    def latest_connected(self) -> DawContext | None:
+        """The context of the DAW that reported last among those with an OSC address: where a command for
+        the DAW (``/mage/daw/command`` from a MIDI binding) can go."""
+        connected = [c for c in self._clients.values() if c.addr is not None]
+        newest = max(connected, key=lambda c: c.context.received, default=None)
+        return newest.context if newest is not None else None
+
     def forget_stale(self, now: float) -> list[DawContext]:
         """Drop the clients silent for longer than :data:`CLIENT_STALE_S`; returns their last contexts."""
         gone = [c.context for c in self._clients.values() if now - c.context.received > self._stale_s]

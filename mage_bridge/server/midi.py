@@ -5,13 +5,16 @@ the presets that ``/mage/trigger i:slot`` runs. :class:`MidiDoor` opens the
 real ports through python-rtmidi: a named input port, or a virtual port called
 ``MAGE Bridge`` where the MIDI API supports one (ALSA, JACK), plus an optional
 output for LED feedback. :class:`MidiActions` is the part of the daemon that runs
-what they ask for: a preset (also ``/mage/trigger``), a cancel, LEDs that follow the
-job a pad started. See ``docs/midi-map.example.toml`` for the format.
+what they ask for: a preset (also ``/mage/trigger``), a cancel, a section tool of the DAW
+(``repaint``, ``extend``, ``lego`` of the clip selected there, relayed to the DAW script as
+``/mage/daw/command``), LEDs that follow the job a pad started. See ``docs/midi-map.example.toml``
+for the format.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import tomllib
 from collections.abc import Callable
@@ -19,8 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mage_bridge.edits import TRACK_NAMES
 from mage_bridge.errors import ConfigError, MageError
 from mage_bridge.server import osc
+from mage_bridge.server.daw import DAW_COMMANDS, DawClients
 from mage_bridge.server.jobs import Job, JobStore
 from mage_bridge.server.kinds import TEST_JOB_KINDS, test_jobs_enabled
 from mage_bridge.server.osc import Addr, Arg, Request, RequestError
@@ -34,8 +39,13 @@ PORT_NAME = "MAGE Bridge"
 LED_PORT_NAME = "MAGE Bridge LEDs"
 
 #: Actions a binding may name. ``launch``/``next``/``stop`` are reserved for the live player.
-ACTIONS = ("trigger", "cancel", "launch", "next", "stop")
+ACTIONS = ("trigger", "cancel", *DAW_COMMANDS, "launch", "next", "stop")
 RESERVED_ACTIONS = ("launch", "next", "stop")
+#: The keys a binding of each DAW command may carry; they become the command's options, in this order.
+COMMAND_KEYS: dict[str, tuple[str, ...]] = {"repaint": (), "extend": ("side", "bars"), "lego": ("track",)}
+EXTEND_SIDES = ("after", "before")
+#: The most bars an ``extend`` binding may ask for (what the Live script accepts).
+MAX_EXTEND_BARS = 64
 
 #: LED velocity per job state; many pad controllers map velocity to a colour.
 DEFAULT_LED = {"queued": 1, "running": 5, "done": 21, "failed": 60}
@@ -71,6 +81,8 @@ class Binding:
     program: int | None = None
     channel: int = 0  # 1-16, or 0 for the map's channel
     slot: int | None = None
+    #: A DAW command's options (``side``, ``bars``, ``track``) as (key, value) pairs, in :data:`COMMAND_KEYS` order.
+    options: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,11 @@ class Action:
     slot: int | None
     control: str
     note: int | None = None
+    options: tuple[tuple[str, Any], ...] = ()
+
+    def options_json(self) -> str:
+        """The options of a DAW command as the ``s:options_json`` of ``/mage/daw/command``."""
+        return json.dumps(dict(self.options))
 
 
 class MidiMap:
@@ -163,7 +180,7 @@ class MidiMap:
             wanted = b.channel or self.channel
             if wanted and msg.channel != wanted - 1:
                 continue
-            return Action(b.action, b.slot, f"{label} ch {msg.channel + 1}", note=b.note)
+            return Action(b.action, b.slot, f"{label} ch {msg.channel + 1}", note=b.note, options=b.options)
         return None
 
     def led_note(self, slot: int) -> int | None:
@@ -219,7 +236,7 @@ def _preset(slot: int, body: Any, where: str) -> Preset:
 
 
 def _binding(body: Any, where: str) -> Binding:
-    _check_keys(body, {"note", "cc", "program", "channel", "action", "slot"}, where)
+    _check_keys(body, {"note", "cc", "program", "channel", "action", "slot", "side", "bars", "track"}, where)
     controls = [k for k in ("note", "cc", "program") if k in body]
     if len(controls) != 1:
         raise ConfigError(f"{where} needs exactly one of note, cc, program; got {controls or 'none'}")
@@ -231,7 +248,33 @@ def _binding(body: Any, where: str) -> Binding:
         raise ConfigError(f"{where}: a trigger binding needs a slot")
     ctl = controls[0]
     return Binding(action=action, slot=slot, channel=_int(body.get("channel", 0), 0, 16, f"{where}.channel"),
-                   **{ctl: _int(body[ctl], 0, 127, f"{where}.{ctl}")})
+                   options=_command_options(action, body, where), **{ctl: _int(body[ctl], 0, 127, f"{where}.{ctl}")})
+
+
+def _command_options(action: str, body: dict[str, Any], where: str) -> tuple[tuple[str, Any], ...]:
+    """The options a DAW command binding carries, checked as the DAW script checks them, so a mapping file
+    that would make Live answer "nothing sent" fails when the daemon starts."""
+    allowed = COMMAND_KEYS.get(action, ())
+    for key in ("side", "bars", "track"):
+        if key in body and key not in allowed:
+            owner = next(a for a, keys in COMMAND_KEYS.items() if key in keys)
+            raise ConfigError(f"{where}.{key}: {key} is an option of {owner} bindings, not of {action}")
+    if action in COMMAND_KEYS and "slot" in body:
+        raise ConfigError(f"{where}.slot: a {action} binding acts on the clip selected in the DAW, not on a slot")
+    options: list[tuple[str, Any]] = []
+    if "side" in body:
+        side = body["side"]
+        if side not in EXTEND_SIDES:
+            raise ConfigError(f"{where}.side must be 'after' or 'before', got {side!r}")
+        options.append(("side", side))
+    if "bars" in body:
+        options.append(("bars", _int(body["bars"], 1, MAX_EXTEND_BARS, f"{where}.bars")))
+    if action == "lego":
+        track = body.get("track")
+        if track not in TRACK_NAMES:
+            raise ConfigError(f"{where}.track must be one of {', '.join(TRACK_NAMES)}, got {track!r}")
+        options.append(("track", track))
+    return tuple(options)
 
 
 class MidiDoor:
@@ -368,6 +411,7 @@ class MidiActions:
     _loop: asyncio.AbstractEventLoop | None
     _store: JobStore | None
     _subscribers: Subscribers
+    daw_clients: DawClients
     #: Jobs that presets started, oldest first: (job id, slot).
     _slot_jobs: list[tuple[str, int]]
     #: The note that shows each preset job's state.
@@ -381,6 +425,7 @@ class MidiActions:
         def _submit(self, kind: str, params: dict[str, Any], req_id: str, addr: Addr | None, *, client: str,
                     source: str = "osc", slot: int | None = None) -> Job: ...
         def cancel(self, job_id: str, addr: Addr | None) -> Job: ...
+        def relay_daw_command(self, client_id: str, command: str, options_json: str = "{}") -> None: ...
 
     def _open_midi(self) -> None:
         if self.midi_map is None:
@@ -438,6 +483,8 @@ class MidiActions:
                 self.trigger(action.slot, None, source="midi")
             elif action.name == "cancel":
                 self._midi_cancel(action)
+            elif action.name in DAW_COMMANDS:
+                self._midi_daw_command(action, req_id)
             else:
                 raise RequestError("not_available", f"MIDI action {action.name!r} ({action.control}) "
                                    "is reserved for the live player, which this daemon does not run", req_id)
@@ -459,6 +506,19 @@ class MidiActions:
                 self.cancel(job_id, None)
                 return
         raise RequestError("not_found", "no queued or running triggered job to cancel")
+
+    def _midi_daw_command(self, action: Action, req_id: str) -> None:
+        """Relay a section tool to the DAW that reported its context over OSC last: only the DAW script can see
+        which clip is selected. Subscribers hear ``/mage/daw/command/sent`` as an OSC sender would."""
+        ctx = self.daw_clients.latest_connected()
+        if ctx is None or ctx.client_id is None:
+            raise RequestError("not_found", f"no DAW is connected to run {action.name!r} ({action.control}): open "
+                               "Live with the MAGE Bridge control surface, which reports its context to this "
+                               "daemon", req_id)
+        self.relay_daw_command(ctx.client_id, action.name, action.options_json())
+        data = osc.encode("/mage/daw/command/sent", ctx.client_id, action.name)
+        for addr in self._subscribers:
+            self._send(addr, data)
 
     def _led(self, job_id: str, state: str) -> None:
         note = self._leds.get(job_id)
