@@ -8,7 +8,7 @@ import mido
 import pytest
 
 from mage_bridge.errors import ConfigError
-from mage_bridge.server.midi import MidiMap
+from mage_bridge.server.midi import ACTIONS, MidiMap
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "midi-map.example.toml"
 
@@ -78,4 +78,7 @@ def test_bad_mappings_name_the_problem(raw: dict, match: str) -> None:
 def test_the_documented_example_loads() -> None:
     m = MidiMap.load(EXAMPLE)
     assert set(m.presets) == {1, 2}
-    assert {b.action for b in m.bindings} == {"trigger", "cancel", "launch", "next", "stop"}
+    commands = {(b.action, b.options) for b in m.bindings if b.action in ("repaint", "extend", "lego")}
+    assert commands == {("repaint", ()), ("extend", (("side", "after"), ("bars", 8))),
+                        ("extend", (("side", "before"), ("bars", 4))), ("lego", (("track", "drums"),))}
+    assert {b.action for b in m.bindings} == set(ACTIONS)
