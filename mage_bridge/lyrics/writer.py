@@ -319,9 +319,8 @@ def _generate(form: Sequence[tuple[str, int]], grammar: Grammar, *, target: int 
         labels = [scheme[i % 4] if count > 1 else "" for i in range(count)]
         # pairs in order: lines (0,1),(2,3) for AABB; (0,2),(1,3) for ABAB; an odd last line rhymes with none
         line_target = base - 1 if name == "chorus" and target is None else base
-        sounds = grammar.pick_sounds(2 * math.ceil(count / 4),
-                                     prefer=first_sound if index == 0 else "")
-        if index == 0 and first_sound and (not sounds or first_sound not in sounds[0]):
+        sounds = grammar.pick_sounds(2 * math.ceil(count / 4), prefer=first_sound if index == 0 else "")
+        if index == 0 and first_sound and not (sounds and set(rhyme_key(first_sound)) & set(rhyme_key(sounds[0][0]))):
             warnings.append(f"no rhyme for {first_sound!r} in the vocabulary; the continuation starts a new sound")
         lines: list[Line] = []
         for i, label in enumerate(labels):
