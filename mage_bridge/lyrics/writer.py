@@ -173,6 +173,8 @@ def check_inputs(mode: str, user_lyrics: str | None, seed: object,
         raise InvalidInputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     if user_lyrics is not None and not isinstance(user_lyrics, str):
         raise InvalidInputError(f"user_lyrics must be a string or None, got {type(user_lyrics).__name__}")
+    if mode == "generate" and user_lyrics and user_lyrics.strip():
+        raise InvalidInputError("mode 'generate' writes new lyrics; use mode 'replace' or 'append' for the user's")
     if mode != "generate" and not (user_lyrics and user_lyrics.strip()):
         raise InvalidInputError(f"mode {mode!r} needs the user's lyrics, got {user_lyrics!r}")
     if not isinstance(seed, int) or isinstance(seed, bool):
@@ -186,7 +188,8 @@ def check_inputs(mode: str, user_lyrics: str | None, seed: object,
 def parse_user_lyrics(text: str) -> list[tuple[str, list[str], bool]]:
     """The user's text as ``(tag, lines, tagged)`` blocks: a ``[tag]`` line or an empty line starts a block.
 
-    Untagged blocks are named "verse", or "chorus" when the same block comes back verbatim. Lines keep their
+    Untagged blocks are named "verse", or "chorus" when the same block comes back verbatim; a block after a
+    blank line inside a tagged section keeps that tag. Lines keep their
     text exactly, less trailing whitespace (and a carriage return); blank lines only separate blocks.
     """
     blocks: list[tuple[str, list[str], bool]] = []
@@ -198,7 +201,7 @@ def parse_user_lyrics(text: str) -> list[tuple[str, list[str], bool]]:
         if m:
             if lines:
                 blocks.append((tag, lines, tagged))
-            tag, lines, tagged = m.group(1).strip().lower(), [], True
+            tag, lines, tagged = m.group(1).strip(), [], True
         elif not line.strip():
             if lines:
                 blocks.append((tag, lines, tagged))
@@ -253,9 +256,11 @@ def write_lyrics(
 ) -> Lyrics:
     """Lyrics for the clip ``analysis`` describes: written, the user's kept (``"replace"``), or continued.
 
-    ``sections`` is the song form as ``(name, bars)``; by default it is fitted to the bars between
-    ``lead_in_s`` and ``duration_s - lead_out_s`` (``duration_s`` defaults to the prompt's stated length), or
-    :data:`DEFAULT_FORM` when no length is known. The same ``seed`` gives the same text. Raises
+    ``sections`` is the song form as ``(name, bars)`` (in ``"append"``, the continuation's form); by default
+    it is fitted to the bars between ``lead_in_s`` and ``duration_s - lead_out_s`` (``duration_s`` defaults
+    to the prompt's stated length), or :data:`DEFAULT_FORM` when no length is known. User section tags are
+    kept as written ("[Verse 1]"); blocks without one are tagged. Lines the user wrote are never changed.
+    The same ``seed`` gives the same text. Raises
     :class:`InvalidInputError` for a bad argument or for lyrics that cannot fit, naming how many lines would.
     """
     check_inputs(mode, user_lyrics, seed, sections)
@@ -267,9 +272,10 @@ def write_lyrics(
         if capacity < 1:
             raise InvalidInputError(f"a {duration:g} s clip with {lead_in_s:g} s lead-in and {lead_out_s:g} s "
                                     f"lead-out has no whole bar at {bpm:g} BPM for lyrics")
-    if sections is not None:
-        capacity = min(capacity, sum(b for _, b in sections)) if capacity is not None else sum(
-            b for _, b in sections)
+    asked = sum(b for _, b in sections) if sections is not None else 0
+    if mode == "generate" and capacity is not None and asked > capacity:
+        raise InvalidInputError(f"the sections span {asked} bars; the clip holds {capacity} between its lead-in "
+                                f"and lead-out at {bpm:g} BPM")
     rng = random.Random(seed)
     grammar = Grammar(analysis, rng)
     warnings: list[str] = []
@@ -285,7 +291,13 @@ def write_lyrics(
     form: Sequence[tuple[str, int]]
     if mode == "append":
         remaining = None if capacity is None else capacity - sum(s.bars for s in user)
-        form = DEFAULT_FORM[1:] if remaining is None else fit_form(remaining)
+        if sections is not None:
+            form = sections
+            if remaining is not None and sum(b for _, b in sections) > remaining:
+                raise InvalidInputError(f"the continuation's sections span {sum(b for _, b in sections)} bars; "
+                                        f"{remaining} are left after the user's lines")
+        else:
+            form = DEFAULT_FORM[1:] if remaining is None else fit_form(remaining)
         if not form:
             warnings.append("the user's lyrics fill the clip; nothing was appended")
         user_lines = [ln for s in user for ln in s.lines if ln.bars]
@@ -353,11 +365,15 @@ class Grammar:
         palettes = [vocab.MOOD_PALETTE[m] for m in analysis.mood if m in vocab.MOOD_PALETTE] or ["bright"]
         self.palette = vocab.PALETTES[palettes[0]]
         theme_nouns = [n for t in themes for n in vocab.THEMES[t][0]]
-        known_topic = [w for w in topic if syllabify(w).source == "cmu"]
+        # "summer love", "open road": the last word is the noun, the ones before it describe it
+        head = [w for w in topic[-1:] if w.isalpha()]
+        self.head = head[0] if head else ""
+        self.adjectives = [w for w in topic[:-1] if w.isalpha()] * 2 + list(self.palette.adjectives)
+        known_topic = [w for w in head if syllabify(w).source == "cmu"]  # a rhyme needs the dictionary
         self.nouns = list(dict.fromkeys(known_topic + theme_nouns)) or list(vocab.COMMON_NOUNS[:20])
         self.ends = list(dict.fromkeys(self.nouns + list(vocab.COMMON_NOUNS)))
         # singular nouns only: an image is the subject of a third-person verb ("my heart aches")
-        self.images = [n for n in dict.fromkeys(known_topic + theme_nouns + list(vocab.COMMON_NOUNS[:12]))
+        self.images = [n for n in dict.fromkeys(head + theme_nouns + list(vocab.COMMON_NOUNS[:12]))
                        if not n.endswith("s") or n.endswith("ss")]
         self.used_lines: set[str] = set()
         self.used_ends: set[str] = set()
@@ -390,23 +406,25 @@ class Grammar:
 
     def _candidate(self, end: str) -> str:
         r, p = self.rng, self.palette
-        subject, adj, noun = r.choice(vocab.SUBJECTS), r.choice(p.adjectives), r.choice(self.images)
+        subject, adj, noun = r.choice(vocab.SUBJECTS), r.choice(self.adjectives), r.choice(self.images)
+        if self.head and r.random() < 0.3:  # the topic's own noun comes back often
+            noun = self.head
         maybe = lambda words: r.choice(words) + " " if r.random() < 0.5 else ""
         shape = r.randrange(6)
         if shape == 0:
             text = (f"{maybe(vocab.OPENERS)}{subject} {r.choice(p.verbs)} {maybe(vocab.ADVERBS)}"
-                    f"{r.choice(vocab.PREPOSITIONS)} the {maybe(p.adjectives)}{end}")
+                    f"{r.choice(vocab.PREPOSITIONS)} the {maybe(self.adjectives)}{end}")
         elif shape == 1:
-            text = f"{maybe(vocab.OPENERS)}{subject} {r.choice(p.transitive)} the {maybe(p.adjectives)}{end}"
+            text = f"{maybe(vocab.OPENERS)}{subject} {r.choice(p.transitive)} the {maybe(self.adjectives)}{end}"
         elif shape == 2:
-            text = (f"{r.choice(vocab.POSSESSIVES)} {maybe(p.adjectives)}{noun} {r.choice(p.third_person)} "
+            text = (f"{r.choice(vocab.POSSESSIVES)} {maybe(self.adjectives)}{noun} {r.choice(p.third_person)} "
                     f"{r.choice(vocab.PREPOSITIONS)} the {end}")
         elif shape == 3:
             article = "an" if adj[0] in "aeiou" else "a"
-            text = f"like {article} {adj} {noun} {r.choice(vocab.PREPOSITIONS)} the {maybe(p.adjectives)}{end}"
+            text = f"like {article} {adj} {noun} {r.choice(vocab.PREPOSITIONS)} the {maybe(self.adjectives)}{end}"
         elif shape == 4:
             text = (f"{maybe(vocab.OPENERS)}{subject} {r.choice(p.transitive)} "
-                    f"{r.choice(vocab.POSSESSIVES)} {maybe(p.adjectives)}{end}")
+                    f"{r.choice(vocab.POSSESSIVES)} {maybe(self.adjectives)}{end}")
         else:
             text = f"{maybe(vocab.OPENERS)}{subject} {r.choice(p.verbs)} {maybe(vocab.ADVERBS)}with the {end}"
         return text[0].upper() + text[1:]

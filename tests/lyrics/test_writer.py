@@ -122,8 +122,10 @@ def test_replace_keeps_the_users_text_verbatim_and_adds_missing_tags() -> None:
     lyrics = write_lyrics(_analysis("indie pop"), mode="replace", user_lyrics=USER, seed=1)
     user_lines = [ln for ln in USER.splitlines() if ln.strip() and not ln.startswith("[")]
     assert [ln.text for s in lyrics.sections for ln in s.lines] == user_lines
-    assert [s.name for s in lyrics.sections] == ["verse", "verse"]
-    assert lyrics.text().startswith("[verse]\nWalking home") and "\n\n[verse]\nZorblat" in lyrics.text()
+    assert [s.name for s in lyrics.sections] == ["Verse", "Verse"]  # the user's tag as written, for both blocks
+    assert lyrics.text().startswith("[Verse]\nWalking home") and "\n\n[Verse]\nZorblat" in lyrics.text()
+    untagged = write_lyrics(_analysis("indie pop"), mode="replace", user_lyrics="just one line", seed=1)
+    assert untagged.text() == "[verse]\njust one line"
     assert all(ln.user and ln.bars >= 1 for s in lyrics.sections for ln in s.lines)
 
 
@@ -146,6 +148,15 @@ def test_append_continues_with_the_users_rhyme_and_syllables() -> None:
     assert not lyrics.warnings
 
 
+def test_append_follows_the_given_sections_and_refuses_more_than_is_left() -> None:
+    user = "We were running through the night\nChasing every fading light\n"
+    analysis = _analysis("synth pop at 120 bpm")
+    lyrics = write_lyrics(analysis, mode="append", user_lyrics=user, seed=2, sections=[("chorus", 4)])
+    assert [s.name for s in lyrics.sections] == ["verse", "chorus"] and lyrics.sections[1].bars == 4
+    with pytest.raises(InvalidInputError, match="the continuation's sections span 16 bars; 8 are left"):
+        write_lyrics(analysis, mode="append", user_lyrics=user, seed=2, sections=[("chorus", 16)], duration_s=24.0)
+
+
 def test_empty_lines_and_carriage_returns_are_only_separators() -> None:
     lyrics = write_lyrics(_analysis("folk"), mode="replace", user_lyrics="\r\n\r\nfirst line\r\n\r\n\r\nsecond\r\n",
                           seed=0)
@@ -166,7 +177,9 @@ def test_five_thousand_lines_are_refused_saying_how_many_fit() -> None:
     ({"mode": "append", "user_lyrics": "  \n \n"}, "needs the user's lyrics"),
     ({"seed": "x"}, "seed must be an int"),
     ({"sections": [("verse", 0)]}, "each section must be"),
-], ids=["mode", "replace-none", "append-blank", "seed", "sections"])
+    ({"user_lyrics": "my own words"}, "mode 'generate' writes new lyrics"),
+    ({"sections": [("verse", 8), ("chorus", 8)], "duration_s": 20.0}, "the sections span 16 bars; the clip holds"),
+], ids=["mode", "replace-none", "append-blank", "seed", "sections", "generate-with-lyrics", "sections-too-long"])
 def test_bad_arguments_are_named(kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(InvalidInputError, match=match):
         write_lyrics(_analysis("pop"), **kwargs)  # type: ignore[arg-type]
