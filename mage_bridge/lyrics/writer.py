@@ -41,6 +41,8 @@ FORMS: tuple[tuple[tuple[str, int], ...], ...] = (
 DEFAULT_FORM = FORMS[1]
 #: Longest and shortest line a generated phrase asks for, in syllables.
 MIN_TARGET, MAX_TARGET = 6, 10
+#: The range a continuation follows the user's syllable counts in (the grammar's shortest and longest lines).
+MIN_APPEND_TARGET, MAX_APPEND_TARGET = 4, 13
 _TAG = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]\s*$")
 _TOPIC = re.compile(r"\b(?:about|of|on|regarding|concerning|themed around|inspired by)\s+"
                     r"((?:[^\W\d_][\w'-]*\s*){1,5}?)(?=$|[,.;:!?]|\s(?:with|in|at|for|and|featuring|feat|ft|"
@@ -98,6 +100,7 @@ class Lyrics:
     seed: int
     theme: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: The tempo (quarter-note BPM) and metre the phrases were fitted to.
     bpm: float = 120.0
     time_signature: tuple[int, int] = (4, 4)
 
@@ -301,7 +304,11 @@ def write_lyrics(
         if not form:
             warnings.append("the user's lyrics fill the clip; nothing was appended")
         user_lines = [ln for s in user for ln in s.lines if ln.bars]
-        target = round(statistics.median(ln.syllable_count for ln in user_lines)) if user_lines else None
+        target = None
+        if user_lines:  # the user's metre, within what a grammar line can say and a phrase can hold
+            most = min(MAX_APPEND_TARGET, phrase_bars(bpm, ts) * sixteenths_per_bar(ts) - 1)
+            target = max(MIN_APPEND_TARGET, min(most, round(statistics.median(ln.syllable_count
+                                                                              for ln in user_lines))))
         sound = last_word(user_lines[-1].text) if user_lines else ""
         written = _generate(form, grammar, target=target, first_sound=sound, warnings=warnings)
         return Lyrics(tuple(user + written), mode, seed, grammar.theme, tuple(warnings), bpm, ts)
@@ -340,7 +347,7 @@ def _generate(form: Sequence[tuple[str, int]], grammar: Grammar, *, target: int 
             pool = sounds[group] if label and group < len(sounds) else []
             text = grammar.line(line_target, pool)
             lines.append(make_line(text, target=line_target, bars=line_bars, rhyme=label))
-        section = Section(name, tuple(lines), line_bars * count)
+        section = Section(name, tuple(lines), bars)  # a bar left over after the last phrase stays instrumental
         if name == "chorus":
             chorus[bars] = section.lines
         out.append(section)

@@ -61,6 +61,14 @@ def test_a_dense_line_moves_to_sixteenths_and_a_too_dense_one_is_refused() -> No
         place_line(make_line("la " * 16, target=None, bars=1), phrase_sixteenths=16, time_signature=(4, 4))
 
 
+def test_a_section_with_a_spare_bar_moves_the_next_section_to_its_own_bar() -> None:
+    analysis = analyze("pop at 120 bpm", backend="rules")
+    lyrics = write_lyrics(analysis, seed=1, sections=[("verse", 5), ("chorus", 4)])
+    times = time_lyrics(lyrics, bpm=120.0, time_signature=(4, 4), lead_in_s=0.0, duration_s=30.0, lead_out_s=0.0)
+    chorus_start = min(t.start for t in times if t.section == 1)
+    assert chorus_start == pytest.approx(5 * 2.0)
+
+
 def test_lyrics_longer_than_the_clip_are_refused_naming_what_fits() -> None:
     lyrics, _ = _grid_case(120.0, (4, 4), duration_s=60.0)
     with pytest.raises(InvalidInputError, match=r"holds \d+ after its lead-in and lead-out: at most the first \d+"):
@@ -122,12 +130,14 @@ def test_lrc_parses_back_to_the_same_times() -> None:
 
 def test_user_lyrics_with_unicode_and_numbers_are_timed_and_exported() -> None:
     analysis = analyze("indie pop at 110 bpm", backend="rules")
-    user = "[verse]\nZorblat dreams in 1999 —\nünïcödé whispers, 東京 at night\n\n\n[chorus]\nOh oh oh\n"
+    user = "[verse]\nZorblat dreams in 1999 —\nünïcödé whispers, 東京 at night\n— … —\n\n\n[chorus]\nOh oh oh\n"
     lyrics = write_lyrics(analysis, mode="replace", user_lyrics=user, seed=0)
     times = time_lyrics(lyrics, bpm=110.0, time_signature=(4, 4), lead_in_s=0.0, duration_s=30.0, lead_out_s=2.0)
     assert [t.text for t in times if t.line == 0][:4] == ["Zor", "blat", "dreams", "in"]
     assert sum(t.line == 0 for t in times) == 3 + 1 + 5  # Zor-blat dreams in nine-teen-nine-ty-nine
     lrc = to_enhanced_lrc(lyrics, times)
     assert "<" in lrc and "1999 —<" in lrc and "東京" in lrc
+    assert "— … —" in lyrics.text() and not [t for t in times if t.line == 2]  # kept, but nothing to sing
+    assert min(t.start for t in times if t.line == 3) == pytest.approx(2 * bar_seconds(110.0, (4, 4)) * 2)
     rows = timing_json(times)
     assert set(rows[0]) >= {"text", "start", "end", "note"} and rows[0]["note"] is None

@@ -157,6 +157,19 @@ def test_append_follows_the_given_sections_and_refuses_more_than_is_left() -> No
         write_lyrics(analysis, mode="append", user_lyrics=user, seed=2, sections=[("chorus", 16)], duration_s=24.0)
 
 
+def test_append_to_very_long_lines_stays_singable() -> None:
+    user = "and so we went out walking down the avenue of everything we ever wanted to become tonight\n"
+    lyrics = write_lyrics(_analysis("pop at 120 bpm"), mode="append", user_lyrics=user, seed=3)
+    generated = [ln for s in lyrics.sections for ln in s.lines if not ln.user]
+    assert generated and all(ln.target == 13 and abs(count_syllables(ln.text) - 13) <= 1 for ln in generated)
+
+
+def test_a_section_longer_than_its_phrases_keeps_its_bars() -> None:
+    lyrics = write_lyrics(_analysis("pop at 120 bpm"), seed=1, sections=[("verse", 5), ("chorus", 4)])
+    assert [s.bars for s in lyrics.sections] == [5, 4]
+    assert [ln.bars for ln in lyrics.sections[0].lines] == [2, 2]  # the fifth bar is instrumental
+
+
 def test_empty_lines_and_carriage_returns_are_only_separators() -> None:
     lyrics = write_lyrics(_analysis("folk"), mode="replace", user_lyrics="\r\n\r\nfirst line\r\n\r\n\r\nsecond\r\n",
                           seed=0)
