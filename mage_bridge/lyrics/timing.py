@@ -159,9 +159,9 @@ def to_lrc(lyrics: Lyrics, times: list[SyllableTime]) -> str:
         first.setdefault(t.line, t)
         last[t.line] = t
     out = []
-    for index in sorted(first):
+    order = sorted(first)
+    for index, following in zip(order, order[1:] + [None]):
         out.append(f"[{_stamp(first[index].start)}]{lines[index].text}")
-        following = min((i for i in first if i > index), default=None)
         if following is None or first[following].start - last[index].end > 1e-6:
             out.append(f"[{_stamp(last[index].end)}]")
     return "\n".join(out) + "\n"

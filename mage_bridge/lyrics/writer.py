@@ -354,6 +354,13 @@ def _generate(form: Sequence[tuple[str, int]], grammar: Grammar, *, target: int 
     return out
 
 
+def opener_of(line: str) -> tuple[str, ...]:
+    """The filler a line opens with ("so tonight", "oh"), if any: ``()`` or a one-item tuple."""
+    lower = line.lower()
+    found = [o for o in vocab.OPENERS if lower.startswith(o + " ")]
+    return (max(found, key=len),) if found else ()
+
+
 class Grammar:
     """A seeded phrase grammar: lines of an exact syllable count ending on a chosen rhyme word.
 
@@ -385,6 +392,7 @@ class Grammar:
         self.used_lines: set[str] = set()
         self.used_ends: set[str] = set()
         self.ends_sung: set[str] = set()
+        self.openers_sung: set[str] = set()
         self._by_sound: dict[tuple[str, ...], list[str]] = {}
         for word in self.ends:
             self._by_sound.setdefault(rhyme_key(word), []).append(word)
@@ -416,13 +424,14 @@ class Grammar:
         subject, adj, noun = r.choice(vocab.SUBJECTS), r.choice(self.adjectives), r.choice(self.images)
         if self.head and r.random() < 0.3:  # the topic's own noun comes back often
             noun = self.head
-        maybe = lambda words: r.choice(words) + " " if r.random() < 0.5 else ""
+        maybe = lambda words: r.choice(words) + " " if words and r.random() < 0.5 else ""
+        openers = [o for o in vocab.OPENERS if o not in self.openers_sung]  # a filler is sung once a song
         shape = r.randrange(6)
         if shape == 0:
-            text = (f"{maybe(vocab.OPENERS)}{subject} {r.choice(p.verbs)} {maybe(vocab.ADVERBS)}"
+            text = (f"{maybe(openers)}{subject} {r.choice(p.verbs)} {maybe(vocab.ADVERBS)}"
                     f"{r.choice(vocab.PREPOSITIONS)} the {maybe(self.adjectives)}{end}")
         elif shape == 1:
-            text = f"{maybe(vocab.OPENERS)}{subject} {r.choice(p.transitive)} the {maybe(self.adjectives)}{end}"
+            text = f"{maybe(openers)}{subject} {r.choice(p.transitive)} the {maybe(self.adjectives)}{end}"
         elif shape == 2:
             text = (f"{r.choice(vocab.POSSESSIVES)} {maybe(self.adjectives)}{noun} {r.choice(p.third_person)} "
                     f"{r.choice(vocab.PREPOSITIONS)} the {end}")
@@ -430,10 +439,10 @@ class Grammar:
             article = "an" if adj[0] in "aeiou" else "a"
             text = f"like {article} {adj} {noun} {r.choice(vocab.PREPOSITIONS)} the {maybe(self.adjectives)}{end}"
         elif shape == 4:
-            text = (f"{maybe(vocab.OPENERS)}{subject} {r.choice(p.transitive)} "
+            text = (f"{maybe(openers)}{subject} {r.choice(p.transitive)} "
                     f"{r.choice(vocab.POSSESSIVES)} {maybe(self.adjectives)}{end}")
         else:
-            text = f"{maybe(vocab.OPENERS)}{subject} {r.choice(p.verbs)} {maybe(vocab.ADVERBS)}with the {end}"
+            text = f"{maybe(openers)}{subject} {r.choice(p.verbs)} {maybe(vocab.ADVERBS)}with the {end}"
         return text[0].upper() + text[1:]
 
     def line(self, target: int, ends: list[str]) -> str:
@@ -456,6 +465,7 @@ class Grammar:
                 break
         self.used_lines.add(best.lower())
         self.ends_sung.add(last_word(best))
+        self.openers_sung.update(opener_of(best))
         return best
 
 

@@ -9,7 +9,7 @@ from mage_bridge.analysis import analyze
 from mage_bridge.analysis.result import PromptAnalysis
 from mage_bridge.errors import InvalidInputError
 from mage_bridge.lyrics.syllables import clean_word, count_syllables, last_word
-from mage_bridge.lyrics.writer import Lyrics, parse_user_lyrics, topic_words, write_lyrics
+from mage_bridge.lyrics.writer import Lyrics, opener_of, parse_user_lyrics, topic_words, write_lyrics
 
 PROMPTS = (
     "a sad piano ballad about summer love",
@@ -67,6 +67,8 @@ def test_twenty_generated_lyric_sets_meet_the_must_show() -> None:
             assert len(set(outside)) == len(outside), f"a line repeats outside the chorus:\n{text}"
             assert not set(outside) & set(chorus_lines)
             assert len(set(chorus_lines)) == len(chorus_lines)
+            fillers = [opener_of(line) for line in set(outside) | set(chorus_lines)]
+            assert len([f for f in fillers if f]) == len({f for f in fillers if f}), f"a filler repeats:\n{text}"
             for section in lyrics.sections:
                 for line in section.lines:
                     lines_total += 1
