@@ -43,7 +43,7 @@ class SyllableTime:
                 "line": self.line, "section": self.section, "word": self.word}
 
 
-def _beat_sixteenths(time_signature: tuple[int, int]) -> int:
+def beat_sixteenths(time_signature: tuple[int, int]) -> int:
     """Sixteenths per strong beat: a quarter in x/4, a dotted quarter in compound metres (6/8, 9/8, 12/8)."""
     num, den = time_signature
     if den == 8 and num % 3 == 0 and num > 3:
@@ -51,7 +51,7 @@ def _beat_sixteenths(time_signature: tuple[int, int]) -> int:
     return 16 // den
 
 
-def _stressed(line: Line) -> list[bool]:
+def stressed_syllables(line: Line) -> list[bool]:
     """Per syllable of ``line``: whether it wants a strong beat (a primary stress, or a content monosyllable)."""
     out: list[bool] = []
     for word in line.words:
@@ -79,11 +79,11 @@ def place_line(line: Line, *, phrase_sixteenths: int, time_signature: tuple[int,
     usable = phrase_sixteenths - max(1, phrase_sixteenths // 8)  # the last eighth of the phrase: hold and breath
     steps = (4, 2, 1) if time_signature[1] <= 4 else (2, 1)
     step = next((s for s in steps if n * s <= phrase_sixteenths * 3 // 4), 1)
-    beat = _beat_sixteenths(time_signature)
+    beat = beat_sixteenths(time_signature)
     spare = max(0, usable - n * step)
     starts: list[int] = []
     pos = 0
-    for i, strong in enumerate(_stressed(line)):
+    for i, strong in enumerate(stressed_syllables(line)):
         off = pos % beat
         if i and strong and off and beat - off <= spare:
             spare -= beat - off
@@ -103,7 +103,11 @@ def time_lyrics(lyrics: Lyrics, *, bpm: float, time_signature: tuple[int, int], 
     """
     if not (bpm > 0 and math.isfinite(bpm)):
         raise InvalidInputError(f"bpm must be a positive number, got {bpm!r}")
-    if not (0 <= lead_in_s and 0 <= lead_out_s and lead_in_s + lead_out_s < duration_s):
+    num, den = time_signature
+    if not (isinstance(num, int) and isinstance(den, int) and num >= 1 and den in (1, 2, 4, 8, 16)):
+        raise InvalidInputError(f"time_signature must be (beats, 1|2|4|8|16), got {time_signature!r}")
+    if not all(math.isfinite(v) for v in (lead_in_s, duration_s, lead_out_s)) or not (
+            0 <= lead_in_s and 0 <= lead_out_s and lead_in_s + lead_out_s < duration_s):
         raise InvalidInputError(f"lead_in_s ({lead_in_s!r}) + lead_out_s ({lead_out_s!r}) must be non-negative "
                                 f"and under duration_s ({duration_s!r})")
     bar_s = bar_seconds(bpm, time_signature)

@@ -9,7 +9,15 @@ import pytest
 
 from mage_bridge.analysis import analyze
 from mage_bridge.errors import InvalidInputError
-from mage_bridge.lyrics.timing import place_line, time_lyrics, timing_json, to_enhanced_lrc, to_lrc
+from mage_bridge.lyrics.timing import (
+    beat_sixteenths,
+    place_line,
+    stressed_syllables,
+    time_lyrics,
+    timing_json,
+    to_enhanced_lrc,
+    to_lrc,
+)
 from mage_bridge.lyrics.writer import Lyrics, bar_seconds, make_line, write_lyrics
 
 LEAD_IN_S, LEAD_OUT_S = 1.5, 2.8
@@ -43,6 +51,12 @@ def test_syllables_sit_on_the_grid_inside_the_body(bpm: float, metre: tuple[int,
     for t in first_of_line.values():  # every phrase starts on a bar line of the body
         bars = (t.start - LEAD_IN_S) / bar_s
         assert abs(bars - round(bars)) < 1e-6, (t, bars)
+    stressed = [flag for s in lyrics.sections for ln in s.lines for flag in stressed_syllables(ln)]
+    beat = beat_sixteenths(metre)
+    on_beat = [round((t.start - LEAD_IN_S) / sixteenth_s) % beat == 0 for t, flag in zip(times, stressed) if flag]
+    rate = sum(on_beat) / len(on_beat)
+    print(f"\n{bpm:g} BPM {metre[0]}/{metre[1]}: {rate:.0%} of stressed syllables on a beat")
+    assert rate >= (0.9 if metre == (4, 4) else 0.5)
 
 
 def test_stressed_syllables_land_on_beats_when_the_phrase_has_room() -> None:
@@ -67,6 +81,20 @@ def test_a_section_with_a_spare_bar_moves_the_next_section_to_its_own_bar() -> N
     times = time_lyrics(lyrics, bpm=120.0, time_signature=(4, 4), lead_in_s=0.0, duration_s=30.0, lead_out_s=0.0)
     chorus_start = min(t.start for t in times if t.section == 1)
     assert chorus_start == pytest.approx(5 * 2.0)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"time_signature": (4, 5)}, "time_signature must be"),
+    ({"lead_in_s": 39.0}, "must be non-negative and under duration_s"),
+    ({"duration_s": float("nan")}, "must be non-negative and under duration_s"),
+    ({"bpm": 0.0}, "bpm must be a positive number"),
+], ids=["metre", "lead-in", "nan", "bpm"])
+def test_bad_timing_arguments_are_named(kwargs: dict[str, object], match: str) -> None:
+    lyrics, _ = _grid_case(120.0, (4, 4))
+    args: dict[str, object] = {"bpm": 120.0, "time_signature": (4, 4), "lead_in_s": 1.0, "duration_s": 40.0,
+                               "lead_out_s": 2.0}
+    with pytest.raises(InvalidInputError, match=match):
+        time_lyrics(lyrics, **{**args, **kwargs})  # type: ignore[arg-type]
 
 
 def test_lyrics_longer_than_the_clip_are_refused_naming_what_fits() -> None:
