@@ -15,6 +15,7 @@ import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import replace as dc_replace
 from typing import Any, Literal
 
 from mage_bridge.analysis.result import PromptAnalysis
@@ -169,8 +170,8 @@ def topic_words(analysis: PromptAnalysis) -> tuple[str, ...]:
     return tuple(w for w in words if w and w not in _STOP)[:4]
 
 
-def check_inputs(mode: str, user_lyrics: str | None, seed: object,
-                 sections: Sequence[tuple[str, int]] | None) -> None:
+def check_inputs(mode: str, user_lyrics: str | None, seed: object, sections: Sequence[tuple[str, int]] | None,
+                 duration_s: float | None = None, lead_in_s: float = 0.0, lead_out_s: float = 0.0) -> None:
     """Validate :func:`write_lyrics`'s arguments before any work, naming the argument and the value received."""
     if mode not in MODES:
         raise InvalidInputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -180,6 +181,9 @@ def check_inputs(mode: str, user_lyrics: str | None, seed: object,
         raise InvalidInputError("mode 'generate' writes new lyrics; use mode 'replace' or 'append' for the user's")
     if mode != "generate" and not (user_lyrics and user_lyrics.strip()):
         raise InvalidInputError(f"mode {mode!r} needs the user's lyrics, got {user_lyrics!r}")
+    for name, value in (("duration_s", duration_s), ("lead_in_s", lead_in_s), ("lead_out_s", lead_out_s)):
+        if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            raise InvalidInputError(f"{name} must be a finite number of seconds >= 0, got {value!r}")
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise InvalidInputError(f"seed must be an int, got {seed!r}")
     for item in sections or ():
@@ -259,14 +263,15 @@ def write_lyrics(
 ) -> Lyrics:
     """Lyrics for the clip ``analysis`` describes: written, the user's kept (``"replace"``), or continued.
 
-    ``sections`` is the song form as ``(name, bars)`` (in ``"append"``, the continuation's form); by default
+    ``sections`` is the song form as ``(name, bars)`` (in ``"append"``, the continuation's form; in
+    ``"replace"`` unused: the user's text is the form); by default
     it is fitted to the bars between ``lead_in_s`` and ``duration_s - lead_out_s`` (``duration_s`` defaults
     to the prompt's stated length), or :data:`DEFAULT_FORM` when no length is known. User section tags are
     kept as written ("[Verse 1]"); blocks without one are tagged. Lines the user wrote are never changed.
     The same ``seed`` gives the same text. Raises
     :class:`InvalidInputError` for a bad argument or for lyrics that cannot fit, naming how many lines would.
     """
-    check_inputs(mode, user_lyrics, seed, sections)
+    check_inputs(mode, user_lyrics, seed, sections, duration_s, lead_in_s, lead_out_s)
     bpm, ts = analysis.bpm, analysis.time_signature
     duration = duration_s if duration_s is not None else analysis.duration_s
     capacity: int | None = None
@@ -284,8 +289,7 @@ def write_lyrics(
     warnings: list[str] = []
     user: list[Section] = []
     if mode != "generate":
-        assert user_lyrics is not None  # check_inputs refused None
-        user = _user_sections(user_lyrics, bpm, ts)
+        user = _user_sections(user_lyrics or "", bpm, ts)
         used = sum(s.bars for s in user)
         if capacity is not None and used > capacity:
             raise _capacity_error(user, capacity, bpm, ts)
@@ -325,15 +329,20 @@ def _generate(form: Sequence[tuple[str, int]], grammar: Grammar, *, target: int 
     bpm, ts = grammar.analysis.bpm, grammar.analysis.time_signature
     per_line = phrase_bars(bpm, ts)
     base = target if target is not None else syllable_target(bpm, ts, grammar.analysis.genre)
-    chorus: dict[int, tuple[Line, ...]] = {}
+    # the chorus is written once, as long as the longest chorus in the form; a shorter one sings its opening
+    chorus_lines = max((b // min(per_line, b) for n, b in form if n.strip().lower() == "chorus"), default=0)
+    chorus: tuple[Line, ...] = ()
     out: list[Section] = []
     for index, (name, bars) in enumerate(form):
         name = name.strip().lower()
         line_bars = min(per_line, bars)
         count = bars // line_bars
-        if name == "chorus" and bars in chorus:
-            out.append(Section(name, chorus[bars], bars))
+        if name == "chorus" and chorus:
+            sung = tuple(dc_replace(line, bars=line_bars) for line in chorus[:count])
+            out.append(Section(name, sung, bars))
             continue
+        if name == "chorus":
+            count = chorus_lines
         scheme = "AABB" if name in ("verse", "pre-chorus", "intro", "outro") or count < 4 else "ABAB"
         labels = [scheme[i % 4] if count > 1 else "" for i in range(count)]
         # pairs in order: lines (0,1),(2,3) for AABB; (0,2),(1,3) for ABAB; an odd last line rhymes with none
@@ -347,10 +356,10 @@ def _generate(form: Sequence[tuple[str, int]], grammar: Grammar, *, target: int 
             pool = sounds[group] if label and group < len(sounds) else []
             text = grammar.line(line_target, pool)
             lines.append(make_line(text, target=line_target, bars=line_bars, rhyme=label))
-        section = Section(name, tuple(lines), bars)  # a bar left over after the last phrase stays instrumental
         if name == "chorus":
-            chorus[bars] = section.lines
-        out.append(section)
+            chorus = tuple(lines)
+            lines = lines[:bars // line_bars]
+        out.append(Section(name, tuple(lines), bars))  # a bar left over after the last phrase stays instrumental
     return out
 
 

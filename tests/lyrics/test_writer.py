@@ -172,6 +172,13 @@ def test_a_section_longer_than_its_phrases_keeps_its_bars() -> None:
     assert [ln.bars for ln in lyrics.sections[0].lines] == [2, 2]  # the fifth bar is instrumental
 
 
+def test_a_shorter_chorus_sings_the_opening_of_the_chorus() -> None:
+    form = [("verse", 4), ("chorus", 8), ("verse", 4), ("chorus", 4)]
+    lyrics = write_lyrics(_analysis("pop at 120 bpm"), seed=6, sections=form)
+    first, second = (s.lines for s in lyrics.sections if s.name == "chorus")
+    assert len(first) == 4 and [ln.text for ln in second] == [ln.text for ln in first[:2]]
+
+
 def test_empty_lines_and_carriage_returns_are_only_separators() -> None:
     lyrics = write_lyrics(_analysis("folk"), mode="replace", user_lyrics="\r\n\r\nfirst line\r\n\r\n\r\nsecond\r\n",
                           seed=0)
@@ -193,8 +200,11 @@ def test_five_thousand_lines_are_refused_saying_how_many_fit() -> None:
     ({"seed": "x"}, "seed must be an int"),
     ({"sections": [("verse", 0)]}, "each section must be"),
     ({"user_lyrics": "my own words"}, "mode 'generate' writes new lyrics"),
+    ({"lead_in_s": -1.0}, "lead_in_s must be a finite number of seconds >= 0, got -1.0"),
+    ({"duration_s": float("inf")}, "duration_s must be a finite number"),
     ({"sections": [("verse", 8), ("chorus", 8)], "duration_s": 20.0}, "the sections span 16 bars; the clip holds"),
-], ids=["mode", "replace-none", "append-blank", "seed", "sections", "generate-with-lyrics", "sections-too-long"])
+], ids=["mode", "replace-none", "append-blank", "seed", "sections", "generate-with-lyrics", "lead-in", "inf",
+         "sections-too-long"])
 def test_bad_arguments_are_named(kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(InvalidInputError, match=match):
         write_lyrics(_analysis("pop"), **kwargs)  # type: ignore[arg-type]
