@@ -16,6 +16,8 @@ from functools import lru_cache
 _VOWELS = frozenset("aeiouy" "αεηιουω" "аеёиоуыэюяіїє")
 #: Scripts in which every letter is one syllable (Chinese characters, kana, Hangul blocks).
 _ONE_PER_CHAR = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")
+#: The text of a syllable that has no letter of its own ("w" is sung "dou-ble-u": "w", "~", "~").
+HELD = "~"
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 
 _ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
@@ -147,10 +149,14 @@ def _fit_nuclei(word: str, spans: list[tuple[int, int]], count: int) -> list[tup
         widths = [end - start for start, end in spans]
         i = widths.index(max(widths))
         start, end = spans[i]
-        if end - start >= 2:
-            spans[i:i + 1] = [(start, start + 1), (start + 1, end)]
-        else:  # nothing left to split: the remaining syllables share the word's last letter
-            spans.append((len(word), len(word)))
+        if end - start < 2:
+            break
+        spans[i:i + 1] = [(start, start + 1), (start + 1, end)]
+    if len(spans) < count:  # spelled-out letters ("fbi", "tv"): one nucleus per letter, spread evenly
+        if len(word) >= count:
+            return [(k * len(word) // count, k * len(word) // count + 1) for k in range(count)]
+        # more syllables than letters ("w" is "double-u"): the extra syllables hold the last one (empty pieces)
+        return [(k, k + 1) for k in range(len(word))] + [(len(word), len(word))] * (count - len(word))
     return spans
 
 
@@ -190,7 +196,8 @@ def syllabify(token: str) -> WordSyllables:
     stresses = _stresses(phones[0]) if phones else ()
     if stresses:
         spans = _fit_nuclei(word, _nuclei(word), len(stresses))
-        return WordSyllables(token, _shown(token, word, _split_at(word, spans)), stresses, "cmu")
+        shown = _shown(token, word, _split_at(word, spans))
+        return WordSyllables(token, tuple(piece or HELD for piece in shown), stresses, "cmu")
     letters = [ch for ch in word if ch.isalnum()]
     if not letters:
         return WordSyllables(token, (), None, "estimate")

@@ -35,6 +35,12 @@ def test_words_missing_from_the_dictionary_are_estimated(word: str, count: int) 
     assert "".join(syl.pieces) == word  # the split pieces spell the word
 
 
+def test_spelled_out_letters_get_a_piece_each_and_never_an_empty_one() -> None:
+    assert syllabify("FBI,").pieces == ("F", "B", "I,")
+    assert syllabify("tv").pieces == ("t", "v")
+    assert syllabify("w").pieces == ("w", "~", "~")  # "double-u": three syllables on one letter
+
+
 def test_numbers_are_sung_as_words() -> None:
     assert number_words(1999) == "nineteen ninety nine"
     assert number_words(2024) == "two thousand twenty four"
