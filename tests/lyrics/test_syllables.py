@@ -72,3 +72,17 @@ def test_rhymes_by_the_dictionary_and_by_spelling() -> None:
     assert not rhymes("night", "Night")  # a word repeated is not a rhyme
     assert rhymes("a blorf", "a dorf")  # neither in the dictionary: the spelling decides
     assert not rhymes("", "night")
+
+
+def test_any_token_with_a_letter_or_digit_has_syllables_none_empty() -> None:
+    """Seeded random tokens over Latin, accented, Greek, Cyrillic, CJK, Arabic, digits and punctuation."""
+    import random
+
+    alphabet = "abcdefghijklmnopqrstuvwxyzäéïøçñ'’-αβγδεжзиклм東京の歌سلام0123456789.,!?&—"
+    rng = random.Random(11)
+    for _ in range(3000):
+        token = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        syl = syllabify(token)
+        assert all(syl.pieces), (token, syl)
+        if any(ch.isalnum() for ch in token.replace("&", "")):
+            assert syl.count >= 1, (token, syl)
