@@ -8,6 +8,7 @@ estimator, so that every line of user lyrics can be timed, whatever it holds. Nu
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -186,6 +187,8 @@ def syllabify(token: str) -> WordSyllables:
         word = "and"
     if not word:
         return WordSyllables(token, (), None, "estimate")
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+", word):  # "1,000" is sung as "one thousand"
+        word = word.replace(",", "")
     if word.isdigit() and len(word) <= 6:
         spoken = number_words(int(word)).split()
         pieces: list[str] = []

@@ -46,6 +46,7 @@ def test_numbers_are_sung_as_words() -> None:
     assert number_words(2024) == "two thousand twenty four"
     assert syllabify("1999").count == 5 and syllabify("1999").source == "number"
     assert count_syllables("7 nights") == 3
+    assert syllabify("10,000").count == 3  # ten thousand
 
 
 def test_punctuation_alone_has_no_syllable_and_ampersand_is_and() -> None:

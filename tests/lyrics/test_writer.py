@@ -84,6 +84,15 @@ def test_twenty_generated_lyric_sets_meet_the_must_show() -> None:
     assert rate >= 0.8
 
 
+def test_lyrics_summary_is_json_ready() -> None:
+    import json
+
+    lyrics = write_lyrics(_analysis(PROMPTS[2]), seed=1)
+    data = json.loads(json.dumps(lyrics.to_dict()))
+    assert data["text"] == lyrics.text() and data["mode"] == "generate" and data["seed"] == 1
+    assert [s["name"] for s in data["sections"]] == [s.name for s in lyrics.sections]
+
+
 def test_same_seed_same_text_other_seed_other_text() -> None:
     analysis = _analysis(PROMPTS[0])
     assert write_lyrics(analysis, seed=7).text() == write_lyrics(analysis, seed=7).text()
