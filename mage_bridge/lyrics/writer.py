@@ -21,7 +21,7 @@ from typing import Any, Literal
 from mage_bridge.analysis.result import PromptAnalysis
 from mage_bridge.errors import InvalidInputError
 from mage_bridge.lyrics import vocabulary as vocab
-from mage_bridge.lyrics.syllables import count_syllables, last_word, rhyme_key, syllabify, words_of
+from mage_bridge.lyrics.syllables import count_syllables, last_word, rhyme_key, rhymes, syllabify, words_of
 
 Mode = Literal["generate", "replace", "append"]
 MODES: tuple[str, ...] = ("generate", "replace", "append")
@@ -348,7 +348,7 @@ def _generate(form: Sequence[tuple[str, int]], grammar: Grammar, *, target: int 
         # pairs in order: lines (0,1),(2,3) for AABB; (0,2),(1,3) for ABAB; an odd last line rhymes with none
         line_target = base - 1 if name == "chorus" and target is None else base
         sounds = grammar.pick_sounds(2 * math.ceil(count / 4), prefer=first_sound if index == 0 else "")
-        if index == 0 and first_sound and not (sounds and set(rhyme_key(first_sound)) & set(rhyme_key(sounds[0][0]))):
+        if index == 0 and first_sound and not (sounds and rhymes(first_sound, sounds[0][0])):
             warnings.append(f"no rhyme for {first_sound!r} in the vocabulary; the continuation starts a new sound")
         lines: list[Line] = []
         for i, label in enumerate(labels):
@@ -414,12 +414,11 @@ class Grammar:
         self.rng.shuffle(groups)
         groups.sort(key=lambda kw: -min(2, sum(w in theme for w in kw[1])))
         chosen: list[list[str]] = []
-        if prefer:
-            key = set(rhyme_key(prefer))
-            match = [w for k, ws in self._by_sound.items() if key & set(k) for w in ws if w != prefer]
+        if prefer:  # by the dictionary, or by spelling when the user's word is not in it ("starlight-ish")
+            match = [w for w in self.ends if rhymes(prefer, w)]
             if match:
                 chosen.append(match)
-                groups = [(k, ws) for k, ws in groups if not key & set(k)]
+                groups = [(k, ws) for k, ws in groups if not rhymes(prefer, ws[0])]
         for _, words in groups:
             if len(chosen) >= n:
                 break

@@ -8,7 +8,7 @@ import pytest
 from mage_bridge.analysis import analyze
 from mage_bridge.analysis.result import PromptAnalysis
 from mage_bridge.errors import InvalidInputError
-from mage_bridge.lyrics.syllables import clean_word, count_syllables, last_word
+from mage_bridge.lyrics.syllables import clean_word, count_syllables, last_word, rhymes
 from mage_bridge.lyrics.writer import Lyrics, opener_of, parse_user_lyrics, topic_words, write_lyrics
 
 PROMPTS = (
@@ -156,6 +156,14 @@ def test_append_continues_with_the_users_rhyme_and_syllables() -> None:
     a_lines = [ln for ln in lyrics.sections[1].lines[:4] if ln.rhyme == "A"]  # the first sound is the user's
     assert len(a_lines) == 2 and all(_cmu_rhyme(ln.text, "light") for ln in a_lines), lyrics.text()
     assert all(abs(count_syllables(ln.text) - 7) <= 1 for ln in generated), lyrics.text()
+    assert not lyrics.warnings
+
+
+def test_append_rhymes_by_spelling_on_a_word_the_dictionary_lacks() -> None:
+    user = "We were dancing in the glimmerlight\n"
+    lyrics = write_lyrics(_analysis("synth pop"), mode="append", user_lyrics=user, seed=4)
+    a_lines = [ln for ln in lyrics.sections[1].lines[:4] if ln.rhyme == "A"]
+    assert a_lines and all(rhymes(ln.text, "glimmerlight") for ln in a_lines), lyrics.text()
     assert not lyrics.warnings
 
 
