@@ -118,3 +118,8 @@ def same_key(tonic_a: str, mode_a: str, tonic_b: str, mode_b: str) -> bool:
 
 def midi_to_hz(note: float) -> float:
     return 440.0 * 2.0 ** ((note - 69.0) / 12.0)
+
+
+def bar_seconds(bpm: float, time_signature: tuple[int, int]) -> float:
+    """Seconds of one bar: ``numerator * 4 / denominator`` quarter notes at ``bpm``."""
+    return time_signature[0] * 4.0 / time_signature[1] * 60.0 / bpm

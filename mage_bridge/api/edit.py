@@ -224,7 +224,8 @@ def _source_analysis(src: _Source, mix: Audio, prompt: str | None, config: Confi
 
 def _extend_length(opts: Mapping[str, Any], analysis: PromptAnalysis) -> tuple[float, int]:
     """The extension's length: whole bars of the source's tempo within generate's limits."""
-    from mage_bridge.generate.project import bar_seconds, whole_bars
+    from mage_bridge.generate.project import whole_bars
+    from mage_bridge.music import bar_seconds
 
     metre = analysis.time_signature
     bar_s = bar_seconds(analysis.bpm, metre)

@@ -19,7 +19,8 @@ from mage_bridge.config import Config, load_config
 from mage_bridge.errors import InvalidInputError
 from mage_bridge.files import staged_folder
 from mage_bridge.generate.base import GenerateRequest
-from mage_bridge.generate.project import ProjectTime, bar_seconds, fit_to_project, whole_bars
+from mage_bridge.generate.project import ProjectTime, fit_to_project, whole_bars
+from mage_bridge.music import bar_seconds
 from mage_bridge.progress import ProgressFn, no_progress
 
 #: Options a generate request may carry (OSC options_json, CLI flags) and their checks.

@@ -17,6 +17,7 @@ from typing import Any
 
 from mage_bridge.analysis.result import PromptAnalysis
 from mage_bridge.errors import InvalidInputError
+from mage_bridge.music import bar_seconds
 
 #: The tempo range the generators render; project tempos outside it are folded by octaves.
 MIN_BPM, MAX_BPM = 40.0, 240.0
@@ -98,11 +99,6 @@ def fit_to_project(analysis: PromptAnalysis, options: Mapping[str, Any],
         "why": "; ".join(why) or "the prompt already matched the project",
     }
     return fitted, record
-
-
-def bar_seconds(bpm: float, time_signature: tuple[int, int]) -> float:
-    """Seconds of one bar: ``numerator * 4 / denominator`` quarter notes at ``bpm``."""
-    return time_signature[0] * 4.0 / time_signature[1] * 60.0 / bpm
 
 
 def whole_bars(duration_s: float, bpm: float, time_signature: tuple[int, int], *, min_s: float,

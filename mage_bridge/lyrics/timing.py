@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from mage_bridge.errors import InvalidInputError
-from mage_bridge.lyrics.writer import Line, Lyrics, bar_seconds, sixteenths_per_bar
+from mage_bridge.lyrics.writer import Line, Lyrics, sixteenths_per_bar
+from mage_bridge.music import bar_seconds
 
 #: One-syllable words sung off the beat when the phrase has room to put a content word on it instead.
 FUNCTION_WORDS = frozenset("a an the and or but of to in on at by for with from as is are was be am i you we "

@@ -22,6 +22,7 @@ from mage_bridge.analysis.result import PromptAnalysis
 from mage_bridge.errors import InvalidInputError
 from mage_bridge.lyrics import vocabulary as vocab
 from mage_bridge.lyrics.syllables import count_syllables, last_word, rhyme_key, rhymes, syllabify, words_of
+from mage_bridge.music import bar_seconds
 
 Mode = Literal["generate", "replace", "append"]
 MODES: tuple[str, ...] = ("generate", "replace", "append")
@@ -128,11 +129,6 @@ def make_line(text: str, *, target: int | None, bars: int, rhyme: str = "", user
         syl = syllabify(token)
         words.append(Word(token, syl.pieces, syl.stresses))
     return Line(text, tuple(words), target, bars, rhyme, user)
-
-
-def bar_seconds(bpm: float, time_signature: tuple[int, int]) -> float:
-    """Seconds of one bar at quarter-note ``bpm``: ``numerator * 4 / denominator`` quarters."""
-    return time_signature[0] * 4.0 / time_signature[1] * 60.0 / bpm
 
 
 def sixteenths_per_bar(time_signature: tuple[int, int]) -> int:

@@ -19,7 +19,8 @@ from mage_bridge.lyrics.timing import (
     to_enhanced_lrc,
     to_lrc,
 )
-from mage_bridge.lyrics.writer import Lyrics, bar_seconds, make_line, write_lyrics
+from mage_bridge.lyrics.writer import Lyrics, make_line, write_lyrics
+from mage_bridge.music import bar_seconds
 
 LEAD_IN_S, LEAD_OUT_S = 1.5, 2.8
 
