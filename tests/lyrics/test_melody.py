@@ -3,6 +3,7 @@ where they are heard, choruses repeated, seeds honoured; and the notes as a MIDI
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from functools import cache
 
@@ -35,7 +36,8 @@ PROMPTS = ("pop song about summer love", "melancholic indie ballad about the sea
 #: (tonic pc, scale, progression): plain major and minor, a minor with a major V (its 3rd outside the scale),
 #: and modal vamps.
 KEYS = ((0, "major", "I-V-vi-IV"), (9, "minor", "i-VI-III-VII"), (4, "minor", "i-iv-VI-V"),
-        (2, "dorian", "i-IV-VII-IV"), (7, "mixolydian", "I-bVII-IV-I"))
+        (2, "dorian", "i-IV-VII-IV"), (7, "mixolydian", "I-bVII-IV-I"), (4, "phrygian", "i-bII-bIII-bII"),
+        (5, "lydian", "I-II"))
 VOICES = ("soprano", "tenor", "bass")
 SEEDS = range(20)
 
@@ -80,6 +82,7 @@ def test_melodies_are_singable_in_key_range_and_harmony() -> None:
     repeats = repeats_same = 0
     shaped = shaped_lines = 0
     worst_leap = 0
+    melodies, spent = 0, 0.0
     for seed in SEEDS:
         lyrics, times, bpm, metre = _lyric_set(seed)
         stressed = stressed_flags(lyrics)
@@ -91,8 +94,11 @@ def test_melodies_are_singable_in_key_range_and_harmony() -> None:
             triad = {(tonic_pc + SCALES[scale][d]) % 12 for d in (0, 2, 4)}
             for voice in VOICES:
                 low, high = VOICE_RANGES[voice]
+                began = time.perf_counter()
                 sung = vocal_melody(list(times), tonic_pc=tonic_pc, scale=scale, chords=spans, voice=voice,
                                     seed=seed, lyrics=lyrics)
+                spent += time.perf_counter() - began
+                melodies += 1
                 assert len(sung) == len(times)
                 pitches = [t.note for t in sung]
                 assert all(p is not None for p in pitches)
@@ -148,7 +154,8 @@ def test_melodies_are_singable_in_key_range_and_harmony() -> None:
           f"({cadences_possible} where the chord holds one of it: all of those); "
           f"{finals_tonic / finals:.1%} of the {finals} songs whose last chord holds the tonic end on it; "
           f"{repeats_same}/{repeats} repeated lines sung to the same notes; "
-          f"{shaped / shaped_lines:.1%} of {shaped_lines} lines of 5+ syllables peak before their end and fall")
+          f"{shaped / shaped_lines:.1%} of {shaped_lines} lines of 5+ syllables peak before their end and fall; "
+          f"{spent / melodies * 1000:.1f} ms a {DURATION_S:g} s song")
     assert worst_leap <= 12
     assert step_rate >= 0.70
     assert chord_rate >= 0.80
@@ -189,10 +196,12 @@ def test_voices_sing_in_their_own_registers() -> None:
 
 
 def test_without_lyrics_a_recurring_section_still_repeats_its_notes() -> None:
-    """Only the timings: stresses come from line starts and chord changes, the chorus from recurring lines."""
+    """Only the timings and a chord function: stresses come from line starts and chord changes, the chorus
+    from recurring lines."""
     _, times, bpm, metre = _lyric_set(4)
     spans = _spans(2, "dorian", "i-IV", bpm, metre)
-    sung = vocal_melody(list(times), tonic_pc=2, scale="dorian", chords=spans, voice="alto", seed=3)
+    sung = vocal_melody(list(times), tonic_pc=2, scale="dorian", chords=chords_at(spans), voice="alto", seed=3)
+    assert sung == vocal_melody(list(times), tonic_pc=2, scale="dorian", chords=spans, voice="alto", seed=3)
     seen: dict[tuple[str, ...], list[int | None]] = {}
     repeats = 0
     last_of_section = {ln[0].section: i for i, ln in _line_groups(sung).items()}
