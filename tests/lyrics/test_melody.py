@@ -74,14 +74,14 @@ def _line_groups(times: list[SyllableTime]) -> dict[int, list[SyllableTime]]:
 
 
 def test_melodies_are_singable_in_key_range_and_harmony() -> None:
-    """20 lyric sets x 5 keys and modes x 3 voices, measured; the rates are printed (pytest -s)."""
+    """20 lyric sets x 7 keys and modes x 3 voices, measured; the rates are printed (pytest -s)."""
     notes = intervals = small = 0
     stressed_on_beat = stressed_chord = 0
     ends = ends_on_chord = cadences = cadences_stable = cadences_possible = 0
     finals = finals_tonic = 0
     repeats = repeats_same = 0
     shaped = shaped_lines = 0
-    worst_leap = 0
+    worst_leap = leaps = recovered = 0
     melodies, spent = 0, 0.0
     for seed in SEEDS:
         lyrics, times, bpm, metre = _lyric_set(seed)
@@ -110,6 +110,12 @@ def test_melodies_are_singable_in_key_range_and_harmony() -> None:
                     intervals += 1
                     small += _scale_steps(a, b, pcs) <= 2
                     worst_leap = max(worst_leap, abs(a - b))
+                for line in _line_groups(sung).values():  # a leap (a 4th or more) inside a phrase turns back
+                    tune = [int(t.note or 0) for t in line]
+                    for a, b, c in zip(tune, tune[1:], tune[2:]):
+                        if _scale_steps(a, b, pcs) >= 3:
+                            leaps += 1
+                            recovered += (c - b) * (b - a) < 0 and _scale_steps(b, c, pcs) <= 2
                 for t, flag in zip(sung, stressed):
                     beats = (t.start - LEAD_IN_S) / beat_s
                     if flag and abs(beats - round(beats)) < 1e-6:
@@ -148,7 +154,8 @@ def test_melodies_are_singable_in_key_range_and_harmony() -> None:
     chord_rate = stressed_chord / stressed_on_beat
     print(f"\n{len(SEEDS)} lyric sets x {len(KEYS)} keys/modes x {len(VOICES)} voices: {notes} notes; 100% in the "
           f"scale and the voice's range; widest leap {worst_leap} semitones; {step_rate:.1%} of {intervals} "
-          f"intervals within 2 scale steps; {chord_rate:.1%} of {stressed_on_beat} stressed on-beat syllables "
+          f"intervals within 2 scale steps; {recovered}/{leaps} leaps inside a phrase followed by a step back; "
+          f"{chord_rate:.1%} of {stressed_on_beat} stressed on-beat syllables "
           f"on chord tones; {ends_on_chord / ends:.1%} of {ends} phrase ends on chord tones; "
           f"{cadences_stable / cadences:.1%} of {cadences} section ends on the tonic triad "
           f"({cadences_possible} where the chord holds one of it: all of those); "
@@ -158,6 +165,7 @@ def test_melodies_are_singable_in_key_range_and_harmony() -> None:
           f"{spent / melodies * 1000:.1f} ms a {DURATION_S:g} s song")
     assert worst_leap <= 12
     assert step_rate >= 0.70
+    assert recovered >= 0.8 * leaps
     assert chord_rate >= 0.80
     assert ends_on_chord == ends
     assert repeats > 0 and repeats_same == repeats
