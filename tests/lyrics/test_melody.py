@@ -300,3 +300,28 @@ def test_bad_arguments_are_refused_by_name() -> None:
     score = compose(analyze("pop song", backend="rules"), seed=0, duration_s=20.0)
     with pytest.raises(InvalidInputError, match="no note"):
         vocal_part(list(times), score)
+
+
+def test_user_lyrics_with_long_lines_spelled_letters_and_unicode_get_a_note_each() -> None:
+    """Kept user lines: a 16-syllable line, a one-word line, FBI spelled out, accents and a repeated chorus."""
+    analysis = analyze("slow soul ballad with male vocals", backend="rules")
+    text = ("[verse]\nThe FBI came knocking at the café door at seven in the evening light\nOh\n"
+            "Naïve hearts are singing\n\n[chorus]\nHold on, hold on\nWe were never alone\n\n"
+            "[chorus]\nHold on, hold on\nWe were never alone")
+    lyrics = write_lyrics(analysis, mode="replace", user_lyrics=text, seed=0, duration_s=DURATION_S,
+                          lead_in_s=LEAD_IN_S, lead_out_s=LEAD_OUT_S)
+    times = time_lyrics(lyrics, bpm=analysis.bpm, time_signature=analysis.time_signature, lead_in_s=LEAD_IN_S,
+                        duration_s=DURATION_S, lead_out_s=LEAD_OUT_S)
+    spans = _spans(5, "major", "I-vi-IV-V", analysis.bpm, analysis.time_signature)
+    sung = vocal_melody(times, tonic_pc=5, scale="major", chords=spans, voice="male", seed=9, lyrics=lyrics)
+    low, high = voice_range("male")
+    assert [t.text for t in sung] == [t.text for t in times]
+    assert all(t.note is not None and low <= t.note <= high and (t.note - 5) % 12 in SCALES["major"] for t in sung)
+    lines = list(_line_groups(sung).values())
+    assert max(len(line) for line in lines) >= 16 and min(len(line) for line in lines) == 1
+    at = chords_at(spans)
+    for again, first in ((lines[-2], lines[-4]), (lines[-1], lines[-3])):  # the second chorus: same tune where
+        for a, b in zip(again, first):  # the same chord sounds (these sections are not 4 bars apart)
+            if set(at(a.start)) == set(at(b.start)):
+                assert a.note == b.note, (a, b)
+        assert int(again[-1].note or 0) % 12 in at(again[-1].start)
