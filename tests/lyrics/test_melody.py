@@ -83,6 +83,7 @@ def test_melodies_are_singable_in_key_range_and_harmony() -> None:
     shaped = shaped_lines = 0
     worst_leap = leaps = recovered = 0
     melodies, spent = 0, 0.0
+    lifts: list[float] = []
     for seed in SEEDS:
         lyrics, times, bpm, metre = _lyric_set(seed)
         stressed = stressed_flags(lyrics)
@@ -146,6 +147,10 @@ def test_melodies_are_singable_in_key_range_and_harmony() -> None:
                         shaped_lines += 1
                         top = max(range(len(line)), key=lambda k: (melody[k] or 0, -k))
                         shaped += (melody[-1] or 0) < (melody[top] or 0) and top < len(line) - 1
+                chorus = [int(t.note or 0) for t in sung if lyrics.sections[t.section].name == "chorus"]
+                verse = [int(t.note or 0) for t in sung if lyrics.sections[t.section].name == "verse"]
+                if chorus and verse:
+                    lifts.append(sum(chorus) / len(chorus) - sum(verse) / len(verse))
                 final = sung[-1]
                 if tonic_pc in at(final.start):
                     finals += 1
@@ -160,7 +165,8 @@ def test_melodies_are_singable_in_key_range_and_harmony() -> None:
           f"{cadences_stable / cadences:.1%} of {cadences} section ends on the tonic triad "
           f"({cadences_possible} where the chord holds one of it: all of those); "
           f"{finals_tonic / finals:.1%} of the {finals} songs whose last chord holds the tonic end on it; "
-          f"{repeats_same}/{repeats} repeated lines sung to the same notes; "
+          f"{repeats_same}/{repeats} repeated lines sung to the same notes; choruses higher than verses in "
+          f"{sum(d > 0 for d in lifts)}/{len(lifts)} songs (by {sum(lifts) / len(lifts):.1f} semitones on average); "
           f"{shaped / shaped_lines:.1%} of {shaped_lines} lines of 5+ syllables peak before their end and fall; "
           f"{spent / melodies * 1000:.1f} ms a {DURATION_S:g} s song")
     assert worst_leap <= 12
@@ -171,6 +177,7 @@ def test_melodies_are_singable_in_key_range_and_harmony() -> None:
     assert repeats > 0 and repeats_same == repeats
     assert shaped / shaped_lines >= 0.6
     assert finals > 0 and finals_tonic == finals
+    assert lifts and sum(d > 0 for d in lifts) >= 0.9 * len(lifts)
 
 
 def test_same_seed_same_notes_other_seed_other_notes() -> None:
