@@ -3,6 +3,8 @@
 * :mod:`~mage_bridge.lyrics.syllables` - syllable count, split and stress of a word; rhymes.
 * :mod:`~mage_bridge.lyrics.writer` - :func:`write_lyrics` in the modes generate, replace and append.
 * :mod:`~mage_bridge.lyrics.timing` - :func:`time_lyrics`, LRC and enhanced LRC.
+* :mod:`~mage_bridge.lyrics.melody` - the sung line: one note per syllable over the chords, in the voice's range
+  (imported from there: it reads the composer's Score).
 
 The CMU dictionary loads on the first word looked up, not at import.
 """
