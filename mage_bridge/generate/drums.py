@@ -100,29 +100,49 @@ def bar_hits(groove: Groove, metre: Metre, plan: SectionPlan, bar: int, rng: np.
     if level == "full":
         if groove.full_cymbals is not None:
             hits = [h for h in hits if h.note not in _CYMBALS] + list(groove.full_cymbals)
-        return hits + list(groove.percussion)
+        taken = {(h.tick, h.note) for h in hits}
+        return hits + [h for h in groove.lift if (h.tick, h.note) not in taken] + list(groove.percussion)
     if level == "light":  # no open hats, ghost notes or percussion: the verse leaves room
-        return [Hit(h.tick, grooves.CLOSED_HAT, h.velocity) if h.note == grooves.OPEN_HAT else h
-                for h in hits if h.velocity > 50 or h.note in _CYMBALS]
+        light = [Hit(h.tick, grooves.CLOSED_HAT, h.velocity) if h.note == grooves.OPEN_HAT else h
+                 for h in hits if h.velocity > 50 or h.note in _CYMBALS]
+        if plan.name == "pre" and groove.pre_feel == "quarters":  # the snare on every beat lifts into the chorus
+            snared = {h.tick for h in light if h.note == grooves.SNARE}
+            light += [Hit(b * metre.beat_ticks, grooves.SNARE, 84 + 4 * b) for b in range(metre.beats)
+                      if b * metre.beat_ticks not in snared]
+        elif groove.verse_feel == "cross-stick":  # the backbeat on the rim
+            light = [Hit(h.tick, grooves.SIDE_STICK, h.velocity) if h.note == grooves.SNARE else h for h in light]
+        elif groove.verse_feel == "toms":  # the hats' 8ths on the floor tom
+            light = [Hit(h.tick, grooves.FLOOR_TOM, max(60, h.velocity - 6))
+                     if h.note == grooves.CLOSED_HAT and h.tick % (PPQ // 2) == 0 else h
+                     for h in light if h.note not in (grooves.RIDE, grooves.RIDE_BELL) or h.tick % PPQ == 0]
+        return light
     cymbals = [Hit(h.tick, h.note, max(1, h.velocity - 10)) for h in hits if h.note in _CYMBALS]
     if level == "hats":
         return cymbals
     kick = [h for h in hits if h.note in _KICKS]
     if level == "kick":
         return kick + cymbals
-    return _build(metre, plan, bar, cymbals)
+    return _build(groove, metre, plan, bar, cymbals)
 
 
-def _build(metre: Metre, plan: SectionPlan, bar: int, cymbals: list[Hit]) -> list[Hit]:
-    """A build: the kick on every beat and a snare roll that doubles its rate and rises to the next section."""
+def _build(groove: Groove, metre: Metre, plan: SectionPlan, bar: int, cymbals: list[Hit]) -> list[Hit]:
+    """A build: the kick on every beat (or every other) and a roll that speeds up and rises to the next section.
+
+    The groove says which drum rolls and how fast in each third of the build
+    (its notes per beat); the last third always rolls in 16ths (in the 8ths'
+    triplets in compound metres).
+    """
     beat = metre.beat_ticks
-    hits = [Hit(i * beat, grooves.KICK, 112) for i in range(metre.beats)]
+    hits = [Hit(i * beat, grooves.KICK, 112) for i in range(0, metre.beats, max(1, groove.build_kick))]
     progress = (bar + 1) / plan.bars
-    sub = beat if progress <= 0.34 else beat // 2 if progress <= 0.67 else beat // (3 if metre.compound else 4)
+    rate = groove.build_rates[0 if progress <= 0.34 else 1 if progress <= 0.67 else 2]
+    if metre.compound:
+        rate = 1 if rate == 1 else 3
+    sub = beat // rate
     n = metre.bar_ticks // sub
     low = 50 + int(50 * bar / plan.bars)
     high = 50 + int(50 * (bar + 1) / plan.bars)
-    hits += [Hit(k * sub, grooves.SNARE, low + (high - low) * k // max(n - 1, 1)) for k in range(n)]
+    hits += [Hit(k * sub, groove.build_drum, low + (high - low) * k // max(n - 1, 1)) for k in range(n)]
     return hits + cymbals
 
 
