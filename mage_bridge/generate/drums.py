@@ -30,6 +30,9 @@ _KICKS = frozenset({grooves.KICK, grooves.KICK2})
 _CYMBALS = frozenset({grooves.CLOSED_HAT, grooves.PEDAL_HAT, grooves.OPEN_HAT, grooves.RIDE, grooves.RIDE_BELL})
 #: Cymbals that ring on for seconds whatever the note-off (GM rides and open hats).
 _RINGING = frozenset({grooves.RIDE, grooves.RIDE_BELL, grooves.OPEN_HAT})
+#: Kicks at least this hard are the groove's own, which the bass doubles; softer ones (a house kick's
+#: ghost between the beats, a chorus's pushes) are the drummer's alone.
+_BASS_KICK = 80
 #: Levels that play the whole kit, so a fill leads into them and a crash opens them.
 _KIT_LEVELS = frozenset({"light", "full"})
 
@@ -68,7 +71,7 @@ def drum_part(ctx: ClipContext, *, include: bool, kit: int | None = None,
             hits = grooves.with_crash(hits)
         for hit in hits:
             tick = ctx.at(b, hit.tick)
-            if hit.note in _KICKS:
+            if hit.note in _KICKS and hit.velocity >= _BASS_KICK:
                 kicks.append(tick)
             length = 4 * PPQ if hit.note == grooves.CRASH else PPQ // 2
             notes.append(Note(tick, length, hit.note, ctx.vel(hit.velocity, 4)))
@@ -126,14 +129,14 @@ def bar_hits(groove: Groove, metre: Metre, plan: SectionPlan, bar: int, rng: np.
 
 
 def _build(groove: Groove, metre: Metre, plan: SectionPlan, bar: int, cymbals: list[Hit]) -> list[Hit]:
-    """A build: the kick on every beat (or every other) and a roll that speeds up and rises to the next section.
+    """A build: the kick on every beat and a roll that speeds up and rises to the next section.
 
     The groove says which drum rolls and how fast in each third of the build
     (its notes per beat); the last third always rolls in 16ths (in the 8ths'
     triplets in compound metres).
     """
     beat = metre.beat_ticks
-    hits = [Hit(i * beat, grooves.KICK, 112) for i in range(0, metre.beats, max(1, groove.build_kick))]
+    hits = [Hit(i * beat, grooves.KICK, 112) for i in range(metre.beats)]
     progress = (bar + 1) / plan.bars
     rate = groove.build_rates[0 if progress <= 0.34 else 1 if progress <= 0.67 else 2]
     if metre.compound:

@@ -43,10 +43,8 @@ class Groove:
     fill_rate: int = 4
     #: Hits the fullest sections add to the bar (the chorus kicks and ghosts more than its verse).
     lift: tuple[Hit, ...] = ()
-    #: How this drummer builds into a drop: the rolled drum, the kick's pulse in beats (1: every beat,
-    #: 2: the half notes) and the roll's notes per beat in each third of the build.
+    #: How this drummer builds into a drop: the rolled drum and its notes per beat in each third of the build.
     build_drum: int = g.SNARE
-    build_kick: int = 1
     build_rates: tuple[int, int, int] = (1, 2, 4)
     #: How the lighter sections (a verse) play: the ``groove``, its backbeat on the rim (``cross-stick``), or
     #: its hats moved to the floor tom (``toms``); the chorus plays the whole kit.
@@ -223,15 +221,22 @@ def _euclid(pulses: int, steps: int, rotate: int) -> list[int]:
     return sorted(((i * steps) // pulses + rotate) % steps for i in range(pulses))
 
 
-def _percussion(choices: tuple[int, ...], rng: np.random.Generator) -> tuple[Hit, ...]:
-    """A hand-percussion layer: a shaker in 16ths pushing the off-beats, or a Euclidean figure on one drum."""
+def _percussion(choices: tuple[int, ...], rng: np.random.Generator, *, upbeat: bool = True) -> tuple[Hit, ...]:
+    """A hand-percussion layer: a shaker in 16ths, or a Euclidean figure on one drum.
+
+    The shaker accents the beat (an accented off-beat in the snare's band reads
+    as a backbeat of twice the tempo). Where the style keeps its accents on the
+    beat (``upbeat`` false: slow swung grooves, whose 8ths would otherwise read as
+    the beat), the figure starts on the downbeat; elsewhere it may sit anywhere.
+    """
     if not choices:
         return ()
     if g.MARACAS in choices and rng.random() < 0.3:
-        return tuple(Hit(s * PPQ // 4, g.MARACAS, 84 if s % 4 == 2 else 64) for s in range(16))
+        return tuple(Hit(s * PPQ // 4, g.MARACAS, 76 if s % 4 == 0 else 56) for s in range(16))
     drum = int(choices[int(rng.integers(len(choices)))])
-    steps = _euclid(int(rng.choice(_PULSES)), 16, int(rng.integers(16)))
-    return tuple(Hit(s * PPQ // 4, drum, 92 if s % 4 == 0 else 78) for s in steps)
+    pulses, rotate = int(rng.choice(_PULSES)), int(rng.integers(16))
+    steps = _euclid(pulses, 16, rotate if upbeat else 0)
+    return tuple(Hit(s * PPQ // 4, drum, 84 if s % 4 == 0 else 68) for s in steps)
 
 
 def _sixteen(style: str, spec: _Spec, rng: np.random.Generator) -> Groove:
@@ -266,7 +271,7 @@ def _sixteen(style: str, spec: _Spec, rng: np.random.Generator) -> Groove:
         _put(answer, g.KICK, int(rest[int(rng.integers(len(rest)))]), "x")
     if rng.random() < 0.3:
         _put(answer, spec.ghost_drum, 15 if 15 not in spec.backbeat else 14, "o")
-    perc = _percussion(spec.percussion, rng) if rng.random() < 0.9 else ()
+    perc = _percussion(spec.percussion, rng, upbeat=spec.upbeat_hats) if rng.random() < 0.9 else ()
     full: tuple[Hit, ...] | None = None
     others = [k for k in spec.hats if k != hats]
     if others and rng.random() < 0.7:  # the chorus opens up: another cymbal figure than the verse's
@@ -275,12 +280,12 @@ def _sixteen(style: str, spec: _Spec, rng: np.random.Generator) -> Groove:
         full = _hits(figure, PPQ // 4)
     lift: dict[int, str] = {}
     for s in _chosen(rng, {s: 0.5 for s in rest}, 2):  # and kicks and ghosts more than the verse
-        _put(lift, g.KICK, s, "o" if spec.kick_accent == "o" else "x")
+        _put(lift, g.KICK, s, "o")  # pushes under the groove's own kicks, which the bass doubles
     for s in _chosen(rng, {s: 0.4 for s in spec.ghosts if s not in spec.backbeat}, 2):
         if g.KICK not in lift or lift[g.KICK][s] == "-":
             _put(lift, spec.ghost_drum, s, "g" if spec.ghost_drum == g.SNARE else "o")
     fill_beats, fill_rate = _fill_shape(rng)
-    build_drum, build_kick, build_rates = _build_shape(style, rng)
+    build_drum, build_rates = _build_shape(rng)
     verse, pre = "groove", "groove"
     if g.SNARE in drums and spec.backbeat == (4, 12):  # a band's backbeat: the verse and pre have feels of their own
         verse = ("groove", "groove", "cross-stick", "toms")[int(rng.integers(4))]
@@ -289,19 +294,18 @@ def _sixteen(style: str, spec: _Spec, rng: np.random.Generator) -> Groove:
         full = tuple(sorted([h for h in full if h.note not in (g.CLOSED_HAT, g.OPEN_HAT, g.RIDE, g.RIDE_BELL)]
                             + [Hit(b * PPQ, g.CRASH, 84) for b in range(4)], key=lambda h: (h.tick, h.note)))
     return Groove(style, main, _hits(answer, PPQ // 4), perc, trap_beats, full, fill_beats, fill_rate,
-                  _hits(lift, PPQ // 4), build_drum, build_kick, build_rates, verse, pre)
+                  _hits(lift, PPQ // 4), build_drum, build_rates, verse, pre)
 
 
-def _build_shape(style: str, rng: np.random.Generator) -> tuple[int, int, tuple[int, int, int]]:
-    """How this drummer builds into a drop: which drum rolls, the kick's pulse, how the roll speeds up.
+def _build_shape(rng: np.random.Generator) -> tuple[int, tuple[int, int, int]]:
+    """How this drummer builds into a drop: which drum rolls and how the roll speeds up.
 
-    Four-on-the-floor keeps its kick on every beat through the build; the roll
-    always ends in 16ths, where the drop lands.
+    The kick stays on every beat through the build; the roll always ends in
+    16ths, where the drop lands.
     """
     drum = (g.SNARE, g.SNARE, g.CLAP, g.E_SNARE)[int(rng.integers(4))]
-    kick = 1 if style == "four_on_floor" or rng.random() < 0.5 else 2
     rates: tuple[int, int, int] = ((1, 2, 4), (2, 4, 4), (1, 2, 4), (2, 3, 4), (1, 4, 4))[int(rng.integers(5))]
-    return drum, kick, rates
+    return drum, rates
 
 
 def _fill_shape(rng: np.random.Generator) -> tuple[int, int]:

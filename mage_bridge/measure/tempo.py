@@ -48,7 +48,10 @@ shared cores, 1.3-1.4x as fast as librosa's resample + ``beat.beat_track``, and 
    clearly on the new grid, which keeps four-on-the-floor with a loud clap on 2
    and 4 off the half note). The snare band must still be on the new grid, and an
    accented kick band too: a kick/snare alternation at 180-210 BPM (fast punk,
-   metal) keeps its beat.
+   metal) keeps its beat. "On the new grid" allows a band within 10 % of even
+   here: shakers or bongos in 16ths and a clap on 2 and 4 share the snare's band
+   over four-on-the-floor, and such a band says nothing about which positions
+   are beats (the alternation's snare band is far off the grid).
 4. **Time signature** only tells how to report the level found: in compound
    metres (6/8, 9/8, 12/8) the felt beat is the dotted quarter, so the quarter-
    note BPM reported is 1.5 x the dotted-quarter rate. A beat outside
@@ -79,6 +82,9 @@ _BAND_WEIGHTS = np.array([1.0, 1.0, 0.8, 0.5, 0.35])
 _BACKBONE_BANDS = 3  # kick/bass, low-mid, snare body: the bands that must sit on the beat grid
 _CLIMB_CONTRAST = 1.35  # on-grid / off-grid onset strength needed to climb a level
 _BAND_NOT_OFF_GRID = 1.0  # a backbone band's on-grid strength must be >= this x its off-grid strength
+# ... except in a climb to the beat by the metre's subdivision, where a band within 10 % of even (shakers,
+# bongos and a clap on 2 and 4 sharing the snare's band over four-on-the-floor) says nothing either way.
+_BAND_EVEN_TO_BEAT = 0.9
 _TATUM_RELATIVE_PEAK = 0.35
 _WHOLE_RATIO_TOLERANCE = 0.04  # strongest / fastest-peak lag this close to a whole number is taken as it
 _LOG_GAIN = 1000.0
@@ -396,8 +402,9 @@ def _climb(pooled: np.ndarray, period: float, phase: float, slowest: float, *,
         if to_beat:
             checked[_LOW_MID_BAND] = False
             checked[_KICK_BAND] = not kick_even
+        not_off = _BAND_EVEN_TO_BEAT if to_beat else _BAND_NOT_OFF_GRID
         backbone_ok = bool(np.all(
-            ~(active & checked) | (on[:_BACKBONE_BANDS] >= _BAND_NOT_OFF_GRID * off[:_BACKBONE_BANDS])
+            ~(active & checked) | (on[:_BACKBONE_BANDS] >= not_off * off[:_BACKBONE_BANDS])
         ))
         if not to_beat:
             # The backbone as a whole clearly on the new grid: four-on-the-floor with a loud clap
