@@ -108,10 +108,11 @@ def bar_hits(groove: Groove, metre: Metre, plan: SectionPlan, bar: int, rng: np.
     if level == "light":  # no open hats, ghost notes or percussion: the verse leaves room
         light = [Hit(h.tick, grooves.CLOSED_HAT, h.velocity) if h.note == grooves.OPEN_HAT else h
                  for h in hits if h.velocity > 50 or h.note in _CYMBALS]
-        if plan.name == "pre" and groove.pre_feel == "quarters":  # the snare on every beat lifts into the chorus
-            snared = {h.tick for h in light if h.note == grooves.SNARE}
-            light += [Hit(b * metre.beat_ticks, grooves.SNARE, 84 + 4 * b) for b in range(metre.beats)
-                      if b * metre.beat_ticks not in snared]
+        if plan.name == "pre":  # back on the snare; on every beat, it lifts into the chorus
+            if groove.pre_feel == "quarters":
+                snared = {h.tick for h in light if h.note == grooves.SNARE}
+                light += [Hit(b * metre.beat_ticks, grooves.SNARE, 84 + 4 * b) for b in range(metre.beats)
+                          if b * metre.beat_ticks not in snared]
         elif groove.verse_feel == "cross-stick":  # the backbeat on the rim
             light = [Hit(h.tick, grooves.SIDE_STICK, h.velocity) if h.note == grooves.SNARE else h for h in light]
         elif groove.verse_feel == "toms":  # the hats' 8ths on the floor tom

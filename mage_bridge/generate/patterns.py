@@ -167,16 +167,17 @@ def _hat_figure(kind: str, rng: np.random.Generator, *, upbeat: bool = True) -> 
     pedal hat on the beat).
     """
     on_beat = rng.random() < 0.6 or not upbeat  # accents on the beat, else even or on the off-beat
-    if kind == "16":  # ghosted between the 8ths, or (one drummer in two) played evenly with both hands
+    # 16ths between the 8ths ghosted, or (one drummer in two) played nearly evenly; slow swung grooves ghost
+    # them, or their 8ths read as the beat
+    between = "s" if upbeat and rng.random() < 0.5 else "g"
+    if kind == "16":
         drops = {s for s in range(16) if s % 2 and rng.random() < 0.25}
-        between = "s" if rng.random() < 0.5 else "g"
         grid = "".join("-" if s in drops else ("o" if s % 4 == 0 and on_beat else between if s % 2 else "o")
                        for s in range(16))
         return {g.CLOSED_HAT: grid}
     if kind in ("offopen", "offopen16"):
         out = {g.OPEN_HAT: "--o---o---o---o-"}
         if kind == "offopen16":
-            between = "s" if rng.random() < 0.5 else "g"
             out[g.CLOSED_HAT] = "".join(between if s % 2 and rng.random() < 0.7 else "-" for s in range(16))
         return out
     if kind == "off8":
@@ -184,7 +185,7 @@ def _hat_figure(kind: str, rng: np.random.Generator, *, upbeat: bool = True) -> 
     if kind == "4":
         return {g.CLOSED_HAT: "x---x---x---x---"}
     if kind == "gallop":
-        return {g.CLOSED_HAT: "".join(("x" if on_beat else "o", "-", "o", "s")[s % 4] for s in range(16))}
+        return {g.CLOSED_HAT: "".join(("x" if on_beat else "o", "-", "o", between)[s % 4] for s in range(16))}
     if kind == "skip":
         return {g.CLOSED_HAT: "".join(("-", "s", "o", "-")[s % 4] for s in range(16)),
                 g.PEDAL_HAT: "o---o---o---o---" if rng.random() < 0.5 else "----------------"}
