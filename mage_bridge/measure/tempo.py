@@ -49,9 +49,12 @@ shared cores, 1.3-1.4x as fast as librosa's resample + ``beat.beat_track``, and 
    and 4 off the half note). The snare band must still be on the new grid, and an
    accented kick band too: a kick/snare alternation at 180-210 BPM (fast punk,
    metal) keeps its beat. "On the new grid" allows a band within 10 % of even
-   here: shakers or bongos in 16ths and a clap on 2 and 4 share the snare's band
-   over four-on-the-floor, and such a band says nothing about which positions
-   are beats (the alternation's snare band is far off the grid).
+   here: shakers or bongos and a clap on 2 and 4 share the snare's band over
+   four-on-the-floor, and such a band says nothing about which positions are
+   beats; out of a pulse above 160 per minute it may lean off the grid as far as
+   the contrast needed falls (to 0.74 of its on-grid strength at 200 per minute,
+   where syncopated chord stabs share that band), while the alternation's snare
+   band is far off the grid.
 4. **Time signature** only tells how to report the level found: in compound
    metres (6/8, 9/8, 12/8) the felt beat is the dotted quarter, so the quarter-
    note BPM reported is 1.5 x the dotted-quarter rate. A beat outside
@@ -83,7 +86,9 @@ _BACKBONE_BANDS = 3  # kick/bass, low-mid, snare body: the bands that must sit o
 _CLIMB_CONTRAST = 1.35  # on-grid / off-grid onset strength needed to climb a level
 _BAND_NOT_OFF_GRID = 1.0  # a backbone band's on-grid strength must be >= this x its off-grid strength
 # ... except in a climb to the beat by the metre's subdivision, where a band within 10 % of even (shakers,
-# bongos and a clap on 2 and 4 sharing the snare's band over four-on-the-floor) says nothing either way.
+# bongos and a clap on 2 and 4 sharing the snare's band over four-on-the-floor) says nothing either way,
+# and out of a pulse faster than _RESONANCE_FAST_BPM the band may lean off the grid as much as the
+# contrast needed falls: 1 / (1 + _RESONANCE_SLOPE per octave), 0.74 out of a 200 BPM pulse.
 _BAND_EVEN_TO_BEAT = 0.9
 _TATUM_RELATIVE_PEAK = 0.35
 _WHOLE_RATIO_TOLERANCE = 0.04  # strongest / fastest-peak lag this close to a whole number is taken as it
@@ -402,7 +407,10 @@ def _climb(pooled: np.ndarray, period: float, phase: float, slowest: float, *,
         if to_beat:
             checked[_LOW_MID_BAND] = False
             checked[_KICK_BAND] = not kick_even
-        not_off = _BAND_EVEN_TO_BEAT if to_beat else _BAND_NOT_OFF_GRID
+        not_off = _BAND_NOT_OFF_GRID
+        if pulse_bpm is not None:
+            octaves_fast = max(0.0, float(np.log2(pulse_bpm / _RESONANCE_FAST_BPM)))
+            not_off = min(_BAND_EVEN_TO_BEAT, 1.0 / (1.0 + _RESONANCE_SLOPE * octaves_fast))
         backbone_ok = bool(np.all(
             ~(active & checked) | (on[:_BACKBONE_BANDS] >= not_off * off[:_BACKBONE_BANDS])
         ))
