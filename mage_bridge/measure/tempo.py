@@ -92,6 +92,9 @@ _BAND_NOT_OFF_GRID = 1.0  # a backbone band's on-grid strength must be >= this x
 _BAND_EVEN_TO_BEAT = 0.9
 _TATUM_RELATIVE_PEAK = 0.35
 _WHOLE_RATIO_TOLERANCE = 0.04  # strongest / fastest-peak lag this close to a whole number is taken as it
+# ... up to this many: a finer "tatum" (a ninth of the beat) is a sustained sound's loop or bow modulation
+# (a cello's 29 Hz), not a rhythm; the metrical divisions (12, 16) are still found among the choices.
+_WHOLE_RATIO_MAX = 8
 _LOG_GAIN = 1000.0
 _BACKBONE_OFF_MAX = 0.6  # weighted kick/snare-band off-grid strength must be <= this x on-grid
 # Beat-rate resonance (van Noorden & Moelants 1999; Moelants 2002): listeners prefer beats near
@@ -324,7 +327,8 @@ def _tatum(acf: np.ndarray, strongest: float, fastest: float) -> float:
         return strongest
     ratio = strongest / float(significant[0])
     whole = int(round(ratio))
-    if 1 <= whole <= 16 and abs(ratio / whole - 1.0) < _WHOLE_RATIO_TOLERANCE and strongest / whole >= fastest:
+    if (1 <= whole <= _WHOLE_RATIO_MAX and abs(ratio / whole - 1.0) < _WHOLE_RATIO_TOLERANCE
+            and strongest / whole >= fastest):
         return strongest / whole  # the tatum itself, metrical or not (5 eighths of a 3+3+2 rhythm)
     choices = np.array([1, 2, 3, 4, 6, 8, 12, 16])
     n = int(choices[np.argmin(np.abs(np.log(choices / ratio)))])
