@@ -19,6 +19,7 @@ from mage_bridge.generate import grooves
 from mage_bridge.generate.context import ClipContext
 from mage_bridge.generate.grooves import Hit
 from mage_bridge.generate.metre import PPQ, Metre
+from mage_bridge.generate.patterns import CYMBALS as _CYMBALS
 from mage_bridge.generate.patterns import Groove, make_groove, trap_hats
 from mage_bridge.generate.score import Note, Part, clean_notes
 from mage_bridge.generate.sections import SectionPlan
@@ -27,7 +28,6 @@ from mage_bridge.instruments import Instrument
 #: The frame drum's high, muted stroke: GM 43 High Floor Tom.
 _FRAME_DRUM_HIGH = 43
 _KICKS = frozenset({grooves.KICK, grooves.KICK2})
-_CYMBALS = frozenset({grooves.CLOSED_HAT, grooves.PEDAL_HAT, grooves.OPEN_HAT, grooves.RIDE, grooves.RIDE_BELL})
 #: Cymbals that ring on for seconds whatever the note-off (GM rides and open hats).
 _RINGING = frozenset({grooves.RIDE, grooves.RIDE_BELL, grooves.OPEN_HAT})
 #: Kicks at least this hard are the groove's own, which the bass doubles; softer ones (a house kick's
@@ -120,7 +120,9 @@ def bar_hits(groove: Groove, metre: Metre, plan: SectionPlan, bar: int, rng: np.
                      if h.note == grooves.CLOSED_HAT and h.tick % (PPQ // 2) == 0 else h
                      for h in light if h.note not in (grooves.RIDE, grooves.RIDE_BELL) or h.tick % PPQ == 0]
         return light
-    cymbals = [Hit(h.tick, h.note, max(1, h.velocity - 10)) for h in hits if h.note in _CYMBALS]
+    # an intro or breakdown keeps time on the closed hat, quieter: an open one sizzles over it
+    cymbals = [Hit(h.tick, grooves.CLOSED_HAT if h.note == grooves.OPEN_HAT else h.note, max(1, h.velocity - 10))
+               for h in hits if h.note in _CYMBALS]
     if level == "hats":
         return cymbals
     kick = [h for h in hits if h.note in _KICKS]

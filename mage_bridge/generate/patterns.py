@@ -115,6 +115,8 @@ _SPECS: dict[str, _Spec] = {
                     {7: .1, 15: .15}, ("8", "8", "16", "ride8", "ride4"), (g.MARACAS, g.HIGH_BONGO)),
 }
 
+#: The cymbals a hat figure plays (what a chorus's figure replaces).
+CYMBALS = frozenset({g.CLOSED_HAT, g.PEDAL_HAT, g.OPEN_HAT, g.RIDE, g.RIDE_BELL})
 #: Latin claves: son 3-2, son 2-3, rumba, bossa nova.
 _CLAVES = ("x--x--x---x-x---", "--x-x---x--x--x-", "x--x---x--x-x---", "x--x--x---x--x--")
 _VELOCITY = {"X": 118, "x": 98, "o": 72, "s": 60, "g": 46}
@@ -275,10 +277,14 @@ def _sixteen(style: str, spec: _Spec, rng: np.random.Generator) -> Groove:
     perc = _percussion(spec.percussion, rng, upbeat=spec.upbeat_hats) if rng.random() < 0.9 else ()
     full: tuple[Hit, ...] | None = None
     others = [k for k in spec.hats if k != hats]
-    if others and rng.random() < 0.7:  # the chorus opens up: another cymbal figure than the verse's
-        figure = _hat_figure(others[int(rng.integers(len(others)))], rng, upbeat=spec.upbeat_hats)
-        _open_hats(figure, rng)
-        full = _hits(figure, PPQ // 4)
+    if others and rng.random() < 0.7:  # the chorus opens up: another cymbal figure, as busy as the verse's or more
+        verse_cymbals = sum(h.note in CYMBALS for h in main)
+        for kind in rng.permutation(others):
+            figure = _hat_figure(str(kind), rng, upbeat=spec.upbeat_hats)
+            _open_hats(figure, rng)
+            if len(_hits(figure, PPQ // 4)) >= verse_cymbals:
+                full = _hits(figure, PPQ // 4)
+                break
     lift: dict[int, str] = {}
     for s in _chosen(rng, {s: 0.5 for s in rest}, 2):  # and kicks and ghosts more than the verse
         _put(lift, g.KICK, s, "o")  # pushes under the groove's own kicks, which the bass doubles
@@ -301,11 +307,11 @@ def _sixteen(style: str, spec: _Spec, rng: np.random.Generator) -> Groove:
 def _build_shape(rng: np.random.Generator) -> tuple[int, tuple[int, int, int]]:
     """How this drummer builds into a drop: which drum rolls and how the roll speeds up.
 
-    The kick stays on every beat through the build; the roll always ends in
-    16ths, where the drop lands.
+    The kick stays on every beat through the build; the roll always speeds up
+    into its last third, in 16ths, where the drop lands.
     """
     drum = (g.SNARE, g.SNARE, g.CLAP, g.E_SNARE)[int(rng.integers(4))]
-    rates: tuple[int, int, int] = ((1, 2, 4), (2, 4, 4), (1, 2, 4), (2, 3, 4), (1, 4, 4))[int(rng.integers(5))]
+    rates: tuple[int, int, int] = ((1, 2, 4), (2, 3, 4), (1, 2, 4), (1, 1, 4), (2, 2, 4))[int(rng.integers(5))]
     return drum, rates
 
 
