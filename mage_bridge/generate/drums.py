@@ -33,6 +33,8 @@ _RINGING = frozenset({grooves.RIDE, grooves.RIDE_BELL, grooves.OPEN_HAT})
 #: Kicks at least this hard are the groove's own, which the bass doubles; softer ones (a house kick's
 #: ghost between the beats, a chorus's pushes) are the drummer's alone.
 _BASS_KICK = 80
+#: Velocity the cymbals lose where they play without the kit (an intro, a build, a breakdown).
+_QUIET = 24
 #: Levels that play the whole kit, so a fill leads into them and a crash opens them.
 _KIT_LEVELS = frozenset({"light", "full"})
 
@@ -120,9 +122,8 @@ def bar_hits(groove: Groove, metre: Metre, plan: SectionPlan, bar: int, rng: np.
                      if h.note == grooves.CLOSED_HAT and h.tick % (PPQ // 2) == 0 else h
                      for h in light if h.note not in (grooves.RIDE, grooves.RIDE_BELL) or h.tick % PPQ == 0]
         return light
-    # an intro or breakdown keeps time on the closed hat, quieter: an open one sizzles over it
-    cymbals = [Hit(h.tick, grooves.CLOSED_HAT if h.note == grooves.OPEN_HAT else h.note, max(1, h.velocity - 10))
-               for h in hits if h.note in _CYMBALS]
+    # an intro, build or breakdown keeps time on the groove's cymbals, well under the drop's
+    cymbals = [Hit(h.tick, h.note, max(1, h.velocity - _QUIET)) for h in hits if h.note in _CYMBALS]
     if level == "hats":
         return cymbals
     kick = [h for h in hits if h.note in _KICKS]

@@ -277,14 +277,10 @@ def _sixteen(style: str, spec: _Spec, rng: np.random.Generator) -> Groove:
     perc = _percussion(spec.percussion, rng, upbeat=spec.upbeat_hats) if rng.random() < 0.9 else ()
     full: tuple[Hit, ...] | None = None
     others = [k for k in spec.hats if k != hats]
-    if others and rng.random() < 0.7:  # the chorus opens up: another cymbal figure, as busy as the verse's or more
-        verse_cymbals = sum(h.note in CYMBALS for h in main)
-        for kind in rng.permutation(others):
-            figure = _hat_figure(str(kind), rng, upbeat=spec.upbeat_hats)
-            _open_hats(figure, rng)
-            if len(_hits(figure, PPQ // 4)) >= verse_cymbals:
-                full = _hits(figure, PPQ // 4)
-                break
+    if others and rng.random() < 0.7:  # the chorus opens up: another cymbal figure than the verse's
+        figure = _hat_figure(others[int(rng.integers(len(others)))], rng, upbeat=spec.upbeat_hats)
+        _open_hats(figure, rng)
+        full = _hits(figure, PPQ // 4)
     lift: dict[int, str] = {}
     for s in _chosen(rng, {s: 0.5 for s in rest}, 2):  # and kicks and ghosts more than the verse
         _put(lift, g.KICK, s, "o")  # pushes under the groove's own kicks, which the bass doubles
