@@ -8,7 +8,11 @@ ghost notes, how the hats move (8ths, 16ths, off-beats, a ride) and where they
 open, which drum takes the backbeat, and a hand-percussion layer (a Euclidean
 rhythm on a shaker, conga or cowbell; never the tambourine, which plays when a
 prompt names it) for the fullest sections. Each clip also
-gets an *answer* bar, a variation that closes its two-bar phrases.
+gets an *answer* bar, a variation that closes its two-bar phrases, and ways of
+its own through the form: the chorus on another cymbal figure with a few more
+kicks and ghosts (the *lift*), a band's verse on the rim or with the hats moved
+to the floor tom, a pre-chorus with the snare on every beat, and a build that
+rolls on its own drum at its own speeds.
 
 Patterns are step strings as in :mod:`~mage_bridge.generate.grooves` (``X``
 accent, ``x`` hit, ``o`` soft, ``g`` ghost, ``-`` rest), one step a 16th (an 8th
