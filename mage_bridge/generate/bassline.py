@@ -62,8 +62,13 @@ def bass_part(ctx: ClipContext, inst: instruments.Instrument, kicks: list[int]) 
             notes.append(Note(ctx.at(b, PPQ * 5 // 2), PPQ // 2, fifth, ctx.vel(90)))
             notes.append(Note(ctx.at(b, PPQ * 3), PPQ, root + 12 if rng.random() < 0.5 else root, ctx.vel(92)))
         elif style in ("waltz", "six_eight", "generic", "none") or ctx.base_style == "none":
-            if style == "none":
-                notes.append(Note(start, bar - 60, root, ctx.vel(88)))
+            if style == "none" and ctx.plan_of(b).drums != "light" or style == "none" and m.beats % 2:
+                notes.append(Note(start, bar - 60, root, ctx.vel(88)))  # a held pedal under the swell
+                continue
+            if style == "none":  # a drumless ensemble's outer sections: the bass moves in half notes
+                half = bar // 2
+                notes.append(Note(start, half - 40, root, ctx.vel(92)))
+                notes.append(Note(start + half, half - 40, fifth if rng.random() < 0.6 else root, ctx.vel(80)))
                 continue
             notes.append(Note(start, m.beat_ticks - 30, root, ctx.vel(108)))
             for beat in range(1, m.beats):

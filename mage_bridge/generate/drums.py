@@ -19,6 +19,7 @@ from mage_bridge.generate import grooves
 from mage_bridge.generate.context import ClipContext
 from mage_bridge.generate.grooves import Hit
 from mage_bridge.generate.metre import PPQ, Metre
+from mage_bridge.generate.patterns import CYMBALS as _CYMBALS
 from mage_bridge.generate.patterns import Groove, make_groove, trap_hats
 from mage_bridge.generate.score import Note, Part, clean_notes
 from mage_bridge.generate.sections import SectionPlan
@@ -27,9 +28,13 @@ from mage_bridge.instruments import Instrument
 #: The frame drum's high, muted stroke: GM 43 High Floor Tom.
 _FRAME_DRUM_HIGH = 43
 _KICKS = frozenset({grooves.KICK, grooves.KICK2})
-_CYMBALS = frozenset({grooves.CLOSED_HAT, grooves.PEDAL_HAT, grooves.OPEN_HAT, grooves.RIDE, grooves.RIDE_BELL})
 #: Cymbals that ring on for seconds whatever the note-off (GM rides and open hats).
 _RINGING = frozenset({grooves.RIDE, grooves.RIDE_BELL, grooves.OPEN_HAT})
+#: Kicks at least this hard are the groove's own, which the bass doubles; softer ones (a house kick's
+#: ghost between the beats, a chorus's pushes) are the drummer's alone.
+_BASS_KICK = 80
+#: Velocity the cymbals lose where they play without the kit (an intro, a build, a breakdown).
+_QUIET = 24
 #: Levels that play the whole kit, so a fill leads into them and a crash opens them.
 _KIT_LEVELS = frozenset({"light", "full"})
 
@@ -68,7 +73,7 @@ def drum_part(ctx: ClipContext, *, include: bool, kit: int | None = None,
             hits = grooves.with_crash(hits)
         for hit in hits:
             tick = ctx.at(b, hit.tick)
-            if hit.note in _KICKS:
+            if hit.note in _KICKS and hit.velocity >= _BASS_KICK:
                 kicks.append(tick)
             length = 4 * PPQ if hit.note == grooves.CRASH else PPQ // 2
             notes.append(Note(tick, length, hit.note, ctx.vel(hit.velocity, 4)))
@@ -100,29 +105,51 @@ def bar_hits(groove: Groove, metre: Metre, plan: SectionPlan, bar: int, rng: np.
     if level == "full":
         if groove.full_cymbals is not None:
             hits = [h for h in hits if h.note not in _CYMBALS] + list(groove.full_cymbals)
-        return hits + list(groove.percussion)
+        taken = {(h.tick, h.note) for h in hits}
+        return hits + [h for h in groove.lift if (h.tick, h.note) not in taken] + list(groove.percussion)
     if level == "light":  # no open hats, ghost notes or percussion: the verse leaves room
-        return [Hit(h.tick, grooves.CLOSED_HAT, h.velocity) if h.note == grooves.OPEN_HAT else h
-                for h in hits if h.velocity > 50 or h.note in _CYMBALS]
-    cymbals = [Hit(h.tick, h.note, max(1, h.velocity - 10)) for h in hits if h.note in _CYMBALS]
+        light = [Hit(h.tick, grooves.CLOSED_HAT, h.velocity) if h.note == grooves.OPEN_HAT else h
+                 for h in hits if h.velocity > 50 or h.note in _CYMBALS]
+        if plan.name == "pre":  # back on the snare; on every beat, it lifts into the chorus
+            if groove.pre_feel == "quarters":
+                snared = {h.tick for h in light if h.note == grooves.SNARE}
+                light += [Hit(b * metre.beat_ticks, grooves.SNARE, 84 + 4 * b) for b in range(metre.beats)
+                          if b * metre.beat_ticks not in snared]
+        elif groove.verse_feel == "cross-stick":  # the backbeat on the rim
+            light = [Hit(h.tick, grooves.SIDE_STICK, h.velocity) if h.note == grooves.SNARE else h for h in light]
+        elif groove.verse_feel == "toms":  # the hats' 8ths on the floor tom
+            light = [Hit(h.tick, grooves.FLOOR_TOM, max(60, h.velocity - 6))
+                     if h.note == grooves.CLOSED_HAT and h.tick % (PPQ // 2) == 0 else h
+                     for h in light if h.note not in (grooves.RIDE, grooves.RIDE_BELL) or h.tick % PPQ == 0]
+        return light
+    # an intro, build or breakdown keeps time on the groove's cymbals, well under the drop's
+    cymbals = [Hit(h.tick, h.note, max(1, h.velocity - _QUIET)) for h in hits if h.note in _CYMBALS]
     if level == "hats":
         return cymbals
     kick = [h for h in hits if h.note in _KICKS]
     if level == "kick":
         return kick + cymbals
-    return _build(metre, plan, bar, cymbals)
+    return _build(groove, metre, plan, bar, cymbals)
 
 
-def _build(metre: Metre, plan: SectionPlan, bar: int, cymbals: list[Hit]) -> list[Hit]:
-    """A build: the kick on every beat and a snare roll that doubles its rate and rises to the next section."""
+def _build(groove: Groove, metre: Metre, plan: SectionPlan, bar: int, cymbals: list[Hit]) -> list[Hit]:
+    """A build: the kick on every beat and a roll that speeds up and rises to the next section.
+
+    The groove says which drum rolls and how fast in each third of the build
+    (its notes per beat); the last third always rolls in 16ths (in the 8ths'
+    triplets in compound metres).
+    """
     beat = metre.beat_ticks
     hits = [Hit(i * beat, grooves.KICK, 112) for i in range(metre.beats)]
     progress = (bar + 1) / plan.bars
-    sub = beat if progress <= 0.34 else beat // 2 if progress <= 0.67 else beat // (3 if metre.compound else 4)
+    rate = groove.build_rates[0 if progress <= 0.34 else 1 if progress <= 0.67 else 2]
+    if metre.compound:
+        rate = 1 if rate == 1 else 3
+    sub = beat // rate
     n = metre.bar_ticks // sub
     low = 50 + int(50 * bar / plan.bars)
     high = 50 + int(50 * (bar + 1) / plan.bars)
-    hits += [Hit(k * sub, grooves.SNARE, low + (high - low) * k // max(n - 1, 1)) for k in range(n)]
+    hits += [Hit(k * sub, groove.build_drum, low + (high - low) * k // max(n - 1, 1)) for k in range(n)]
     return hits + cymbals
 
 

@@ -8,7 +8,11 @@ ghost notes, how the hats move (8ths, 16ths, off-beats, a ride) and where they
 open, which drum takes the backbeat, and a hand-percussion layer (a Euclidean
 rhythm on a shaker, conga or cowbell; never the tambourine, which plays when a
 prompt names it) for the fullest sections. Each clip also
-gets an *answer* bar, a variation that closes its two-bar phrases.
+gets an *answer* bar, a variation that closes its two-bar phrases, and ways of
+its own through the form: the chorus on another cymbal figure with a few more
+kicks and ghosts (the *lift*), a band's verse on the rim or with the hats moved
+to the floor tom, a pre-chorus with the snare on every beat, and a build that
+rolls on its own drum at its own speeds.
 
 Patterns are step strings as in :mod:`~mage_bridge.generate.grooves` (``X``
 accent, ``x`` hit, ``o`` soft, ``g`` ghost, ``-`` rest), one step a 16th (an 8th
@@ -41,6 +45,16 @@ class Groove:
     #: Beats a fill takes (1 or 2) and its notes per beat (2, 3 or 4): this drummer's way into a section.
     fill_beats: int = 1
     fill_rate: int = 4
+    #: Hits the fullest sections add to the bar (the chorus kicks and ghosts more than its verse).
+    lift: tuple[Hit, ...] = ()
+    #: How this drummer builds into a drop: the rolled drum and its notes per beat in each third of the build.
+    build_drum: int = g.SNARE
+    build_rates: tuple[int, int, int] = (1, 2, 4)
+    #: How the lighter sections (a verse) play: the ``groove``, its backbeat on the rim (``cross-stick``), or
+    #: its hats moved to the floor tom (``toms``); the chorus plays the whole kit.
+    verse_feel: str = "groove"
+    #: A pre-chorus that lifts into the chorus with the snare on every beat (``quarters``), or the ``groove``.
+    pre_feel: str = "groove"
 
 
 @dataclass(frozen=True)
@@ -72,7 +86,7 @@ class _Spec:
 _SPECS: dict[str, _Spec] = {
     "four_on_floor": _Spec((0, 4, 8, 12), {15: .3, 7: .15, 11: .1, 14: .1}, 1, (4, 12),
                            ((g.CLAP,), (g.CLAP, g.SNARE), (g.CLAP,), (g.E_SNARE,)), {15: .15, 10: .1, 7: .1},
-                           ("offopen", "16", "off8", "offopen16", "8"),
+                           ("offopen", "16", "off8", "offopen16", "8", "gallop", "skip", "offride"),
                            (g.MARACAS, g.HIGH_CONGA, g.COWBELL, g.CLAVES, g.SIDE_STICK, g.HIGH_BONGO),
                            kick_accent="o"),
     "trap": _Spec((0,), {3: .2, 6: .4, 7: .3, 10: .5, 11: .3, 12: .3, 13: .2, 14: .3}, 4, (8,),
@@ -80,30 +94,36 @@ _SPECS: dict[str, _Spec] = {
                   ghost_drum=g.SIDE_STICK, fixed=((g.SIDE_STICK, "----o-------o---"),), kick_one_of=(4, 12)),
     "boom_bap": _Spec((0,), {2: .15, 3: .2, 6: .35, 7: .2, 8: .5, 10: .45, 11: .25, 14: .2}, 3, (4, 12),
                       ((g.SNARE,), (g.SNARE, g.CLAP)), {2: .15, 7: .25, 9: .2, 13: .15, 15: .3},
-                      ("8", "8", "16", "8pick"), (g.MARACAS, g.HIGH_BONGO), kick_accent="x",
+                      ("8", "8", "16", "8pick", "gallop", "4"), (g.MARACAS, g.HIGH_BONGO), kick_accent="x",
                       upbeat_hats=False),
     "dnb": _Spec((0, 10), {2: .2, 3: .15, 7: .25, 11: .3, 13: .25}, 2, (4, 12), ((g.SNARE,),),
-                 {2: .2, 7: .3, 9: .3, 14: .3, 15: .2}, ("8", "16", "ride8", "8pick"), (g.MARACAS, g.HIGH_BONGO)),
+                 {2: .2, 7: .3, 9: .3, 14: .3, 15: .2}, ("8", "16", "ride8", "8pick", "off8", "ride4"),
+                 (g.MARACAS, g.HIGH_BONGO)),
     "breakbeat": _Spec((0,), {2: .4, 6: .3, 7: .2, 8: .35, 10: .5, 11: .3, 14: .2}, 3, (4, 12),
-                       ((g.SNARE,),), {2: .2, 7: .4, 9: .4, 10: .2, 13: .3, 15: .4}, ("16", "8", "8pick", "16"),
+                       ((g.SNARE,),), {2: .2, 7: .4, 9: .4, 10: .2, 13: .3, 15: .4},
+                       ("16", "8", "8pick", "16", "gallop", "skip", "offopen16"),
                        (g.COWBELL, g.HIGH_CONGA, g.MARACAS)),
     "one_drop": _Spec((8,), {14: .15}, 1, (8,), ((g.SIDE_STICK,), (g.SIDE_STICK, g.SNARE)),
-                      {2: .3, 6: .35, 10: .3, 12: .35, 14: .35, 15: .3}, ("8", "8pick", "off8", "16"),
+                      {2: .3, 6: .35, 10: .3, 12: .35, 14: .35, 15: .3}, ("8", "8pick", "off8", "16", "gallop"),
                       (g.MARACAS, g.CLAVES, g.HIGH_BONGO),
                       ghost_drum=g.SIDE_STICK),
     "rock": _Spec((0,), {3: .2, 6: .4, 7: .25, 8: .5, 10: .5, 11: .25, 14: .35, 15: .15}, 3, (4, 12),
-                  ((g.SNARE,),), {2: .1, 7: .15, 9: .1, 15: .2}, ("8", "8", "ride8", "4", "16", "8pick"),
+                  ((g.SNARE,),), {2: .1, 7: .15, 9: .1, 15: .2},
+                  ("8", "8", "ride8", "4", "16", "8pick", "gallop", "ride4"),
                   (g.COWBELL, g.MARACAS)),
     "halftime": _Spec((0,), {3: .2, 6: .2, 7: .4, 10: .4, 11: .3, 14: .3}, 3, (8,), ((g.SNARE,), (g.SNARE, g.CLAP)),
-                      {2: .2, 14: .3, 15: .2}, ("8", "16", "8pick", "off8"), ghost_drum=g.SIDE_STICK,
+                      {2: .2, 14: .3, 15: .2}, ("8", "16", "8pick", "off8", "gallop", "skip"),
+                      ghost_drum=g.SIDE_STICK,
                       fixed=((g.SIDE_STICK, "----o-------o---"),)),
     "ballad": _Spec((0,), {6: .15, 8: .6, 10: .3, 14: .15}, 2, (4, 12), ((g.SNARE,), (g.SIDE_STICK,)),
-                    {7: .1, 15: .15}, ("8", "8", "16", "ride8"), (g.MARACAS, g.HIGH_BONGO)),
+                    {7: .1, 15: .15}, ("8", "8", "16", "ride8", "ride4"), (g.MARACAS, g.HIGH_BONGO)),
 }
 
+#: The cymbals a hat figure plays (what a chorus's figure replaces).
+CYMBALS = frozenset({g.CLOSED_HAT, g.PEDAL_HAT, g.OPEN_HAT, g.RIDE, g.RIDE_BELL})
 #: Latin claves: son 3-2, son 2-3, rumba, bossa nova.
 _CLAVES = ("x--x--x---x-x---", "--x-x---x--x--x-", "x--x---x--x-x---", "x--x--x---x--x--")
-_VELOCITY = {"X": 118, "x": 98, "o": 72, "g": 46}
+_VELOCITY = {"X": 118, "x": 98, "o": 72, "s": 60, "g": 46}
 #: Pulses of a Euclidean percussion figure over a 16-step bar: 5 or 7 spread evenly would pulse
 #: against the beat (at 5 per bar, the tempo reads as the fifth of a bar).
 _PULSES = (3, 4, 6, 8)
@@ -143,22 +163,43 @@ def _chosen(rng: np.random.Generator, options: dict[int, float], most: int) -> l
 
 
 def _hat_figure(kind: str, rng: np.random.Generator, *, upbeat: bool = True) -> dict[int, str]:
-    """A cymbal part of 16 steps: the figure ``kind``, its accents and pickups drawn from ``rng``."""
+    """A cymbal part of 16 steps: the figure ``kind``, its accents and pickups drawn from ``rng``.
+
+    Figures: ``8``, ``16``, ``4`` (quarters), ``off8`` (the off-beat 8ths), ``offopen``
+    (an open hat on every off-beat, ``offopen16`` with closed 16ths between), ``8pick``
+    (8ths with a 16th pickup into some beats), ``gallop`` (one, and, a: ``x-xx``),
+    ``skip`` (the two-step's e and and: ``-xx-``), ``ride8``, ``ride4`` (the ride on the
+    beat, its bell on some off-beats) and ``offride`` (the ride on the off-beats over a
+    pedal hat on the beat).
+    """
     on_beat = rng.random() < 0.6 or not upbeat  # accents on the beat, else even or on the off-beat
+    # 16ths between the 8ths ghosted, or (one drummer in two) played nearly evenly; slow swung grooves ghost
+    # them, or their 8ths read as the beat
+    between = "s" if upbeat and rng.random() < 0.5 else "g"
     if kind == "16":
         drops = {s for s in range(16) if s % 2 and rng.random() < 0.25}
-        grid = "".join("-" if s in drops else ("o" if s % 4 == 0 and on_beat else "g" if s % 2 else "o")
+        grid = "".join("-" if s in drops else ("o" if s % 4 == 0 and on_beat else between if s % 2 else "o")
                        for s in range(16))
         return {g.CLOSED_HAT: grid}
     if kind in ("offopen", "offopen16"):
         out = {g.OPEN_HAT: "--o---o---o---o-"}
         if kind == "offopen16":
-            out[g.CLOSED_HAT] = "".join("g" if s % 2 and rng.random() < 0.7 else "-" for s in range(16))
+            out[g.CLOSED_HAT] = "".join(between if s % 2 and rng.random() < 0.7 else "-" for s in range(16))
         return out
     if kind == "off8":
         return {g.CLOSED_HAT: "--o---o---o---o-" if on_beat else "--x---x---x---x-"}
     if kind == "4":
         return {g.CLOSED_HAT: "x---x---x---x---"}
+    if kind == "gallop":
+        return {g.CLOSED_HAT: "".join(("x" if on_beat else "o", "-", "o", between)[s % 4] for s in range(16))}
+    if kind == "skip":
+        return {g.CLOSED_HAT: "".join(("-", "s", "o", "-")[s % 4] for s in range(16)),
+                g.PEDAL_HAT: "o---o---o---o---" if rng.random() < 0.5 else "----------------"}
+    if kind == "ride4":
+        bell = "".join("o" if s % 4 == 2 and rng.random() < 0.6 else "-" for s in range(16))
+        return {g.RIDE: "x---x---x---x---", g.RIDE_BELL: bell}
+    if kind == "offride":
+        return {g.RIDE: "--o---o---o---o-", g.PEDAL_HAT: "o---o---o---o---"}
     if kind == "ride8":
         grid = "".join(("x" if s % 4 == 0 else "o") if s % 2 == 0 else "-" for s in range(16))
         out = {g.RIDE: grid}
@@ -187,11 +228,21 @@ def _euclid(pulses: int, steps: int, rotate: int) -> list[int]:
     return sorted(((i * steps) // pulses + rotate) % steps for i in range(pulses))
 
 
-def _percussion(choices: tuple[int, ...], rng: np.random.Generator) -> tuple[Hit, ...]:
+def _percussion(choices: tuple[int, ...], rng: np.random.Generator, *, upbeat: bool = True) -> tuple[Hit, ...]:
+    """A hand-percussion layer: a shaker in 16ths, or a Euclidean figure on one drum.
+
+    The shaker accents the beat (an accented off-beat in the snare's band reads
+    as a backbeat of twice the tempo). Where the style keeps its accents on the
+    beat (``upbeat`` false: slow swung grooves, whose 8ths would otherwise read as
+    the beat), the figure starts on the downbeat; elsewhere it may sit anywhere.
+    """
     if not choices:
         return ()
+    if g.MARACAS in choices and rng.random() < 0.3:
+        return tuple(Hit(s * PPQ // 4, g.MARACAS, 76 if s % 4 == 0 else 56) for s in range(16))
     drum = int(choices[int(rng.integers(len(choices)))])
-    steps = _euclid(int(rng.choice(_PULSES)), 16, int(rng.integers(16)))
+    pulses, rotate = int(rng.choice(_PULSES)), int(rng.integers(16))
+    steps = _euclid(pulses, 16, rotate if upbeat else 0)
     return tuple(Hit(s * PPQ // 4, drum, 84 if s % 4 == 0 else 68) for s in steps)
 
 
@@ -227,13 +278,41 @@ def _sixteen(style: str, spec: _Spec, rng: np.random.Generator) -> Groove:
         _put(answer, g.KICK, int(rest[int(rng.integers(len(rest)))]), "x")
     if rng.random() < 0.3:
         _put(answer, spec.ghost_drum, 15 if 15 not in spec.backbeat else 14, "o")
-    perc = _percussion(spec.percussion, rng) if rng.random() < 0.9 else ()
+    perc = _percussion(spec.percussion, rng, upbeat=spec.upbeat_hats) if rng.random() < 0.9 else ()
     full: tuple[Hit, ...] | None = None
-    if hats != "trap" and rng.random() < 0.35:  # the chorus plays another cymbal figure
-        figure = _hat_figure(spec.hats[int(rng.integers(len(spec.hats)))], rng, upbeat=spec.upbeat_hats)
+    others = [k for k in spec.hats if k != hats]
+    if others and rng.random() < 0.7:  # the chorus opens up: another cymbal figure than the verse's
+        figure = _hat_figure(others[int(rng.integers(len(others)))], rng, upbeat=spec.upbeat_hats)
         _open_hats(figure, rng)
         full = _hits(figure, PPQ // 4)
-    return Groove(style, main, _hits(answer, PPQ // 4), perc, trap_beats, full, *_fill_shape(rng))
+    lift: dict[int, str] = {}
+    for s in _chosen(rng, {s: 0.5 for s in rest}, 2):  # and kicks and ghosts more than the verse
+        _put(lift, g.KICK, s, "o")  # pushes under the groove's own kicks, which the bass doubles
+    for s in _chosen(rng, {s: 0.4 for s in spec.ghosts if s not in spec.backbeat}, 2):
+        if g.KICK not in lift or lift[g.KICK][s] == "-":
+            _put(lift, spec.ghost_drum, s, "g" if spec.ghost_drum == g.SNARE else "o")
+    fill_beats, fill_rate = _fill_shape(rng)
+    build_drum, build_rates = _build_shape(rng)
+    verse, pre = "groove", "groove"
+    if g.SNARE in drums and spec.backbeat == (4, 12):  # a band's backbeat: the verse and pre have feels of their own
+        verse = ("groove", "groove", "cross-stick", "toms")[int(rng.integers(4))]
+        pre = "quarters" if rng.random() < 0.4 else "groove"
+    if style == "rock" and full is not None and rng.random() < 0.3:  # a big chorus rides the crash
+        full = tuple(sorted([h for h in full if h.note not in (g.CLOSED_HAT, g.OPEN_HAT, g.RIDE, g.RIDE_BELL)]
+                            + [Hit(b * PPQ, g.CRASH, 84) for b in range(4)], key=lambda h: (h.tick, h.note)))
+    return Groove(style, main, _hits(answer, PPQ // 4), perc, trap_beats, full, fill_beats, fill_rate,
+                  _hits(lift, PPQ // 4), build_drum, build_rates, verse, pre)
+
+
+def _build_shape(rng: np.random.Generator) -> tuple[int, tuple[int, int, int]]:
+    """How this drummer builds into a drop: which drum rolls and how the roll speeds up.
+
+    The kick stays on every beat through the build; the roll always speeds up
+    into its last third, in 16ths, where the drop lands.
+    """
+    drum = (g.SNARE, g.SNARE, g.CLAP, g.E_SNARE)[int(rng.integers(4))]
+    rates: tuple[int, int, int] = ((1, 2, 4), (2, 3, 4), (1, 2, 4), (1, 1, 4), (2, 2, 4))[int(rng.integers(5))]
+    return drum, rates
 
 
 def _fill_shape(rng: np.random.Generator) -> tuple[int, int]:

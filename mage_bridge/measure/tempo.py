@@ -48,7 +48,13 @@ shared cores, 1.3-1.4x as fast as librosa's resample + ``beat.beat_track``, and 
    clearly on the new grid, which keeps four-on-the-floor with a loud clap on 2
    and 4 off the half note). The snare band must still be on the new grid, and an
    accented kick band too: a kick/snare alternation at 180-210 BPM (fast punk,
-   metal) keeps its beat.
+   metal) keeps its beat. "On the new grid" allows a band within 10 % of even
+   here: shakers or bongos and a clap on 2 and 4 share the snare's band over
+   four-on-the-floor, and such a band says nothing about which positions are
+   beats; out of a pulse above 160 per minute it may lean off the grid as far as
+   the contrast needed falls (to 0.74 of its on-grid strength at 200 per minute,
+   where syncopated chord stabs share that band), while the alternation's snare
+   band is far off the grid.
 4. **Time signature** only tells how to report the level found: in compound
    metres (6/8, 9/8, 12/8) the felt beat is the dotted quarter, so the quarter-
    note BPM reported is 1.5 x the dotted-quarter rate. A beat outside
@@ -79,8 +85,16 @@ _BAND_WEIGHTS = np.array([1.0, 1.0, 0.8, 0.5, 0.35])
 _BACKBONE_BANDS = 3  # kick/bass, low-mid, snare body: the bands that must sit on the beat grid
 _CLIMB_CONTRAST = 1.35  # on-grid / off-grid onset strength needed to climb a level
 _BAND_NOT_OFF_GRID = 1.0  # a backbone band's on-grid strength must be >= this x its off-grid strength
+# ... except in a climb to the beat by the metre's subdivision, where a band within 10 % of even (shakers,
+# bongos and a clap on 2 and 4 sharing the snare's band over four-on-the-floor) says nothing either way,
+# and out of a pulse faster than _RESONANCE_FAST_BPM the band may lean off the grid as much as the
+# contrast needed falls: 1 / (1 + _RESONANCE_SLOPE per octave), 0.74 out of a 200 BPM pulse.
+_BAND_EVEN_TO_BEAT = 0.9
 _TATUM_RELATIVE_PEAK = 0.35
 _WHOLE_RATIO_TOLERANCE = 0.04  # strongest / fastest-peak lag this close to a whole number is taken as it
+# ... up to this many: a finer "tatum" (a ninth of the beat) is a sustained sound's loop or bow modulation
+# (a cello's 29 Hz), not a rhythm; the metrical divisions (12, 16) are still found among the choices.
+_WHOLE_RATIO_MAX = 8
 _LOG_GAIN = 1000.0
 _BACKBONE_OFF_MAX = 0.6  # weighted kick/snare-band off-grid strength must be <= this x on-grid
 # Beat-rate resonance (van Noorden & Moelants 1999; Moelants 2002): listeners prefer beats near
@@ -313,7 +327,8 @@ def _tatum(acf: np.ndarray, strongest: float, fastest: float) -> float:
         return strongest
     ratio = strongest / float(significant[0])
     whole = int(round(ratio))
-    if 1 <= whole <= 16 and abs(ratio / whole - 1.0) < _WHOLE_RATIO_TOLERANCE and strongest / whole >= fastest:
+    if (1 <= whole <= _WHOLE_RATIO_MAX and abs(ratio / whole - 1.0) < _WHOLE_RATIO_TOLERANCE
+            and strongest / whole >= fastest):
         return strongest / whole  # the tatum itself, metrical or not (5 eighths of a 3+3+2 rhythm)
     choices = np.array([1, 2, 3, 4, 6, 8, 12, 16])
     n = int(choices[np.argmin(np.abs(np.log(choices / ratio)))])
@@ -396,8 +411,12 @@ def _climb(pooled: np.ndarray, period: float, phase: float, slowest: float, *,
         if to_beat:
             checked[_LOW_MID_BAND] = False
             checked[_KICK_BAND] = not kick_even
+        not_off = _BAND_NOT_OFF_GRID
+        if pulse_bpm is not None:
+            octaves_fast = max(0.0, float(np.log2(pulse_bpm / _RESONANCE_FAST_BPM)))
+            not_off = min(_BAND_EVEN_TO_BEAT, 1.0 / (1.0 + _RESONANCE_SLOPE * octaves_fast))
         backbone_ok = bool(np.all(
-            ~(active & checked) | (on[:_BACKBONE_BANDS] >= _BAND_NOT_OFF_GRID * off[:_BACKBONE_BANDS])
+            ~(active & checked) | (on[:_BACKBONE_BANDS] >= not_off * off[:_BACKBONE_BANDS])
         ))
         if not to_beat:
             # The backbone as a whole clearly on the new grid: four-on-the-floor with a loud clap
