@@ -257,7 +257,9 @@ def lyrics_mode_for(opts: Mapping[str, Any], lyrics: str | None) -> str:
     from mage_bridge.lyrics.writer import check_inputs
 
     given = bool(lyrics and lyrics.strip())
-    mode = str(opts.get("lyrics_mode") or ("replace" if given else "generate"))
+    mode = opts.get("lyrics_mode") or ("replace" if given else "generate")
+    if mode not in LYRICS_MODES:
+        raise InvalidInputError(f"lyrics_mode must be one of {', '.join(LYRICS_MODES)}, got {mode!r}")
     check_inputs(mode, lyrics if given else None, 0, None)
     return mode
 
