@@ -29,9 +29,8 @@ LYRICS_EXAMPLES = """
   mage-bridge lyrics "punk at 170 BPM" --lyrics-file verse.txt --mode append --bars 24 -o lyrics/punk
   cat song.txt | mage-bridge lyrics "soul ballad" --lyrics - --json            # the timing as JSON
 """
-
-#: The lyric modes of :mod:`mage_bridge.lyrics.writer`, spelt here so ``--help`` imports nothing heavy.
-LYRICS_MODES = ("generate", "replace", "append")
+#: How the lyric mode reads in ``--help``; the API checks the value (``--help`` imports no lyric writer).
+LYRICS_MODE_METAVAR = "generate|replace|append"
 
 #: The mastering presets of :mod:`mage_bridge.effects.master`, spelt here so ``--help`` imports no numpy.
 MASTER_PRESETS = ("streaming", "apple", "broadcast", "loud")
@@ -49,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--out", "-o", required=True, metavar="DIR", help="new or empty folder for the clip")
     g.add_argument("--seed", type=int, help="same seed, same audio (default: random, recorded)")
     _lyrics_arguments(g)
-    g.add_argument("--lyrics-mode", choices=LYRICS_MODES,
+    g.add_argument("--lyrics-mode", metavar=LYRICS_MODE_METAVAR,
                    help="generate: lyrics written from the prompt; replace: yours, sung verbatim (the default "
                         "with --lyrics); append: yours, then a continuation")
     g.add_argument("--bpm", type=float, help="override the prompt's tempo (quarter-note BPM)")
@@ -82,7 +81,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                 "--out a folder gets lyrics.txt, lyrics.lrc, lyrics.enhanced.lrc and manifest.json.")
     y.add_argument("prompt", help='e.g. "a dreamy pop ballad about summer love at 100 BPM"')
     _lyrics_arguments(y)
-    y.add_argument("--mode", choices=LYRICS_MODES, dest="lyrics_mode",
+    y.add_argument("--mode", metavar=LYRICS_MODE_METAVAR, dest="lyrics_mode",
                    help="generate (default without lyrics), replace (default with them: yours verbatim) or append")
     y.add_argument("--seed", type=int, help="same seed, same lyrics (default: random, recorded)")
     y.add_argument("--out", "-o", metavar="DIR", help="write a folder instead of printing")

@@ -57,7 +57,7 @@ def test_lyrics_out_writes_the_folder(tmp_path: Path) -> None:
 def test_lyrics_refusals_are_one_line_and_write_nothing(tmp_path: Path) -> None:
     (tmp_path / "song.txt").write_text(SONG, encoding="utf-8")
     cases = [
-        (["lyrics", "pop", "--mode", "sing"], 2, "invalid choice"),
+        (["lyrics", "pop", "--mode", "sing"], 1, "lyrics_mode must be one of generate, replace, append"),
         (["lyrics", "pop", "--mode", "replace", "-o", "a"], 1, "needs the user's lyrics"),
         (["lyrics", "pop", "--lyrics", "song.txt", "-o", "b"], 1, "use --lyrics-file song.txt"),
         (["lyrics", "pop", "--lyrics-file", "missing.txt", "-o", "c"], 1, "cannot read --lyrics-file"),
