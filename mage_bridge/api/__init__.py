@@ -1,6 +1,7 @@
 """The Python API: one function per job kind, shared by the CLI and the daemon.
 
-``generate`` (a prompt becomes a clip folder), ``separate`` (a mix becomes
+``generate`` (a prompt becomes a clip folder), ``lyrics`` (a prompt becomes lyrics timed
+on a clip's grid, as text and LRC), ``separate`` (a mix becomes
 four stems), ``enhance`` (per-stem chains), ``master`` (a loudness target under
 a true-peak ceiling), ``export`` (a format conversion), and the tasks that rework
 a clip into a new one: ``repaint``, ``extend``, ``cover``, ``lego``, ``extract``
@@ -32,6 +33,7 @@ from mage_bridge.api.edit import EDIT_KINDS, TRACK_NAMES, cover, extend, extract
 from mage_bridge.api.enhance import ENHANCE_OPTIONS, enhance
 from mage_bridge.api.export import export
 from mage_bridge.api.generate import GENERATE_OPTIONS, generate, measure_mix
+from mage_bridge.api.lyrics import LYRICS_OPTIONS, lyrics
 from mage_bridge.api.master import master
 from mage_bridge.api.separate import SEPARATE_OPTIONS, separate
 from mage_bridge.errors import (
@@ -43,8 +45,8 @@ from mage_bridge.errors import (
 )
 
 __all__ = [
-    "generate", "separate", "enhance", "master", "export", "measure_mix",
+    "generate", "lyrics", "separate", "enhance", "master", "export", "measure_mix",
     "repaint", "extend", "cover", "lego", "extract", "retake",
-    "GENERATE_OPTIONS", "SEPARATE_OPTIONS", "ENHANCE_OPTIONS", "EDIT_KINDS", "TRACK_NAMES",
+    "GENERATE_OPTIONS", "LYRICS_OPTIONS", "SEPARATE_OPTIONS", "ENHANCE_OPTIONS", "EDIT_KINDS", "TRACK_NAMES",
     "MageError", "InvalidInputError", "InvalidAudioError", "OutputExistsError", "BackendUnavailableError",
 ]

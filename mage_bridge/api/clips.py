@@ -6,26 +6,124 @@ measured without knowing the request (tempo, key, loudness, peaks), and the meas
 beside the requested one. A generator that drifts to half time (ACE-Step is reported to) is
 flagged: ``measured.tempo_off`` and a line in ``warnings`` when the two differ by more than
 :data:`TEMPO_TOLERANCE`.
+
+A clip with vocals also holds its lyrics (:func:`clip_lyrics`): written or the user's, timed per
+syllable on the clip's beat grid (:func:`clip_grid`), as :data:`LYRICS_TEXT_FILE`, :data:`LRC_FILE`
+and :data:`ENHANCED_LRC_FILE` beside the stems and in the manifest's ``lyrics``.
 """
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from mage_bridge import __version__, manifest
 from mage_bridge import audio as audio_io
 from mage_bridge.analysis.result import PromptAnalysis
-from mage_bridge.files import write_json_atomic
+from mage_bridge.files import write_atomic, write_json_atomic
 from mage_bridge.generate.base import GeneratedClip
+from mage_bridge.lyrics import Lyrics, SyllableTime, time_lyrics, timing_json, to_enhanced_lrc, to_lrc, write_lyrics
+from mage_bridge.music import bar_seconds
 from mage_bridge.progress import ProgressFn
 
 #: The mastered copy of the mix written beside it when the ``master`` option is on.
 MASTER_FILE = "mix.master.wav"
 #: A measured tempo further than this (a fraction) from the requested one is flagged.
 TEMPO_TOLERANCE = 0.02
+#: The lyrics as tagged text ([verse], [chorus]...), as a singer or ACE-Step reads them.
+LYRICS_TEXT_FILE = "lyrics.txt"
+#: Line-level LRC: ``[mm:ss.xx]line``; what every LRC player and DAW lyric import reads.
+LRC_FILE = "lyrics.lrc"
+#: Word-level ("enhanced", A2) LRC: ``[mm:ss.xx]<mm:ss.xx>word <mm:ss.xx>word``. It keeps the ``.lrc``
+#: extension (players that read word stamps look for ``.lrc``; the others show it as lines with tags).
+ENHANCED_LRC_FILE = "lyrics.enhanced.lrc"
+
+
+@dataclass(frozen=True)
+class ClipGrid:
+    """The beat grid a clip is laid on: tempo, metre, whole length, and the lead-in and lead-out around
+    its body (bar 1 of the body starts at ``lead_in_s``; nothing is sung after ``duration_s - lead_out_s``)."""
+
+    bpm: float
+    time_signature: tuple[int, int]
+    duration_s: float
+    lead_in_s: float
+    lead_out_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"bpm": self.bpm, "time_signature": list(self.time_signature), "duration_s": round(self.duration_s, 6),
+                "lead_in_s": round(self.lead_in_s, 6), "lead_out_s": round(self.lead_out_s, 6)}
+
+
+def clip_grid(analysis: PromptAnalysis, *, duration_s: float, lead_in_bars: int) -> ClipGrid:
+    """The grid the generator lays a ``duration_s`` clip on: ``lead_in_bars`` whole bars, then as many
+    whole body bars as leave the lead-out its :data:`~mage_bridge.generate.compose.MIN_LEAD_OUT_S`
+    (the procedural composer's arithmetic; ACE-Step is asked for the same tempo, metre and length)."""
+    from mage_bridge.generate.compose import MIN_LEAD_OUT_S
+
+    metre = (int(analysis.time_signature[0]), int(analysis.time_signature[1]))
+    bar_s = bar_seconds(analysis.bpm, metre)
+    lead_in_s = lead_in_bars * bar_s
+    body_bars = max(0, math.floor((duration_s - lead_in_s - MIN_LEAD_OUT_S) / bar_s + 1e-9))
+    return ClipGrid(float(analysis.bpm), metre, float(duration_s), lead_in_s,
+                    duration_s - lead_in_s - body_bars * bar_s)
+
+
+@dataclass(frozen=True)
+class ClipLyrics:
+    """Lyrics for one clip and every sung syllable's time on its grid."""
+
+    lyrics: Lyrics
+    times: list[SyllableTime]
+    grid: ClipGrid
+
+    @property
+    def text(self) -> str:
+        """The tagged text: what is sung (and what ACE-Step is given)."""
+        return self.lyrics.text()
+
+    def record(self) -> dict[str, Any]:
+        """The manifest's ``lyrics``: text, mode, seed, per-syllable timing, the files, sections and warnings."""
+        summary = self.lyrics.to_dict()
+        return {"text": self.text, "mode": self.lyrics.mode, "seed": self.lyrics.seed,
+                "file": LYRICS_TEXT_FILE, "lrc": LRC_FILE, "elrc": ENHANCED_LRC_FILE,
+                "theme": summary["theme"], "sections": summary["sections"], "warnings": summary["warnings"],
+                "grid": self.grid.to_dict(), "syllables": timing_json(self.times)}
+
+
+def clip_lyrics(analysis: PromptAnalysis, grid: ClipGrid, *, mode: str, user_lyrics: str | None,
+                seed: int) -> ClipLyrics:
+    """Lyrics written for ``analysis`` (``mode`` generate), or the user's kept verbatim (replace) or continued
+    (append), fitted between the grid's lead-in and lead-out and timed on it.
+
+    Raises :class:`~mage_bridge.errors.InvalidInputError` for a bad mode or lyrics that cannot fit,
+    saying how many lines would.
+    """
+    lyrics = write_lyrics(analysis, mode=mode,  # type: ignore[arg-type]  # checked by write_lyrics
+                          user_lyrics=user_lyrics, seed=seed, duration_s=grid.duration_s,
+                          lead_in_s=grid.lead_in_s, lead_out_s=grid.lead_out_s)
+    times = time_lyrics(lyrics, bpm=grid.bpm, time_signature=grid.time_signature, lead_in_s=grid.lead_in_s,
+                        duration_s=grid.duration_s, lead_out_s=grid.lead_out_s)
+    return ClipLyrics(lyrics, times, grid)
+
+
+def write_lyric_files(folder: Path, sung: ClipLyrics) -> dict[str, Any]:
+    """Write :data:`LYRICS_TEXT_FILE`, :data:`LRC_FILE` and :data:`ENHANCED_LRC_FILE` into ``folder``;
+    returns the manifest's ``lyrics`` record."""
+    for name, text in ((LYRICS_TEXT_FILE, sung.text + "\n"), (LRC_FILE, to_lrc(sung.lyrics, sung.times)),
+                       (ENHANCED_LRC_FILE, to_enhanced_lrc(sung.lyrics, sung.times))):
+        write_atomic(folder / name, _writer(text.encode("utf-8")))
+    return sung.record()
+
+
+def _writer(data: bytes) -> Callable[[IO[bytes]], None]:
+    def write(f: IO[bytes]) -> None:
+        f.write(data)
+    return write
 
 
 def measure_mix(mix: audio_io.Audio, *, time_signature: tuple[int, int]) -> dict[str, Any]:
@@ -96,9 +194,13 @@ def write_clip(
     master: Mapping[str, Any] | None = None,
     daw: dict[str, Any] | None = None,
     warnings: list[str] | None = None,
+    lyrics: ClipLyrics | None = None,
 ) -> dict[str, Any]:
     """Measure ``clip``, write its stems, mix, MIDI (and the mastered mix when ``master`` has settings)
     into ``staging`` and its manifest last; returns the manifest.
+
+    ``lyrics`` (a clip with vocals) are written beside the stems (:func:`write_lyric_files`) and
+    recorded in the manifest's ``lyrics``; without them ``lyrics`` is ``null``.
 
     ``analysis`` is what was asked for (the ``requested`` block); ``request`` is what re-renders the
     clip; ``lineage`` where it came from (``{"parent": None}`` for a clip made from a prompt).
@@ -124,6 +226,7 @@ def write_clip(
         from mage_bridge.generate.midifile import write_score_midi
 
         midi = write_score_midi(clip.score, staging)
+    lyrics_record = write_lyric_files(staging, lyrics) if lyrics is not None else None
     data = {
         "schema": manifest.SCHEMA,
         "job_id": job_id,
@@ -150,7 +253,7 @@ def write_clip(
         "master": master_record,
         "midi": midi,
         "daw": daw,
-        "lyrics": None,
+        "lyrics": lyrics_record,
         "lineage": lineage if lineage is not None else {"parent": None},
         "elapsed_s": round(time.perf_counter() - started, 3),
     }

@@ -13,21 +13,23 @@ from typing import Any
 
 from mage_bridge import manifest
 from mage_bridge.api.checks import check_options, check_output_dir
-from mage_bridge.api.clips import MASTER_FILE, measure_mix, write_clip
+from mage_bridge.api.clips import MASTER_FILE, ClipLyrics, clip_grid, clip_lyrics, measure_mix, write_clip
 from mage_bridge.api.results import jsonable
 from mage_bridge.config import Config, load_config
 from mage_bridge.errors import InvalidInputError
 from mage_bridge.files import staged_folder
 from mage_bridge.generate.base import GenerateRequest
 from mage_bridge.generate.project import ProjectTime, fit_to_project, whole_bars
+from mage_bridge.lyrics.writer import MODES as LYRICS_MODES
 from mage_bridge.music import bar_seconds
 from mage_bridge.progress import ProgressFn, no_progress
 
 #: Options a generate request may carry (OSC options_json, CLI flags) and their checks.
 GENERATE_OPTIONS = ("bpm", "key", "mode", "time_signature", "genre", "duration_s", "bars",
-                    "analysis_backend", "lead_in_bars", "master")
+                    "analysis_backend", "lead_in_bars", "master", "lyrics_mode")
 
-__all__ = ["GENERATE_OPTIONS", "MASTER_FILE", "generate", "measure_mix"]
+__all__ = ["GENERATE_OPTIONS", "MASTER_FILE", "apply_overrides", "check_generate_options", "clip_length", "generate",
+           "lyrics_mode_for", "measure_mix", "stated_length_note"]
 
 MIN_BPM, MAX_BPM = 40.0, 240.0
 MIN_DURATION_S, MAX_DURATION_S = 4.0, 120.0
@@ -43,9 +45,13 @@ def _check_name(name: str, value: object) -> None:
         raise InvalidInputError(f"{name} must be a name of 1 to {MAX_NAME_CHARS} characters, got {shown!r}")
 
 
-def _check_generate_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The options checked and normalised (floats, ``(num, den)``) before anything loads."""
-    checked = check_options("generate", options, GENERATE_OPTIONS)
+def check_generate_options(options: Mapping[str, Any] | None, *, kind: str = "generate",
+                            known: tuple[str, ...] = GENERATE_OPTIONS) -> dict[str, Any]:
+    """The options checked and normalised (floats, ``(num, den)``) before anything loads.
+
+    ``kind`` and ``known`` let :func:`mage_bridge.api.lyrics` check its subset of these options the same way.
+    """
+    checked = check_options(kind, options, known)
     if "bpm" in checked:
         bpm = checked["bpm"]
         if isinstance(bpm, bool) or not isinstance(bpm, (int, float)) or not MIN_BPM <= bpm <= MAX_BPM:
@@ -88,6 +94,9 @@ def _check_generate_options(options: Mapping[str, Any] | None) -> dict[str, Any]
         n = checked["lead_in_bars"]
         if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 4:
             raise InvalidInputError(f"lead_in_bars must be an int from 0 to 4, got {n!r}")
+    if "lyrics_mode" in checked and checked["lyrics_mode"] not in LYRICS_MODES:
+        raise InvalidInputError(f"lyrics_mode must be one of {', '.join(LYRICS_MODES)}, "
+                                f"got {checked['lyrics_mode']!r}")
     if "master" in checked:
         settings = _check_master(checked["master"])
         if settings is None:
@@ -131,7 +140,7 @@ def _check_master(value: object) -> dict[str, Any] | None:
     return {"target_lufs": float(target), "true_peak_dbtp": float(ceiling), "preset": preset}
 
 
-def _apply_overrides(analysis: Any, options: Mapping[str, Any]) -> Any:
+def apply_overrides(analysis: Any, options: Mapping[str, Any]) -> Any:
     """Explicit options beat what the prompt said; record that they did."""
     from dataclasses import replace
 
@@ -177,6 +186,13 @@ def generate(
     options) and the length becomes a whole number of bars
     (:mod:`mage_bridge.generate.project`); the manifest's ``daw`` says why.
 
+    When the analysis asks for vocals (lyrics given imply them) the clip gets lyrics
+    (:func:`~mage_bridge.api.clips.clip_lyrics`): written from the prompt, or the user's ``lyrics`` sung
+    verbatim; the ``lyrics_mode`` option (``generate``, ``replace``, ``append``) picks which. They are timed
+    per syllable on the clip's grid, written beside the stems as LRC and are what the generator sings
+    (ACE-Step's lyrics); the manifest's ``lyrics`` holds them. An instrumental clip has ``lyrics: null``.
+    Lyrics that cannot fit the clip are refused before anything is rendered.
+
     ``lineage`` names the clip this one remakes (``{"parent", "parent_job", "task": "retake"}``, from
     :func:`mage_bridge.api.retake`); its ``task`` becomes the manifest's ``kind``.
     """
@@ -189,7 +205,8 @@ def generate(
     check_prompt(prompt, lyrics)  # an empty prompt is refused before anything else happens
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32):
         raise InvalidInputError(f"seed must be an int from 0 to 2**32-1, got {seed!r}")
-    opts = _check_generate_options(options)
+    opts = check_generate_options(options)
+    lyrics_mode_for(opts, lyrics)  # a mode that does not go with the lyrics given is refused here
     if backend is not None:
         _check_name("backend", backend)
         if backend != "auto":
@@ -206,32 +223,72 @@ def generate(
     with staged_folder(out_dir, job_id=job_id, overwrite=overwrite) as staging:
         progress("analyze", 0.0)
         analysis = analyze(prompt, lyrics=lyrics, backend=opts.get("analysis_backend"), config=config)
-        analysis = _apply_overrides(analysis, opts)
+        analysis = apply_overrides(analysis, opts)
         daw_record = None
         if project is not None:
             analysis, daw_record = fit_to_project(analysis, opts, project)
-        analysis = _stated_length_note(analysis, opts)
-        duration_s, bars = _clip_length(analysis, opts, whole_bars_wanted=project is not None)
+        analysis = stated_length_note(analysis, opts)
+        duration_s, bars = clip_length(analysis, opts, whole_bars_wanted=project is not None)
         if daw_record is not None:
             daw_record["used"]["bars"] = bars
         progress("analyze", 1.0)
 
+        lead_in_bars = opts.get("lead_in_bars", 1)
+        sung, notes = _lyrics_for_clip(analysis, opts, lyrics, seed, duration_s, lead_in_bars, progress)
         generator = create_generator(backend, config)
         request = GenerateRequest(
-            analysis=analysis, seed=seed, duration_s=duration_s, lyrics=lyrics,
-            lead_in_bars=opts.get("lead_in_bars", 1),
+            analysis=analysis, seed=seed, duration_s=duration_s,
+            lyrics=sung.text if sung is not None else lyrics, lead_in_bars=lead_in_bars,
         )
         clip = generator.generate(request, progress=progress)
         write_clip(staging, clip, kind=kind, job_id=job_id,
                    request={"prompt": prompt, "lyrics": lyrics, "seed": seed, "backend": backend,
                             "options": jsonable(opts)},
                    analysis=analysis, backend=generator.name, seed=seed, bars=bars, started=started,
-                   progress=progress, lineage=lineage, master=opts.get("master"), daw=daw_record)
+                   progress=progress, lineage=lineage, master=opts.get("master"), daw=daw_record,
+                   warnings=notes, lyrics=sung)
     progress("write", 1.0)
     return out_dir / manifest.FILENAME
 
 
-def _stated_length_note(analysis: Any, opts: Mapping[str, Any]) -> Any:
+def lyrics_mode_for(opts: Mapping[str, Any], lyrics: str | None) -> str:
+    """The lyric mode: the ``lyrics_mode`` option, else ``"replace"`` when lyrics are given (sung verbatim),
+    else ``"generate"``; a mode that does not go with the lyrics given is refused."""
+    from mage_bridge.lyrics.writer import check_inputs
+
+    given = bool(lyrics and lyrics.strip())
+    mode = opts.get("lyrics_mode") or ("replace" if given else "generate")
+    if mode not in LYRICS_MODES:
+        raise InvalidInputError(f"lyrics_mode must be one of {', '.join(LYRICS_MODES)}, got {mode!r}")
+    check_inputs(mode, lyrics if given else None, 0, None)
+    return mode
+
+
+def _lyrics_for_clip(analysis: Any, opts: Mapping[str, Any], lyrics: str | None, seed: int, duration_s: float,
+                     lead_in_bars: int, progress: ProgressFn) -> tuple[ClipLyrics | None, list[str]]:
+    """The clip's lyrics timed on its grid when the analysis asks for vocals (lyrics given imply them), and
+    the manifest warnings that go with them.
+
+    The user's lyrics that cannot fit refuse the clip; written lyrics that cannot (a clip with no whole
+    bar between lead-in and lead-out) leave it without, with a warning.
+    """
+    given = bool(lyrics and lyrics.strip())
+    if not analysis.vocals:
+        return None, (["lyrics_mode is ignored: the clip is instrumental"] if "lyrics_mode" in opts else [])
+    progress("lyrics", 0.0)
+    grid = clip_grid(analysis, duration_s=duration_s, lead_in_bars=lead_in_bars)
+    try:
+        sung = clip_lyrics(analysis, grid, mode=lyrics_mode_for(opts, lyrics), user_lyrics=lyrics if given else None,
+                           seed=seed)
+    except InvalidInputError as e:
+        if given:
+            raise
+        return None, [f"no lyrics were written: {e}"]
+    progress("lyrics", 1.0)
+    return sung, list(sung.lyrics.warnings)
+
+
+def stated_length_note(analysis: Any, opts: Mapping[str, Any]) -> Any:
     """``analysis`` with a warning when the length it states is cut to the clip limits or overridden."""
     from dataclasses import replace
 
@@ -248,7 +305,7 @@ def _stated_length_note(analysis: Any, opts: Mapping[str, Any]) -> Any:
     return replace(analysis, warnings=(*analysis.warnings, note))
 
 
-def _clip_length(analysis: Any, opts: Mapping[str, Any], *, whole_bars_wanted: bool) -> tuple[float, int | None]:
+def clip_length(analysis: Any, opts: Mapping[str, Any], *, whole_bars_wanted: bool) -> tuple[float, int | None]:
     """The clip's length in seconds and, when it is a whole number of bars, how many.
 
     ``bars`` in the options is taken as asked; a length the prompt states ("a 45 second lo-fi

@@ -24,6 +24,7 @@ SERVE_EXAMPLES = """
 """
 SUBMIT_EXAMPLES = """
   mage-bridge submit generate "lo-fi hip hop beat" --options '{"duration_s": 16}' --wait
+  mage-bridge submit lyrics "folk ballad about rain" --options '{"lyrics_mode": "generate"}' --wait
   mage-bridge submit master ~/mage/mix.wav --options '{"target_lufs": -16, "format": "flac"}'
   mage-bridge submit separate ~/mage/song.wav --options '{"backend": "dsp"}' --wait
   mage-bridge submit repaint ~/mage/clips/house/manifest.json --options '{"start_s": 8, "end_s": 12}' --wait
@@ -48,10 +49,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.set_defaults(func=_serve)
 
     m = add_command(sub, "submit", help="send a job to a running daemon over OSC", examples=SUBMIT_EXAMPLES)
-    m.add_argument("kind", choices=("generate", "separate", "enhance", "master", *EDIT_KINDS))
-    m.add_argument("input", help="the prompt (generate), the audio file path, or for the edits "
+    m.add_argument("kind", choices=("generate", "lyrics", "separate", "enhance", "master", *EDIT_KINDS))
+    m.add_argument("input", help="the prompt (generate, lyrics), the audio file path, or for the edits "
                                   f"({', '.join(EDIT_KINDS)}) a clip's manifest.json or an audio file")
-    m.add_argument("--lyrics", help="lyrics (generate)")
+    m.add_argument("--lyrics", help="lyrics (generate, lyrics)")
     m.add_argument("--options", default="", metavar="JSON",
                    help="options as a JSON object, named as the Python API names them (docs/osc.md)")
     m.add_argument("--seed", type=int, help="random seed (generate and the edits)")
@@ -107,8 +108,8 @@ def _submit(args: argparse.Namespace) -> int:
         options["seed"] = args.seed
     opts = json.dumps(options) if options else ""
     req = uuid.uuid4().hex[:12]
-    if args.kind == "generate":
-        call: tuple[Any, ...] = ("/mage/generate", req, args.input, args.lyrics or "", opts)
+    if args.kind in ("generate", "lyrics"):
+        call: tuple[Any, ...] = (f"/mage/{args.kind}", req, args.input, args.lyrics or "", opts)
     else:
         call = (f"/mage/{args.kind}", req, str(Path(args.input).expanduser().absolute()), opts)
     check_daemon(args.host, port)

@@ -57,6 +57,7 @@ class JobKind:
 
 JOB_KINDS: dict[str, JobKind] = {k.name: k for k in (
     JobKind("generate", "mage_bridge.api:generate", inputs=("prompt",), keywords=("lyrics", "seed", "project")),
+    JobKind("lyrics", "mage_bridge.api:lyrics", inputs=("prompt",), keywords=("lyrics", "seed")),
     JobKind("separate", "mage_bridge.api:separate", inputs=("audio_path",)),
     JobKind("enhance", "mage_bridge.api:enhance", inputs=("audio_path",), output="enhance"),
     JobKind("master", "mage_bridge.api:master", inputs=("audio_path",), output="file"),

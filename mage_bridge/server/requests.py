@@ -112,6 +112,12 @@ class JobRequests:
         a = req.args
         self.submit_generate(a["prompt"], a.get("lyrics", ""), options, req.req_id, addr, client=client)
 
+    @osc.handles("/mage/lyrics", REQ_ID, Arg("prompt", "s"), Arg("lyrics", "s", optional=True), OPTIONS,
+                 job=True, answer=ACCEPTED)
+    def _lyrics(self, req: Request, addr: Addr, options: dict[str, Any], client: str) -> None:
+        a = req.args
+        self.submit_lyrics(a["prompt"], a.get("lyrics", ""), options, req.req_id, addr, client=client)
+
     @osc.handles("/mage/separate", REQ_ID, _AUDIO_PATH, OPTIONS, job=True, answer=ACCEPTED)
     @osc.handles("/mage/enhance", REQ_ID, _AUDIO_PATH, OPTIONS, job=True, answer=ACCEPTED)
     @osc.handles("/mage/master", REQ_ID, _AUDIO_PATH, OPTIONS, job=True, answer=ACCEPTED)
@@ -142,6 +148,15 @@ class JobRequests:
         params = self._job_params(options, req_id, daw_tag=daw_tag, prompt=prompt, lyrics=lyrics or None)
         self._for_project(params)
         return self._submit("generate", params, req_id, addr, client=client, source=source)
+
+    def submit_lyrics(self, prompt: str, lyrics: str, options: dict[str, Any], req_id: str, addr: Addr | None,
+                      *, client: str, source: str = "osc") -> Job:
+        """Check and queue a lyrics job: the prompt and the user's lyrics (``""`` for none) as generate's;
+        ``lyrics_mode`` and the clip's options travel in ``options``."""
+        prompt = osc.check_text("prompt", prompt, osc.MAX_PROMPT_CHARS, req_id)
+        lyrics = osc.check_text("lyrics", lyrics, osc.MAX_LYRICS_CHARS, req_id, allow_empty=True)
+        params = self._job_params(options, req_id, prompt=prompt, lyrics=lyrics or None)
+        return self._submit("lyrics", params, req_id, addr, client=client, source=source)
 
     def submit_audio(self, kind: str, path_text: str, options: dict[str, Any], req_id: str, addr: Addr | None,
                      *, client: str, source: str = "osc", daw_tag: dict[str, Any] | None = None) -> Job:
