@@ -239,8 +239,15 @@ def generate(
         request = GenerateRequest(
             analysis=analysis, seed=seed, duration_s=duration_s,
             lyrics=sung.text if sung is not None else lyrics, lead_in_bars=lead_in_bars,
+            sung=tuple(sung.times) if sung is not None else None,
         )
         clip = generator.generate(request, progress=progress)
+        vocal_notes = clip.details.get("vocal", {}).get("notes") if sung is not None else None
+        if sung is not None and vocal_notes is not None and len(vocal_notes) == len(sung.times):
+            # the generator wrote the melody over its chords: the manifest's syllables carry their notes
+            from dataclasses import replace
+
+            sung = replace(sung, times=[replace(t, note=n) for t, n in zip(sung.times, vocal_notes)])
         write_clip(staging, clip, kind=kind, job_id=job_id,
                    request={"prompt": prompt, "lyrics": lyrics, "seed": seed, "backend": backend,
                             "options": jsonable(opts)},

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mage_bridge.analysis.result import PromptAnalysis
 from mage_bridge.audio import Audio
 from mage_bridge.config import Config
 from mage_bridge.progress import ProgressFn
+
+if TYPE_CHECKING:  # the lyric modules load with the lyrics, not with every generator
+    from mage_bridge.lyrics.timing import SyllableTime
 
 __all__ = ["EDIT_TASKS", "EditRequest", "GenerateRequest", "GeneratedClip", "Generator", "ProgressFn"]
 
@@ -25,6 +28,9 @@ class GenerateRequest:
     duration_s: float = 32.0
     lyrics: str | None = None
     lead_in_bars: int = 1
+    #: Every sung syllable of ``lyrics`` timed on the clip's grid (notes not yet written), for a generator
+    #: that sings them itself; ``None`` for an instrumental or when the lyrics were not timed.
+    sung: tuple[SyllableTime, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -143,8 +143,6 @@ def compose(
     if melody is not None and doubled:
         # a solo pianist plays the tune over the chords: a second part on the same instrument
         parts.append(_other_part(ctx, other_insts[melody], len(other_insts), lead=True))
-    if analysis.vocals:
-        notes_out.append("vocals were asked for; the procedural backend renders instruments only (no vocals stem)")
     parts = [replace(p, notes=with_dynamics(p.notes, plans, body_start=lead_in_bars * bar, bar_ticks=bar))
              for p in parts]
     lead_out_bars = max(1, math.ceil(total_frames / (bar_s * sample_rate) - 1e-9) - lead_in_bars - body_bars)

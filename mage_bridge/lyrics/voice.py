@@ -17,6 +17,7 @@ syllables, voice and seed give the same samples.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import threading
@@ -96,6 +97,24 @@ def espeak_voice(voice: str) -> tuple[str, int, float]:
         raise InvalidInputError(f"voice must be one of {sorted(VOICE_RANGES) + sorted(VOICE_ALIASES)}, "
                                 f"got {voice!r}")
     return ESPEAK_VOICES[name]
+
+
+#: A voice type named in a prompt: "baritone", "soprano vocals", "female singer"; "alto", "tenor" and "bass"
+#: only beside a word for singing (an alto sax, a tenor sax or a bass are instruments).
+_VOICE_WORDS = re.compile(
+    r"\b(?:(soprano|mezzo(?:-soprano)?|baritone)\b(?!\s*sax)|(alto|tenor|bass)\s+(?:vocals?|voice|singer|vocalist)\b|"
+    r"(female|woman|women|girl|male|man|men|boy)(?:'s)?\s+(?:vocals?|voice|singer|vocalist)s?\b)", re.IGNORECASE)
+_VOICE_OF_WORD = {"woman": "female", "women": "female", "girl": "female", "man": "male", "men": "male",
+                  "boy": "male", "mezzo": "mezzo-soprano"}
+
+
+def voice_for_prompt(prompt: str, *, default: str = "female") -> str:
+    """The voice type ``prompt`` asks for ("baritone", "female" for "female vocals"...), else ``default``."""
+    found = _VOICE_WORDS.search(prompt)
+    if found is None:
+        return default
+    word = next(g for g in found.groups() if g).lower()
+    return _VOICE_OF_WORD.get(word, word)
 
 
 def speak(word: str, *, voice: tuple[str, int, float], exe: str) -> np.ndarray:
@@ -355,4 +374,4 @@ def _onset(takes: dict[tuple[str, int], Take], spoken: dict[str, np.ndarray], wo
 
 
 __all__ = ["ESPEAK_VOICES", "INSTALL_HINT", "SPEAK_RATE", "Take", "espeak_executable", "espeak_voice",
-           "find_nuclei", "render_word", "sing", "speak"]
+           "find_nuclei", "render_word", "sing", "speak", "voice_for_prompt"]
