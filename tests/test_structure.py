@@ -88,7 +88,9 @@ def test_no_helper_is_defined_twice():
                 if key is not None:
                     places[key].append(f"{name}.{node.name}")
         for node in tree.body:  # module-level type aliases and constant tuples (ProgressFn = ..., STEM_NAMES = ...)
-            if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None \
+                    and not (isinstance(node.value, ast.Call) and not node.value.args and not node.value.keywords):
+                # (a call without arguments, ``threading.Lock()``, makes a new object each time: not a repeat)
                 target = node.targets[0] if isinstance(node, ast.Assign) else node.target
                 if isinstance(target, ast.Name) and target.id.isupper() or isinstance(target, ast.Name) \
                         and target.id[:1].isupper() and isinstance(node.value, ast.Subscript):

@@ -8,6 +8,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -142,8 +143,6 @@ def _check_master(value: object) -> dict[str, Any] | None:
 
 def apply_overrides(analysis: Any, options: Mapping[str, Any]) -> Any:
     """Explicit options beat what the prompt said; record that they did."""
-    from dataclasses import replace
-
     fields = {k: options[k] for k in ("bpm", "key", "mode", "time_signature", "genre") if k in options}
     if not fields:
         return analysis
@@ -245,8 +244,6 @@ def generate(
         vocal_notes = clip.details.get("vocal", {}).get("notes") if sung is not None else None
         if sung is not None and vocal_notes is not None and len(vocal_notes) == len(sung.times):
             # the generator wrote the melody over its chords: the manifest's syllables carry their notes
-            from dataclasses import replace
-
             sung = replace(sung, times=[replace(t, note=n) for t, n in zip(sung.times, vocal_notes)])
         write_clip(staging, clip, kind=kind, job_id=job_id,
                    request={"prompt": prompt, "lyrics": lyrics, "seed": seed, "backend": backend,

@@ -52,6 +52,10 @@ BACKEND_VERSION = "procedural-1.3"
 #: The sung vocal's integrated loudness against the instruments' sum, before the mix stage (LU): a pop
 #: vocal sits about level with the band, a little under it.
 VOCAL_LEVEL_DB = -2.0
+#: Where the finished ``vocals`` stem's integrated loudness sits against the finished mix's (LU, low, high):
+#: under it the words are buried, over it the vocal sits on top of the band. The mix stage's per-stem chains
+#: move it a little from :data:`VOCAL_LEVEL_DB`; the tests hold every vocal clip to this window.
+VOCAL_WINDOW_LU = (-6.0, -1.0)
 
 
 class ProceduralGenerator(Generator):
