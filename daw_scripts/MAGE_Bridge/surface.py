@@ -17,7 +17,8 @@ Placing: one audio track per stem, named after the stem, with a clip per track f
 ``Track.create_audio_clip(path, beat)`` (Arrangement) at the placement's ``start_beats`` (the lead-in before
 the bar line, so beat 1 of the body falls on the bar), or ``ClipSlot.create_audio_clip(path)`` in the selected
 scene (Session): Live 12.0.5+ / 11.3.25+. With ``insert_midi`` on, one MIDI track per part of the manifest's
-``midi`` section, with a clip holding the part's notes at the same start. Problems go to Live's status bar.
+``midi`` section, with a clip holding the part's notes at the same start. The vocals clip of a clip with lyrics is
+named after the first sung line (:mod:`.lyrics`). Problems go to Live's status bar.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import time
 import Live  # type: ignore[import-not-found]
 from _Framework.ControlSurface import ControlSurface  # type: ignore[import-not-found]
 
-from . import edits, osc, sections, settings, smf
+from . import edits, lyrics, osc, sections, settings, smf
 
 CLIENT_ID = "ableton"
 CONTEXT_REFRESH_S = 4.0      # an unchanged context is re-sent this often: the daemon forgets a DAW silent for 30 s
@@ -402,6 +403,7 @@ class MageBridge(ControlSurface):
                 self._say("could not place the stems (%s); nothing was placed" % e)
                 return
             notes.append(self._apply_warp(clips, plan))
+            notes.append(self._name_vocals(files, clips, manifest, folder))
             if self._settings.insert_midi:
                 duration_s = _number(manifest.get("duration_s"))
                 length = duration_s * plan.beat_bpm / 60.0 if duration_s else None
@@ -438,6 +440,18 @@ class MageBridge(ControlSurface):
             self.log_message("MAGE Bridge: could not turn Warp %s: %r" % ("on" if plan.warp else "off", e))
             return plan.note + " (Live refused to change Warp: %s)" % e
         return plan.note
+
+    def _name_vocals(self, files: list, clips: list, manifest: dict, folder: str) -> str:
+        """Name the vocals clip after the first lyric line (:mod:`.lyrics`); returns a note for the status bar."""
+        name = lyrics.clip_name(manifest)
+        vocals = [clip for (stem, _path), clip in zip(files, clips) if stem == "vocals" and clip is not None]
+        if name is None or not vocals:
+            return ""
+        try:
+            vocals[0].name = name
+        except Exception as e:  # the clip keeps Live's name; the lyrics are still in the files
+            self.log_message("MAGE Bridge: could not name the vocals clip: %r" % (e,))
+        return "lyrics in %s" % lyrics.lrc_path(manifest, folder)
 
     def _create_midi(self, manifest: dict, folder: str, start: float, scene: object, length: object,
                      scale: float) -> str:

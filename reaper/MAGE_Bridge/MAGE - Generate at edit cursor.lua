@@ -1,8 +1,8 @@
 -- @description MAGE: Generate at edit cursor
 -- @author MAGE Bridge
--- @version 1.2.0
--- @changelog Section tools for MAGE clips: repaint the time selection, extend a clip (next/previous) and add a
---   track to it; their results land lined up with the source clip.
+-- @version 1.3.0
+-- @changelog A clip with vocals brings its lyrics onto the vocals item: the tagged text in the item notes and a
+--   take marker at each sung line's first syllable, named with the line (take markers: REAPER 5.981+).
 -- @about Asks for a prompt (BPM, key and metre prefilled from the project) and sends a generate job to the
 --   MAGE Bridge daemon. The stems arrive through "MAGE - Listener" as a folder of tracks with beat 1 of
 --   the groove on the bar at or after the edit cursor (the lead-in before it), or exactly at the cursor

@@ -1,12 +1,12 @@
 -- @description MAGE: Listener (toggle)
 -- @author MAGE Bridge
--- @version 1.2.0
--- @changelog Section tools for MAGE clips: repaint the time selection, extend a clip (next/previous) and add a
---   track to it; their results land lined up with the source clip.
+-- @version 1.3.0
+-- @changelog A clip with vocals brings its lyrics onto the vocals item: the tagged text in the item notes and a
+--   take marker at each sung line's first syllable, named with the line (take markers: REAPER 5.981+).
 -- @about Runs in the background (a toggle action: put it on a toolbar; run it again to turn it off).
 --   Picks up finished MAGE Bridge jobs for the current project from the daemon's outbox and inserts
---   their stems as a named folder of tracks, with a region per section of a generated clip (one undo
---   block, peaks built); tells the daemon the project's tempo, metre and edit cursor the moment they
+--   their stems as a named folder of tracks, with a region per section of a generated clip and its lyrics
+--   on the vocals item (item notes, a take marker per line) (one undo block, peaks built); tells the daemon the project's tempo, metre and edit cursor the moment they
 --   change, so jobs triggered from a MIDI controller or OSC land on the bar at or after the cursor.
 
 local lib = dofile(debug.getinfo(1, "S").source:match("^@?(.*[/\\])") .. "mage_bridge_lib.lua")

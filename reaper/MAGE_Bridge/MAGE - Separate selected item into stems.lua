@@ -1,8 +1,8 @@
 -- @description MAGE: Separate selected item into stems
 -- @author MAGE Bridge
--- @version 1.2.0
--- @changelog Section tools for MAGE clips: repaint the time selection, extend a clip (next/previous) and add a
---   track to it; their results land lined up with the source clip.
+-- @version 1.3.0
+-- @changelog A clip with vocals brings its lyrics onto the vocals item: the tagged text in the item notes and a
+--   take marker at each sung line's first syllable, named with the line (take markers: REAPER 5.981+).
 -- @about Sends the selected item's audio file to the MAGE Bridge daemon for separation into vocals, drums,
 --   bass and other. The stems arrive through "MAGE - Listener" as a folder of tracks lined up with the item.
 

@@ -1,5 +1,5 @@
 -- @noindex
--- @version 1.2.0
+-- @version 1.3.0
 -- MAGE Bridge: shared code of the section tools (repaint, extend, add a track; loaded with dofile; defines
 -- no globals). Each works on the MAGE clip the selected item plays and sends a job whose audio_path is the
 -- clip's manifest.json and whose times are seconds from the clip's start (the start of its audio file). The

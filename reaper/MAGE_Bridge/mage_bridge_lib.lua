@@ -1,5 +1,5 @@
 -- @noindex
--- @version 1.2.0
+-- @version 1.3.0
 -- MAGE Bridge: shared code of the REAPER scripts (loaded with dofile; defines no globals).
 --
 -- The scripts talk to the daemon (`mage-bridge serve`) through files in its state folder:
@@ -1016,6 +1016,66 @@ function M.section_regions(manifest, position, rate, take_offset, item_length)
   return regions
 end
 
+--- The lyrics of a clip with vocals (manifest "lyrics", docs/manifest.md): `text`, the tagged text ([verse],
+--- [chorus], ...), and `lines`, each sung line in order as {text, section, start_s}: start_s is its first
+--- syllable's start in seconds of the clip (of its files). A line with no sung syllable is left out, as in
+--- lyrics.lrc. nil when the manifest has none (an instrumental clip, an edit), or the ext state
+--- MAGE_Bridge/insert_lyrics is "0".
+function M.clip_lyrics(manifest)
+  if reaper.GetExtState(M.EXT, "insert_lyrics") == "0" then return nil end
+  local lyrics = M.field(manifest, "lyrics")
+  if type(lyrics) ~= "table" then return nil end
+  local lines, tagged = {}, {}
+  local sections = M.field(lyrics, "sections")
+  for _, section in ipairs(type(sections) == "table" and sections or {}) do
+    local name, texts = tostring(M.field(section, "name") or ""), M.field(section, "lines")
+    tagged[#tagged + 1] = "[" .. name .. "]"
+    for _, text in ipairs(type(texts) == "table" and texts or {}) do
+      lines[#lines + 1] = { text = tostring(text), section = name }
+      tagged[#tagged + 1] = tostring(text)
+    end
+  end
+  local starts = {} -- line index (0-based, over all sections) -> its first syllable's start
+  local syllables = M.field(lyrics, "syllables")
+  for _, syllable in ipairs(type(syllables) == "table" and syllables or {}) do
+    local index = math.tointeger(tonumber(M.field(syllable, "line")) or -1)
+    local start = tonumber(M.field(syllable, "start"))
+    if index and start and (not starts[index] or start < starts[index]) then starts[index] = start end
+  end
+  local sung = {}
+  for i, line in ipairs(lines) do
+    if starts[i - 1] then sung[#sung + 1] = { text = line.text, section = line.section, start_s = starts[i - 1] } end
+  end
+  local text = M.field(lyrics, "text")
+  if type(text) ~= "string" then text = table.concat(tagged, "\n") end
+  if text == "" and #sung == 0 then return nil end
+  return { text = text, lines = sung }
+end
+
+--- Take markers came with REAPER 5.981: without reaper.SetTakeMarker the lyrics go into the item notes only,
+--- said in the console once per REAPER session.
+local function say_no_take_markers()
+  if reaper.GetExtState(M.EXT, "take_markers_said") ~= "1" then
+    reaper.SetExtState(M.EXT, "take_markers_said", "1", false)
+    reaper.ShowConsoleMsg("MAGE Bridge: this REAPER has no take markers (reaper.SetTakeMarker, REAPER 5.981 and "
+      .. "later), so the lyrics are in the vocals item's notes without a marker per line.\n")
+  end
+end
+
+--- Put a clip's lyrics (M.clip_lyrics) on the item that sings them: its item notes hold the tagged text, and a
+--- take marker at each line's first syllable carries the line, coloured by its section. A take marker sits in
+--- source time (seconds of the take's file, which are the clip's seconds), so it stays on its syllable
+--- through the take's start offset and play rate.
+local function put_lyrics(item, take, lyrics)
+  reaper.GetSetMediaItemInfo_String(item, "P_NOTES", lyrics.text, true)
+  if #lyrics.lines == 0 then return end
+  if not reaper.SetTakeMarker then return say_no_take_markers() end
+  for _, line in ipairs(lyrics.lines) do
+    local rgb = SECTION_RGB[line.section] or SECTION_RGB[line.section:match("^%a+") or ""] or OTHER_SECTION_RGB
+    reaper.SetTakeMarker(take, -1, line.text, line.start_s, reaper.ColorToNative(rgb[1], rgb[2], rgb[3]) | 0x1000000)
+  end
+end
+
 local function already_inserted(job_id)
   for i = 0, reaper.CountTracks(0) - 1 do
     local _, value = reaper.GetSetMediaTrackInfo_String(reaper.GetTrack(0, i), "P_EXT:mage_job_id", "", false)
@@ -1051,7 +1111,8 @@ local function open_sources(files, midi, job_id)
 end
 
 --- Insert a finished job's files as a named folder of tracks, with a region per musical section of a
---- generated clip (M.section_regions), one undo block, peaks built.
+--- generated clip (M.section_regions) and its lyrics on the vocals item (notes and a take marker per line,
+--- M.clip_lyrics), one undo block, peaks built.
 --- Everything that can fail is checked before the project is touched. Returns true or nil, message.
 function M.insert_result(record)
   local job_id = M.field(record, "job_id") or "?"
@@ -1098,6 +1159,7 @@ function M.insert_result(record)
   end
   local regions = (kind == "generate" or kind == "extend")
     and M.section_regions(manifest, position, rate, trim_offset, audio_length or 0) or {}
+  local lyrics = M.clip_lyrics(manifest)
 
   reaper.PreventUIRefresh(1)
   reaper.Undo_BeginBlock()
@@ -1128,6 +1190,7 @@ function M.insert_result(record)
         reaper.SetMediaItemTakeInfo_Value(take, "B_PPITCH", 1)
       end
       reaper.SetMediaItemInfo_Value(item, "D_LENGTH", s.item_length)
+      if lyrics and s.name == "vocals" then put_lyrics(item, take, lyrics) end
     end
   end
   for _, r in ipairs(regions) do

@@ -5,8 +5,8 @@
 -- SCENARIO.lua returns a table: the starting project (tempo, metre, cursor, time selection and loop points,
 -- tracks with items (position, length, take offset and play rate, file, item ext state), markers and regions), ext state, scripted answers for GetUserInputs, and steps ({run = "script.lua"}, {defer = {...}},
 -- {cursor = s}, {bpm = x}, {ext = {section, key, value}}, {touch = path}, {wait_file = path}). The emulation
--- records the project (tracks, folder depth, names, items, positions, lengths, play rates, markers and
--- regions), undo points, message boxes, console output, actions, toggle states, task-control dialogs, any
+-- records the project (tracks, folder depth, names, items, positions, lengths, play rates, item notes, take
+-- markers, markers and regions), undo points, message boxes, console output, actions, toggle states, task-control dialogs, any
 -- change made outside an undo block and how long each script run and deferred call held REAPER's main
 -- thread, and writes it all to OUT.json. Names, argument order and return values follow REAPER's ReaScript documentation; where
 -- REAPER's behaviour matters to the scripts it is modelled too:
@@ -183,14 +183,14 @@ end
 
 local function new_item(track)
   local item = { kind = "MediaItem", track = track, position = 0.0, length = 0.0, takes = {}, selected = false,
-                 ext = {} }
+                 ext = {}, notes = "" }
   track.items[#track.items + 1] = item
   return item
 end
 
 local function new_take(item)
   local take = { kind = "MediaItem_Take", item = item, name = "", startoffs = 0.0, source = nil, playrate = 1.0,
-                 preserve_pitch = false }
+                 preserve_pitch = false, markers = {} }
   item.takes[#item.takes + 1] = take
   item.active = item.active or take
   return take
@@ -389,8 +389,19 @@ function R.GetMediaItemTakeInfo_Value(take, parmname)
   return 0
 end
 
+-- "P_NOTES : char * : item note text (do not write to returned pointer, use setNewValue to update)" and
 -- "P_EXT:xyz : char * : extension-specific persistent data" (items, as tracks and takes have it).
 function R.GetSetMediaItemInfo_String(item, parmname, stringNeedBig, setNewValue)
+  if type(stringNeedBig) ~= "string" or type(setNewValue) ~= "boolean" then
+    error("GetSetMediaItemInfo_String: stringNeedBig is a string and setNewValue a boolean", 2)
+  end
+  if parmname == "P_NOTES" then
+    if setNewValue then
+      touch("GetSetMediaItemInfo_String P_NOTES")
+      item.notes = stringNeedBig
+    end
+    return true, item.notes
+  end
   local ext = parmname:match("^P_EXT:(.+)$")
   if not ext then return false, "" end
   if setNewValue then
@@ -398,6 +409,74 @@ function R.GetSetMediaItemInfo_String(item, parmname, stringNeedBig, setNewValue
     item.ext[ext] = stringNeedBig
   end
   return item.ext[ext] ~= nil, item.ext[ext] or ""
+end
+
+-- Take markers (REAPER 5.981+; a scenario with `reaper_version < 5.981` leaves the functions out, as older
+-- REAPERs lack them). "SetTakeMarker(take, idx, nameIn, optional srcposIn, optional colorIn): Inserts or
+-- updates a take marker. If idx<0, a take marker will be added, otherwise an existing take marker will be
+-- updated. Returns the index of the new or updated take marker (which may change if srcPos is updated)."
+-- "GetTakeMarker(take, idx): Returns the position in media item source time, or -1 if the take marker does
+-- not exist", with its name and colour. A marker's position is source time: seconds of the take's file, so it
+-- shows at item position + (srcpos - D_STARTOFFS) / D_PLAYRATE. Markers are kept in source-time order (a
+-- marker added at the position of another goes after it); idx counts from 0 in that order. A new marker
+-- without srcposIn is not modelled (the documentation leaves its position open) and raises.
+local function check_take(fname, take)
+  if type(take) ~= "table" or take.kind ~= "MediaItem_Take" then
+    error(fname .. " argument 1: expected a MediaItem_Take", 3)
+  end
+end
+
+local function sorted_insert(markers, marker)
+  local at = #markers + 1
+  for i, m in ipairs(markers) do
+    if m.srcpos > marker.srcpos then at = i break end
+  end
+  table.insert(markers, at, marker)
+  return at - 1
+end
+
+local function set_take_marker(take, idx, nameIn, srcposIn, colorIn)
+  check_take("SetTakeMarker", take)
+  if math.type(idx) ~= "integer" then error("SetTakeMarker argument 2: expected an integer (idx)", 2) end
+  if type(nameIn) ~= "string" then error("SetTakeMarker argument 3: expected a string (nameIn)", 2) end
+  if srcposIn ~= nil and type(srcposIn) ~= "number" then error("SetTakeMarker argument 4: expected a number", 2) end
+  if colorIn ~= nil and math.type(colorIn) ~= "integer" then
+    error("SetTakeMarker argument 5: expected an integer", 2)
+  end
+  touch("SetTakeMarker")
+  if idx < 0 then
+    if srcposIn == nil then error("SetTakeMarker: a new take marker without srcposIn is not modelled", 2) end
+    return sorted_insert(take.markers, { srcpos = srcposIn, name = nameIn, color = colorIn or 0 })
+  end
+  local marker = take.markers[idx + 1]
+  if not marker then return -1 end
+  marker.name = nameIn
+  if colorIn ~= nil then marker.color = colorIn end
+  if srcposIn == nil then return idx end
+  table.remove(take.markers, idx + 1)
+  marker.srcpos = srcposIn
+  return sorted_insert(take.markers, marker)
+end
+
+if (scenario.reaper_version or 7.15) >= 5.981 then
+  R.SetTakeMarker = set_take_marker
+  function R.GetNumTakeMarkers(take)
+    check_take("GetNumTakeMarkers", take)
+    return #take.markers
+  end
+  function R.GetTakeMarker(take, idx)
+    check_take("GetTakeMarker", take)
+    local m = take.markers[idx + 1]
+    if not m then return -1.0, "", 0 end
+    return m.srcpos, m.name, m.color
+  end
+  function R.DeleteTakeMarker(take, idx)
+    check_take("DeleteTakeMarker", take)
+    if not take.markers[idx + 1] then return false end
+    touch("DeleteTakeMarker")
+    table.remove(take.markers, idx + 1)
+    return true
+  end
 end
 
 -- "GetSet_LoopTimeRange2(proj, isSet, isLoop, start, end, allowautoseek)": returns start, end (seconds) of
@@ -799,7 +878,8 @@ for i, tr in ipairs(project.tracks) do
                      source_quarters = take and take.source and take.source.quarters or nil,
                      midi = take and take.source and take.source.midi or false,
                      playrate = take and take.playrate or nil,
-                     preserve_pitch = take and take.preserve_pitch or nil, ext = item.ext })
+                     preserve_pitch = take and take.preserve_pitch or nil, ext = item.ext, notes = item.notes,
+                     take_markers = take and take.markers or {} })
   end
   local ext = {}
   for k, v in pairs(tr.ext) do ext[#ext + 1] = { key = k, value = v } end
