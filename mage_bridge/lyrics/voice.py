@@ -325,12 +325,15 @@ def sing(times: Sequence[SyllableTime], *, voice: str = "female", sample_rate: i
     texts = sorted({_spoken_text(w) for w in words})
     with ThreadPoolExecutor(max_workers=4) as pool:  # the subprocesses run while Python waits
         spoken = dict(zip(texts, pool.map(lambda w: speak(w, voice=chosen, exe=exe), texts)))
-    takes: dict[tuple[str, int], Take] = {}
+    # one analysis per word text and syllable count: a chorus sings the same takes again
+    takes = {(text, count): find_nuclei(spoken[text], count, speaking_hz=chosen[2])
+             for text, count in dict.fromkeys((_spoken_text(w), len(w)) for w in words)}
     rng = np.random.default_rng(seed % 2**32)
     phases = rng.uniform(0.0, 2 * np.pi, size=len(words))
     length = int(round(duration_s * SPEAK_RATE))
     bus = np.zeros(length + SPEAK_RATE, dtype=np.float64)
-    starts = [w[0].start - _onset(takes, spoken, w, speaking_hz=chosen[2]) for w in words]
+    # each word starts before its beat by its onset consonants
+    starts = [w[0].start - takes[(_spoken_text(w), len(w))].nuclei[0][0] for w in words]
     with _PRAAT_RANDOM:
         for i, word in enumerate(words):
             take = takes[(_spoken_text(word), len(word))]
@@ -362,15 +365,6 @@ def sing(times: Sequence[SyllableTime], *, voice: str = "female", sample_rate: i
     if limit > PEAK * 1.05:  # the resampler's overshoot, tamed
         out48 = out48 * (PEAK / limit)
     return Audio(np.stack([out48, out48]).astype(np.float32), sample_rate)
-
-
-def _onset(takes: dict[tuple[str, int], Take], spoken: dict[str, np.ndarray], word: list[SyllableTime], *,
-           speaking_hz: float) -> float:
-    """The onset consonants' length of ``word``'s take (analysed once per word text and syllable count)."""
-    key = (_spoken_text(word), len(word))
-    if key not in takes:
-        takes[key] = find_nuclei(spoken[key[0]], len(word), speaking_hz=speaking_hz)
-    return takes[key].nuclei[0][0]
 
 
 __all__ = ["ESPEAK_VOICES", "INSTALL_HINT", "SPEAK_RATE", "Take", "espeak_executable", "espeak_voice",
