@@ -33,6 +33,9 @@ from mage_bridge.progress import ProgressFn, no_progress
 
 #: Longest file imported: what the other jobs take (their input limit).
 MAX_IMPORT_DURATION_S = 30 * 60.0
+#: A file that decodes to less than its header's length by more than this fraction is refused as cut short
+#: (a FLAC or MP3 whose end is missing decodes without complaint up to the cut).
+CUT_SHORT_TOLERANCE = 0.01
 _UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
 
 
@@ -71,6 +74,10 @@ def import_audio(library: Library, source: str | os.PathLike[str], *, title: str
             progress("load", 0.0)
             shutil.copyfile(path, staging / name)
             audio = audio_io.load(staging / name)
+            if audio.frames < info.frames * (1.0 - CUT_SHORT_TOLERANCE):
+                raise InvalidAudioError(
+                    f"{str(path)!r} is cut short or damaged: its header promises {info.duration_s:.2f} s, only "
+                    f"{audio.duration_s:.2f} s decode")
             progress("load", 1.0)
             progress("measure", 0.0)
             measured = measure_audio(audio)
