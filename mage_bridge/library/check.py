@@ -16,6 +16,7 @@ What it looks for, and what it does (with ``dry_run`` it only says what it would
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from collections.abc import Iterable
@@ -29,6 +30,7 @@ from mage_bridge.library.records import fields_from_manifest
 from mage_bridge.library.store import Library, read_manifest
 
 _PARTIAL = ".partial-"
+_BUSY = ("left alone: an import is writing it", "leave it alone: an import is writing it")
 
 
 @dataclass
@@ -75,8 +77,11 @@ def check_library(library: Library, *, dry_run: bool = False, results_dirs: Iter
     return report
 
 
-def _do(report: CheckReport, action: str) -> str:
-    return f"would {action}" if report.dry_run else action
+def _found(report: CheckReport, problem: str, path: Path, done: str, todo: str, clip_id: str | None = None,
+           files: list[str] | None = None) -> None:
+    """Report a finding and what was done (``done``), or in a dry run what would be (``would <todo>``)."""
+    action = f"would {todo}" if report.dry_run else done
+    report.findings.append(Finding(problem, str(path), action, clip_id, files or []))
 
 
 def _check_rows(library: Library, report: CheckReport) -> None:
@@ -90,14 +95,13 @@ def _check_rows(library: Library, report: CheckReport) -> None:
             reason = f"files missing: {', '.join(required)} (found by library check)"
             if not report.dry_run:
                 library.forget(clip.id, reason)
-            report.findings.append(Finding("missing", str(clip.folder), _do(report, "marked deleted"), clip.id,
-                                           required))
+            _found(report, "missing", clip.folder, "marked deleted", "mark deleted", clip.id, required)
         else:
             if not report.dry_run:
                 library.update_files(clip.id, [f for f in clip.files if f not in gone],
                                      [m for m in clip.midi if m not in gone])
-            report.findings.append(Finding("trimmed", str(clip.folder), _do(report, "forgot the optional files"),
-                                           clip.id, gone))
+            _found(report, "trimmed", clip.folder, "forgot the optional files", "forget the optional files", clip.id,
+                   gone)
 
 
 def _check_clips_folder(library: Library, report: CheckReport) -> None:
@@ -108,11 +112,11 @@ def _check_clips_folder(library: Library, report: CheckReport) -> None:
         if name.startswith(".") and _PARTIAL in name:
             clip_id = name[name.rindex(_PARTIAL) + len(_PARTIAL):]
             if library.import_locked(clip_id):
-                report.findings.append(Finding("busy", str(entry), "left alone: an import is writing it", clip_id))
+                _found(report, "busy", entry, *_BUSY, clip_id)
                 continue
             if not report.dry_run:
                 _remove(entry)
-            report.findings.append(Finding("staging", str(entry), _do(report, "removed"), clip_id))
+            _found(report, "staging", entry, "removed", "remove", clip_id)
             continue
         if not entry.is_dir():
             continue
@@ -120,11 +124,11 @@ def _check_clips_folder(library: Library, report: CheckReport) -> None:
         if row is not None and row["deleted"] is None:
             continue
         if library.import_locked(name):
-            report.findings.append(Finding("busy", str(entry), "left alone: an import is writing it", name))
+            _found(report, "busy", entry, *_BUSY, name)
         elif row is not None:
             if not report.dry_run:
                 _remove(entry)
-            report.findings.append(Finding("orphan", str(entry), _do(report, "removed (its clip was deleted)"), name))
+            _found(report, "orphan", entry, "removed (its clip was deleted)", "remove (its clip was deleted)", name)
         else:
             _adopt_or_remove(library, entry, report)
 
@@ -140,20 +144,18 @@ def _adopt_or_remove(library: Library, folder: Path, report: CheckReport) -> Non
     if not whole:
         if not report.dry_run:
             _remove(folder)
-        report.findings.append(Finding("orphan", str(folder), _do(report, "removed (no whole clip in it)")))
+        _found(report, "orphan", folder, "removed (no whole clip in it)", "remove (no whole clip in it)")
         return
     if not report.dry_run:
         try:
             library.register(folder / manifest.FILENAME, clip_id=folder.name)
         except sqlite3.IntegrityError:  # recorded by its importer meanwhile
             return
-    report.findings.append(Finding("orphan", str(folder), _do(report, "recorded from its manifest"), folder.name))
+    _found(report, "orphan", folder, "recorded from its manifest", "record from its manifest", folder.name)
 
 
 def _missing(folder: Path, fields: dict[str, Any]) -> list[str]:
     """The required files (manifest, main audio, stems) of a clip's ``fields`` that are not in ``folder``."""
-    import json
-
     names = [fields["manifest"], *([fields["audio"]] if fields["audio"] else []), *json.loads(fields["stems"]).values()]
     return [n for n in names if not (folder / n).is_file()]
 
@@ -180,7 +182,7 @@ def _check_results(library: Library, folder: Path, report: CheckReport) -> None:
             if not report.dry_run:
                 clip = library.register(path)
                 clip_id = clip.id if clip is not None else None
-            report.findings.append(Finding("unrecorded", str(path), _do(report, "recorded"), clip_id))
+            _found(report, "unrecorded", path, "recorded", "record", clip_id)
 
 
 def _recorded(library: Library, path: Path) -> bool:
