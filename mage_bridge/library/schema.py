@@ -136,6 +136,12 @@ class LibraryDatabaseError(MageError):
     code = "library_unavailable"
 
 
+class LibraryBusyError(MageError):
+    """Another process held the library's write lock longer than this one would wait."""
+
+    code = "library_busy"
+
+
 def connect(path: Path, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> sqlite3.Connection:
     """Open (creating it if need be) the library file at ``path``, in WAL mode, at :data:`SCHEMA_VERSION`.
 
@@ -213,7 +219,13 @@ def _statements(script: str) -> list[str]:
 def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """``BEGIN IMMEDIATE`` ... ``COMMIT``: the write lock is taken first (waiting up to the busy timeout), so
     two writers never both read and then fail to upgrade; an error rolls everything back."""
-    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as e:
+        if "locked" not in str(e) and "busy" not in str(e):
+            raise
+        raise LibraryBusyError("the library is busy: another process held its write lock past the wait; "
+                               "try again") from e
     try:
         yield db
     except BaseException:

@@ -85,6 +85,8 @@ class Query:
             fts_query(text)
         if isinstance(tags, str):
             tags = [t for t in tags.split(",") if t.strip()]
+        elif not isinstance(tags, (list, tuple)):
+            raise InvalidInputError(f"tags must be a list of tags or a comma-separated string, got {tags!r}")
         if kind is not None and kind not in CLIP_KINDS:
             raise InvalidInputError(f"kind must be one of {', '.join(CLIP_KINDS)}, got {kind!r}")
         if genre is not None and (not isinstance(genre, str) or not genre.strip()):

@@ -113,10 +113,10 @@ class Library:
         self.db = connect(self.root / DB_NAME, timeout_s=timeout_s)
 
     @classmethod
-    def open(cls, config: Config | None = None) -> Library:
+    def open(cls, config: Config | None = None, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Library:
         """The library of ``config`` (default: the user's): ``library.dir``, else ``<data_dir>/library``."""
         config = config or load_config()
-        return cls(config.resolved_library_dir)
+        return cls(config.resolved_library_dir, timeout_s=timeout_s)
 
     def close(self) -> None:
         self.db.close()

@@ -35,6 +35,9 @@ log = logging.getLogger("mage_bridge.server")
 MAX_REPLY_BYTES = 6000
 #: Clips a search page holds when ``limit`` is not given, and at most.
 DEFAULT_PAGE, MAX_OSC_PAGE = 20, 50
+#: How long a request in the daemon's loop waits for another process's write to the library (they take
+#: milliseconds; a library held longer answers ``library_busy`` rather than stalling every door).
+LOOP_TIMEOUT_S = 2.0
 #: Strings shorter than this are not shortened further to make a record fit.
 _SHORTEST = 16
 
@@ -110,7 +113,7 @@ class LibraryDoor:
     def _library(self) -> Library:
         from mage_bridge.library import Library
 
-        return Library.open(self.config)
+        return Library.open(self.config, timeout_s=LOOP_TIMEOUT_S)
 
     @osc.handles("/mage/library/search", REQ_ID, Arg("query_json", "s", optional=True), answer=RESULTS)
     def _library_search(self, req: Request, addr: Addr) -> None:

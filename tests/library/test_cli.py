@@ -108,3 +108,14 @@ def test_a_corrupt_import_writes_nothing(tmp_path: Path, filled: dict[str, str])
     assert json.loads(run(tmp_path, "list", "--json").stdout)["total"] == 3
     assert not (tmp_path / "data" / "library" / "clips").exists() or \
         list((tmp_path / "data" / "library" / "clips").iterdir()) == []
+
+
+def test_a_clip_generated_by_the_cli_is_in_the_library(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAGE_")}
+    env.update(XDG_CONFIG_HOME=str(tmp_path / "xdg"), MAGE_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(REPO))
+    made = subprocess.run([sys.executable, "-m", "mage_bridge.cli", "generate", "warm disco groove at 118 BPM",
+                           "--out", str(tmp_path / "disco"), "--duration", "8", "-q"], capture_output=True, text=True,
+                          timeout=180, env=env, cwd=REPO)
+    assert made.returncode == 0, made.stderr
+    listed = json.loads(run(tmp_path, "search", "disco", "--bpm", "118", "--json").stdout)
+    assert listed["total"] == 1 and listed["clips"][0]["audio"] == str(tmp_path / "disco" / "mix.wav")

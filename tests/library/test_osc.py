@@ -129,3 +129,15 @@ def test_import_runs_as_a_job_and_the_clip_is_found(daemon: DaemonProc, rng: np.
     found = json.loads(reply[4])[0]
     assert (found["title"], found["rating"], found["tags"]) == ("my take", 3, ["guitar", "mine"])
     assert Path(found["audio"]).read_bytes() == source.read_bytes()
+
+
+def test_a_clip_generated_through_the_daemon_is_in_its_library(daemon: DaemonProc) -> None:
+    with daemon.client() as c:
+        job = submit(c, "/mage/generate", "g1", "dusty boom bap beat at 90 BPM in D minor", "",
+                     json.dumps({"duration_s": 10.0, "seed": 5}))
+        address, reply = wait_end(c, job, timeout_s=120)
+        assert address == "/mage/job/done", reply
+        address, found, _ = ask(c, "/mage/library/search", "g2", json.dumps({"text": "boom bap", "key": "Dm"}))
+    assert address == "/mage/library/results" and found[3] == 1
+    clip = json.loads(found[4])[0]
+    assert Path(clip["audio"]) == Path(reply[1]).parent / "mix.wav" and clip["bpm"] == 90.0

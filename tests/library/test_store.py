@@ -201,3 +201,16 @@ def test_a_job_records_its_result_and_a_broken_library_does_not_fail_it(tmp_path
     off = load_config(data_dir=str(tmp_path / "off"), **{"library.register": False})
     register_result(path, off)
     assert not (tmp_path / "off" / "library").exists()
+
+
+def test_a_write_that_cannot_get_the_lock_in_time_is_library_busy(tmp_path: Path) -> None:
+    from mage_bridge.library.schema import LibraryBusyError
+
+    with Library(tmp_path / "lib") as holder, Library(tmp_path / "lib", timeout_s=0.2) as waiter:
+        clip = holder.register(write_clip(tmp_path / "a"))
+        assert clip is not None
+        with holder.transaction():  # another process in the middle of a write
+            assert waiter.get(clip.id).id == clip.id  # reading never waits (WAL)
+            with pytest.raises(LibraryBusyError, match="the library is busy"):
+                waiter.rate(clip.id, 3)
+        assert waiter.rate(clip.id, 3).rating == 3
