@@ -148,7 +148,7 @@ def connect(path: Path, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> sqlite3.Conn
     The connection is in autocommit mode: every write goes through :func:`transaction`.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(str(path), isolation_level=None, timeout=timeout_s, check_same_thread=False)
+    db = sqlite3.connect(str(path), isolation_level=None, timeout=timeout_s)
     try:
         db.row_factory = sqlite3.Row
         db.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")

@@ -29,8 +29,7 @@ def _writer(mode: str, root: Path, work: Path, *extra: str) -> subprocess.Popen[
 def test_four_processes_writing_at_once_lose_no_rows(tmp_path: Path) -> None:
     root, work = tmp_path / "library", tmp_path / "work"
     work.mkdir()
-    Library(root).close()
-    writers = [_writer("register", root, work, str(PER_WRITER)) for _ in range(4)]
+    writers = [_writer("register", root, work, str(PER_WRITER)) for _ in range(4)]  # they create it together
     time.sleep(1.0)  # each writes its clip folders first, then waits for the start
     (work / "go").touch()
     ids = []
