@@ -25,6 +25,10 @@ and the key. Example::
     [acestep]                          # the ACE-Step backend (users with a GPU and its weights)
     model_dir = "~/models/acestep"     # default <models_dir>/acestep (diffusers layout); env MAGE_ACESTEP_DIR
     device = "auto"                    # or "cuda", "mps", "cpu"
+
+    [library]                          # the clip library (SQLite): every result, searchable
+    dir = "~/Music/MAGE/library"       # default <data_dir>/library; env MAGE_LIBRARY_DIR
+    register = true                    # every finished job's clip is recorded there
 """
 
 from __future__ import annotations
@@ -132,6 +136,16 @@ class AceStepConfig:
 
 
 @dataclass(frozen=True)
+class LibraryConfig:
+    """The clip library: where its database and imported clips live, and whether results are recorded."""
+
+    #: ``library.sqlite3`` and the folder of imported clips; default ``<data_dir>/library``.
+    dir: Path | None = None
+    #: Record every generated, separated or mastered clip when its job finishes (whichever door sent it).
+    register: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything the user can set. Build with :func:`load_config`."""
 
@@ -148,6 +162,7 @@ class Config:
     backends: BackendChoice = field(default_factory=BackendChoice)
     server: ServerConfig = field(default_factory=ServerConfig)
     acestep: AceStepConfig = field(default_factory=AceStepConfig)
+    library: LibraryConfig = field(default_factory=LibraryConfig)
 
     @property
     def resolved_state_dir(self) -> Path:
@@ -161,6 +176,11 @@ class Config:
         if self.state_dir is not None:
             return self.state_dir
         return user_folders().log or self.resolved_state_dir
+
+    @property
+    def resolved_library_dir(self) -> Path:
+        """The clip library's folder: ``library.dir``, else ``<data_dir>/library``."""
+        return self.library.dir if self.library.dir is not None else self.data_dir / "library"
 
     def resolved_soundfont(self) -> Path | None:
         """``soundfont`` if set, else the first SoundFont in ``<data_dir>/soundfonts`` or the platform's places."""
@@ -182,6 +202,7 @@ _ENV = {
     "MAGE_PORT": ("server", "port"),
     "MAGE_WORKERS": ("server", "workers"),
     "MAGE_ACESTEP_DIR": ("acestep", "model_dir"),
+    "MAGE_LIBRARY_DIR": ("library", "dir"),
 }
 
 
@@ -229,7 +250,7 @@ def _build(cls: type, raw: dict[str, Any], where: str, prefix: str = "") -> Any:
     for name, value in raw.items():
         current = getattr(obj, name)
         key = prefix + name
-        if isinstance(current, (BackendChoice, ServerConfig, AceStepConfig)):
+        if isinstance(current, (BackendChoice, ServerConfig, AceStepConfig, LibraryConfig)):
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: [{key}] must be a table, got {value!r}")
             values[name] = _build(type(current), value, where, prefix=key + ".")

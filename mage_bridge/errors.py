@@ -74,6 +74,21 @@ class CancelledError(MageError):
     code = "cancelled"
 
 
+class ClipNotFoundError(MageError, KeyError):
+    """No clip in the library has this id (or an id prefix matches several)."""
+
+    code = "not_found"
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else "clip not found"
+
+
+class ClipDeletedError(ClipNotFoundError):
+    """The clip was in the library but has been deleted (or its files went missing); the message says when and why."""
+
+    code = "clip_deleted"
+
+
 class PathNotAllowedError(MageError, PermissionError):
     """A path lies outside the folders the daemon may read or write."""
 

@@ -5,13 +5,15 @@ on a clip's grid, as text and LRC), ``separate`` (a mix becomes
 four stems), ``enhance`` (per-stem chains), ``master`` (a loudness target under
 a true-peak ceiling), ``export`` (a format conversion), and the tasks that rework
 a clip into a new one: ``repaint``, ``extend``, ``cover``, ``lego``, ``extract``
-(:mod:`mage_bridge.api.edit`; backends that have them) and ``retake``. Each validates its
+(:mod:`mage_bridge.api.edit`; backends that have them) and ``retake``; ``library_import`` (the
+user's own audio into the clip library). Each validates its
 arguments and checks its target (exists? writable? supported extension?)
 before anything heavy loads or any audio is decoded, reports
 ``progress(stage, fraction)``, builds its result under a hidden name beside the
 target and renames it into place at the end, so a result is complete or
 absent, never half-written, and returns the path of its JSON manifest
-(schema ``mage-bridge/manifest@1``).
+(schema ``mage-bridge/manifest@1``). Every clip made is recorded in the clip library
+(:mod:`mage_bridge.library`) as the job ends.
 
 The same names hold at every door: keyword arguments here are the keys of a
 job's ``options_json`` over OSC and in spool files (``target_lufs``,
@@ -33,6 +35,7 @@ from mage_bridge.api.edit import EDIT_KINDS, TRACK_NAMES, cover, extend, extract
 from mage_bridge.api.enhance import ENHANCE_OPTIONS, enhance
 from mage_bridge.api.export import export
 from mage_bridge.api.generate import GENERATE_OPTIONS, generate, measure_mix
+from mage_bridge.api.library import library_import
 from mage_bridge.api.lyrics import LYRICS_OPTIONS, lyrics
 from mage_bridge.api.master import master
 from mage_bridge.api.separate import SEPARATE_OPTIONS, separate
@@ -46,7 +49,7 @@ from mage_bridge.errors import (
 
 __all__ = [
     "generate", "lyrics", "separate", "enhance", "master", "export", "measure_mix",
-    "repaint", "extend", "cover", "lego", "extract", "retake",
+    "repaint", "extend", "cover", "lego", "extract", "retake", "library_import",
     "GENERATE_OPTIONS", "LYRICS_OPTIONS", "SEPARATE_OPTIONS", "ENHANCE_OPTIONS", "EDIT_KINDS", "TRACK_NAMES",
     "MageError", "InvalidInputError", "InvalidAudioError", "OutputExistsError", "BackendUnavailableError",
 ]

@@ -29,6 +29,7 @@ from mage_bridge.analysis.result import PromptAnalysis
 from mage_bridge.api.checks import check_input, check_output_dir
 from mage_bridge.api.clips import write_clip
 from mage_bridge.api.generate import MAX_DURATION_S, MIN_DURATION_S, generate
+from mage_bridge.api.results import register_result
 from mage_bridge.audio import Audio
 from mage_bridge.config import Config, load_config
 from mage_bridge.edits import COMMON_OPTIONS, EDIT_KINDS, EDIT_OPTIONS, TRACK_NAMES
@@ -325,7 +326,7 @@ def _edit(task: str, source: str | os.PathLike[str], out_dir: str | os.PathLike[
                    analysis=analysis, backend=generator.name, seed=seed, bars=bars, started=started,
                    progress=progress, lineage=lineage, warnings=notes)
     progress("write", 1.0)
-    return out / manifest.FILENAME
+    return register_result(out / manifest.FILENAME, config)
 
 
 def repaint(source: str | os.PathLike[str], out_dir: str | os.PathLike[str], *, start_s: float,

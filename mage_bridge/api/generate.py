@@ -15,7 +15,7 @@ from typing import Any
 from mage_bridge import manifest
 from mage_bridge.api.checks import check_options, check_output_dir
 from mage_bridge.api.clips import MASTER_FILE, ClipLyrics, clip_grid, clip_lyrics, measure_mix, write_clip
-from mage_bridge.api.results import jsonable
+from mage_bridge.api.results import jsonable, register_result
 from mage_bridge.config import Config, load_config
 from mage_bridge.errors import InvalidInputError
 from mage_bridge.files import staged_folder
@@ -252,7 +252,7 @@ def generate(
                    progress=progress, lineage=lineage, master=opts.get("master"), daw=daw_record,
                    warnings=notes, lyrics=sung)
     progress("write", 1.0)
-    return out_dir / manifest.FILENAME
+    return register_result(out_dir / manifest.FILENAME, config)
 
 
 def lyrics_mode_for(opts: Mapping[str, Any], lyrics: str | None) -> str:

@@ -20,7 +20,15 @@ import numpy as np
 
 from mage_bridge import audio as audio_io
 from mage_bridge.api.checks import check_format_options, check_input, check_output_file
-from mage_bridge.api.results import Source48k, base_manifest, commit_file, measure_file, temp_beside, work_dir
+from mage_bridge.api.results import (
+    Source48k,
+    base_manifest,
+    commit_file,
+    measure_file,
+    register_result,
+    temp_beside,
+    work_dir,
+)
 from mage_bridge.audio import SAMPLE_RATE
 from mage_bridge.config import Config, load_config
 from mage_bridge.errors import InvalidInputError
@@ -188,4 +196,4 @@ def master(
     finally:
         tmp.unlink(missing_ok=True)
     progress("write", 1.0)
-    return manifest_path
+    return register_result(manifest_path, config)

@@ -10,6 +10,7 @@ complete or absent. Every manifest starts with :func:`base_manifest`.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import time
@@ -23,8 +24,11 @@ from mage_bridge import __version__, manifest
 from mage_bridge import audio as audio_io
 from mage_bridge.api.checks import sidecar
 from mage_bridge.audio import SAMPLE_RATE, Audio
+from mage_bridge.config import Config
 from mage_bridge.files import create_temp_beside, write_json_atomic
 from mage_bridge.progress import ProgressFn
+
+log = logging.getLogger("mage_bridge.api")
 
 
 def jsonable(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -167,3 +171,24 @@ def commit_file(tmp_audio: Path, out: Path, data: dict[str, Any]) -> Path:
     """Rename the audio into place, then write its manifest atomically; return the manifest path."""
     os.replace(tmp_audio, out)
     return write_json_atomic(sidecar(out), data)
+
+
+def register_result(manifest_path: Path, config: Config) -> Path:
+    """Record the finished result at ``manifest_path`` in the clip library (``config.library``); returns the path.
+
+    Every job function calls this as its last step, so a clip is recorded whichever door ran it (the
+    CLI, the daemon's workers, a Python caller). The result is already complete and in place: a
+    library that cannot be written (locked past its timeout, a full disk, a newer schema) costs a
+    warning in the log, never the job; ``mage-bridge library check`` records such results later.
+    """
+    if not config.library.register:
+        return manifest_path
+    try:
+        from mage_bridge.library import Library
+
+        with Library.open(config) as library:
+            library.register(manifest_path)
+    except Exception as e:  # the result stands; only its library row is missing
+        log.warning("could not record %s in the clip library (%s): %s; `mage-bridge library check` records it",
+                    manifest_path, type(e).__name__, e)
+    return manifest_path

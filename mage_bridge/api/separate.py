@@ -18,7 +18,15 @@ from typing import Any
 from mage_bridge import audio as audio_io
 from mage_bridge import manifest
 from mage_bridge.api.checks import check_input, check_options, check_output_dir
-from mage_bridge.api.results import Source48k, base_manifest, jsonable, measure_blocks, measure_file, work_dir
+from mage_bridge.api.results import (
+    Source48k,
+    base_manifest,
+    jsonable,
+    measure_blocks,
+    measure_file,
+    register_result,
+    work_dir,
+)
 from mage_bridge.audio import SAMPLE_RATE
 from mage_bridge.config import Config, load_config
 from mage_bridge.files import staged_folder, write_json_atomic
@@ -97,4 +105,4 @@ def separate(
         })
         write_json_atomic(staging / manifest.FILENAME, data)
     progress("write", 1.0)
-    return out / manifest.FILENAME
+    return register_result(out / manifest.FILENAME, config)

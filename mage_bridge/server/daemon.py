@@ -8,7 +8,8 @@ the job and to every ``/mage/subscribe``-d port. The contract is ``docs/osc.md``
 This module is the daemon's life cycle (start-up, recovery, stop) and the wiring of
 its parts, each mixed into :class:`Daemon`: the OSC door (:mod:`.osc_door`), job
 requests (:mod:`.requests`), the workers and job ends (:mod:`.scheduler`), the DAW
-door (:mod:`.daw_door`) and the MIDI door (:mod:`.midi`). It runs on macOS, Linux
+door (:mod:`.daw_door`), the MIDI door (:mod:`.midi`) and the clip library's requests
+(:mod:`.library_door`). It runs on macOS, Linux
 and Windows: the locks are :mod:`.locks`', the event loop is a selector loop
 everywhere, and stop signals reach it however the platform delivers them.
 """
@@ -35,6 +36,7 @@ from mage_bridge.server.daw_door import DawDoor
 from mage_bridge.server.handshake import AddressCheck
 from mage_bridge.server.jobs import JobStore
 from mage_bridge.server.kinds import test_jobs_enabled
+from mage_bridge.server.library_door import LibraryDoor
 from mage_bridge.server.locks import WORKER_LOCKS_DIR, take_daemon_lock, wait_for_orphans
 from mage_bridge.server.midi import MidiActions, MidiDoor, MidiMap
 from mage_bridge.server.osc_door import OscDoor
@@ -75,7 +77,7 @@ def on_stop_signals(loop: asyncio.AbstractEventLoop, callback: Callable[[int], N
             signal.signal(sig, handler)
 
 
-class Daemon(OscDoor, JobRequests, Scheduler, DawDoor, MidiActions):
+class Daemon(OscDoor, JobRequests, Scheduler, DawDoor, MidiActions, LibraryDoor):
     """``Daemon(config).run()`` serves until SIGINT/SIGTERM, then stops cleanly."""
 
     def __init__(self, config: Config, *, midi_map: MidiMap | None = None) -> None:

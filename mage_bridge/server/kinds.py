@@ -38,7 +38,8 @@ class JobKind:
     keywords: tuple[str, ...] = ()
     #: What the second positional argument is: ``"dir"`` (the job folder, created by the function),
     #: ``"file"`` (a file inside the job folder, named after the input) or ``"enhance"`` (the job
-    #: folder for a separation result, else a file).
+    #: folder for a separation result, else a file) or ``"none"`` (no output argument: the function
+    #: writes where its own config says, as ``library_import`` writes into the clip library).
     output: str = "dir"
 
     def load(self) -> Callable[..., Any]:
@@ -65,6 +66,7 @@ JOB_KINDS: dict[str, JobKind] = {k.name: k for k in (
     # folder out; prompt and lyrics come out of the options into the job's parameters, as generate's.
     *(JobKind(name, f"mage_bridge.api:{name}", inputs=("audio_path",), keywords=("prompt", "lyrics", "seed"))
       for name in EDIT_KINDS),
+    JobKind("library_import", "mage_bridge.api:library_import", inputs=("audio_path",), output="none"),
 )}
 
 TEST_JOB_KINDS: dict[str, JobKind] = {k.name: k for k in (

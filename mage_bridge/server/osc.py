@@ -136,6 +136,8 @@ REPLY_ADDRESSES = frozenset({
     "/mage/pong", "/mage/error", "/mage/job/accepted", "/mage/job/progress", "/mage/job/done",
     "/mage/job/failed", "/mage/subscribed", "/mage/unsubscribed", "/mage/daw/context/ack", "/mage/daw/replayed",
     "/mage/daw/acked", "/mage/daw/released", "/mage/cookie", "/mage/verified",
+    "/mage/library/results", "/mage/library/clip", "/mage/library/tagged", "/mage/library/rated",
+    "/mage/library/deleted",
 })
 
 _TAG_NAMES = {"s": "a string", "i": "an int", "f": "a float"}

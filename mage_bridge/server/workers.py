@@ -198,13 +198,14 @@ def _run_job(conn: Connection, msg: dict[str, Any], config: Config, cancel: Even
             args.append(value)
         options = policy.check_options(params.get("options") or {},
                                        from_config=params.get("options_from") == "mapping file")
-        target = _output_target(kind.output, args[0] if args else None, out_dir, options)
+        targets = [] if kind.output == "none" else [_output_target(kind.output, args[0] if args else None, out_dir,
+                                                                    options)]
         kwargs = {k: params[k] for k in kind.keywords if params.get(k) is not None}
         kwargs.update(_split_options(func, options))
         if _accepts(func, "job_id"):
             kwargs["job_id"] = job_id
         log.info("job %s (%s) starting", job_id, kind.name)
-        result = func(*args, target, config=config, progress=_Reporter(conn, job_id, cancel), **kwargs)
+        result = func(*args, *targets, config=config, progress=_Reporter(conn, job_id, cancel), **kwargs)
         manifest = Path(result)
         if not manifest.is_file():
             raise MageError(f"job {kind.name} returned {str(manifest)!r}, which is not a file")
