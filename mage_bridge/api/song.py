@@ -91,7 +91,8 @@ def song_add(song_id: str, clip_id: str, *, role: str, fade_s: float | None = No
              songs_dir: str | os.PathLike[str] | None = None, clips_dir: str | os.PathLike[str] | None = None,
              config: Config | None = None) -> Arrangement:
     """Add ``clip_id`` to song ``song_id`` as its intro, a previous (first of them), a next (last of them) or
-    its outro; ``fade_s``/``fade_kind`` set the junction into it. The clip must exist and have a tempo."""
+    its outro; ``fade_s``/``fade_kind`` set its junction on the focus clip's side (after an intro or a previous
+    clip, before a next clip or the outro). The clip must exist and have a tempo."""
     store = _stores(config, store, songs_dir)
     junction = {k: v for k, v in (("fade_s", fade_s), ("kind", fade_kind)) if v is not None}
     song = store.load(song_id).with_slot(role, clip_id, replace_existing=replace, gain_db=gain_db,

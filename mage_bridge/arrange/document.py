@@ -14,7 +14,9 @@ key default to the focus clip's (``null``). Schema ``mage-bridge/arrangement@1``
                {"role": "next", "clip": "c03", "gain_db": -1.5, "junction": {"kind": "equal-power"}}]}
 
 A slot may carry ``gain_db``, ``conform_tempo`` (``false`` plays it at its own tempo) and a
-``junction`` that overrides the song's for the junction *into* that slot. This module reads and
+``junction`` that overrides the song's for its junction on the focus clip's side: the one after an
+Intro or a Previous clip, the one before a Next clip or the Outro (the focus slot has none of its
+own: its neighbours' settle both of its junctions). This module reads and
 writes the document only (no numpy, nothing heavy): every check happens in :func:`parse`, which
 names the field and the value it got.
 """
@@ -82,7 +84,7 @@ class Slot:
     clip: str
     gain_db: float = 0.0
     conform_tempo: bool = True
-    #: Overrides the song's junction settings for the crossfade into this slot.
+    #: Overrides the song's junction settings for this slot's crossfade on the focus clip's side.
     junction: JunctionSettings = field(default_factory=JunctionSettings)
 
     def to_dict(self) -> dict[str, Any]:
@@ -122,9 +124,11 @@ class Arrangement:
             labels.append(f"{slot.role} {counts[slot.role]}" if slot.role in ("previous", "next") else slot.role)
         return labels
 
-    def junction_into(self, index: int) -> JunctionSettings:
-        """The settings of the junction into slot ``index`` (> 0): the slot's own over the song's."""
-        own = self.slots[index].junction
+    def junction_at(self, index: int) -> JunctionSettings:
+        """The settings of the junction between slots ``index - 1`` and ``index``: those of whichever of the
+        two lies further from the focus (it faces the focus across this junction), over the song's."""
+        before = self.slots[index - 1]
+        own = before.junction if before.role in ("intro", "previous") else self.slots[index].junction
         return JunctionSettings(own.fade_s if own.fade_s is not None else self.junction.fade_s,
                                 own.kind if own.kind is not None else self.junction.kind)
 
@@ -255,6 +259,9 @@ def _checked(song: Arrangement, where: str = "the arrangement") -> Arrangement:
     roles = [s.role for s in song.slots]
     if roles.count("focus") != 1:
         raise InvalidInputError(f"{where} must have exactly one focus slot, got {roles.count('focus')}")
+    if song.focus.junction.to_dict():
+        raise InvalidInputError(f"{where}: the focus slot takes no junction of its own; set it on the slot "
+                                "before or after it (or the song's)")
     for once in ("intro", "outro"):
         if roles.count(once) > 1:
             raise InvalidInputError(f"{where} may have one {once}, got {roles.count(once)}")

@@ -192,7 +192,7 @@ def plan_song(song: Arrangement, infos: Sequence[ClipInfo], frames: Sequence[int
     junctions: list[JunctionPlan] = []
     for i in range(1, len(clips)):
         a, b = clips[i - 1], clips[i]
-        settings = song.junction_into(i)
+        settings = song.junction_at(i)
         fade_s = float(settings.fade_s or 0.0)
         entry = _entry(grid, a, b, fade_s, sample_rate)
         kind, chosen, why = _kind(settings.kind or AUTO, a, b, bpm)

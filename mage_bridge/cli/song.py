@@ -72,7 +72,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("clip", help="the clip's id")
     a.add_argument("--role", required=True, choices=ROLES,
                    help="intro, previous (goes first of the previous clips), next (last of the next), outro")
-    a.add_argument("--fade", type=float, dest="fade_s", metavar="SECONDS", help="the crossfade into this clip")
+    a.add_argument("--fade", type=float, dest="fade_s", metavar="SECONDS",
+                   help="its crossfade on the focus clip's side (after an intro or previous, before a next or outro)")
     a.add_argument("--fade-kind", choices=FADE_KINDS, help="the kind of that crossfade")
     a.add_argument("--gain", type=float, dest="gain_db", metavar="DB", help="the clip's gain in dB")
     a.add_argument("--own-tempo", action="store_true", help="play the clip at its own tempo (no time-stretch)")

@@ -30,8 +30,14 @@ def test_a_full_document_round_trips_through_json() -> None:
                {"role": "next", "clip": "n2", "conform_tempo": False}, {"role": "outro", "clip": "o"}])))
     assert song.focus.clip == "17" and song.time_signature == (4, 4) and song.bpm == 124.0
     assert song.labels() == ["intro", "previous 1", "focus", "next 1", "next 2", "outro"]
-    assert song.junction_into(3) == document.JunctionSettings(4.0, "constant-gain")
-    assert song.junction_into(4) == document.JunctionSettings(4.0, "equal-power")
+    assert song.junction_at(3) == document.JunctionSettings(4.0, "constant-gain")  # focus -> next 1: next 1's
+    assert song.junction_at(4) == document.JunctionSettings(4.0, "equal-power")
+    facing = document.parse(_doc(slots=[{"role": "intro", "clip": "i", "junction": {"fade_s": 8}},
+                                        {"role": "previous", "clip": "p", "junction": {"kind": "equal-power"}},
+                                        {"role": "focus", "clip": "f"}, {"role": "outro", "clip": "o"}]))
+    assert [facing.junction_at(i) for i in (1, 2, 3)] == [  # a slot's junction is the one towards the focus
+        document.JunctionSettings(8.0, "auto"), document.JunctionSettings(2.0, "equal-power"),
+        document.JunctionSettings(2.0, "auto")]
     assert document.loads(song.to_json()) == song
 
 
@@ -62,9 +68,12 @@ def test_defaults_are_the_focus_clips_settings_and_a_two_second_auto_fade() -> N
     (json.dumps(_doc(time_signature=[7, 3])), "time_signature must look like '6/8'"),
     (json.dumps(_doc(tempo=120)), "unknown field(s) tempo"),
     (json.dumps(_doc(slots=[{"role": "focus", "clip": "a", "fade": 2}])), "slot 1: unknown field(s) fade"),
+    (json.dumps(_doc(slots=[{"role": "focus", "clip": "a", "junction": {"fade_s": 2}}])),
+     "the focus slot takes no junction of its own"),
     (b"\xff\xfe{", "not UTF-8 text"),
 ], ids=["broken-json", "not-object", "schema", "no-slots", "no-focus", "two-focus", "order", "path-id", "role",
-        "kind", "fade", "bpm", "key", "key-without-mode", "metre", "unknown", "unknown-in-slot", "not-utf8"])
+        "kind", "fade", "bpm", "key", "key-without-mode", "metre", "unknown", "unknown-in-slot", "focus-junction",
+        "not-utf8"])
 def test_a_corrupt_document_is_refused_naming_what_is_wrong(text: str | bytes, words: str) -> None:
     with pytest.raises(InvalidInputError) as e:
         document.loads(text)
