@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mage_bridge.cli.common import add_command, common_options, config_of, print_result
+from mage_bridge.cli.common import add_command, config_of, print_result
 from mage_bridge.cli.progress import display_for
 from mage_bridge.cli.prompts import MASTER_PRESETS
 
@@ -24,7 +24,7 @@ _SUBTYPES = {"16": "pcm16", "24": "pcm24", "float": "float"}
 
 EXAMPLES = {
     "new": """
-  mage-bridge song new night --focus house                      # clips/house is the focus clip
+  mage-bridge song new night --focus house            # the focus clip: <data_dir>/clips/house
   mage-bridge song new night --focus house --bpm 124 --key "A minor" --conform-key --fade 4
 """,
     "add": """
@@ -44,10 +44,10 @@ EXAMPLES = {
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    song = sub.add_parser("song", help="arrange clips around a focus clip and render them into a song",
-                          description="Arrange clips (Intro, Previous, focus, Next, Outro) and render them into "
-                                      "one song, crossfaded on bar lines, mastered and exported.",
-                          parents=[common_options()])
+    song = add_command(sub, "song", help="arrange clips around a focus clip and render them into a song",
+                       description="Arrange clips (Intro, Previous, focus, Next, Outro) and render them into one "
+                                   "song, crossfaded on bar lines, mastered and exported.",
+                       examples="".join(EXAMPLES[verb] for verb in ("new", "add", "fill", "render")))
     verbs = song.add_subparsers(dest="song_command", metavar="VERB")
     song.set_defaults(func=lambda args: song.print_help(sys.stderr) or 2)
 
