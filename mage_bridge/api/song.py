@@ -39,13 +39,8 @@ from mage_bridge.progress import ProgressFn, no_progress
 MIX_FILE = "mix.wav"
 DOCUMENT_FILE = "arrangement.json"
 SONG_STEM = "song"
-#: The keyword options of a song render job (OSC ``options_json``): the rest are refused by the worker.
-RENDER_OPTIONS = ("clips_dir", "format", "master", "subtype", "mp3_quality")
-#: The keyword options of a fill job.
-FILL_OPTIONS = ("role", "bars", "duration_s", "bpm", "time_signature", "key", "mode", "backend")
-
-__all__ = ["DOCUMENT_FILE", "FILL_OPTIONS", "MIX_FILE", "RENDER_OPTIONS", "fill_gap", "song_add", "song_fill",
-           "song_new", "song_render"]
+__all__ = ["DOCUMENT_FILE", "MIX_FILE", "fill_gap", "read_arrangement", "song_add", "song_fill", "song_new",
+           "song_render"]
 
 
 def _stores(config: Config | None, store: ArrangementStore | None, songs_dir: str | os.PathLike[str] | None,

@@ -216,11 +216,12 @@ def _entry(grid: Grid, a: ClipPlan, b: ClipPlan, fade_s: float, rate: int) -> in
     lines = [grid.line(k) for k in range(first, last + 1) if low <= grid.line(k) <= high]
     if not lines:
         short = a if a.frames - a.fade_in < grid.bar_frames else b
+        detail = (f"has {(a.frames - a.fade_in) / rate:.2f} s after its fade-in" if short is a and a.fade_in
+                  else f"lasts {short.frames / rate:.2f} s")
         raise InvalidInputError(
             f"no bar line for the junction from slot {a.label} to slot {b.label}: slot {short.label} (clip "
-            f"{short.slot.clip!r}) lasts {short.frames / rate:.2f} s at {grid.bpm:g} BPM, "
-            f"{'after its fade-in, ' if short is a and a.fade_in else ''}less than the bar "
-            f"({grid.bar_frames / rate:.2f} s) a junction needs")
+            f"{short.slot.clip!r}) {detail} at {grid.bpm:g} BPM, less than the bar ({grid.bar_frames / rate:.2f} s) "
+            "a junction needs")
     return min(lines, key=lambda f: (abs(f - target), -f))
 
 
