@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "song, crossfaded on bar lines, mastered and exported.",
                        examples="".join(EXAMPLES[verb] for verb in ("new", "add", "fill", "render")))
     verbs = song.add_subparsers(dest="song_command", metavar="VERB")
-    song.set_defaults(func=lambda args: song.print_help(sys.stderr) or 2)
+    song.set_defaults(func=lambda args: _no_verb(song))
 
     n = add_command(verbs, "new", help="start a song with its focus clip", examples=EXAMPLES["new"])
     n.add_argument("song", help="the song's id (letters, digits, . _ -)")
@@ -110,6 +110,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--backend", help="generator backend (default: the config's backends.generate)")
     _stores(f)
     f.set_defaults(func=_cmd_fill)
+
+
+def _no_verb(parser: argparse.ArgumentParser) -> int:
+    """``mage-bridge song`` alone: its help, and the usage error status."""
+    parser.print_help(sys.stderr)
+    return 2
 
 
 def _stores(p: argparse.ArgumentParser) -> None:
