@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mage_bridge import manifest
 from mage_bridge.api.checks import FORMATS, check_format_options, check_input, check_output_dir, sidecar
@@ -35,6 +35,10 @@ from mage_bridge.config import Config, load_config
 from mage_bridge.errors import InvalidInputError, MageError
 from mage_bridge.files import staged_folder, write_json_atomic
 from mage_bridge.progress import ProgressFn, no_progress
+
+if TYPE_CHECKING:
+    from mage_bridge.arrange.timeline import SongPlan
+    from mage_bridge.audio import Audio
 
 MIX_FILE = "mix.wav"
 DOCUMENT_FILE = "arrangement.json"
@@ -164,7 +168,8 @@ def song_render(
     return out / manifest.FILENAME
 
 
-def _load_and_plan(song: Arrangement, infos: list[ClipInfo], progress: ProgressFn) -> tuple[list[Any], list[str], Any]:
+def _load_and_plan(song: Arrangement, infos: list[ClipInfo],
+                   progress: ProgressFn) -> tuple[list[Audio], list[str], SongPlan]:
     """Every clip's audio as 48 kHz stereo, and the timeline; nothing is written yet."""
     from mage_bridge.api.results import load_48k_stereo
     from mage_bridge.arrange.timeline import plan_song
@@ -182,12 +187,12 @@ def _load_and_plan(song: Arrangement, infos: list[ClipInfo], progress: ProgressF
     return audios, notes + list(plan.notes), plan
 
 
-def _render_into(staging: Path, song: Arrangement, plan: Any, audios: list[Any], notes: list[str], *, fmt: str,
+def _render_into(staging: Path, song: Arrangement, plan: SongPlan, audios: list[Audio], notes: list[str], *, fmt: str,
                  settings: dict[str, Any] | None, subtype: str, mp3_quality: str, config: Config | None,
                  progress: ProgressFn, job_id: str) -> dict[str, Any]:
     """Render, write ``mix.wav``, master or export ``song.<fmt>``, write ``arrangement.json``; the manifest's data."""
     from mage_bridge import audio as audio_io
-    from mage_bridge.api.clips import measure_mix
+    from mage_bridge.api.clips import measure_mix, tempo_warning
     from mage_bridge.api.export import export as export_file
     from mage_bridge.api.master import master as master_file
     from mage_bridge.api.results import base_manifest
@@ -201,15 +206,16 @@ def _render_into(staging: Path, song: Arrangement, plan: Any, audios: list[Any],
     song_file = staging / f"{SONG_STEM}.{fmt}"
     if settings is not None:
         stage = "master"
-        master_file(staging / MIX_FILE, song_file, target_lufs=None if settings["preset"] else
-                          settings["target_lufs"], true_peak_dbtp=None if settings["preset"] else
-                          settings["true_peak_dbtp"], preset=settings["preset"], subtype=subtype,
-                          mp3_quality=mp3_quality, config=config, job_id=job_id,
-                          progress=lambda s, f: progress("master", f) if s == "master" else None)
+        preset = settings["preset"]
+        master_file(staging / MIX_FILE, song_file, preset=preset,
+                    target_lufs=None if preset else settings["target_lufs"],
+                    true_peak_dbtp=None if preset else settings["true_peak_dbtp"], subtype=subtype,
+                    mp3_quality=mp3_quality, config=config, job_id=job_id,
+                    progress=lambda s, f: progress("master", f) if s == "master" else None)
     else:
         stage = "export"
         export_file(staging / MIX_FILE, song_file, subtype=subtype, mp3_quality=mp3_quality, job_id=job_id,
-                          progress=lambda s, f: progress("export", f) if s == "write" else None)
+                    progress=lambda s, f: progress("export", f) if s == "write" else None)
     side = sidecar(song_file)
     result = json.loads(side.read_text(encoding="utf-8"))
     side.unlink()
@@ -221,7 +227,9 @@ def _render_into(staging: Path, song: Arrangement, plan: Any, audios: list[Any],
         "backend": {"name": "arrange", "stretcher": "rubberband (pedalboard.time_stretch, faster engine)"},
         "requested": {"bpm": plan.bpm, "key": plan.key, "mode": plan.mode,
                       "time_signature": list(plan.time_signature)},
-        "measured": measured, **record, "warnings": [], "notes": notes + list(result.get("notes") or ()),
+        "measured": measured, **record,
+        "warnings": [w for w in (tempo_warning(plan.bpm, measured["bpm"]) if measured["bpm"] else None,) if w],
+        "notes": notes + list(result.get("notes") or ()),
         "mix": MIX_FILE, "output": song_file.name, "arrangement": DOCUMENT_FILE,
         stage: {"file": song_file.name, **({k: settings[k] for k in ("target_lufs", "true_peak_dbtp", "preset")}
                                            if settings is not None else {}),

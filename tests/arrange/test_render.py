@@ -61,7 +61,7 @@ def test_two_clips_at_the_songs_tempo_are_a_plus_b_minus_the_fade(clips: Path, t
     np.testing.assert_array_equal(mix.samples[:, 384_000:], b.samples[:, 96_000:])
     song = audio_io.load(tmp_path / "song" / "song.wav")
     assert song.frames == mix.frames and m["master"]["measured"]["loudness_lufs"] == pytest.approx(-14.0, abs=0.5)
-    assert [c["conform"]["length_ratio"] for c in m["clips"]] == [1.0, 1.0]
+    assert [c["conform"]["length_ratio"] for c in m["clips"]] == [1.0, 1.0] and m["warnings"] == []
     assert sorted(p.name for p in (tmp_path / "song").iterdir()) == ["arrangement.json", "manifest.json", "mix.wav",
                                                                     "song.wav"]
     assert document.loads((tmp_path / "song" / "arrangement.json").read_text()) == _song(("focus", "house"),
