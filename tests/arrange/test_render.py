@@ -15,10 +15,12 @@ from mage_bridge import audio as audio_io
 from mage_bridge.api.song import song_add, song_new, song_render
 from mage_bridge.arrange import document
 from mage_bridge.arrange.store import FolderArrangementStore
+from mage_bridge.audio import Audio
+from mage_bridge.effects.loudness import integrated_loudness, short_term_loudness
 from mage_bridge.errors import InvalidInputError
 from mage_bridge.measure import measure_tempo
 from tests.arrange.clipfolders import beat_peaks, click_track, procedural_clip, write_clip
-from tests.signals import RATE, sine
+from tests.signals import RATE, noise, sine
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +115,22 @@ def test_a_clip_whose_bars_are_unknown_gets_an_equal_power_fade_saying_why(clips
     forced = _song(("focus", "click120"), ("next", "loose"), junction={"kind": "constant-gain"})
     (j,) = _render(forced, tmp_path / "forced", clips, master=False)["junctions"]
     assert (j["fade_kind"], j["kind_chosen"]) == ("constant-gain", "document")
+
+
+def test_unrelated_noises_cross_at_equal_loudness_through_the_render(tmp_path: Path,
+                                                                      rng: np.random.Generator) -> None:
+    """Two uncorrelated noises of equal loudness whose bars are unknown: the renderer picks equal-power, and the
+    song's short-term loudness stays within ±1 LU of theirs through the junction."""
+    root = tmp_path / "clips"
+    write_clip(root, "hiss", noise(8.0, rng), bpm=120.0, grid=False)
+    write_clip(root, "rain", noise(8.0, rng), bpm=120.0, grid=False)
+    m = _render(_song(("focus", "hiss"), ("next", "rain")), tmp_path / "song", root, master=False)
+    (j,) = m["junctions"]
+    assert (j["fade_kind"], j["kind_chosen"], j["fade_frames"]) == ("equal-power", "auto", 96_000)
+    mix = audio_io.load(tmp_path / "song" / "mix.wav")
+    level = integrated_loudness(audio_io.load(root / "hiss" / "mix.wav"))
+    s = short_term_loudness(Audio(mix.samples[:, RATE:-RATE], RATE))  # clear of the noises' 10 ms edge fades
+    assert np.all(np.abs(s - level) <= 1.0), (s.min() - level, s.max() - level)
 
 
 def test_the_same_document_renders_the_same_samples(clips: Path, tmp_path: Path) -> None:
