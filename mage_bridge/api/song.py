@@ -5,8 +5,8 @@ in a store; ``song_render`` turns one into a song folder; ``fill_gap`` generates
 a focus clip and ``song_fill`` adds one to a song. Clips are found through a
 :class:`~mage_bridge.arrange.clips.ClipSource` (by default the clip folders of
 ``<data_dir>/clips``) and documents kept in an
-:class:`~mage_bridge.arrange.store.ArrangementStore` (by default ``<data_dir>/songs``); the clip
-library provides both.
+:class:`~mage_bridge.arrange.store.ArrangementStore` (by default ``<data_dir>/songs``); pass a clip
+library's own as ``clip_source`` and ``store``.
 
 A song folder holds ``song.<wav|flac|mp3>`` (mastered, or with ``master=False`` only converted),
 ``mix.wav`` (the render before mastering, 32-bit float: the exact samples), ``arrangement.json``

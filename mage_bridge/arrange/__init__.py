@@ -4,7 +4,7 @@ conformed to the song's tempo (and optionally key), crossfaded on its bar lines.
 One module per concern:
 
 * :mod:`.document` - the arrangement as a versioned JSON document, checked field by field;
-* :mod:`.clips` - :class:`ClipSource` (clip id -> its manifest; the library implements it,
+* :mod:`.clips` - :class:`ClipSource` (clip id -> its manifest, what a clip library implements;
   :class:`FolderClipSource` reads a folder of clip folders) and what a clip's manifest says;
 * :mod:`.store` - :class:`ArrangementStore` (song id -> document) and a folder of JSON files;
 * :mod:`.conform` - time-stretch and pitch-shift (Rubber Band) to the song's tempo and key;

@@ -1,8 +1,8 @@
 """Where an arrangement's clips come from, and what the renderer needs to know of each.
 
-A :class:`ClipSource` turns a clip id into the path of that clip's result manifest
-(``manifest.json``, docs/manifest.md); the clip library implements it, and
-:class:`FolderClipSource` does for a folder of clip folders (``<root>/<clip id>/manifest.json``).
+A :class:`ClipSource` (an interface a clip library can implement) turns a clip id into the path of
+that clip's result manifest (``manifest.json``, docs/manifest.md); :class:`FolderClipSource` is one
+over a folder of clip folders (``<root>/<clip id>/manifest.json``).
 :func:`resolve_clips` reads every slot's manifest into a :class:`ClipInfo` (its audio file, tempo,
 metre, key and where its bars start) and refuses, in one message naming every slot and id at
 fault, clips that are missing, deleted, or without a tempo. Nothing is decoded here.

@@ -1,7 +1,7 @@
 """Where arrangement documents are kept, by song id.
 
-:class:`ArrangementStore` is what the API needs of a store; the clip library implements it with a
-table, and :class:`FolderArrangementStore` keeps one JSON file per song in a folder
+:class:`ArrangementStore` is what the API needs of a store, which a clip library can implement with
+a table; :class:`FolderArrangementStore` keeps one JSON file per song in a folder
 (``<root>/<song id>.json``), each written atomically.
 """
 
