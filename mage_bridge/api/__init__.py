@@ -6,7 +6,9 @@ four stems), ``enhance`` (per-stem chains), ``master`` (a loudness target under
 a true-peak ceiling), ``export`` (a format conversion), and the tasks that rework
 a clip into a new one: ``repaint``, ``extend``, ``cover``, ``lego``, ``extract``
 (:mod:`mage_bridge.api.edit`; backends that have them) and ``retake``; ``library_import`` (the
-user's own audio into the clip library). Each validates its
+user's own audio into the clip library); songs of clips arranged around a focus clip
+(:mod:`mage_bridge.api.song`: ``song_new``, ``song_add``, ``song_render``, ``fill_gap``, ``song_fill``).
+Each validates its
 arguments and checks its target (exists? writable? supported extension?)
 before anything heavy loads or any audio is decoded, reports
 ``progress(stage, fraction)``, builds its result under a hidden name beside the
@@ -39,6 +41,7 @@ from mage_bridge.api.library import library_import
 from mage_bridge.api.lyrics import LYRICS_OPTIONS, lyrics
 from mage_bridge.api.master import master
 from mage_bridge.api.separate import SEPARATE_OPTIONS, separate
+from mage_bridge.api.song import fill_gap, song_add, song_fill, song_new, song_render
 from mage_bridge.errors import (
     BackendUnavailableError,
     InvalidAudioError,
@@ -50,6 +53,7 @@ from mage_bridge.errors import (
 __all__ = [
     "generate", "lyrics", "separate", "enhance", "master", "export", "measure_mix",
     "repaint", "extend", "cover", "lego", "extract", "retake", "library_import",
+    "song_new", "song_add", "song_render", "fill_gap", "song_fill",
     "GENERATE_OPTIONS", "LYRICS_OPTIONS", "SEPARATE_OPTIONS", "ENHANCE_OPTIONS", "EDIT_KINDS", "TRACK_NAMES",
     "MageError", "InvalidInputError", "InvalidAudioError", "OutputExistsError", "BackendUnavailableError",
 ]

@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mage_bridge.cli.prompts",
     "mage_bridge.cli.edit",
     "mage_bridge.cli.audio",
+    "mage_bridge.cli.song",
     "mage_bridge.cli.daemon",
     "mage_bridge.cli.library",
     "mage_bridge.cli.environment",
@@ -35,6 +36,8 @@ EXAMPLES = """examples:
   mage-bridge repaint clips/house/manifest.json --start 8 --end 12 -o clips/house-fix   # ACE-Step
   mage-bridge separate song.wav -o stems/ && mage-bridge enhance stems/ -o enhanced/
   mage-bridge master mix.wav -o master.flac --lufs -16
+  mage-bridge song new night --focus house && mage-bridge song fill night --role next
+  mage-bridge song render night -o songs/night --format mp3
   mage-bridge serve                      # then send OSC to 127.0.0.1:9137, or: mage-bridge submit ...
   mage-bridge COMMAND --help             # each command's options and examples
 """

@@ -28,6 +28,7 @@ SUBMIT_EXAMPLES = """
   mage-bridge submit master ~/mage/mix.wav --options '{"target_lufs": -16, "format": "flac"}'
   mage-bridge submit separate ~/mage/song.wav --options '{"backend": "dsp"}' --wait
   mage-bridge submit repaint ~/mage/clips/house/manifest.json --options '{"start_s": 8, "end_s": 12}' --wait
+  mage-bridge submit song-render ~/mage/songs/night.json --options '{"format": "mp3"}' --wait
 """
 STATUS_EXAMPLES = """
   mage-bridge status 3f2a9c81d4e0
@@ -49,9 +50,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.set_defaults(func=_serve)
 
     m = add_command(sub, "submit", help="send a job to a running daemon over OSC", examples=SUBMIT_EXAMPLES)
-    m.add_argument("kind", choices=("generate", "lyrics", "separate", "enhance", "master", *EDIT_KINDS))
-    m.add_argument("input", help="the prompt (generate, lyrics), the audio file path, or for the edits "
-                                  f"({', '.join(EDIT_KINDS)}) a clip's manifest.json or an audio file")
+    m.add_argument("kind", choices=("generate", "lyrics", "separate", "enhance", "master", *EDIT_KINDS,
+                                    "song-render", "song-fill"))
+    m.add_argument("input", help="the prompt (generate, lyrics), the audio file path, for the edits "
+                                  f"({', '.join(EDIT_KINDS)}) a clip's manifest.json or an audio file, for "
+                                  "song-render an arrangement .json, for song-fill the focus clip's manifest.json")
     m.add_argument("--lyrics", help="lyrics (generate, lyrics)")
     m.add_argument("--options", default="", metavar="JSON",
                    help="options as a JSON object, named as the Python API names them (docs/osc.md)")
@@ -111,7 +114,7 @@ def _submit(args: argparse.Namespace) -> int:
     if args.kind in ("generate", "lyrics"):
         call: tuple[Any, ...] = (f"/mage/{args.kind}", req, args.input, args.lyrics or "", opts)
     else:
-        call = (f"/mage/{args.kind}", req, str(Path(args.input).expanduser().absolute()), opts)
+        call = (f"/mage/{args.kind.replace('-', '/')}", req, str(Path(args.input).expanduser().absolute()), opts)
     check_daemon(args.host, port)
     with OscClient(args.host, port) as client:
         address, reply = client.request(*call, timeout_s=5.0)

@@ -2,10 +2,12 @@
 
 * :func:`integrated_loudness` – gated programme loudness in LUFS (BS.1770-4 Annex 1,
   equations (1)–(7)), K-weighting recomputed for any sample rate.
+* :func:`short_term_loudness` – EBU R 128 short-term loudness: each 3 s window, ungated
+  (EBU Tech 3341, "S").
 * :func:`true_peak_dbtp` – 4× oversampled peak in dBTP (BS.1770-4 Annex 2).
 * :func:`sample_peak_dbfs` – the largest absolute sample in dBFS.
 
-All three take an :class:`~mage_bridge.audio.Audio` (mono or stereo; in BS.1770
+All of them take an :class:`~mage_bridge.audio.Audio` (mono or stereo; in BS.1770
 terms the channels are L and R, weight G = 1.0 each; a mono file is measured as
 one channel, not as dual mono).
 
@@ -332,6 +334,28 @@ def oversampled_peak_envelope(samples: np.ndarray) -> np.ndarray:
         block = block.reshape(x.shape[0], end - start, up_factor).max(axis=(0, 2))
         np.maximum(envelope[start:end], block, out=envelope[start:end])
     return envelope
+
+
+#: EBU Tech 3341 §2.2: the short-term loudness window, 3 s (the momentary one is BS.1770's 400 ms block).
+SHORT_TERM_S = 3.0
+
+
+def short_term_loudness(audio: Audio, *, hop_s: float = 0.1) -> np.ndarray:
+    """Short-term loudness (LUFS) of each 3 s window of ``audio``, one window every ``hop_s``.
+
+    EBU Tech 3341 "S": BS.1770-4 eq. (2) over the K-weighted mean square of the window, no gating.
+    Window ``j`` starts at frame ``j * round(hop_s * rate)``; the last one ends at or before the
+    end. Empty for audio under 3 s; ``-inf`` for a silent window.
+    """
+    rate = audio.sample_rate
+    window, hop = int(round(SHORT_TERM_S * rate)), max(1, int(round(hop_s * rate)))
+    if audio.frames < window:
+        return np.zeros(0)
+    y = signal.sosfilt(k_weighting_sos(rate), np.asarray(audio.samples, dtype=np.float64), axis=-1)
+    energy = np.concatenate([np.zeros((audio.channels, 1)), np.cumsum(y * y, axis=1)], axis=1)
+    starts = np.arange(0, audio.frames - window + 1, hop)
+    z = np.maximum(energy[:, starts + window] - energy[:, starts], 0.0) / window
+    return _loudness_of(z)
 
 
 def true_peak_dbtp(audio: Audio) -> float:

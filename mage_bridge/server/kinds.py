@@ -67,6 +67,10 @@ JOB_KINDS: dict[str, JobKind] = {k.name: k for k in (
     *(JobKind(name, f"mage_bridge.api:{name}", inputs=("audio_path",), keywords=("prompt", "lyrics", "seed"))
       for name in EDIT_KINDS),
     JobKind("library_import", "mage_bridge.api:library_import", inputs=("audio_path",), output="none"),
+    # Songs (mage_bridge.api.song): an arrangement document (checked by the daemon) in, a song folder out;
+    # a fill is a generate job for a clip that fits the focus clip whose manifest is its input.
+    JobKind("song_render", "mage_bridge.api.song:song_render", inputs=("arrangement",)),
+    JobKind("song_fill", "mage_bridge.api.song:fill_gap", inputs=("audio_path",), keywords=("seed",)),
 )}
 
 TEST_JOB_KINDS: dict[str, JobKind] = {k.name: k for k in (

@@ -131,6 +131,20 @@ class JobRequests:
         kind = req.address.rsplit("/", 1)[1]
         self.submit_audio(kind, req.args["audio_path"], options, req.req_id, addr, client=client)
 
+    @osc.handles("/mage/song/render", REQ_ID, Arg("arrangement", "s"), OPTIONS, job=True, answer=ACCEPTED)
+    def _song_render(self, req: Request, addr: Addr, options: dict[str, Any], client: str) -> None:
+        self.submit_song_render(req.args["arrangement"], options, req.req_id, addr, client=client)
+
+    @osc.handles("/mage/song/fill", REQ_ID, Arg("focus_path", "s"), OPTIONS, job=True, answer=ACCEPTED)
+    def _song_fill(self, req: Request, addr: Addr, options: dict[str, Any], client: str) -> None:
+        from mage_bridge.arrange.fill import ROLE_WORDS
+
+        role = options.get("role", "next")
+        if role not in ROLE_WORDS:
+            raise RequestError("invalid_input", f"role must be one of {', '.join(ROLE_WORDS)}, got {role!r}"[:300],
+                               req.req_id)
+        self.submit_audio("song_fill", req.args["focus_path"], options, req.req_id, addr, client=client)
+
     @osc.handles("/mage/test/job", REQ_ID, Arg("kind", "s"), OPTIONS, job=True, test_only=True, answer=ACCEPTED)
     def _test_job(self, req: Request, addr: Addr, options: dict[str, Any], client: str) -> None:
         kind = req.args["kind"]
@@ -177,6 +191,23 @@ class JobRequests:
         if media_root is not None:
             params["media_root"] = str(media_root)
         return self._submit(kind, params, req_id, addr, client=client, source=source)
+
+    def submit_song_render(self, text: str, options: dict[str, Any], req_id: str, addr: Addr | None, *,
+                           client: str, source: str = "osc") -> Job:
+        """Check and queue a song render: ``text`` is the arrangement's JSON or the path of a JSON file under the
+        allowed folders. The document is read and checked here, so a corrupt one is refused at once; the
+        job carries the document itself, and its clips are read from ``clips_dir`` (default ``<data_dir>/clips``)."""
+        from mage_bridge.arrange.document import MAX_DOCUMENT_BYTES, loads
+
+        inline = text.lstrip().startswith("{")
+        text = osc.check_text("arrangement", text, osc.MAX_OPTIONS_CHARS if inline else osc.MAX_PATH_CHARS, req_id)
+        try:
+            raw = text if inline else self.guard.read_file(text, max_bytes=MAX_DOCUMENT_BYTES)[1]
+            song = loads(raw, where="the arrangement" if inline else f"the arrangement {text!r}")
+        except MageError as e:
+            raise RequestError(e.code, str(e)[:500], req_id) from None
+        params = self._job_params(options, req_id, arrangement=song.to_dict())
+        return self._submit("song_render", params, req_id, addr, client=client, source=source)
 
     def _job_params(self, options: dict[str, Any], req_id: str, *, daw_tag: dict[str, Any] | None = None,
                     **params: Any) -> dict[str, Any]:

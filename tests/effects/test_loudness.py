@@ -18,6 +18,7 @@ from mage_bridge.effects.loudness import (
     integrated_loudness,
     k_weighting_sos,
     sample_peak_dbfs,
+    short_term_loudness,
     true_peak_dbtp,
 )
 from tests.signals import RATE, fade
@@ -49,6 +50,19 @@ EBU_3341_LOUDNESS = [
 @pytest.mark.parametrize(("segments", "expected_lufs"), EBU_3341_LOUDNESS)
 def test_ebu_3341_integrated_loudness(segments, expected_lufs):
     assert integrated_loudness(_sequence(*segments)) == pytest.approx(expected_lufs, abs=0.1)
+
+
+def test_ebu_3341_case9_short_term_loudness_is_constant():
+    """Tech 3341 case 9: 1.34 s at -20 dBFS then 1.66 s at -30 dBFS, five times: every 3 s window
+    holds one of each, so S reads -23.0 ±0.1 LUFS from the first full window to the last."""
+    audio = _sequence(*[(-20.0, 1.34), (-30.0, 1.66)] * 5)
+    s = short_term_loudness(audio, hop_s=0.1)
+    assert len(s) == 121  # windows starting 0.0, 0.1 ... 12.0 s in 15 s
+    assert np.all(np.abs(s - -23.0) <= 0.1), (s.min(), s.max())
+    louder = short_term_loudness(_sequence((-20.0, 3.0), (-30.0, 3.0)), hop_s=3.0)
+    assert louder == pytest.approx([-20.0, -30.0], abs=0.1)
+    assert short_term_loudness(_sequence((-20.0, 2.9))).size == 0
+    assert np.all(np.isneginf(short_term_loudness(Audio.silence(4 * RATE, RATE))))
 
 
 EBU_3341_TRUE_PEAK = [
