@@ -3,10 +3,10 @@
 ``song_new`` and ``song_add`` build an arrangement document (:mod:`mage_bridge.arrange.document`)
 in a store; ``song_render`` turns one into a song folder; ``fill_gap`` generates a clip that fits
 a focus clip and ``song_fill`` adds one to a song. Clips are found through a
-:class:`~mage_bridge.arrange.clips.ClipSource` (by default the clip folders of
-``<data_dir>/clips``) and documents kept in an
-:class:`~mage_bridge.arrange.store.ArrangementStore` (by default ``<data_dir>/songs``); pass a clip
-library's own as ``clip_source`` and ``store``.
+:class:`~mage_bridge.arrange.clips.ClipSource` and documents kept in an
+:class:`~mage_bridge.arrange.store.ArrangementStore`: by default the clip library's
+(:mod:`mage_bridge.library.songs`: clips by library id, songs in its ``arrangements`` table), or the
+clip folders of ``clips_dir`` and the JSON files of ``songs_dir``.
 
 A song folder holds ``song.<wav|flac|mp3>`` (mastered, or with ``master=False`` only converted),
 ``mix.wav`` (the render before mastering, 32-bit float: the exact samples), ``arrangement.json``
@@ -44,25 +44,36 @@ MIX_FILE = "mix.wav"
 DOCUMENT_FILE = "arrangement.json"
 SONG_STEM = "song"
 __all__ = ["DOCUMENT_FILE", "MIX_FILE", "fill_gap", "read_arrangement", "song_add", "song_fill", "song_new",
-           "song_render"]
+           "song_render", "song_store"]
 
 
-def _stores(config: Config | None, store: ArrangementStore | None, songs_dir: str | os.PathLike[str] | None,
-            ) -> ArrangementStore:
+def song_store(config: Config | None = None, store: ArrangementStore | None = None,
+               songs_dir: str | os.PathLike[str] | None = None) -> ArrangementStore:
+    """Where songs are kept: ``store`` when given, else the JSON files of ``songs_dir``, else the clip library."""
     if store is not None:
         if not isinstance(store, ArrangementStore):
             raise InvalidInputError(f"store must be an ArrangementStore, got {type(store).__name__}")
         return store
-    return FolderArrangementStore(songs_dir if songs_dir is not None else (config or load_config()).data_dir / "songs")
+    if songs_dir is not None:
+        return FolderArrangementStore(songs_dir)
+    from mage_bridge.library.songs import LibrarySongStore
+
+    return LibrarySongStore(config)
 
 
 def _clip_source(config: Config | None, clip_source: ClipSource | None,
                  clips_dir: str | os.PathLike[str] | None) -> ClipSource:
+    """``clip_source`` when given, else the clip folders of ``clips_dir``, else the clip library (then the
+    folders of ``<data_dir>/clips``)."""
     if clip_source is not None:
         if not isinstance(clip_source, ClipSource):
             raise InvalidInputError(f"clip_source must be a ClipSource, got {type(clip_source).__name__}")
         return clip_source
-    return FolderClipSource(clips_dir if clips_dir is not None else (config or load_config()).data_dir / "clips")
+    if clips_dir is not None:
+        return FolderClipSource(clips_dir)
+    from mage_bridge.library.songs import LibraryClipSource
+
+    return LibraryClipSource(config)
 
 
 def song_new(song_id: str, focus_clip: str, *, name: str = "", bpm: float | None = None,
@@ -80,7 +91,7 @@ def song_new(song_id: str, focus_clip: str, *, name: str = "", bpm: float | None
     song = new(focus_clip, name=name, bpm=bpm, time_signature=time_signature, key=key, mode=mode,
                conform_key=conform_key, fade_s=fade_s, fade_kind=fade_kind)
     resolve_clips(song, _clip_source(config, clip_source, clips_dir))
-    _stores(config, store, songs_dir).save(song_id, song, overwrite=overwrite)
+    song_store(config, store, songs_dir).save(song_id, song, overwrite=overwrite)
     return song
 
 
@@ -92,7 +103,7 @@ def song_add(song_id: str, clip_id: str, *, role: str, fade_s: float | None = No
     """Add ``clip_id`` to song ``song_id`` as its intro, a previous (first of them), a next (last of them) or
     its outro; ``fade_s``/``fade_kind`` set its junction on the focus clip's side (after an intro or a previous
     clip, before a next clip or the outro). The clip must exist and have a tempo."""
-    store = _stores(config, store, songs_dir)
+    store = song_store(config, store, songs_dir)
     junction = {k: v for k, v in (("fade_s", fade_s), ("kind", fade_kind)) if v is not None}
     song = store.load(song_id).with_slot(role, clip_id, replace_existing=replace, gain_db=gain_db,
                                          conform_tempo=conform_tempo, junction=junction or None)
@@ -288,22 +299,25 @@ def song_fill(song_id: str, *, role: str = "next", clip_id: str | None = None, b
               clips_dir: str | os.PathLike[str] | None = None, config: Config | None = None,
               progress: ProgressFn | None = None) -> Path:
     """Generate a ``role`` clip for song ``song_id`` at the song's tempo, metre and key, into the clip folder
-    ``clip_id`` (default ``<song id>-<role>-<random>``) of ``clips_dir``, and add it to the song.
+    ``clip_id`` (default ``<song id>-<role>-<random>``) of ``clips_dir`` (default ``<data_dir>/clips``), and add
+    it to the song: by its library id when the library recorded it, else by its folder's name.
 
     Returns the new clip's manifest. The song is saved only once the clip is complete.
     """
     config = config or load_config()
-    store = _stores(config, store, songs_dir)
-    source = FolderClipSource(clips_dir if clips_dir is not None else config.data_dir / "clips")
+    store = song_store(config, store, songs_dir)
+    source = _clip_source(config, None, clips_dir)
+    folders = source if isinstance(source, FolderClipSource) else FolderClipSource(config.data_dir / "clips")
     song = store.load(song_id)
     clip_id = check_id("clip id", clip_id or f"{song_id}-{role}-{uuid.uuid4().hex[:6]}")
     song.with_slot(role, clip_id, replace_existing=False)  # refused now (a second intro...), before any work
     focus_path = source.manifest_path(song.focus.clip)
     if focus_path is None:
         raise InvalidInputError(f"slot focus (clip {song.focus.clip!r}): no clip {song.focus.clip!r} in "
-                                f"{str(source.root)!r} (deleted?)")
-    path = fill_gap(focus_path, source.folder(clip_id), role=role, bars=bars, duration_s=duration_s, bpm=song.bpm,
+                                f"{source!r} (deleted?)")
+    path = fill_gap(focus_path, folders.folder(clip_id), role=role, bars=bars, duration_s=duration_s, bpm=song.bpm,
                     time_signature=song.time_signature, key=song.key, mode=song.mode, seed=seed, backend=backend,
                     config=config, progress=progress)
-    store.save(song_id, song.with_slot(role, clip_id), overwrite=True)
+    library_id = source.library_id(path) if hasattr(source, "library_id") else None
+    store.save(song_id, song.with_slot(role, library_id or clip_id), overwrite=True)
     return path

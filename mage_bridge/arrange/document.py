@@ -48,7 +48,7 @@ MAX_NAME_CHARS = 200
 #: Largest document read (bytes of JSON): a song of :data:`MAX_SLOTS` slots is a few KiB.
 MAX_DOCUMENT_BYTES = 256 * 1024
 #: A clip id or a song id: what a folder or a library may use as a name, never a path.
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 def check_id(what: str, value: object) -> str:
@@ -58,7 +58,7 @@ def check_id(what: str, value: object) -> str:
     """
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         value = str(value)
-    if not isinstance(value, str) or not _ID.fullmatch(value) or ".." in value:
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value) or ".." in value:
         shown = value[:60] if isinstance(value, str) else value
         raise InvalidInputError(f"{what} must be 1-128 of A-Z a-z 0-9 . _ - (starting with a letter or digit), "
                                 f"got {shown!r}")

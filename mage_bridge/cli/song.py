@@ -1,8 +1,9 @@
 """``song new|add|render|fill``: arrange clips around a focus clip and render them into one song.
 
-Each is one :mod:`mage_bridge.api.song` call. Songs are JSON documents in ``--songs`` (default
-``<data_dir>/songs/<song>.json``); clips are folders in ``--clips`` (default ``<data_dir>/clips``),
-named by their id: ``--clips clips/`` and clip id ``house`` is ``clips/house/manifest.json``.
+Each is one :mod:`mage_bridge.api.song` call. Songs are JSON documents kept in the clip library (or, with
+``--songs DIR``, as ``DIR/<song>.json``); clips are library clips by id (``mage-bridge library list``), else
+folders of ``<data_dir>/clips`` by name; with ``--clips DIR`` only folders of DIR: clip id ``house`` is
+``DIR/house/manifest.json``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ _SUBTYPES = {"16": "pcm16", "24": "pcm24", "float": "float"}
 
 EXAMPLES = {
     "new": """
-  mage-bridge song new night --focus house            # the focus clip: <data_dir>/clips/house
+  mage-bridge song new night --focus 3f9a2c            # the focus clip: a library id (or a unique prefix)
   mage-bridge song new night --focus house --bpm 124 --key "A minor" --conform-key --fade 4
 """,
     "add": """
@@ -119,8 +120,9 @@ def _no_verb(parser: argparse.ArgumentParser) -> int:
 
 
 def _stores(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--songs", metavar="DIR", help="where songs are kept (default <data_dir>/songs)")
-    p.add_argument("--clips", metavar="DIR", help="where clip folders are (default <data_dir>/clips)")
+    p.add_argument("--songs", metavar="DIR", help="keep songs as JSON files in DIR (default: in the clip library)")
+    p.add_argument("--clips", metavar="DIR", help="find clips as folders of DIR by name (default: in the clip "
+                   "library by id, then as folders of <data_dir>/clips)")
     p.add_argument("--json", action="store_true", help="print the document (manifest) instead of its path")
 
 
@@ -129,13 +131,13 @@ def _where(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _print_song(args: argparse.Namespace, song: Any) -> int:
-    from mage_bridge.arrange.store import FolderArrangementStore
+    from mage_bridge.api.song import song_store
 
     where = _where(args)
     if args.json:
         print(song.to_json(), end="")
     else:
-        print(FolderArrangementStore(where["songs_dir"] or where["config"].data_dir / "songs").location(args.song))
+        print(song_store(where["config"], songs_dir=where["songs_dir"]).location(args.song))
     if not args.quiet:
         roles = " | ".join(f"{label}: {slot.clip}" for label, slot in zip(song.labels(), song.slots))
         print(f"mage-bridge: song {args.song}: {roles}", file=sys.stderr)
@@ -161,8 +163,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from mage_bridge.api.song import song_render
-    from mage_bridge.arrange.store import FolderArrangementStore
+    from mage_bridge.api.song import song_render, song_store
 
     if (args.no_master or args.preset) and args.true_peak_dbtp is not None:
         other = "--no-master" if args.no_master else "--preset"
@@ -172,7 +173,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     if given.suffix.lower() == ".json" or given.is_file():
         arrangement: Any = given
     else:
-        arrangement = FolderArrangementStore(where["songs_dir"] or where["config"].data_dir / "songs").load(args.song)
+        arrangement = song_store(where["config"], songs_dir=where["songs_dir"]).load(args.song)
     master: Any = False if args.no_master else args.preset or {
         k: v for k, v in (("target_lufs", args.target_lufs), ("true_peak_dbtp", args.true_peak_dbtp)) if v is not None
     } or True

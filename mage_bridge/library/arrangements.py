@@ -39,11 +39,12 @@ class Arrangement:
 
 
 def save_arrangement(library: Library, document: Mapping[str, Any], *, name: str, arrangement_id: str | None = None,
-                     expected_version: int | None = None) -> Arrangement:
+                     expected_version: int | None = None, create: bool = False) -> Arrangement:
     """Save ``document`` as a new arrangement, or as the next version of ``arrangement_id``.
 
     ``expected_version`` (the version the writer read) must still be the stored one, else
-    :class:`VersionConflictError`.
+    :class:`VersionConflictError`. With ``create``, ``arrangement_id`` names a new arrangement (the
+    arranger's song id) instead of an existing one.
     """
     if not isinstance(name, str) or not name.strip():
         raise InvalidInputError(f"an arrangement needs a name, got {name!r}")
@@ -52,8 +53,8 @@ def save_arrangement(library: Library, document: Mapping[str, Any], *, name: str
         raise InvalidInputError(f"an arrangement document may hold at most {MAX_DOCUMENT_BYTES} bytes of JSON")
     now = time.time()
     with library.transaction():
-        if arrangement_id is None:
-            arrangement_id = new_clip_id()
+        if arrangement_id is None or create:
+            arrangement_id = arrangement_id or new_clip_id()
             library.db.execute("INSERT INTO arrangements (id, name, version, document, created, updated) "
                                "VALUES (?, ?, 1, ?, ?, ?)", (arrangement_id, name.strip(), text, now, now))
         else:

@@ -194,16 +194,22 @@ class JobRequests:
 
     def submit_song_render(self, text: str, options: dict[str, Any], req_id: str, addr: Addr | None, *,
                            client: str, source: str = "osc") -> Job:
-        """Check and queue a song render: ``text`` is the arrangement's JSON or the path of a JSON file under the
-        allowed folders. The document is read and checked here, so a corrupt one is refused at once; the
-        job carries the document itself, and its clips are read from ``clips_dir`` (default ``<data_dir>/clips``)."""
-        from mage_bridge.arrange.document import MAX_DOCUMENT_BYTES, loads
+        """Check and queue a song render: ``text`` is the arrangement's JSON, the id of a song kept in the clip
+        library, or the path of a JSON file under the allowed folders. The document is read and checked here,
+        so a corrupt one is refused at once; the job carries the document itself, and its clips are found in
+        the library (or as folders of ``clips_dir``)."""
+        from mage_bridge.arrange.document import ID_PATTERN, MAX_DOCUMENT_BYTES, loads
 
         inline = text.lstrip().startswith("{")
         text = osc.check_text("arrangement", text, osc.MAX_OPTIONS_CHARS if inline else osc.MAX_PATH_CHARS, req_id)
         try:
-            raw = text if inline else self.guard.read_file(text, max_bytes=MAX_DOCUMENT_BYTES)[1]
-            song = loads(raw, where="the arrangement" if inline else f"the arrangement {text!r}")
+            if not inline and ID_PATTERN.fullmatch(text) and not text.lower().endswith(".json"):
+                from mage_bridge.library.songs import LibrarySongStore
+
+                song = LibrarySongStore(self.config).load(text)
+            else:
+                raw = text if inline else self.guard.read_file(text, max_bytes=MAX_DOCUMENT_BYTES)[1]
+                song = loads(raw, where="the arrangement" if inline else f"the arrangement {text!r}")
         except MageError as e:
             raise RequestError(e.code, str(e)[:500], req_id) from None
         params = self._job_params(options, req_id, arrangement=song.to_dict())
