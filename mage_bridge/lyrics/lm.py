@@ -16,7 +16,7 @@ import inspect
 import json
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -164,8 +164,10 @@ class CausalLM:
         out = self.model(input_ids=torch.tensor([ids] * n, device=self.device), use_cache=True)
         return getattr(out, self._cache_name), out.logits[:, -1, :].float()
 
-    def sample_lines(self, prompt: str, *, n: int, max_new_tokens: int, generator: Any) -> list[str]:
-        """``n`` continuations of ``prompt`` up to the first line break (or ``max_new_tokens`` tokens), as text.
+    def sample_lines(self, prompt: str, *, n: int, max_new_tokens: int, generator: Any,
+                     enough: Callable[[str], bool] | None = None) -> list[str]:
+        """``n`` continuations of ``prompt`` up to the first line break, ``max_new_tokens`` tokens, or (a row at a
+        time) the first text ``enough`` accepts, as text.
 
         ``generator`` is a CPU ``torch.Generator``: the draws come from it alone.
         """
@@ -186,6 +188,7 @@ class CausalLM:
                         done[row] = stop
                         if not stop:
                             tokens[row].append(token)
+                            done[row] = enough is not None and enough(self.tokenizer.decode(tokens[row]))
                 if all(done):
                     break
                 out = self.model(input_ids=picked, use_cache=True, **{self._cache_name: cache})
@@ -193,16 +196,25 @@ class CausalLM:
         return [str(self.tokenizer.decode(t, skip_special_tokens=True)).split("\n")[0] for t in tokens]
 
     def ending_logprobs(self, prompt: str, endings: Sequence[str]) -> list[float]:
-        """The log-probability of each of ``endings`` right after ``prompt`` (a line begun, without its end word)."""
+        """The log-probability of each of ``endings`` right after ``prompt`` (a line begun, without its end word).
+
+        One-token endings are read off the prompt's own next-token distribution; only the longer ones need
+        the prompt's cache repeated and a pass over their tokens.
+        """
         torch = self._torch
         pieces = [self.encode(e) or [self.eos_id or 0] for e in endings]
-        longest = max(len(p) for p in pieces)
+        longer = [i for i, p in enumerate(pieces) if len(p) > 1]
         with torch.no_grad():
-            cache, first = self._expanded(self.prompt_ids(prompt, room=longest), len(pieces))
-            padded = torch.tensor([p + [p[-1]] * (longest - len(p)) for p in pieces], device=self.device)
-            logits = first[:, None, :]
-            if longest > 1:
+            ids = self.prompt_ids(prompt, room=max(len(p) for p in pieces))
+            cache, first = self._expanded(ids, max(1, len(longer)))
+            first_logp = torch.log_softmax(first[0], dim=-1).cpu()
+            scores = [float(first_logp[p[0]]) for p in pieces]
+            if longer:
+                rows = [pieces[i] for i in longer]
+                width = max(len(r) for r in rows)
+                padded = torch.tensor([r + [r[-1]] * (width - len(r)) for r in rows], device=self.device)
                 out = self.model(input_ids=padded[:, :-1], use_cache=True, **{self._cache_name: cache})
-                logits = torch.cat([logits, out.logits.float()], dim=1)
-            logp = torch.log_softmax(logits, dim=-1).gather(2, padded[:, :, None])[:, :, 0].cpu()
-        return [float(logp[i, :len(p)].sum()) for i, p in enumerate(pieces)]
+                logp = torch.log_softmax(out.logits.float(), dim=-1).gather(2, padded[:, 1:, None])[:, :, 0].cpu()
+                for k, i in enumerate(longer):
+                    scores[i] += float(logp[k, :len(pieces[i]) - 1].sum())
+        return scores

@@ -183,7 +183,8 @@ class ModelLyricWriter:
         while left > 0:
             n = min(BATCH, left)
             left -= n
-            samples = lm.sample_lines(song.prompt(), n=n, max_new_tokens=max_new, generator=generator)
+            samples = lm.sample_lines(song.prompt(), n=n, max_new_tokens=max_new, generator=generator,
+                                      enough=lambda text: count_syllables(text) > target + 2)
             words_of_samples = []
             for sample in samples:
                 line = clean_sample(sample)

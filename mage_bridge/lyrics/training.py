@@ -230,4 +230,10 @@ def train_model(corpus: Corpus, folder: Path, *, epochs: int = 3, base: Path | N
         "learning_rate": rate, "first_loss": round(first, 6), "final_loss": round(smoothed, 6),
         "parameters": parameters, "vocab_size": len(tokenizer),
     })
+    # safetensors writes through a 0600 temporary file: give every file the permissions a new file gets here
+    # (those of training.json, 0666 minus the umask), so a daemon run by another user can read the model
+    mode = (folder / "training.json").stat().st_mode & 0o777
+    for file in folder.iterdir():
+        if file.is_file():
+            os.chmod(file, mode)
     return result

@@ -31,6 +31,12 @@ def _cli(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
                           encoding="utf-8", timeout=300, env=env, cwd=tmp)
 
 
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """About 300 lines in 14 songs, a blank line between songs, some unicode."""
@@ -51,6 +57,7 @@ def test_train_lyrics_writes_a_folder_the_lyric_backend_writes_with(tmp_path: Pa
     assert {"config.json", "model.safetensors", "tokenizer.json", "vocab.json", "merges.txt",
             "training.json"} <= {f.name for f in folder.iterdir()}
     assert [f.name for f in tmp_path.iterdir()] == ["model"]  # no staging folder left beside it
+    assert {f.stat().st_mode & 0o777 for f in folder.iterdir()} == {0o666 & ~_umask()}  # readable like any result
     record = json.loads((folder / "training.json").read_text(encoding="utf-8"))
     songs = read_corpus(corpus)
     assert (record["steps"], record["seed"], record["base"]) == (4, 3, None)
