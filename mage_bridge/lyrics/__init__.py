@@ -5,6 +5,8 @@
 * :mod:`~mage_bridge.lyrics.timing` - :func:`time_lyrics`, LRC and enhanced LRC.
 * :mod:`~mage_bridge.lyrics.melody` - the sung line: one note per syllable over the chords, in the voice's range
   (imported from there: it reads the composer's Score).
+* :mod:`~mage_bridge.lyrics.modelwriter`, :mod:`~mage_bridge.lyrics.lm` - the ``"transformers"`` writer and its
+  causal language model; :mod:`~mage_bridge.lyrics.training` - ``train-lyrics``, which makes one.
 
 Lyric writer backends, heavy first (``"auto"`` takes the first that can run here; a ``backend`` of ``None``
 means the config's ``backends.lyrics``, env ``MAGE_LYRICS_BACKEND``):
