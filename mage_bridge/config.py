@@ -15,6 +15,7 @@ and the key. Example::
 
     [backends]                         # what each stage runs when a caller names none
     analysis = "auto"                  # or "rules", "embedding", "transformers"
+    lyrics = "auto"                    # or "embedded", "transformers"
     generate = "auto"                  # or "procedural", "acestep"
     separate = "auto"                  # or "dsp", "demucs"
 
@@ -29,6 +30,9 @@ and the key. Example::
     [library]                          # the clip library (SQLite): every result, searchable
     dir = "~/Music/MAGE/library"       # default <data_dir>/library; env MAGE_LIBRARY_DIR
     register = true                    # every finished job's clip is recorded there
+
+    [lyrics]                           # the transformers lyric writer (a GPT-2-class model of the user's)
+    model_dir = "~/models/lyrics"      # default <models_dir>/lyrics; env MAGE_LYRICS_MODEL_DIR
 """
 
 from __future__ import annotations
@@ -46,9 +50,7 @@ from mage_bridge.platforms import default_plugin_dirs, find_soundfont, user_fold
 DEFAULT_OSC_PORT = 9137
 
 #: Keys that name something this version does not have: a clear error instead of a setting that does nothing.
-_NOT_IN_THIS_VERSION = {
-    "backends.lyrics": "no lyrics backends exist in this version; remove the key (or unset MAGE_LYRICS_BACKEND)",
-}
+_NOT_IN_THIS_VERSION: dict[str, str] = {}
 
 
 def default_config_path() -> Path:
@@ -62,11 +64,12 @@ def default_config_path() -> Path:
 class BackendChoice:
     """Which backend each stage uses when a caller names none: a registered name or ``"auto"``.
 
-    The stage factories (``create_analyzer``, ``create_generator``, ``create_separator``)
-    read these when given ``None``; a name passed to them is an override.
+    The stage factories (``create_analyzer``, ``create_lyric_writer``, ``create_generator``,
+    ``create_separator``) read these when given ``None``; a name passed to them is an override.
     """
 
     analysis: str = "auto"
+    lyrics: str = "auto"
     generate: str = "auto"
     separate: str = "auto"
 
@@ -146,6 +149,23 @@ class LibraryConfig:
 
 
 @dataclass(frozen=True)
+class LyricsConfig:
+    """The transformers lyric writer: where its causal language model is and how hard it tries per line."""
+
+    #: A Hugging Face causal LM folder (``config.json``, ``model.safetensors``, ``tokenizer.json``), e.g. what
+    #: ``mage-bridge train-lyrics`` writes; default ``<models_dir>/lyrics``.
+    model_dir: Path | None = None
+    #: ``"auto"`` (CUDA when torch sees one, else the CPU), ``"cuda"``, ``"mps"`` or ``"cpu"``.
+    device: str = "auto"
+    #: Candidate lines the model samples for one line of the song before the embedded writer's line is sung.
+    tries: int = 32
+
+    def resolved_model_dir(self, models_dir: Path) -> Path:
+        """``model_dir``, else ``<models_dir>/lyrics``."""
+        return self.model_dir if self.model_dir is not None else Path(models_dir) / "lyrics"
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything the user can set. Build with :func:`load_config`."""
 
@@ -163,6 +183,7 @@ class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     acestep: AceStepConfig = field(default_factory=AceStepConfig)
     library: LibraryConfig = field(default_factory=LibraryConfig)
+    lyrics: LyricsConfig = field(default_factory=LyricsConfig)
 
     @property
     def resolved_state_dir(self) -> Path:
@@ -195,7 +216,7 @@ _ENV = {
     "MAGE_SOUNDFONT": ("soundfont",),
     "MAGE_ALLOWED_ROOTS": ("allowed_roots",),
     "MAGE_ANALYSIS_BACKEND": ("backends", "analysis"),
-    "MAGE_LYRICS_BACKEND": ("backends", "lyrics"),  # refused with the reason (_NOT_IN_THIS_VERSION)
+    "MAGE_LYRICS_BACKEND": ("backends", "lyrics"),
     "MAGE_GENERATE_BACKEND": ("backends", "generate"),
     "MAGE_SEPARATE_BACKEND": ("backends", "separate"),
     "MAGE_HOST": ("server", "host"),
@@ -203,6 +224,7 @@ _ENV = {
     "MAGE_WORKERS": ("server", "workers"),
     "MAGE_ACESTEP_DIR": ("acestep", "model_dir"),
     "MAGE_LIBRARY_DIR": ("library", "dir"),
+    "MAGE_LYRICS_MODEL_DIR": ("lyrics", "model_dir"),
 }
 
 
@@ -250,7 +272,7 @@ def _build(cls: type, raw: dict[str, Any], where: str, prefix: str = "") -> Any:
     for name, value in raw.items():
         current = getattr(obj, name)
         key = prefix + name
-        if isinstance(current, (BackendChoice, ServerConfig, AceStepConfig, LibraryConfig)):
+        if isinstance(current, (BackendChoice, ServerConfig, AceStepConfig, LibraryConfig, LyricsConfig)):
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: [{key}] must be a table, got {value!r}")
             values[name] = _build(type(current), value, where, prefix=key + ".")

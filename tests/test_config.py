@@ -11,7 +11,7 @@ from mage_bridge.errors import ConfigError
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
     for var in ("MAGE_CONFIG", "MAGE_DATA_DIR", "MAGE_PORT", "MAGE_MODELS_DIR", "MAGE_ALLOWED_ROOTS", "MAGE_LOG_DIR",
-                "MAGE_LYRICS_BACKEND", "MAGE_SEPARATE_BACKEND", "MAGE_STATE_DIR"):
+                "MAGE_LYRICS_BACKEND", "MAGE_LYRICS_MODEL_DIR", "MAGE_SEPARATE_BACKEND", "MAGE_STATE_DIR"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
 
@@ -53,14 +53,20 @@ def test_explicit_missing_file_is_an_error(tmp_path) -> None:
         load_config(tmp_path / "missing.toml")
 
 
-def test_backends_lyrics_is_refused_with_the_reason(tmp_path, monkeypatch) -> None:
+def test_the_lyric_writer_and_its_model_folder(tmp_path, monkeypatch) -> None:
+    c = load_config(models_dir=str(tmp_path / "m"))
+    assert c.backends.lyrics == "auto" and c.lyrics.resolved_model_dir(c.models_dir) == tmp_path / "m" / "lyrics"
     f = tmp_path / "c.toml"
-    f.write_text('[backends]\nlyrics = "auto"\n')
-    with pytest.raises(ConfigError, match="backends.lyrics: no lyrics backends exist in this version"):
+    f.write_text('[backends]\nlyrics = "embedded"\n[lyrics]\nmodel_dir = "/opt/lyrics"\ntries = 8\n')
+    c = load_config(f)
+    assert (c.backends.lyrics, c.lyrics.model_dir, c.lyrics.tries) == ("embedded", Path("/opt/lyrics"), 8)
+    monkeypatch.setenv("MAGE_LYRICS_BACKEND", "transformers")
+    monkeypatch.setenv("MAGE_LYRICS_MODEL_DIR", str(tmp_path / "mine"))
+    c = load_config(f)
+    assert c.backends.lyrics == "transformers" and c.lyrics.resolved_model_dir(c.models_dir) == tmp_path / "mine"
+    f.write_text('[lyrics]\ntries = "many"\n')
+    with pytest.raises(ConfigError, match="lyrics.tries"):
         load_config(f)
-    monkeypatch.setenv("MAGE_LYRICS_BACKEND", "auto")
-    with pytest.raises(ConfigError, match="MAGE_LYRICS_BACKEND"):
-        load_config()
 
 
 def test_stage_choices_come_from_the_file_and_the_env(tmp_path, monkeypatch) -> None:

@@ -24,9 +24,18 @@ from typing import IO, Any
 from mage_bridge import __version__, manifest
 from mage_bridge import audio as audio_io
 from mage_bridge.analysis.result import PromptAnalysis
+from mage_bridge.config import Config
 from mage_bridge.files import write_atomic, write_json_atomic
 from mage_bridge.generate.base import GeneratedClip
-from mage_bridge.lyrics import Lyrics, SyllableTime, time_lyrics, timing_json, to_enhanced_lrc, to_lrc, write_lyrics
+from mage_bridge.lyrics import (
+    Lyrics,
+    SyllableTime,
+    create_lyric_writer,
+    time_lyrics,
+    timing_json,
+    to_enhanced_lrc,
+    to_lrc,
+)
 from mage_bridge.music import bar_seconds
 from mage_bridge.progress import ProgressFn
 
@@ -87,23 +96,29 @@ class ClipLyrics:
         return self.lyrics.text()
 
     def record(self) -> dict[str, Any]:
-        """The manifest's ``lyrics``: text, mode, seed, per-syllable timing, the files, sections and warnings."""
+        """The manifest's ``lyrics``: text, mode, seed, the backend (and model) that wrote them, per-syllable
+        timing, the files, sections (with who wrote each line), the lines a model left to the embedded writer,
+        and warnings."""
         summary = self.lyrics.to_dict()
         return {"text": self.text, "mode": self.lyrics.mode, "seed": self.lyrics.seed,
+                "backend": summary["backend"], "model": summary["model"],
                 "file": LYRICS_TEXT_FILE, "lrc": LRC_FILE, "elrc": ENHANCED_LRC_FILE,
-                "theme": summary["theme"], "sections": summary["sections"], "warnings": summary["warnings"],
-                "grid": self.grid.to_dict(), "syllables": timing_json(self.times)}
+                "theme": summary["theme"], "sections": summary["sections"], "fallbacks": summary["fallbacks"],
+                "warnings": summary["warnings"], "grid": self.grid.to_dict(), "syllables": timing_json(self.times)}
 
 
 def clip_lyrics(analysis: PromptAnalysis, grid: ClipGrid, *, mode: str, user_lyrics: str | None,
-                seed: int) -> ClipLyrics:
+                seed: int, backend: str | None = None, config: Config | None = None) -> ClipLyrics:
     """Lyrics written for ``analysis`` (``mode`` generate), or the user's kept verbatim (replace) or continued
     (append), fitted between the grid's lead-in and lead-out and timed on it.
 
+    ``backend`` is the lyric writer (``None``: the config's ``backends.lyrics``; see :mod:`mage_bridge.lyrics`).
     Raises :class:`~mage_bridge.errors.InvalidInputError` for a bad mode or lyrics that cannot fit,
-    saying how many lines would.
+    saying how many lines would; :class:`~mage_bridge.errors.BackendUnavailableError` for a named backend
+    that cannot run.
     """
-    lyrics = write_lyrics(analysis, mode=mode,  # type: ignore[arg-type]  # checked by write_lyrics
+    writer = create_lyric_writer(backend, config)
+    lyrics = writer.write(analysis, mode=mode,  # type: ignore[arg-type]  # checked by the writer
                           user_lyrics=user_lyrics, seed=seed, duration_s=grid.duration_s,
                           lead_in_s=grid.lead_in_s, lead_out_s=grid.lead_out_s)
     times = time_lyrics(lyrics, bpm=grid.bpm, time_signature=grid.time_signature, lead_in_s=grid.lead_in_s,

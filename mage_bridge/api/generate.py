@@ -27,7 +27,7 @@ from mage_bridge.progress import ProgressFn, no_progress
 
 #: Options a generate request may carry (OSC options_json, CLI flags) and their checks.
 GENERATE_OPTIONS = ("bpm", "key", "mode", "time_signature", "genre", "duration_s", "bars",
-                    "analysis_backend", "lead_in_bars", "master", "lyrics_mode")
+                    "analysis_backend", "lead_in_bars", "master", "lyrics_mode", "lyrics_backend")
 
 __all__ = ["GENERATE_OPTIONS", "MASTER_FILE", "apply_overrides", "check_generate_options", "clip_length", "generate",
            "lyrics_mode_for", "measure_mix", "stated_length_note"]
@@ -68,6 +68,8 @@ def check_generate_options(options: Mapping[str, Any] | None, *, kind: str = "ge
     for name in ("genre", "analysis_backend"):
         if name in checked:
             _check_name(name, checked[name])
+    if "lyrics_backend" in checked:
+        check_lyrics_backend("lyrics_backend", checked["lyrics_backend"])
     if "mode" in checked and checked["mode"] not in ("major", "minor"):
         raise InvalidInputError(f"mode must be 'major' or 'minor', got {checked['mode']!r}")
     if "key" in checked:
@@ -105,6 +107,15 @@ def check_generate_options(options: Mapping[str, Any] | None, *, kind: str = "ge
         else:
             checked["master"] = settings
     return checked
+
+
+def check_lyrics_backend(name: str, value: object) -> None:
+    """A lyric backend name: ``"auto"`` or a registered one (an unknown name fails before any work)."""
+    from mage_bridge.lyrics import REGISTRY as LYRICS
+
+    _check_name(name, value)
+    if value != "auto":
+        LYRICS.spec(str(value))
 
 
 def _check_master(value: object) -> dict[str, Any] | None:
@@ -173,7 +184,8 @@ def generate(
     ``time_signature``, ``genre``, ``duration_s`` or ``bars`` (the whole clip,
     lead-in and lead-out included; without them a length the prompt states,
     "a 45 second lo-fi beat", is rounded to whole bars), ``lead_in_bars`` and pick the
-    ``analysis_backend``; they win over the prompt. ``master`` (``True``, a
+    ``analysis_backend`` and ``lyrics_backend`` (``None``: the config's ``backends.lyrics``); they win over
+    the prompt. ``master`` (``True``, a
     mastering preset name, or ``{"target_lufs", "true_peak_dbtp", "preset"}``)
     also writes :data:`MASTER_FILE`, the mix through the mastering chain
     (:func:`mage_bridge.effects.master.master`), recorded in the manifest's
@@ -233,7 +245,7 @@ def generate(
         progress("analyze", 1.0)
 
         lead_in_bars = opts.get("lead_in_bars", 1)
-        sung, notes = _lyrics_for_clip(analysis, opts, lyrics, seed, duration_s, lead_in_bars, progress)
+        sung, notes = _lyrics_for_clip(analysis, opts, lyrics, seed, duration_s, lead_in_bars, progress, config)
         generator = create_generator(backend, config)
         request = GenerateRequest(
             analysis=analysis, seed=seed, duration_s=duration_s,
@@ -269,7 +281,7 @@ def lyrics_mode_for(opts: Mapping[str, Any], lyrics: str | None) -> str:
 
 
 def _lyrics_for_clip(analysis: Any, opts: Mapping[str, Any], lyrics: str | None, seed: int, duration_s: float,
-                     lead_in_bars: int, progress: ProgressFn) -> tuple[ClipLyrics | None, list[str]]:
+                     lead_in_bars: int, progress: ProgressFn, config: Config) -> tuple[ClipLyrics | None, list[str]]:
     """The clip's lyrics timed on its grid when the analysis asks for vocals (lyrics given imply them), and
     the manifest warnings that go with them.
 
@@ -283,7 +295,7 @@ def _lyrics_for_clip(analysis: Any, opts: Mapping[str, Any], lyrics: str | None,
     grid = clip_grid(analysis, duration_s=duration_s, lead_in_bars=lead_in_bars)
     try:
         sung = clip_lyrics(analysis, grid, mode=lyrics_mode_for(opts, lyrics), user_lyrics=lyrics if given else None,
-                           seed=seed)
+                           seed=seed, backend=opts.get("lyrics_backend"), config=config)
     except InvalidInputError as e:
         if given:
             raise

@@ -24,6 +24,7 @@ from mage_bridge.api.clips import ClipLyrics, clip_grid, clip_lyrics, write_lyri
 from mage_bridge.api.generate import (
     apply_overrides,
     check_generate_options,
+    check_lyrics_backend,
     clip_length,
     lyrics_mode_for,
     stated_length_note,
@@ -53,8 +54,9 @@ class PromptLyrics:
 
 
 def lyrics_for_prompt(prompt: str, *, lyrics: str | None = None, lyrics_mode: str | None = None,
-                      seed: int | None = None, options: Mapping[str, Any] | None = None,
-                      config: Config | None = None, progress: ProgressFn | None = None) -> PromptLyrics:
+                      seed: int | None = None, backend: str | None = None,
+                      options: Mapping[str, Any] | None = None, config: Config | None = None,
+                      progress: ProgressFn | None = None) -> PromptLyrics:
     """Write and time the lyrics :func:`lyrics` saves, without writing anything (``mage-bridge lyrics``
     without ``--out`` prints them). Raises :class:`InvalidInputError` as :func:`lyrics` does."""
     from mage_bridge.analysis import analyze
@@ -64,6 +66,8 @@ def lyrics_for_prompt(prompt: str, *, lyrics: str | None = None, lyrics_mode: st
     check_prompt(prompt, lyrics)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32):
         raise InvalidInputError(f"seed must be an int from 0 to 2**32-1, got {seed!r}")
+    if backend is not None:
+        check_lyrics_backend("backend", backend)
     opts = check_generate_options(options, kind="lyrics", known=LYRICS_OPTIONS)
     if lyrics_mode is not None:
         opts["lyrics_mode"] = lyrics_mode
@@ -80,7 +84,8 @@ def lyrics_for_prompt(prompt: str, *, lyrics: str | None = None, lyrics_mode: st
     progress("lyrics", 0.0)
     grid = clip_grid(analysis, duration_s=duration_s, lead_in_bars=opts.get("lead_in_bars", 1))
     given = bool(lyrics and lyrics.strip())
-    sung = clip_lyrics(analysis, grid, mode=mode, user_lyrics=lyrics if given else None, seed=seed)
+    sung = clip_lyrics(analysis, grid, mode=mode, user_lyrics=lyrics if given else None, seed=seed,
+                       backend=backend, config=config)
     progress("lyrics", 1.0)
     return PromptLyrics(sung, analysis, opts, bars)
 
@@ -92,6 +97,7 @@ def lyrics(
     lyrics: str | None = None,
     lyrics_mode: str | None = None,
     seed: int | None = None,
+    backend: str | None = None,
     options: Mapping[str, Any] | None = None,
     config: Config | None = None,
     progress: ProgressFn | None = None,
@@ -107,6 +113,9 @@ def lyrics(
     ``options`` fix ``bpm``, ``key``, ``mode``, ``time_signature``, ``genre``, ``duration_s`` or ``bars``
     and ``lead_in_bars``, checked and turned into the clip's length exactly as :func:`mage_bridge.api.generate`
     does, so the timing is the one a clip of that request gets. The same ``seed`` writes the same lyrics.
+    ``backend`` is the lyric writer: ``"embedded"``, ``"transformers"`` (a causal LM in
+    ``<models_dir>/lyrics``) or ``"auto"`` (the model when its folder is usable); ``None``: the config's
+    ``backends.lyrics``. The manifest's ``lyrics.backend`` says which wrote them.
 
     Everything is checked, and the lyrics written and timed, before the folder appears; a bad mode or
     lyrics that cannot fit the clip raise :class:`InvalidInputError` (saying how many lines would fit)
@@ -116,8 +125,8 @@ def lyrics(
     progress = progress or no_progress
     out_dir_path = check_output_dir(out_dir, overwrite=overwrite)
     job_id = job_id or uuid.uuid4().hex[:12]
-    made = lyrics_for_prompt(prompt, lyrics=lyrics, lyrics_mode=lyrics_mode, seed=seed, options=options,
-                             config=config, progress=progress)
+    made = lyrics_for_prompt(prompt, lyrics=lyrics, lyrics_mode=lyrics_mode, seed=seed, backend=backend,
+                             options=options, config=config, progress=progress)
     sung, opts = made.sung, dict(made.options)
 
     with staged_folder(out_dir_path, job_id=job_id, overwrite=overwrite) as staging:
@@ -130,7 +139,7 @@ def lyrics(
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "mage_bridge_version": __version__,
             "request": {"prompt": prompt, "lyrics": lyrics, "lyrics_mode": sung.lyrics.mode, "seed": sung.lyrics.seed,
-                        "options": jsonable(opts)},
+                        "backend": backend, "options": jsonable(opts)},
             "analysis": made.analysis.to_dict(),
             "duration_s": round(sung.grid.duration_s, 6),
             "bars": made.bars,

@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mage_bridge.cli.edit",
     "mage_bridge.cli.audio",
     "mage_bridge.cli.song",
+    "mage_bridge.cli.training",
     "mage_bridge.cli.daemon",
     "mage_bridge.cli.library",
     "mage_bridge.cli.environment",

@@ -13,6 +13,7 @@ from mage_bridge.errors import MageError
 #: Stage name -> "module:REGISTRY" for ``mage-bridge backends``.
 STAGE_REGISTRIES = {
     "analysis": "mage_bridge.analysis:REGISTRY",
+    "lyrics": "mage_bridge.lyrics:REGISTRY",
     "generate": "mage_bridge.generate:REGISTRY",
     "separate": "mage_bridge.separate:REGISTRY",
     "voice": "mage_bridge.effects.voice:REGISTRY",

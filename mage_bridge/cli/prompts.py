@@ -27,6 +27,7 @@ LYRICS_EXAMPLES = """
   mage-bridge lyrics "a dreamy pop ballad about summer love at 100 BPM"          # tagged lyrics on stdout
   mage-bridge lyrics "sad folk song about rain" --seed 4 -o lyrics/rain        # + lyrics.lrc, manifest.json
   mage-bridge lyrics "punk at 170 BPM" --lyrics-file verse.txt --mode append --bars 24 -o lyrics/punk
+  mage-bridge lyrics "sad folk song about rain" --backend transformers      # your model in <models_dir>/lyrics
   cat song.txt | mage-bridge lyrics "soul ballad" --lyrics - --json            # the timing as JSON
 """
 #: How the lyric mode reads in ``--help``; the API checks the value (``--help`` imports no lyric writer).
@@ -60,6 +61,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--bars", type=int, metavar="N",
                    help="clip length in whole bars, lead-in and lead-out included (instead of --duration)")
     g.add_argument("--backend", help="generator backend (default: the config's backends.generate)")
+    g.add_argument("--lyrics-backend", metavar="NAME",
+                   help="lyric writer: embedded, transformers or auto (default: the config's backends.lyrics)")
     g.add_argument("--master", action="store_true",
                    help="also write mix.master.wav, the mix mastered (default -14 LUFS, -1 dBTP); stems and "
                         "mix.wav stay unmastered")
@@ -84,6 +87,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     y.add_argument("--mode", metavar=LYRICS_MODE_METAVAR, dest="lyrics_mode",
                    help="generate (default without lyrics), replace (default with them: yours verbatim) or append")
     y.add_argument("--seed", type=int, help="same seed, same lyrics (default: random, recorded)")
+    y.add_argument("--backend", metavar="NAME",
+                   help="lyric writer: embedded, transformers (the model in <models_dir>/lyrics) or auto "
+                        "(default: the config's backends.lyrics)")
     y.add_argument("--out", "-o", metavar="DIR", help="write a folder instead of printing")
     y.add_argument("--bpm", type=float, help="override the prompt's tempo (quarter-note BPM)")
     y.add_argument("--key", help="override the tonic, e.g. F# or Bb")
@@ -158,12 +164,13 @@ def _cmd_lyrics(args: argparse.Namespace) -> int:
     if args.out is not None:
         with display_for(args) as progress:
             path = lyrics(args.prompt, args.out, lyrics=text, lyrics_mode=args.lyrics_mode, seed=args.seed,
-                          options=options, config=config, progress=progress, overwrite=args.overwrite)
+                          backend=args.backend, options=options, config=config, progress=progress,
+                          overwrite=args.overwrite)
         return print_result(path, args)
     if args.overwrite:
         raise InvalidInputError("--overwrite goes with --out")
     made = lyrics_for_prompt(args.prompt, lyrics=text, lyrics_mode=args.lyrics_mode, seed=args.seed,
-                             options=options, config=config)
+                             backend=args.backend, options=options, config=config)
     if args.json:
         print(json.dumps(made.sung.record(), ensure_ascii=False, indent=2))
     else:
@@ -172,7 +179,10 @@ def _cmd_lyrics(args: argparse.Namespace) -> int:
             sung = made.sung
             span = f" from {sung.times[0].start:.2f} s to {sung.times[-1].end:.2f} s" if sung.times else ""
             print(f"mage-bridge: {sung.lyrics.mode} lyrics, seed {sung.lyrics.seed}, {len(sung.times)} syllables"
-                  f"{span} of a {sung.grid.duration_s:g} s clip at {sung.grid.bpm:g} BPM", file=sys.stderr)
+                  f"{span} of a {sung.grid.duration_s:g} s clip at {sung.grid.bpm:g} BPM, by the "
+                  f"{sung.lyrics.backend} writer", file=sys.stderr)
+            for warning in sung.lyrics.warnings:
+                print(f"mage-bridge: warning: {warning}", file=sys.stderr)
     return 0
 
 
@@ -184,6 +194,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     lyrics = read_lyrics(args)
     if args.lyrics_mode is not None:
         options["lyrics_mode"] = args.lyrics_mode
+    if args.lyrics_backend is not None:
+        options["lyrics_backend"] = args.lyrics_backend
     master = {name: value for name, value in (("preset", args.master_preset), ("target_lufs", args.master_lufs),
                                               ("true_peak_dbtp", args.master_true_peak)) if value is not None}
     if args.master or master:

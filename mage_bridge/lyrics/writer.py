@@ -68,7 +68,8 @@ class Line:
 
     ``target`` is the syllable count the phrase asks for (``None`` for user lines, which keep theirs);
     ``bars`` how many bars the phrase lasts; ``rhyme`` the label of its rhyme in the section ("A", "B", or
-    ``""`` for none); ``user`` whether the user wrote it.
+    ``""`` for none); ``user`` whether the user wrote it; ``origin`` who wrote it: ``"user"``,
+    ``"embedded"`` (this module's grammar) or ``"model"`` (a lyric backend's language model).
     """
 
     text: str
@@ -77,6 +78,7 @@ class Line:
     bars: int
     rhyme: str = ""
     user: bool = False
+    origin: str = "embedded"
 
     @property
     def syllable_count(self) -> int:
@@ -105,6 +107,9 @@ class Lyrics:
     #: The tempo (quarter-note BPM) and metre the phrases were fitted to.
     bpm: float = 120.0
     time_signature: tuple[int, int] = (4, 4)
+    #: The lyric backend that wrote them, and the model folder it used (``None`` when no model wrote a line).
+    backend: str = "embedded"
+    model: str | None = None
 
     def text(self) -> str:
         """The tagged text, ACE-Step style: ``"[verse]\\nline\\n...\\n\\n[chorus]\\n..."``."""
@@ -115,20 +120,33 @@ class Lyrics:
         """Bars the sections span, from the first phrase to the last."""
         return sum(s.bars for s in self.sections)
 
+    @property
+    def fallbacks(self) -> tuple[tuple[int, int], ...]:
+        """``(section, line)`` of each line a model-backed writer left to the embedded grammar (``()`` for
+        the embedded writer itself, whose lines are all its own)."""
+        if self.backend == "embedded":
+            return ()
+        return tuple((i, j) for i, s in enumerate(self.sections) for j, ln in enumerate(s.lines)
+                     if ln.origin == "embedded")
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready summary for a manifest: mode, seed, theme, the tagged text and each section's bars."""
+        """A JSON-ready summary for a manifest: mode, seed, theme, backend, the tagged text and each section's
+        bars, lines and who wrote each line."""
         return {"mode": self.mode, "seed": self.seed, "theme": list(self.theme), "text": self.text(),
-                "sections": [{"name": s.name, "bars": s.bars, "lines": [ln.text for ln in s.lines]}
-                             for s in self.sections], "warnings": list(self.warnings)}
+                "backend": self.backend, "model": self.model,
+                "sections": [{"name": s.name, "bars": s.bars, "lines": [ln.text for ln in s.lines],
+                              "origins": [ln.origin for ln in s.lines]} for s in self.sections],
+                "fallbacks": [list(f) for f in self.fallbacks], "warnings": list(self.warnings)}
 
 
-def make_line(text: str, *, target: int | None, bars: int, rhyme: str = "", user: bool = False) -> Line:
-    """A :class:`Line` of ``text`` with its words split into syllables."""
+def make_line(text: str, *, target: int | None, bars: int, rhyme: str = "", user: bool = False,
+              origin: str = "embedded") -> Line:
+    """A :class:`Line` of ``text`` with its words split into syllables (``origin`` is ``"user"`` for ``user``)."""
     words = []
     for token in words_of(text):
         syl = syllabify(token)
         words.append(Word(token, syl.pieces, syl.stresses))
-    return Line(text, tuple(words), target, bars, rhyme, user)
+    return Line(text, tuple(words), target, bars, rhyme, user, "user" if user else origin)
 
 
 def sixteenths_per_bar(time_signature: tuple[int, int]) -> int:
@@ -473,5 +491,28 @@ class Grammar:
         return best
 
 
-__all__ = ["DEFAULT_FORM", "FORMS", "Line", "Lyrics", "Section", "Word", "fit_form", "make_line",
-           "parse_user_lyrics", "phrase_bars", "syllable_target", "topic_words", "write_lyrics"]
+class EmbeddedLyricWriter:
+    """The ``"embedded"`` lyric backend: :func:`write_lyrics`, pure Python, always available."""
+
+    name = "embedded"
+
+    @classmethod
+    def unavailable_reason(cls, config: Any) -> str | None:
+        return None
+
+    @classmethod
+    def from_config(cls, config: Any, **options: Any) -> EmbeddedLyricWriter:
+        if options:
+            raise InvalidInputError(f"unknown embedded lyric writer option(s): {sorted(options)}")
+        return cls()
+
+    def write(self, analysis: PromptAnalysis, *, mode: Mode = "generate", user_lyrics: str | None = None,
+              seed: int = 0, sections: Sequence[tuple[str, int]] | None = None, duration_s: float | None = None,
+              lead_in_s: float = 0.0, lead_out_s: float = 0.0) -> Lyrics:
+        """:func:`write_lyrics` with these arguments."""
+        return write_lyrics(analysis, mode=mode, user_lyrics=user_lyrics, seed=seed, sections=sections,
+                            duration_s=duration_s, lead_in_s=lead_in_s, lead_out_s=lead_out_s)
+
+
+__all__ = ["DEFAULT_FORM", "FORMS", "EmbeddedLyricWriter", "Line", "Lyrics", "Section", "Word", "fit_form",
+           "make_line", "parse_user_lyrics", "phrase_bars", "syllable_target", "topic_words", "write_lyrics"]
