@@ -300,7 +300,8 @@ def song_fill(song_id: str, *, role: str = "next", clip_id: str | None = None, b
               progress: ProgressFn | None = None) -> Path:
     """Generate a ``role`` clip for song ``song_id`` at the song's tempo, metre and key, into the clip folder
     ``clip_id`` (default ``<song id>-<role>-<random>``) of ``clips_dir`` (default ``<data_dir>/clips``), and add
-    it to the song: by its library id when the library recorded it, else by its folder's name.
+    it to the song: as ``clip_id`` when one is given, else by its library id when the library recorded it (else
+    by its folder's name).
 
     Returns the new clip's manifest. The song is saved only once the clip is complete.
     """
@@ -309,6 +310,7 @@ def song_fill(song_id: str, *, role: str = "next", clip_id: str | None = None, b
     source = _clip_source(config, None, clips_dir)
     folders = source if isinstance(source, FolderClipSource) else FolderClipSource(config.data_dir / "clips")
     song = store.load(song_id)
+    named = clip_id is not None
     clip_id = check_id("clip id", clip_id or f"{song_id}-{role}-{uuid.uuid4().hex[:6]}")
     song.with_slot(role, clip_id, replace_existing=False)  # refused now (a second intro...), before any work
     focus_path = source.manifest_path(song.focus.clip)
@@ -318,6 +320,6 @@ def song_fill(song_id: str, *, role: str = "next", clip_id: str | None = None, b
     path = fill_gap(focus_path, folders.folder(clip_id), role=role, bars=bars, duration_s=duration_s, bpm=song.bpm,
                     time_signature=song.time_signature, key=song.key, mode=song.mode, seed=seed, backend=backend,
                     config=config, progress=progress)
-    library_id = source.library_id(path) if hasattr(source, "library_id") else None
+    library_id = source.library_id(path) if not named and hasattr(source, "library_id") else None
     store.save(song_id, song.with_slot(role, library_id or clip_id), overwrite=True)
     return path

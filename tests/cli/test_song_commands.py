@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from mage_bridge import audio as audio_io
+from mage_bridge.config import load_config
+from mage_bridge.library.songs import LibrarySongStore
 from tests.arrange.clipfolders import click_track, procedural_clip, write_clip
 from tests.server.conftest import REPO
 
@@ -34,7 +36,7 @@ def data(tmp_path: Path) -> Path:
 def test_new_add_fill_render_make_a_song_in_the_data_folder(data: Path, tmp_path: Path) -> None:
     p = _cli("song", "new", "night", "--focus", "house", "--fade", "4", tmp=tmp_path)
     assert p.returncode == 0, p.stderr
-    assert p.stdout.strip() == str(data / "songs" / "night.json")
+    assert p.stdout.strip() == f"song 'night' of the library {str(data / 'library')!r}"  # kept in the library
     assert "mage-bridge: song night: focus: house" in p.stderr
     p = _cli("song", "add", "night", "clicks", "--role", "intro", "--fade-kind", "equal-power", "--json",
              tmp=tmp_path)
@@ -60,7 +62,7 @@ def test_new_add_fill_render_make_a_song_in_the_data_folder(data: Path, tmp_path
 def test_refusals_say_what_and_write_nothing(data: Path, tmp_path: Path) -> None:
     p = _cli("song", "new", "night", "--focus", "ghost", tmp=tmp_path)
     assert p.returncode == 1 and "mage-bridge: error: slot focus (clip 'ghost'): no clip 'ghost' in" in p.stderr
-    assert not (data / "songs").exists()
+    assert not LibrarySongStore(load_config(data_dir=str(data))).exists("night")
     doc = tmp_path / "song.json"
     doc.write_text(json.dumps({"schema": "mage-bridge/arrangement@1", "slots": [
         {"role": "focus", "clip": "house"}, {"role": "next", "clip": "gone"}]}), encoding="utf-8")
