@@ -77,7 +77,17 @@ export class Audition {
         drawPeaks(row.querySelector("canvas"), peaks, { color: COLORS[stem.name] });
       }),
     ]);
-    if (this.url === stemsUrl) this.root.dataset.loaded = "true";
+    if (this.url === stemsUrl) {
+      // the mix is the stems' sum: heard alone (solo), not on top of them
+      const mix = this.rows.querySelector('[data-stem="mix"]');
+      if (mix && info.stems.length > 1) {
+        this.player.mute("mix", true);
+        mix.dataset.mute = "true";
+        mix.querySelector(".mute").setAttribute("aria-pressed", "true");
+      }
+      this.showAudible();
+      this.root.dataset.loaded = "true";
+    }
   }
 
   row(stem) {
@@ -97,6 +107,7 @@ export class Audition {
         button.setAttribute("aria-pressed", String(on));
         this.player[kind](stem.name, on);
         row.dataset[kind] = String(on);
+        this.showAudible();
       });
     }
     row.querySelector("canvas").addEventListener("click", (event) => {
@@ -105,6 +116,11 @@ export class Audition {
       this.player.play(at);
     });
     return row;
+  }
+
+  /** Each row's data-audible: whether its stem is heard now, after every mute and solo. */
+  showAudible() {
+    for (const row of this.rows.children) row.dataset.audible = String(this.player.audible(row.dataset.stem));
   }
 
   toggle() {

@@ -44,7 +44,8 @@ function typing(target) {
 document.addEventListener("keydown", (event) => {
   if (event.altKey && !event.ctrlKey && !event.metaKey) {
     for (const [name, view] of panel.views) {
-      if (view.spec.key && event.key.toLowerCase() === view.spec.key) {
+      // the key's place (code), since Alt+letter types another character on some layouts (macOS)
+      if (view.spec.key && (event.code === `Key${view.spec.key.toUpperCase()}` || event.key.toLowerCase() === view.spec.key)) {
         event.preventDefault();
         panel.show(name);
         return;

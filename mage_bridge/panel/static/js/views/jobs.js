@@ -29,7 +29,13 @@ export function mount(root, panel) {
   let visible = false;
 
   function describe(job) {
-    const li = items.get(job.id) || document.createElement("li");
+    const known = items.get(job.id);
+    if (known && known.dataset.state === job.state && known.querySelector(".progress-line")) {
+      // only the progress moved: the buttons stay where the pointer is
+      known.querySelector(".progress-line").replaceWith(progressLine(job));
+      return known;
+    }
+    const li = known || document.createElement("li");
     li.className = "job";
     li.dataset.jobId = job.id;
     li.dataset.state = job.state;
@@ -96,7 +102,8 @@ export function mount(root, panel) {
     if (fresh) {
       list.prepend(li);
       empty.hidden = true;
-      select(job.id, { quiet: true });
+      // a job of this panel is what the user waits for; one from another door does not take the selection
+      if (job.source === "panel" || !selected) select(job.id, { quiet: true });
     }
     if (job.id === selected) showResult(job);
   }
