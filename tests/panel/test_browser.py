@@ -201,3 +201,35 @@ def test_write_generate_watch_and_audition(browser: Any, panel: Panel, panel_dae
 
     severe = [e for e in b.get_log("browser") if e["level"] == "SEVERE"]
     assert not severe, severe
+
+
+def test_a_daw_context_prefills_the_write_view(browser: Any, panel: Panel, panel_daemon: DaemonProc,
+                                              artefacts: Path):
+    with panel_daemon.client() as daw:
+        daw.send("/mage/daw/context", 100.0, 3, 4, 5.0, "reaper", "song-1")
+        assert daw.wait_for(lambda a, p: a == "/mage/daw/context/ack", 5.0)[0] == "/mage/daw/context/ack"
+    b = browser
+    b.get(panel.daemon.panel_url)
+    _wait(b, lambda d: _css(d, "#view-write").get_attribute("data-daws") == "1", 15, "the DAW was not listed")
+    reaper = _css(b, 'input[name=send_to][value="reaper"]')
+    assert reaper.is_selected()  # the DAW that reported is where a clip goes by default
+    assert "REAPER" in reaper.find_element("xpath", "..").text
+    for field, value in (("bpm", "100"), ("time_signature", "3/4")):
+        box = _css(b, f"[data-field={field}]")
+        assert box.get_attribute("value") == value
+        assert box.find_element("xpath", "..").get_attribute("data-source") == "DAW"
+    _css(b, "#prompt").send_keys(PROMPT)
+    _wait(b, lambda d: _css(d, "#analysis").get_attribute("data-state") == "ready", 60, "no analysis")
+    assert _css(b, "[data-field=bpm]").get_attribute("value") == "100"  # the DAW's tempo stays; the prompt's is 122
+    assert _css(b, "[data-field=genre]").get_attribute("value") == "deep house"
+    _shot(b, artefacts, "write-daw")
+    _css(b, 'input[name=send_to][value="library"]').click()
+    _css(b, "#prompt").click()
+    from selenium.webdriver.common.keys import Keys
+
+    _keys(b, Keys.ENTER)
+    job_id = _wait(b, lambda d: _css(d, "#view-write").get_attribute("data-last-job"), 15, "Enter queued nothing")
+    status, data = panel.api("GET", f"/api/jobs/{job_id}")
+    assert data["job"]["daw"] is None  # library only, though a DAW reported
+    assert data["job"]["options"]["bpm"] == 100 and data["job"]["options"]["time_signature"] == "3/4"
+    panel.api("POST", f"/api/jobs/{job_id}/cancel")

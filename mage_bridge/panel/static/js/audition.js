@@ -65,7 +65,7 @@ export class Audition {
     const facts = [info.bpm && `${info.bpm} BPM`, info.key && `${info.key} ${info.mode || ""}`.trim(),
       info.time_signature && info.time_signature.join("/"), info.bars && `${info.bars} bars`,
       info.duration_s && formatTime(info.duration_s)].filter(Boolean);
-    this.facts.textContent = facts.join(" · ");
+    this.facts.textContent = info.stems.length ? facts.join(" · ") : "this result has no audio";
     this.peaks.clear();
     this.rows.replaceChildren(...info.stems.map((stem) => this.row(stem)));
     await Promise.all([

@@ -23,7 +23,8 @@ export function mount(root, panel) {
   const list = root.querySelector("#jobs");
   const empty = root.querySelector(".empty");
   const hint = root.querySelector(".hint");
-  const audition = new Audition(root.querySelector("#audition"));
+  const auditionRoot = root.querySelector("#audition");
+  const audition = new Audition(auditionRoot);
   const items = new Map();
   let selected = null;
   let visible = false;
@@ -120,6 +121,7 @@ export function mount(root, panel) {
   }
 
   function showResult(job) {
+    auditionRoot.hidden = !job.has_result;
     if (job.has_result) {
       hint.hidden = true;
       audition.open(`/api/jobs/${encodeURIComponent(job.id)}/stems`).catch((error) => {
