@@ -14,6 +14,7 @@ through the daemon's own checks (:meth:`~mage_bridge.server.requests.JobRequests
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from typing import TYPE_CHECKING, Any
@@ -88,12 +89,16 @@ class WriteRoutes:
         req_id = data.get("req_id")
         if not isinstance(req_id, str) or not REQ_ID.fullmatch(req_id):
             raise BadRequest("invalid_input", f"req_id must look like 'panel-<letters, digits>', got {req_id!r}"[:200])
-        earlier = self.panel.host.earlier_request(PANEL_CLIENT, req_id)
-        if earlier is not None:
-            return json_response({"job": self.panel.describe(earlier), "repeated": True})
         prompt = text_field(data, "prompt", limit=osc.MAX_PROMPT_CHARS)
         lyrics = text_field(data, "lyrics", limit=osc.MAX_LYRICS_CHARS, allow_empty=True)
         options = self._options(data)
+        # checked now, so the page says what is wrong at once rather than as a failed job; in a thread, since
+        # the check's module loads the generate pipeline's (a fraction of a second the first time)
+        await asyncio.get_running_loop().run_in_executor(None, _check_options, data.get("options") or {})
+        # no await from here to the queue: a request sent twice at once is still one job
+        earlier = self.panel.host.earlier_request(PANEL_CLIENT, req_id)
+        if earlier is not None:
+            return json_response({"job": self.panel.describe(earlier), "repeated": True})
         job = self.panel.host.submit_generate(prompt, lyrics, options, req_id, None, client=PANEL_CLIENT,
                                               source="panel")
         job = self.panel.host.store.get(job.id)  # a worker may have taken it meanwhile
@@ -101,8 +106,6 @@ class WriteRoutes:
 
     def _options(self, data: dict[str, Any]) -> dict[str, Any]:
         """The job's options: the edited analysis fields, bars, seed, backend, and the DAW it is for."""
-        from mage_bridge.api.generate import check_generate_options
-
         raw = data.get("options") or {}
         if not isinstance(raw, dict):
             raise BadRequest("invalid_input", f"options must be an object, got {type(raw).__name__}")
@@ -110,10 +113,6 @@ class WriteRoutes:
         if unknown:
             raise BadRequest("invalid_input", f"unknown option(s) {', '.join(unknown)}; known: "
                                               f"{', '.join(WRITE_OPTIONS)}")
-        try:
-            check_generate_options(raw)  # refused now, in words, rather than as a failed job
-        except InvalidInputError as e:
-            raise BadRequest("invalid_input", str(e)) from None
         options = {k: v for k, v in raw.items() if v is not None}
         seed = data.get("seed")
         if seed is not None and seed != "":
@@ -139,6 +138,16 @@ class WriteRoutes:
                                           "running, or its project is closed); send to the library, or open it")
         c = known.context
         return {"client_id": send_to, "project_id": c.project_id, "project_path": c.project_path}
+
+
+def _check_options(options: dict[str, Any]) -> None:
+    """The generate options as the job will check them; :class:`BadRequest` in the same words."""
+    from mage_bridge.api.generate import check_generate_options
+
+    try:
+        check_generate_options(options)
+    except InvalidInputError as e:
+        raise BadRequest("invalid_input", str(e)) from None
 
 
 def routes(panel: Panel) -> list[web.RouteDef]:
