@@ -199,3 +199,14 @@ def test_no_path_of_the_machine_reaches_the_page(panel: Panel, panel_daemon: Dae
     assert status == 200 and data["jobs"]
     assert str(panel_daemon.root) not in json.dumps(data)
     assert str(Path(panel_daemon.state_dir)) not in json.dumps(data)
+
+
+def test_one_request_sent_many_times_at_once_is_one_job(panel: Panel):
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = {"req_id": "panel-twice-1", "prompt": PROMPT, "options": {"bars": 4}, "backend": "procedural"}
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: panel.api("POST", "/api/generate", body), range(4)))
+    assert sorted(status for status, _ in answers) == [200, 200, 200, 201]
+    assert len({data["job"]["id"] for _, data in answers}) == 1
+    panel.api("POST", f"/api/jobs/{answers[0][1]['job']['id']}/cancel")

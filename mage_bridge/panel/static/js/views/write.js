@@ -68,6 +68,7 @@ export function mount(root, panel) {
   let inFlight = null;
   let lastJobId = null;
   let dawClients = [];
+  let sendToChosen = false;
 
   for (const tag of TAGS) {
     const b = document.createElement("button");
@@ -197,7 +198,7 @@ export function mount(root, panel) {
       return label;
     }));
     const still = dawClients.some((c) => c.client_id === chosen);
-    if (first && dawClients.length) {
+    if (first && dawClients.length && !sendToChosen) {
       form.elements.send_to.value = dawClients[0].client_id;
       prefillFrom(dawClients[0]);
     } else {
@@ -207,7 +208,9 @@ export function mount(root, panel) {
   }
 
   form.addEventListener("change", (event) => {
-    if (event.target.name === "send_to") prefillFrom(dawClients.find((c) => c.client_id === event.target.value));
+    if (event.target.name !== "send_to") return;
+    sendToChosen = true; // the user's choice: a DAW that appears later does not take it over
+    prefillFrom(dawClients.find((c) => c.client_id === event.target.value));
   });
 
   async function loadBackends() {
