@@ -14,6 +14,7 @@ APT_PACKAGES=(
   jackd2 liblo-tools                            # tests: real MIDI/audio ports (JACK dummy), an independent OSC stack
   lua5.4 lua5.3 lua-socket                      # tests: the REAPER scripts under a real Lua (REAPER 7: 5.4, REAPER 6: 5.3; + LuaSocket: their OSC door)
   dpf-source g++ make                           # tests: build a tiny VST3 (tests/effects/vst3_gain) to host
+  chromium chromium-driver                      # tests: the web panel in a real headless browser (Selenium)
 )
 
 missing=()

@@ -22,6 +22,7 @@ and the key. Example::
     [server]
     host = "127.0.0.1"
     port = 9137
+    panel_port = 9138                  # the web panel, on 127.0.0.1 only (panel = false: none)
 
     [acestep]                          # the ACE-Step backend (users with a GPU and its weights)
     model_dir = "~/models/acestep"     # default <models_dir>/acestep (diffusers layout); env MAGE_ACESTEP_DIR
@@ -48,6 +49,8 @@ from mage_bridge.platforms import default_plugin_dirs, find_soundfont, user_fold
 
 #: Default OSC port: clear of AbletonOSC (11000/11001) and REAPER's usual 8000/9000.
 DEFAULT_OSC_PORT = 9137
+#: Default TCP port of the web panel (on 127.0.0.1 only).
+DEFAULT_PANEL_PORT = 9138
 
 #: Keys that name something this version does not have: a clear error instead of a setting that does nothing.
 _NOT_IN_THIS_VERSION: dict[str, str] = {}
@@ -109,6 +112,9 @@ class ServerConfig:
     #: Where the VST3 bundles a preset lists may be (plus the allowed folders with ``allow_request_plugins``).
     #: Default: the platform's VST3 folders (:func:`mage_bridge.platforms.default_plugin_dirs`).
     plugin_dirs: tuple[Path, ...] = field(default_factory=default_plugin_dirs)
+    #: The web panel (``mage-bridge panel``): served on 127.0.0.1 only, on this TCP port (0 picks a free one).
+    panel: bool = True
+    panel_port: int = DEFAULT_PANEL_PORT
 
 
 @dataclass(frozen=True)
@@ -222,6 +228,7 @@ _ENV = {
     "MAGE_HOST": ("server", "host"),
     "MAGE_PORT": ("server", "port"),
     "MAGE_WORKERS": ("server", "workers"),
+    "MAGE_PANEL_PORT": ("server", "panel_port"),
     "MAGE_ACESTEP_DIR": ("acestep", "model_dir"),
     "MAGE_LIBRARY_DIR": ("library", "dir"),
     "MAGE_LYRICS_MODEL_DIR": ("lyrics", "model_dir"),

@@ -15,7 +15,7 @@ import mage_bridge
 PACKAGE = Path(mage_bridge.__file__).parent
 MAX_LINES = 600
 #: The doors: what users and DAWs talk to. Stages are everything else.
-DOORS = ("mage_bridge.cli", "mage_bridge.server", "mage_bridge.__main__")
+DOORS = ("mage_bridge.cli", "mage_bridge.server", "mage_bridge.panel", "mage_bridge.__main__")
 
 
 def _modules() -> dict[str, Path]:

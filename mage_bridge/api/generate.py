@@ -26,7 +26,7 @@ from mage_bridge.music import bar_seconds
 from mage_bridge.progress import ProgressFn, no_progress
 
 #: Options a generate request may carry (OSC options_json, CLI flags) and their checks.
-GENERATE_OPTIONS = ("bpm", "key", "mode", "time_signature", "genre", "duration_s", "bars",
+GENERATE_OPTIONS = ("bpm", "key", "mode", "time_signature", "genre", "mood", "vocals", "duration_s", "bars",
                     "analysis_backend", "lead_in_bars", "master", "lyrics_mode", "lyrics_backend")
 
 __all__ = ["GENERATE_OPTIONS", "MASTER_FILE", "apply_overrides", "check_generate_options", "clip_length", "generate",
@@ -37,6 +37,8 @@ MIN_DURATION_S, MAX_DURATION_S = 4.0, 120.0
 MAX_BARS = 256
 #: Longest genre or backend name an option may carry.
 MAX_NAME_CHARS = 64
+#: Moods an option may name at most.
+MAX_MOODS = 8
 
 
 def _check_name(name: str, value: object) -> None:
@@ -70,6 +72,17 @@ def check_generate_options(options: Mapping[str, Any] | None, *, kind: str = "ge
             _check_name(name, checked[name])
     if "lyrics_backend" in checked:
         check_lyrics_backend("lyrics_backend", checked["lyrics_backend"])
+    if "mood" in checked:
+        moods = checked["mood"]
+        if isinstance(moods, str):
+            moods = [m for m in moods.split(",") if m.strip()]
+        if not isinstance(moods, (list, tuple)) or len(moods) > MAX_MOODS:
+            raise InvalidInputError(f"mood must be a list of at most {MAX_MOODS} mood names, got {moods!r}"[:300])
+        for m in moods:
+            _check_name("mood", m)
+        checked["mood"] = tuple(str(m).strip().lower() for m in moods)
+    if "vocals" in checked and not isinstance(checked["vocals"], bool):
+        raise InvalidInputError(f"vocals must be true or false, got {checked['vocals']!r}")
     if "mode" in checked and checked["mode"] not in ("major", "minor"):
         raise InvalidInputError(f"mode must be 'major' or 'minor', got {checked['mode']!r}")
     if "key" in checked:
@@ -154,7 +167,8 @@ def _check_master(value: object) -> dict[str, Any] | None:
 
 def apply_overrides(analysis: Any, options: Mapping[str, Any]) -> Any:
     """Explicit options beat what the prompt said; record that they did."""
-    fields = {k: options[k] for k in ("bpm", "key", "mode", "time_signature", "genre") if k in options}
+    fields = {k: options[k] for k in ("bpm", "key", "mode", "time_signature", "genre", "mood", "vocals")
+              if k in options}
     if not fields:
         return analysis
     sources = dict(analysis.sources)
@@ -181,7 +195,8 @@ def generate(
 
     Returns the manifest's path. ``out_dir`` must be new or empty (or
     ``overwrite=True``). ``options`` may fix ``bpm``, ``key``, ``mode``,
-    ``time_signature``, ``genre``, ``duration_s`` or ``bars`` (the whole clip,
+    ``time_signature``, ``genre``, ``mood`` (mood names), ``vocals`` (``True``: sung, ``False``:
+    instrumental), ``duration_s`` or ``bars`` (the whole clip,
     lead-in and lead-out included; without them a length the prompt states,
     "a 45 second lo-fi beat", is rounded to whole bars), ``lead_in_bars`` and pick the
     ``analysis_backend`` and ``lyrics_backend`` (``None``: the config's ``backends.lyrics``); they win over

@@ -1,4 +1,4 @@
-"""``serve`` (run the daemon) and ``submit`` / ``status`` (talk to a running one over OSC).
+"""``serve`` (run the daemon), ``submit`` / ``status`` (talk to a running one over OSC), ``panel`` (open its page).
 
 ``submit`` and ``status`` first ping the daemon (:func:`~mage_bridge.server.client.check_daemon`),
 so a daemon that is not running is told within a second, not after a reply timeout.
@@ -30,6 +30,11 @@ SUBMIT_EXAMPLES = """
   mage-bridge submit repaint ~/mage/clips/house/manifest.json --options '{"start_s": 8, "end_s": 12}' --wait
   mage-bridge submit song-render ~/mage/songs/night.json --options '{"format": "mp3"}' --wait
 """
+PANEL_EXAMPLES = """
+  mage-bridge panel                                  # the running daemon's panel, in the browser
+  mage-bridge panel --print                          # only print its URL (with the token)
+  mage-bridge panel --state-dir /srv/mage/state      # a daemon started with --state-dir
+"""
 STATUS_EXAMPLES = """
   mage-bridge status 3f2a9c81d4e0
   mage-bridge status 3f2a9c81d4e0 --json --state-dir /srv/mage/state
@@ -47,7 +52,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="allow binding a non-loopback address (with an allowlist)")
     s.add_argument("--allow-client", action="append", metavar="ADDR",
                    help="client address or network allowed besides loopback (repeatable)")
+    s.add_argument("--panel-port", type=int,
+                   help="TCP port of the web panel on 127.0.0.1 (default: config server.panel_port, 9138); 0 picks "
+                        "a free one")
+    s.add_argument("--no-panel", dest="panel", action="store_false", default=None, help="serve no web panel")
     s.set_defaults(func=_serve)
+
+    w = add_command(sub, "panel", help="open the running daemon's web panel in the browser", examples=PANEL_EXAMPLES)
+    w.add_argument("--print", dest="print_only", action="store_true", help="print the URL, open no browser")
+    w.add_argument("--state-dir", type=Path, metavar="DIR",
+                   help="the daemon's state folder, if it was started with --state-dir")
+    w.set_defaults(func=_panel)
 
     m = add_command(sub, "submit", help="send a job to a running daemon over OSC", examples=SUBMIT_EXAMPLES)
     m.add_argument("kind", choices=("generate", "lyrics", "separate", "enhance", "master", *EDIT_KINDS,
@@ -89,9 +104,40 @@ def _serve(args: argparse.Namespace) -> int:
         "server.workers": args.workers, "server.midi_map": args.midi_map,
         "server.allow_remote": args.allow_remote,
         "server.allow_clients": ",".join(args.allow_client) if args.allow_client else None,
+        "server.panel_port": args.panel_port, "server.panel": args.panel,
     })
     setup_logging(Path(config.resolved_log_dir).expanduser(), verbose=args.verbose, quiet=args.quiet)
-    return Daemon(config).run()
+
+    def ready(daemon: Daemon) -> None:  # the URL to open is the one thing serve prints on stdout
+        if daemon.panel_url is not None:
+            print(f"MAGE Bridge panel: {daemon.panel_url}", flush=True)
+
+    return Daemon(config).run(on_ready=ready)
+
+
+def _panel(args: argparse.Namespace) -> int:
+    """Open the panel's URL (with its token, from the daemon's ``daemon.json``) in the browser."""
+    import socket
+    import webbrowser
+    from urllib.parse import urlsplit
+
+    config = config_of(args)
+    state_dir = (args.state_dir or Path(config.resolved_state_dir)).expanduser()
+    info = _daemon_info(state_dir)
+    url = info.get("panel_url") if info is not None else None
+    if not isinstance(url, str):
+        why = "no daemon is running" if info is None else "the daemon runs without its panel (server.panel = false)"
+        raise MageError(f"{why} with the state folder {str(state_dir)!r}: start one with `mage-bridge serve`"
+                        + ("" if args.state_dir else " (or give --state-dir)"))
+    where = urlsplit(url)
+    try:
+        socket.create_connection((where.hostname or "127.0.0.1", where.port or 80), timeout=2.0).close()
+    except OSError:
+        raise MageError(f"the daemon of {str(state_dir)!r} does not answer on {where.netloc}: it may have "
+                        "stopped; start it with `mage-bridge serve`") from None
+    if args.print_only or not webbrowser.open(url):
+        print(url)
+    return 0
 
 
 def _submit(args: argparse.Namespace) -> int:
@@ -138,20 +184,26 @@ def _submit(args: argparse.Namespace) -> int:
     return 1
 
 
-def _local_token(state_dir: Path, port: int) -> str | None:
-    """The token of the daemon listening on ``port`` with this state folder, if it is that daemon.
-
-    The daemon writes it to ``<state_dir>/daemon.json``, readable by this user only; with it, this CLI
-    may ask about any job, not only those it sent itself.
-    """
+def _daemon_info(state_dir: Path) -> dict[str, Any] | None:
+    """What the daemon of this state folder wrote to ``<state_dir>/daemon.json`` (readable by this user
+    only): its ports, its token, its panel's URL; ``None`` when no daemon runs there."""
     from mage_bridge.server.daemon import INFO_NAME
 
     try:
         info = json.loads((state_dir.expanduser() / INFO_NAME).read_text())
     except (OSError, ValueError):
         return None
-    if isinstance(info, dict) and info.get("port") == port and isinstance(info.get("token"), str):
-        return info["token"]
+    return info if isinstance(info, dict) else None
+
+
+def _local_token(state_dir: Path, port: int) -> str | None:
+    """The token of the daemon listening on ``port`` with this state folder, if it is that daemon.
+
+    With it, this CLI may ask about any job, not only those it sent itself.
+    """
+    info = _daemon_info(state_dir)
+    if info is not None and info.get("port") == port and isinstance(info.get("token"), str):
+        return str(info["token"])
     return None
 
 

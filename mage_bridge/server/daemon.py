@@ -9,7 +9,8 @@ This module is the daemon's life cycle (start-up, recovery, stop) and the wiring
 its parts, each mixed into :class:`Daemon`: the OSC door (:mod:`.osc_door`), job
 requests (:mod:`.requests`), the workers and job ends (:mod:`.scheduler`), the DAW
 door (:mod:`.daw_door`), the MIDI door (:mod:`.midi`) and the clip library's requests
-(:mod:`.library_door`). It runs on macOS, Linux
+(:mod:`.library_door`); the web panel (:mod:`mage_bridge.panel`) is served from the same loop and hears
+the same job events (:mod:`.events`). It runs on macOS, Linux
 and Windows: the locks are :mod:`.locks`', the event loop is a selector loop
 everywhere, and stop signals reach it however the platform delivers them.
 """
@@ -33,6 +34,7 @@ from mage_bridge.errors import ConfigError, MageError
 from mage_bridge.files import write_json_atomic
 from mage_bridge.server import daw, osc
 from mage_bridge.server.daw_door import DawDoor
+from mage_bridge.server.events import JobEvents
 from mage_bridge.server.handshake import AddressCheck
 from mage_bridge.server.jobs import JobStore
 from mage_bridge.server.kinds import test_jobs_enabled
@@ -49,6 +51,8 @@ from mage_bridge.server.workers import WorkerPool
 
 if TYPE_CHECKING:
     from filelock import BaseFileLock
+
+    from mage_bridge.panel import Panel
 
 log = logging.getLogger("mage_bridge.server")
 
@@ -90,6 +94,8 @@ class Daemon(OscDoor, JobRequests, Scheduler, DawDoor, MidiActions, LibraryDoor)
             )
         if not 0 <= sc.port <= 65535:
             raise ConfigError(f"server.port must be from 0 to 65535, got {sc.port!r}")
+        if not 0 <= sc.panel_port <= 65535:
+            raise ConfigError(f"server.panel_port must be from 0 to 65535, got {sc.panel_port!r}")
         if sc.max_queue < 1:
             raise ConfigError(f"server.max_queue must be at least 1, got {sc.max_queue!r}")
         self.state_dir = Path(config.resolved_state_dir).expanduser().absolute()
@@ -106,6 +112,12 @@ class Daemon(OscDoor, JobRequests, Scheduler, DawDoor, MidiActions, LibraryDoor)
         self.port: int | None = None
         #: Proves the user's own CLI (it reads ``daemon.json``): it may act on any job.
         self.token = secrets.token_hex(16)
+        #: Opens the web panel (``?token=`` in its URL); a secret of its own, since a URL is shown and kept.
+        self.panel_token = secrets.token_urlsafe(32)
+        self.panel: Panel | None = None
+        #: Every job event, once: the OSC door sends it, the panel pushes it to its pages.
+        self.job_events = JobEvents()
+        self.job_events.listen(self._send_job_event)
         #: Every request address, declared beside its handler (:func:`.osc.handles`).
         self._routes = osc.routes(self, test_jobs=test_jobs_enabled())
         self._specs = {address: route.spec for address, route in self._routes.items()}
@@ -142,17 +154,36 @@ class Daemon(OscDoor, JobRequests, Scheduler, DawDoor, MidiActions, LibraryDoor)
         self._pump_due = False
 
     # -- life cycle --------------------------------------------------------------------------
-    def run(self) -> int:
+    def run(self, *, on_ready: Callable[[Daemon], None] | None = None) -> int:
         """Serve until a stop signal; returns the process exit status.
 
+        ``on_ready`` is called once every door is open (the CLI prints the panel's URL then).
         The loop is a selector loop on every platform: the socket is watched with ``add_reader``,
         which Windows' default (proactor) loop does not have.
         """
         with asyncio.Runner(loop_factory=asyncio.SelectorEventLoop) as runner:
-            runner.run(self._main())
+            runner.run(self._main(on_ready))
         return 0
 
-    async def _main(self) -> None:
+    @property
+    def panel_url(self) -> str | None:
+        """The address that opens the panel, its token included; ``None`` while no panel is served."""
+        if self.panel is None or self.panel.port is None:
+            return None
+        return f"http://127.0.0.1:{self.panel.port}/?token={self.panel_token}"
+
+    @property
+    def store(self) -> JobStore:
+        """The job queue, while the daemon runs (the panel reads it)."""
+        if self._store is None:
+            raise MageError("the daemon is not running: it has no job queue open")
+        return self._store
+
+    def progress_of(self, job_id: str) -> tuple[str, float] | None:
+        """The stage a running job reported last and its fraction, if it reported any."""
+        return self._progress.get(job_id)
+
+    async def _main(self, on_ready: Callable[[Daemon], None] | None = None) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -183,24 +214,50 @@ class Daemon(OscDoor, JobRequests, Scheduler, DawDoor, MidiActions, LibraryDoor)
                                     on_ready=self._pump, lock_dir=worker_locks)
             self._pool.start()
             on_stop_signals(self._loop, self._request_stop)
+            await self._open_panel()
             self._write_info()
             self._tick()
             log.info("MAGE Bridge %s listening on %s:%d (OSC/UDP); %d worker(s); %d job(s) waiting; state in %s",
                      __version__, self.config.server.host, self.port, self.config.server.workers, waiting,
                      self.state_dir)
+            if on_ready is not None:
+                on_ready(self)
             self._pump()
             await self._stop.wait()
             await self._shutdown()
         finally:
+            if self.panel is not None:
+                await self.panel.close()
             self._close()
 
+    async def _open_panel(self) -> None:
+        """Serve the web panel on 127.0.0.1 (``server.panel``); a port that cannot be had leaves the daemon
+        running without it, as a missing MIDI port does, and says so."""
+        sc = self.config.server
+        if not sc.panel:
+            log.info("panel: off (server.panel = false)")
+            return
+        from mage_bridge.panel import Panel
+
+        panel = Panel(self)
+        try:
+            await panel.start(sc.panel_port)
+        except MageError as e:
+            log.error("%s; the daemon runs without its panel", e)
+            await panel.close()
+            return
+        self.panel = panel
+        log.info("panel on http://127.0.0.1:%d/ (mage-bridge panel opens it with its token)", panel.port)
+
     def _write_info(self) -> None:
-        """``daemon.json``: where the daemon listens, and the token the user's own CLI proves itself with.
+        """``daemon.json``: where the daemon listens, the token the user's own CLI proves itself with, and
+        the panel's URL with its token (what ``mage-bridge panel`` opens).
 
         Only the user can read it (0600): a program that can is the user, and may act on any job.
         """
         info = {"pid": os.getpid(), "host": self.config.server.host, "port": self.port,
-                "version": __version__, "jobs_dir": str(self.jobs_dir), "token": self.token}
+                "version": __version__, "jobs_dir": str(self.jobs_dir), "token": self.token,
+                "panel_url": self.panel_url}
         write_json_atomic(self.state_dir / INFO_NAME, info, indent=None, private=True)
 
     def _tick(self) -> None:

@@ -162,6 +162,10 @@ class DawClients:
         known.addr = None
         return True
 
+    def known(self) -> list[DawClient]:
+        """Every DAW known now, the one that reported last first."""
+        return sorted(self._clients.values(), key=lambda c: c.context.received, reverse=True)
+
     def latest(self) -> DawContext | None:
         """The context of the DAW that reported last (jobs no DAW sent are placed there)."""
         newest = max(self._clients.values(), key=lambda c: c.context.received, default=None)

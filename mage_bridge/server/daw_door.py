@@ -204,13 +204,17 @@ class DawDoor:
     def _daw_params(self, options: dict[str, Any], daw_tag: dict[str, Any] | None, req_id: str) -> dict[str, Any]:
         """The parameters that say which DAW a job is for: ``daw_tag`` (a spool request's), the ``"daw"``
         of ``options`` (taken out of them), or for a job no DAW sent (MIDI, OSC, CLI), the DAW that
-        reported last, on its next bar; and the context a DAW reported last."""
-        if "daw" in options:  # an OSC DAW client tags its own job: {"client_id", "project_id", "position"}
+        reported last, on its next bar; and the context a DAW reported last. ``"daw": false`` in the
+        options: the job is for no DAW (the panel's "library only")."""
+        for_no_daw = options.get("daw") is False
+        if for_no_daw:
+            del options["daw"]
+        elif "daw" in options:  # an OSC DAW client tags its own job: {"client_id", "project_id", "position"}
             daw_tag = self._daw_tag_from_options(options.pop("daw"), req_id)
         params: dict[str, Any] = {}
         if self.daw_context is not None:
             params["daw_context"] = dict(self.daw_context)
-        ctx = self.daw_clients.latest() if daw_tag is None else None
+        ctx = self.daw_clients.latest() if daw_tag is None and not for_no_daw else None
         if ctx is not None:
             daw_tag = {"client_id": ctx.client_id, "project_id": ctx.project_id, "project_path": ctx.project_path,
                        "placement": daw.next_bar(ctx)}

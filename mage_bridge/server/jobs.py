@@ -174,6 +174,11 @@ class JobStore:
             rows = self._db.execute("SELECT * FROM jobs WHERE state = ? ORDER BY seq", (state,)).fetchall()
         return [_job(r) for r in rows]
 
+    def recent(self, limit: int) -> JobList:
+        """The ``limit`` most recent jobs, newest first."""
+        rows = self._db.execute("SELECT * FROM jobs ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
+        return [_job(r) for r in rows]
+
     # -- writing -----------------------------------------------------------------------------
     def submit(
         self,

@@ -3,7 +3,8 @@
 Every datagram passes the allowlist, then (from a remote sender) the address proof of
 :mod:`.handshake`; each message in it is checked against its address's :class:`~.osc.Spec` and
 handed to the method that declared it with :func:`~.osc.handles`. Replies go to the sender; job
-events go to the job's client, its DAW and every subscriber. The requests about the connection
+events (:mod:`.events`, which the web panel hears too) go to the job's client, its DAW and every
+subscriber. The requests about the connection
 itself (ping, subscriptions, the address proof) are answered here; job requests are in
 :mod:`.requests`, a DAW's in :mod:`.daw_door`. The contract is ``docs/osc.md``.
 """
@@ -20,6 +21,7 @@ from mage_bridge.config import Config
 from mage_bridge.errors import MageError, failure_code, failure_message
 from mage_bridge.server import daw, osc
 from mage_bridge.server.daw import DawClients
+from mage_bridge.server.events import JobEvent, JobEvents
 from mage_bridge.server.handshake import AddressCheck, fits
 from mage_bridge.server.jobs import Job
 from mage_bridge.server.osc import Addr, Arg, Request, RequestError, Route, Spec
@@ -45,6 +47,7 @@ class OscDoor:
     allowlist: ClientAllowlist
     handshake: AddressCheck
     daw_clients: DawClients
+    job_events: JobEvents
     _subscribers: Subscribers
     _sock: socket.socket | None
     _loop: asyncio.AbstractEventLoop | None
@@ -171,19 +174,24 @@ class OscDoor:
 
     def _event(self, job: Job, address: str, *args: str | int | float, extra: Addr | None = None,
                placement: dict[str, Any] | None = None) -> None:
+        """Tell a job event to every door that listens (:attr:`job_events`): this one sends it over OSC."""
+        self.job_events.emit(JobEvent(job, address, args, extra, placement))
+
+    def _send_job_event(self, event: JobEvent) -> None:
         """Send a job event to its client, its DAW, the subscribers and ``extra`` (each once).
 
         A DAW-tagged job's ``done`` event carries a third argument: its placement as JSON.
         """
+        job, address, args = event.job, event.address, event.args
         tag = job.params.get("daw") if isinstance(job.params.get("daw"), dict) else None
         if tag is not None and address == "/mage/job/done":
-            args = (*args, daw.placement_json(tag, placement))
+            args = (*args, daw.placement_json(tag, event.placement))
         data = osc.encode(address, *args)
         targets: dict[Addr, None] = {}
         if job.client is not None:
             targets[job.client] = None
-        if extra is not None:
-            targets[extra] = None
+        if event.extra is not None:
+            targets[event.extra] = None
         if tag is not None:
             known = self.daw_clients.get(str(tag.get("client_id")))
             if known is not None and known.addr is not None:

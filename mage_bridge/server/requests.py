@@ -20,7 +20,7 @@ from mage_bridge.edits import EDIT_KINDS
 from mage_bridge.errors import MageError
 from mage_bridge.server import daw, osc
 from mage_bridge.server.daw import DawClients
-from mage_bridge.server.jobs import RUNNING, Job, JobStore
+from mage_bridge.server.jobs import CANCELLED, FAILED, RUNNING, Job, JobStore
 from mage_bridge.server.kinds import TEST_JOB_KINDS
 from mage_bridge.server.osc import ACCEPTED, OPTIONS, REQ_ID, Addr, Arg, Request, RequestError, Route
 from mage_bridge.server.security import PathGuard, RateLimiter, RequestPolicy
@@ -95,16 +95,20 @@ class JobRequests:
         request ids name one request for good (it may also come through the spool, in either
         order); an OSC app's are kept for :data:`REQUEST_ID_MEMORY_S`, since many apps reuse them.
         """
-        assert self._store is not None
-        if key.startswith("daw:"):
-            earlier = self._store.find_daw_request(key[4:], req_id)
-        else:
-            earlier = self._store.find_request(key, req_id, since=time.time() - REQUEST_ID_MEMORY_S)
+        earlier = self.earlier_request(key, req_id)
         if earlier is None:
             return False
         log.info("request %r from %s repeats job %s (%s): not queued again", req_id, key, earlier.id, earlier.state)
         self._send(addr, osc.encode("/mage/job/accepted", req_id, earlier.id, earlier.state))
         return True
+
+    def earlier_request(self, key: str, req_id: str) -> Job | None:
+        """The job client ``key`` already sent with ``req_id``: for good for a DAW, else within
+        :data:`REQUEST_ID_MEMORY_S`."""
+        assert self._store is not None
+        if key.startswith("daw:"):
+            return self._store.find_daw_request(key[4:], req_id)
+        return self._store.find_request(key, req_id, since=time.time() - REQUEST_ID_MEMORY_S)
 
     @osc.handles("/mage/generate", REQ_ID, Arg("prompt", "s"), Arg("lyrics", "s", optional=True), OPTIONS,
                  job=True, answer=ACCEPTED)
@@ -312,6 +316,16 @@ class JobRequests:
         # and removes the job's staging folder without telling anyone again.
         self._announce_end(job, extra=addr)
         return job
+
+    def resubmit(self, job_id: str, req_id: str, *, client: str, source: str) -> Job:
+        """Queue a failed or cancelled job again as it was asked: its kind and parameters (prompt, options,
+        seed, the DAW and bar it was for), checked again as a new request of ``client``."""
+        assert self._store is not None
+        job = self._store.get(job_id)
+        if job.state not in (FAILED, CANCELLED):
+            raise RequestError("not_retryable", f"job {job_id} is {job.state}; only a failed or cancelled job "
+                                                "is tried again", job_id)
+        return self._submit(job.kind, dict(job.params), req_id, None, client=client, source=source)
 
     @osc.handles("/mage/job/status", _JOB_ID, _TOKEN, id_arg="job_id",
                  answer="/mage/job/status s:job_id s:state s:stage f:fraction s:detail")

@@ -88,6 +88,15 @@ def worker_main(conn: Connection, config: Config, index: int, lock_dir: str | No
         _run_job(conn, msg, config, cancel)
 
 
+def helper_start() -> None:
+    """Start of the daemon's other helper processes (the panel's prompt analyser), as a worker starts:
+    Ctrl-C is the daemon's, they run below it and end with it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    _lower_priority()
+    _exit_with_parent()
+
+
 def _lower_priority() -> None:
     """Run below the daemon: ``nice`` where there is one, the below-normal class on Windows."""
     nice = getattr(os, "nice", None)

@@ -54,6 +54,8 @@ class DaemonProc:
     proc: subprocess.Popen[bytes] | None = None
     #: The running daemon's token from its daemon.json (what the user's own CLI sends).
     token: str = ""
+    #: The panel's URL with its token, from daemon.json ("" when it serves none).
+    panel_url: str = ""
 
     @property
     def state_dir(self) -> Path:
@@ -79,7 +81,7 @@ class DaemonProc:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self.root / "config.toml"
         lines = [f"data_dir = {_toml(self.data_dir)}", self.extra_config, "[server]"]
-        lines += [f"{k} = {_toml(v)}" for k, v in {"shutdown_grace_s": 1, **self.server}.items()]
+        lines += [f"{k} = {_toml(v)}" for k, v in {"shutdown_grace_s": 1, "panel_port": 0, **self.server}.items()]
         config.write_text("\n".join(lines) + "\n")
         env = {k: v for k, v in os.environ.items() if not k.startswith("MAGE_")}
         env.update({"MAGE_CONFIG": str(config), "MAGE_TEST_JOBS": "1",
@@ -104,6 +106,7 @@ class DaemonProc:
                 if data.get("pid") == self.proc.pid:
                     self.port = int(data["port"])
                     self.token = str(data.get("token") or "")
+                    self.panel_url = str(data.get("panel_url") or "")
                     with self.client() as c:
                         c.ping(timeout_s=2.0)
                     return self

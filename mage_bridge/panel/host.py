@@ -1,0 +1,43 @@
+"""The daemon as the panel sees it: what the panel reads and asks of it, and nothing else.
+
+The panel is a door of the daemon like the OSC door: it queues jobs through the same checks
+(:meth:`submit_generate`), cancels and retries them as the user's own CLI may (the panel's token
+proves the user), reads the queue and the DAW context, and hears the job events the OSC door sends.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from mage_bridge.config import Config
+from mage_bridge.server.daw import DawClients
+from mage_bridge.server.events import JobEvents
+from mage_bridge.server.jobs import Job, JobStore
+from mage_bridge.server.osc import Addr
+
+
+class PanelHost(Protocol):
+    """What :class:`mage_bridge.server.daemon.Daemon` offers the panel."""
+
+    config: Config
+    state_dir: Path
+    jobs_dir: Path
+    panel_token: str
+    job_events: JobEvents
+    daw_clients: DawClients
+    daw_context: dict[str, float] | None
+
+    @property
+    def store(self) -> JobStore: ...
+
+    def progress_of(self, job_id: str) -> tuple[str, float] | None: ...
+
+    def earlier_request(self, key: str, req_id: str) -> Job | None: ...
+
+    def submit_generate(self, prompt: str, lyrics: str, options: dict[str, Any], req_id: str, addr: Addr | None,
+                        *, client: str, source: str = "osc", daw_tag: dict[str, Any] | None = None) -> Job: ...
+
+    def cancel(self, job_id: str, addr: Addr | None) -> Job: ...
+
+    def resubmit(self, job_id: str, req_id: str, *, client: str, source: str) -> Job: ...
