@@ -29,7 +29,7 @@ import numpy as np
 from mage_bridge import genres, instruments
 from mage_bridge.analysis.result import PromptAnalysis
 from mage_bridge.errors import InvalidInputError
-from mage_bridge.generate import grooves
+from mage_bridge.generate import grooves, patterns
 from mage_bridge.generate.accompaniment import arpeggio_notes, comp_notes, pad_notes, strum_notes, swell_controls
 from mage_bridge.generate.bassline import bass_part
 from mage_bridge.generate.context import ClipContext
@@ -127,7 +127,7 @@ def compose(
                    swing_unit=swing_unit, lead_in_bars=lead_in_bars, body_bars=body_bars,
                    body_chords=body_chords, tonic=tonic, tonic_pc=tonic_pc, mode=analysis.mode,
                    lead_out_tick=lead_out_tick, hold_ticks=hold_ticks,
-                   crash_at_end=lead_out_s >= CRASH_RING_S, scale=scale, sections=plans)
+                   crash_at_end=lead_out_s >= CRASH_RING_S, scale=scale, sections=plans, seed=seed)
 
     bass_inst, other_insts = choose_instruments(analysis, genre, base_style, notes_out)
     kit, percussion = drum_kit(analysis, base_style, notes_out)
@@ -153,7 +153,7 @@ def compose(
                  lead_in_bars=lead_in_bars, body_bars=body_bars, tonic_pc=tonic_pc, mode=analysis.mode,
                  drum_style=style if base_style != "none" else "none", swing=swing,
                  progression=progression, parts=tuple(parts), notes=tuple(notes_out), sections=sections,
-                 scale=scale)
+                 scale=scale, drum_feel=patterns.feel_of(style, seed) if base_style != "none" else "")
 
 
 def _progression_steps(plans: tuple[SectionPlan, ...], chords: int) -> list[int]:

@@ -41,6 +41,8 @@ class ClipContext:
     scale: str = ""
     #: The body's sections in play order, covering its bars (empty: the whole body is one full section).
     sections: tuple[SectionPlan, ...] = ()
+    #: The clip's seed (its remainder picks whole-clip choices that neighbouring seeds must not share).
+    seed: int = 0
 
     @property
     def scale_pcs(self) -> tuple[int, ...]:

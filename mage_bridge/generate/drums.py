@@ -48,7 +48,7 @@ def drum_part(ctx: ClipContext, *, include: bool, kit: int | None = None,
     groove, or alone when ``include`` is false.
     """
     m, rng = ctx.metre, ctx.rng
-    groove = make_groove(ctx.style, m, rng)
+    groove = make_groove(ctx.style, m, rng, variant=ctx.seed)
     notes: list[Note] = []
     kicks: list[int] = []
     for hit in grooves.count_in(ctx.style, m):

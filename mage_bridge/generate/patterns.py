@@ -21,7 +21,7 @@ in the swung 8-step styles).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -81,6 +81,11 @@ class _Spec:
     #: Whether the hats may accent the off-beat (disco, upbeat rock); slow swung grooves keep it on the beat,
     #: or their 8ths read as the beat.
     upbeat_hats: bool = True
+    #: The whole-clip feels a drummer of the style plays (:func:`make_groove` takes one by the seed):
+    #: ``backbeat`` (the spec as written), ``four`` (the kick on every beat under the backbeat with the hats
+    #: on the off-beats, as disco-rock, dance-pop and reggae's steppers play it) and ``halftime`` (one
+    #: backbeat, on the bar's middle beat).
+    feels: tuple[str, ...] = ("backbeat",)
 
 
 _SPECS: dict[str, _Spec] = {
@@ -102,19 +107,19 @@ _SPECS: dict[str, _Spec] = {
     "breakbeat": _Spec((0,), {2: .4, 6: .3, 7: .2, 8: .35, 10: .5, 11: .3, 14: .2}, 3, (4, 12),
                        ((g.SNARE,),), {2: .2, 7: .4, 9: .4, 10: .2, 13: .3, 15: .4},
                        ("16", "8", "8pick", "16", "gallop", "skip", "offopen16"),
-                       (g.COWBELL, g.HIGH_CONGA, g.MARACAS)),
+                       (g.COWBELL, g.HIGH_CONGA, g.MARACAS), feels=("backbeat", "four", "halftime")),
     "one_drop": _Spec((8,), {14: .15}, 1, (8,), ((g.SIDE_STICK,), (g.SIDE_STICK, g.SNARE)),
                       {2: .3, 6: .35, 10: .3, 12: .35, 14: .35, 15: .3}, ("8", "8pick", "off8", "16", "gallop"),
                       (g.MARACAS, g.CLAVES, g.HIGH_BONGO),
-                      ghost_drum=g.SIDE_STICK),
+                      ghost_drum=g.SIDE_STICK, feels=("backbeat", "four")),
     "rock": _Spec((0,), {3: .2, 6: .4, 7: .25, 8: .5, 10: .5, 11: .25, 14: .35, 15: .15}, 3, (4, 12),
                   ((g.SNARE,),), {2: .1, 7: .15, 9: .1, 15: .2},
                   ("8", "8", "ride8", "4", "16", "8pick", "gallop", "ride4"),
-                  (g.COWBELL, g.MARACAS)),
+                  (g.COWBELL, g.MARACAS), feels=("backbeat", "four", "halftime")),
     "halftime": _Spec((0,), {3: .2, 6: .2, 7: .4, 10: .4, 11: .3, 14: .3}, 3, (8,), ((g.SNARE,), (g.SNARE, g.CLAP)),
                       {2: .2, 14: .3, 15: .2}, ("8", "16", "8pick", "off8", "gallop", "skip"),
                       ghost_drum=g.SIDE_STICK,
-                      fixed=((g.SIDE_STICK, "----o-------o---"),)),
+                      fixed=((g.SIDE_STICK, "----o-------o---"),), feels=("backbeat", "four")),
     "ballad": _Spec((0,), {6: .15, 8: .6, 10: .3, 14: .15}, 2, (4, 12), ((g.SNARE,), (g.SIDE_STICK,)),
                     {7: .1, 15: .15}, ("8", "8", "16", "ride8", "ride4"), (g.MARACAS, g.HIGH_BONGO)),
 }
@@ -129,12 +134,16 @@ _VELOCITY = {"X": 118, "x": 98, "o": 72, "s": 60, "g": 46}
 _PULSES = (3, 4, 6, 8)
 
 
-def make_groove(style: str, metre: Metre, rng: np.random.Generator) -> Groove:
-    """The groove this clip plays in ``style`` (as :func:`~mage_bridge.generate.grooves.groove_style` maps it)."""
+def make_groove(style: str, metre: Metre, rng: np.random.Generator, *, variant: int = 0) -> Groove:
+    """The groove this clip plays in ``style`` (as :func:`~mage_bridge.generate.grooves.groove_style` maps it).
+
+    ``variant`` (the clip's seed) picks the style's whole-clip feel by its remainder, so that neighbouring
+    seeds - a retake is the next seed - never play the same feel.
+    """
     if style == "none":
         return Groove(style, (), ())
     if style in _SPECS:
-        return _sixteen(style, _SPECS[style], rng)
+        return _sixteen(style, _felt(_SPECS[style], feel_of(style, variant)), rng)
     if style == "latin":
         return _latin(rng)
     if style == "swing_ride":
@@ -244,6 +253,24 @@ def _percussion(choices: tuple[int, ...], rng: np.random.Generator, *, upbeat: b
     pulses, rotate = int(rng.choice(_PULSES)), int(rng.integers(16))
     steps = _euclid(pulses, 16, rotate if upbeat else 0)
     return tuple(Hit(s * PPQ // 4, drum, 84 if s % 4 == 0 else 68) for s in steps)
+
+
+def feel_of(style: str, variant: int) -> str:
+    """The whole-clip feel (:attr:`_Spec.feels`) ``style`` plays at seed ``variant``; ``""`` for a style
+    without feels of its own (swing, shuffle, latin, the other metres)."""
+    spec = _SPECS.get(style)
+    return spec.feels[variant % len(spec.feels)] if spec is not None else ""
+
+
+def _felt(spec: _Spec, feel: str) -> _Spec:
+    """``spec`` played in ``feel`` (see :attr:`_Spec.feels`)."""
+    if feel == "four":  # the kick on every beat; the seed adds at most one push between them
+        return replace(spec, kick=(0, 4, 8, 12), kick_max=1, kick_accent="o",
+                       hats=("off8", "offopen", "offopen16"))
+    if feel == "halftime":  # the backbeat on 3 only; kicks around it, the hats keep the beat's 8ths
+        return replace(spec, backbeat=(8,), kick_options={3: .2, 6: .3, 7: .3, 10: .4, 11: .3, 14: .3},
+                       ghosts={2: .2, 6: .2, 14: .3, 15: .2}, hats=("8", "16", "8pick", "ride8"))
+    return spec
 
 
 def _sixteen(style: str, spec: _Spec, rng: np.random.Generator) -> Groove:

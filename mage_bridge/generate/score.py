@@ -77,6 +77,8 @@ class Score:
     progression: tuple[str, ...]
     parts: tuple[Part, ...]
     notes: tuple[str, ...] = field(default=())
+    #: The drums' whole-clip feel (``backbeat``, ``four``, ``halftime``; ``""`` for styles without feels).
+    drum_feel: str = ""
     #: The clip's sections in play order, lead-in to lead-out, covering every bar.
     sections: tuple[Section, ...] = field(default=())
     #: The scale the parts keep to (a key of :data:`mage_bridge.music.SCALES`, e.g. ``"dorian"``); ``""`` is
@@ -134,6 +136,7 @@ class Score:
             "body_bars": self.body_bars,
             "lead_out_s": round(self.total_frames / self.sample_rate - lead_out_start_s, 6),
             "drum_style": self.drum_style,
+            "drum_feel": self.drum_feel,
             "swing": self.swing,
             "progression": list(self.progression),
             "parts": [
