@@ -74,6 +74,18 @@ class CancelledError(MageError):
     code = "cancelled"
 
 
+class AudioDeviceUnavailableError(MageError, OSError):
+    """No audio output device can be opened here (none found, the named one is missing, the server is down)."""
+
+    code = "audio_unavailable"
+
+
+class NotFoundError(MageError, LookupError):
+    """Something named by id does not exist: a live clip id that no clip source knows."""
+
+    code = "not_found"
+
+
 class PathNotAllowedError(MageError, PermissionError):
     """A path lies outside the folders the daemon may read or write."""
 
