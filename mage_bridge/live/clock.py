@@ -29,8 +29,8 @@ class ClockSink(Protocol):
         """Beat ``beat`` is heard at time ``when``; the tempo is ``bpm``."""
         ...
 
-    def clock_hold(self, hold: bool) -> None:
-        """The outside transport stopped (``True``: nothing plays, launches wait) or started."""
+    def clock_hold(self, hold: bool, beat: float | None = None) -> None:
+        """The outside transport stopped (``True``: nothing plays, launches wait) or started from ``beat``."""
         ...
 
 
@@ -54,6 +54,11 @@ class TickTempo:
         self.running = True
         self._next = 0
         self._ticks.clear()
+
+    @property
+    def position(self) -> float:
+        """The beat of the next tick."""
+        return self._next / PPQN
 
     def proceed(self) -> None:
         """MIDI Continue: go on from the count reached (or the song position set)."""

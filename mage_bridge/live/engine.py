@@ -40,7 +40,8 @@ SYNC = 4
 METRE = 5
 #: obj=old clip, obj2=the same clip prepared again (another tempo): swapped at the same beat.
 REPLACE = 6
-#: args: 1 hold (an outside clock stopped: nothing plays, launches wait), 0 run.
+#: args: 1 hold (an outside clock stopped: nothing plays, launches wait), 0 run; the beat the
+#: transport starts from (NaN: the grid's own), heard from this frame.
 HOLD = 7
 
 # -- the published state (one float64 array, read with a sequence count) -----------------------------
@@ -177,7 +178,7 @@ class Engine:
             elif op == REPLACE:
                 self._replace(ring.obj[i], ring.obj2[i], frame)
             elif op == HOLD:
-                self._hold(float(a[0]) > 0.5, frame)
+                self._hold(float(a[0]) > 0.5, float(a[1]), frame)
             ring.pop()
             i = ring.peek()
 
@@ -297,14 +298,17 @@ class Engine:
             self.pending_clip = new
             self.graveyard.park(old)
 
-    def _hold(self, hold: bool, frame: int) -> None:
+    def _hold(self, hold: bool, beat: float, frame: int) -> None:
         if hold and not self.held:
             for v in self.voices:
                 if v.clip is not None:
                     self._fade_out(v, frame, self._declick)
-        elif not hold and self.held and self.pending_clip is not None:
-            self.held = False
-            self.pending_beat = self._launch_beat(frame)
+        elif not hold:
+            if beat == beat:  # a start (beat 0) or continue: the outside transport runs from here
+                self.grid.anchor(beat, frame, self.grid.bpm)
+            if self.held and self.pending_clip is not None:
+                self.held = False
+                self.pending_beat = self._launch_beat(frame)
         self.held = hold
 
     # -- rendering -------------------------------------------------------------------------------------

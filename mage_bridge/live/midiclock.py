@@ -91,10 +91,10 @@ class MidiClockIn:
                 self.sink.clock_sync(beat, at, bpm)
         elif status == START:
             self.tempo.start()
-            self.sink.clock_hold(False)
+            self.sink.clock_hold(False, 0.0)
         elif status == CONTINUE:
             self.tempo.proceed()
-            self.sink.clock_hold(False)
+            self.sink.clock_hold(False, self.tempo.position)
         elif status == STOP:
             self.tempo.stop()
             self.sink.clock_hold(True)

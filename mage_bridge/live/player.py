@@ -288,7 +288,8 @@ class Player:
         q = quantum_beats(quantum or self.quantum)
         with self._lock:
             self._launch_seq += 1
-            self._push(eng.STOP, q, math.nan if at_beat is None else float(at_beat))
+            if self.engine is not None:  # nothing plays on an output that is not open: no need to open it
+                self._push(eng.STOP, q, math.nan if at_beat is None else float(at_beat))
 
     # -- settings ----------------------------------------------------------------------------------------
     def set_order(self, clip_ids: list[str]) -> None:
@@ -432,9 +433,9 @@ class Player:
             return
         engine.commands.push(eng.SYNC, beat, frame, bpm)
 
-    def clock_hold(self, hold: bool) -> None:
+    def clock_hold(self, hold: bool, beat: float | None = None) -> None:
         if self.engine is not None:
-            self.engine.commands.push(eng.HOLD, 1.0 if hold else 0.0)
+            self.engine.commands.push(eng.HOLD, 1.0 if hold else 0.0, math.nan if beat is None else beat)
 
     # -- the watcher ---------------------------------------------------------------------------------------
     def _watch(self) -> None:

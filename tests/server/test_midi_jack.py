@@ -40,7 +40,7 @@ action = "cancel"
 
 [[binding]]
 note = 42
-action = "stop"
+action = "next"
 
 [presets.1]
 kind = "sleep"
@@ -125,9 +125,9 @@ def test_a_controller_triggers_presets_through_the_virtual_port(make_daemon: Any
             assert acc[0] == "trigger:1"
             assert wait_end(sub, acc[1], 15.0)[0] == "/mage/job/done"
 
-            controller.send_message([0x90, 42, 100])  # a reserved live action
+            controller.send_message([0x90, 42, 100])  # the live player's "next", with no order set
             addr, err = sub.wait_for(lambda a, p: a == "/mage/error", 5.0)
-            assert err[:2] == ["midi:stop", "not_available"] and "reserved for the live player" in err[2]
+            assert err[:2] == ["midi:next", "invalid_input"] and "no order is set" in err[2]
 
             controller.send_message([0xC0, 7])  # program change 7 -> slot 2 (a long job)
             _, acc2 = sub.wait_for(lambda a, p: a == "/mage/job/accepted", 10.0)
