@@ -41,16 +41,25 @@ def import_sounddevice() -> Any:
     return sounddevice
 
 
+def release(sd: Any) -> None:
+    """Let go of PortAudio altogether (its JACK host API holds a client of the JACK server while it is
+    initialised): done whenever the player's output closes or fails to open, so a sound server may
+    stop or restart without PortAudio tripping over it later, at exit."""
+    while getattr(sd, "_initialized", 0) > 0:
+        try:
+            sd._terminate()
+        except Exception as e:
+            log.debug("PortAudio termination failed: %s", e)
+            return
+
+
 def rescan(sd: Any) -> None:
-    """Let PortAudio look for host APIs and devices again (only while no stream of ours is open)."""
-    terminate, initialize = getattr(sd, "_terminate", None), getattr(sd, "_initialize", None)
-    if terminate is None or initialize is None:
-        return
+    """Let PortAudio look for host APIs and devices afresh (only while no stream of ours is open)."""
+    release(sd)
     try:
-        terminate()
-        initialize()
-    except Exception as e:  # PortAudio refused: keep what it knew
-        log.debug("PortAudio re-initialisation failed: %s", e)
+        sd._initialize()
+    except Exception as e:
+        raise AudioDeviceUnavailableError(f"no audio output: PortAudio cannot start: {e}") from e
 
 
 def describe(sd: Any) -> str:
@@ -110,10 +119,11 @@ class OutputInfo:
 class Output:
     """An open output stream feeding ``callback`` ``(outdata, frames, time, status)``."""
 
-    def __init__(self, stream: Any, info: OutputInfo, previous_switch_s: float) -> None:
+    def __init__(self, stream: Any, info: OutputInfo, previous_switch_s: float, sd: Any) -> None:
         self.stream = stream
         self.info = info
         self._previous_switch_s = previous_switch_s
+        self._sd = sd
 
     @classmethod
     def open(cls, *, device: str, sample_rate: int, buffer_frames: int,
@@ -123,6 +133,16 @@ class Output:
             raise AudioDeviceUnavailableError(f"live.buffer_frames must be from 16 to 8192, got {buffer_frames}")
         sd = import_sounddevice()
         rescan(sd)
+        try:
+            return cls._open(sd, device=device, sample_rate=sample_rate, buffer_frames=buffer_frames,
+                             callback_for=callback_for)
+        except BaseException:
+            release(sd)
+            raise
+
+    @classmethod
+    def _open(cls, sd: Any, *, device: str, sample_rate: int, buffer_frames: int,
+              callback_for: Callable[[int], Callable[..., None]]) -> Output:
         index = find_output(sd, device)
         dev = sd.query_devices(index)
         api = sd.query_hostapis(dev["hostapi"])["name"]
@@ -148,7 +168,7 @@ class Output:
         info = OutputInfo(index, str(dev["name"]), str(api), rate, buffer_frames, float(stream.latency))
         log.info("live output: %r (%s), %d Hz, %d-frame buffers, %.1f ms output latency", info.name, info.host_api,
                  rate, buffer_frames, info.latency_s * 1000)
-        return cls(stream, info, previous)
+        return cls(stream, info, previous, sd)
 
     def close(self) -> None:
         try:
@@ -156,12 +176,17 @@ class Output:
         finally:
             self.stream.close()
             sys.setswitchinterval(self._previous_switch_s)
+            release(self._sd)
 
 
 def probe(device: str) -> str:
     """One line for the daemon's log: the output the player would open, or why there is none."""
     try:
         sd = import_sounddevice()
+    except AudioDeviceUnavailableError as e:
+        return str(e)
+    try:
+        rescan(sd)
         index = find_output(sd, device)
         dev = sd.query_devices(index)
         return f"output {dev['name']!r} ({sd.query_hostapis(dev['hostapi'])['name']}), opened on the first launch"
@@ -169,3 +194,5 @@ def probe(device: str) -> str:
         return str(e)
     except Exception as e:
         return f"PortAudio could not list devices: {e}"
+    finally:
+        release(sd)

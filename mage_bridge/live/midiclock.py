@@ -69,11 +69,17 @@ class MidiClockIn:
         self._now = now
         self._port, self.description = open_port("in", api=api, wanted=port, virtual_name=CLOCK_IN_NAME)
         self._port.ignore_types(sysex=True, timing=False, active_sense=True)
+        self._last: float | None = None
         self._port.set_callback(self._callback)
         self.ticks = 0
 
     def _callback(self, event: tuple[list[int], float], data: object = None) -> None:
-        when = self._now()
+        # rtmidi's delta times are taken where the API receives the message (JACK: its process cycle), on
+        # the monotonic clock perf_counter reads too: summed, they time each message without this
+        # thread's own wake-up delay. The sum is checked against the clock so it cannot run ahead.
+        now = self._now()
+        when = now if self._last is None else min(now, self._last + max(0.0, float(event[1])))
+        self._last = when
         try:
             self.message(event[0], when)
         except Exception:  # never into rtmidi's thread

@@ -24,12 +24,12 @@ def beat_frames(bpm: float, rate: int = RATE) -> int:
 
 def write_clip(root: Path, clip_id: str, stems: dict[str, np.ndarray], *, bpm: float, metre: tuple[int, int] = (4, 4),
                lead_in_s: float = 0.0, lead_out_s: float = 0.0, rate: int = RATE) -> Path:
-    """A clip folder ``root/clip_id`` with one 24-bit... float WAV per stem ``(2, frames)`` and its manifest."""
+    """A clip folder ``root/clip_id`` with one float WAV per stem ``(2, frames)`` and its manifest."""
     folder = root / clip_id
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
     for name, samples in stems.items():
-        audio_io.save(Audio(samples.astype(np.float32), rate), folder / f"{name}.wav", subtype="FLOAT")
+        audio_io.save(Audio(samples.astype(np.float32), rate), folder / f"{name}.wav", subtype="float")
         files[name] = f"{name}.wav"
     mix = Audio(np.sum([s for s in stems.values()], axis=0).astype(np.float32), rate)
     data = base_manifest("generate", clip_id, {"prompt": f"test clip {clip_id}", "seed": 0, "options": {}}, mix)
