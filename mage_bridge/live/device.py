@@ -78,11 +78,12 @@ def find_output(sd: Any, wanted: str) -> int:
     devices = sd.query_devices()
     apis = sd.query_hostapis()
     outputs = [i for i, d in enumerate(devices) if d["max_output_channels"] > 0]
-    if not outputs:
-        raise AudioDeviceUnavailableError(
-            f"no audio output device: PortAudio sees {describe(sd)}. Start a sound server (JACK, PipeWire, "
-            "PulseAudio) or connect an audio interface, then launch again; the rest of the daemon works without it")
     text = wanted.strip()
+    if not outputs:
+        named = f" (live.device {text!r} wanted)" if text else ""
+        raise AudioDeviceUnavailableError(
+            f"no audio output device{named}: PortAudio sees {describe(sd)}. Start a sound server (JACK, PipeWire, "
+            "PulseAudio) or connect an audio interface, then launch again; the rest of the daemon works without it")
     if not text:
         default = sd.default.device[1]
         return int(default) if default is not None and int(default) in outputs else outputs[0]

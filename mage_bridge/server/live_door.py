@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("mage_bridge.server")
 
 _CLIP = Arg("clip_id", "s")
-_OPTIONS = Arg("options_json", "s", optional=True)
 #: The reply of every live request but a launch: the player's state.
 STATE = "/mage/live/state s:req_id s:state s:playing s:queued f:bpm f:beat i:bar i:xruns s:details_json"
 QUEUED = "/mage/live/queued s:req_id s:clip_id i:slot"
@@ -145,7 +144,7 @@ class LiveDoor:
     def _queued(self, addr: Addr | None, req_id: str, clip_id: str, slot: int) -> None:
         self._tell(osc.encode("/mage/live/queued", req_id, clip_id, slot), addr)
 
-    @osc.handles("/mage/live/launch", osc.REQ_ID, _CLIP, _OPTIONS, answer=QUEUED)
+    @osc.handles("/mage/live/launch", osc.REQ_ID, _CLIP, osc.OPTIONS, answer=QUEUED)
     def _live_launch(self, req: Request, addr: Addr) -> None:
         player = self._player(req.req_id)
         options = launch_options(osc.parse_options(req.args.get("options_json"), req.req_id), req.req_id)
@@ -153,7 +152,7 @@ class LiveDoor:
         slot = player.order.index(info.clip_id) + 1 if info.clip_id in player.order else 0
         self._queued(addr, req.req_id, info.clip_id, slot)
 
-    @osc.handles("/mage/live/slot", osc.REQ_ID, Arg("slot", "i"), _OPTIONS, answer=QUEUED)
+    @osc.handles("/mage/live/slot", osc.REQ_ID, Arg("slot", "i"), osc.OPTIONS, answer=QUEUED)
     def _live_slot(self, req: Request, addr: Addr) -> None:
         player = self._player(req.req_id)
         options = launch_options(osc.parse_options(req.args.get("options_json"), req.req_id), req.req_id)
@@ -200,7 +199,7 @@ class LiveDoor:
 
     @osc.handles("/mage/live/order", osc.REQ_ID, Arg("clip_ids_json", "s"), answer=STATE)
     def _live_order(self, req: Request, addr: Addr) -> None:
-        text = osc.check_text("clip_ids_json", req.args["clip_ids_json"], osc.MAX_OPTIONS_CHARS, req.req_id)
+        text = osc.check_text("clip_ids_json", req.args["clip_ids_json"], osc.MAXosc.OPTIONS_CHARS, req.req_id)
         self._player(req.req_id).set_order(clip_ids(text))
         self._reply_state(req, addr)
 
