@@ -109,6 +109,8 @@ class Engine:
         self.pending_beat = math.nan
         self.stop_beat = math.nan
         self._order = 0
+        #: The declick fade before a cut or stop has begun (it ends on the launch point).
+        self._cut_begun = False
         self._declick = max(1, int(DECLICK_S * sample_rate))
         self._scratch = np.zeros((max_frames, channels), dtype=np.float32)
         # gains are kept per channel too: a (frames, 1) column broadcast over the channels would make
@@ -152,6 +154,16 @@ class Engine:
                     continue
                 if due < start + frames:
                     end = due - start
+                if not self._cut_begun and (self.pending_clip is None or self.pending_fade <= 0):
+                    # a cut or a stop: what plays fades out over the declick and is gone on the launch point
+                    cut = due - self._declick
+                    if cut <= start + pos:
+                        self._cut_begun = True
+                        for v in self.voices:
+                            if v.clip is not None and v.fade_kind != FADE_OUT:
+                                self._fade_out(v, start + pos, due - (start + pos))
+                    elif cut < start + end:
+                        end = cut - start
             for voice in self.voices:
                 if voice.clip is not None:
                     self._render_voice(voice, out, start, pos, end)
@@ -197,6 +209,7 @@ class Engine:
         self.pending_quantum = quantum
         self.pending_at = at_beat
         self.pending_fade = fade
+        self._cut_begun = False
         self.stop_beat = math.nan  # a launch after a stop cancels the stop
         self.pending_beat = self._launch_beat(frame)
 
@@ -212,6 +225,7 @@ class Engine:
     def _queue_stop(self, quantum: float, at_beat: float, frame: int) -> None:
         self.graveyard.park(self.pending_clip)
         self.pending_clip = None
+        self._cut_begun = False
         if at_beat == at_beat:
             self.stop_beat = at_beat
         elif self._playing():
@@ -229,7 +243,7 @@ class Engine:
             self.stop_beat = math.nan
             self.stops += 1
             for v in self.voices:
-                if v.clip is not None:
+                if v.clip is not None and v.fade_kind != FADE_OUT:
                     self._fade_out(v, frame, self._declick)
             return
         # a crossfade needs something to fade from: alone, a clip starts at full level on its bar

@@ -190,4 +190,49 @@ def test_without_a_device_the_player_says_what_portaudio_sees(jack_server: str, 
                                                            "interface'; PortAudio sees .*JACK.*'system'"):
         p.launch("a")
     assert not p.is_open and p.status()["state"] == "closed"
-    assert RATE == 48_000
+
+
+def test_follow_plays_the_order_through_with_its_mutes(player: tuple[Player, Events, Path]) -> None:
+    """Intro, verse, outro: each plays its body once, the next starts on the bar it ends, the last stops the
+    player; the verse's drums are muted, so only its bass is heard."""
+    p, events, clips = player
+    write_clip(clips, "intro", {"other": impulses(BAR, BEAT, amplitude=0.2)}, bpm=BPM)
+    write_clip(clips, "verse", {"drums": impulses(BAR, BEAT, amplitude=0.9),
+                                "bass": impulses(BAR, BEAT, amplitude=0.3, first=BEAT // 2)}, bpm=BPM)
+    write_clip(clips, "outro", {"other": impulses(BAR, BEAT, amplitude=0.5)}, bpm=BPM)
+    p.set_order(["intro", "verse", "outro"])
+    p.mute("verse", "drums", True)
+    p.set_follow(True)
+    p.open()
+    capture = Capture()
+    try:
+        p.launch_slot(1)
+        playing = [events.wait("playing", n + 1, timeout_s=30.0) for n in range(3)]
+        events.wait("stopped", timeout_s=30.0)
+        capture.wait(0.2)
+        y = capture.heard()[:, 0]
+    finally:
+        capture.close()
+    assert [(e["clip_id"], e["slot"], e["bar"]) for e in playing] == [("intro", 1, 1), ("verse", 2, 2), ("outro", 3, 3)]
+    heights = sorted({round(float(v), 2) for v in y[np.abs(y) > 0.05]})
+    assert heights == [0.2, 0.3, 0.5]  # no 0.9: the verse's drums stayed muted
+    clicks = np.nonzero(np.abs(y) > 0.05)[0]
+    assert len(clicks) == 12 and p.status()["state"] == "stopped" and p.status()["mutes"] == {"verse": ["drums"]}
+
+
+def test_a_tempo_change_stretches_the_playing_clip_again(player: tuple[Player, Events, Path]) -> None:
+    p, events, clips = player
+    write_clip(clips, "loop", {"drums": impulses(BAR, BEAT, amplitude=0.5)}, bpm=BPM)
+    p.launch("loop")
+    events.wait("playing")
+    p.set_tempo(100.0)
+    assert p.engine is not None
+    deadline = time.monotonic() + 30
+    while True:  # Rubber Band, in a worker thread, then swapped in at the same beat
+        clip = next((v.clip for v in p.engine.voices if v.clip is not None), None)
+        if clip is not None and clip.bpm == pytest.approx(100.0):
+            break
+        assert time.monotonic() < deadline, "the playing clip was not stretched to 100 BPM"
+        time.sleep(0.05)
+    assert clip.frames == round(4 * 60.0 / 100.0 * RATE)  # its bar lasts a bar at 100 BPM, to the frame
+    assert p.status()["bpm"] == pytest.approx(100.0) and p.status()["playing"] == "loop"
