@@ -199,7 +199,7 @@ class LiveDoor:
 
     @osc.handles("/mage/live/order", osc.REQ_ID, Arg("clip_ids_json", "s"), answer=STATE)
     def _live_order(self, req: Request, addr: Addr) -> None:
-        text = osc.check_text("clip_ids_json", req.args["clip_ids_json"], osc.MAXosc.OPTIONS_CHARS, req.req_id)
+        text = osc.check_text("clip_ids_json", req.args["clip_ids_json"], osc.MAX_OPTIONS_CHARS, req.req_id)
         self._player(req.req_id).set_order(clip_ids(text))
         self._reply_state(req, addr)
 
