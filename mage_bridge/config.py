@@ -25,6 +25,11 @@ and the key. Example::
     [acestep]                          # the ACE-Step backend (users with a GPU and its weights)
     model_dir = "~/models/acestep"     # default <models_dir>/acestep (diffusers layout); env MAGE_ACESTEP_DIR
     device = "auto"                    # or "cuda", "mps", "cpu"
+
+    [live]                             # the live player (docs/osc.md, "Live")
+    device = "JACK"                    # output device; env MAGE_LIVE_DEVICE
+    buffer_frames = 256
+    clock = "daw"                      # or "internal", "midi", "link"
 """
 
 from __future__ import annotations

@@ -93,3 +93,38 @@ class TickTempo:
                 self.bpm = bpm
         fitted = mean_t + (count - mean_k) * seconds_per_tick if seconds_per_tick > 0 else when
         return count / PPQN, fitted, self.bpm
+
+
+#: MIDI real-time and system common status bytes the clock follows.
+TICK, START, CONTINUE, STOP, SONG_POSITION = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
+
+
+class ClockFollower:
+    """MIDI clock messages to a :class:`ClockSink`: ticks to tempo and beat, start/stop/continue to the transport."""
+
+    def __init__(self, sink: ClockSink, *, bpm: float) -> None:
+        self.sink = sink
+        self.tempo = TickTempo(bpm=bpm)
+        self.ticks = 0
+
+    def message(self, msg: list[int], when: float) -> None:
+        """Act on one MIDI message that arrived at ``when``."""
+        if not msg:
+            return
+        status = msg[0]
+        if status == TICK:
+            self.ticks += 1
+            if self.tempo.running:
+                beat, at, bpm = self.tempo.tick(when)
+                self.sink.clock_sync(beat, at, bpm)
+        elif status == START:
+            self.tempo.start()
+            self.sink.clock_hold(False, 0.0)
+        elif status == CONTINUE:
+            self.tempo.proceed()
+            self.sink.clock_hold(False, self.tempo.position)
+        elif status == STOP:
+            self.tempo.stop()
+            self.sink.clock_hold(True)
+        elif status == SONG_POSITION and len(msg) >= 3:
+            self.tempo.song_position(msg[1] | (msg[2] << 7))

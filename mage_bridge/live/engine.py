@@ -49,8 +49,8 @@ SEQ, FRAME, TIME, LATENCY, ORIGIN_FRAME, ORIGIN_BEAT, FRAMES_PER_BEAT, BEATS_PER
     CALLBACKS, LAUNCHES, LAST_LAUNCH_FRAME, PENDING_BEAT, STOP_BEAT, PLAYING, HELD, STOPS = range(18)
 STATUS_SIZE = 18
 
-#: Callback durations kept for the figures (about 50 s at 256 frames and 48 kHz).
-TIMES_KEPT = 1 << 13
+#: Callback durations kept for the figures (about 87 s at 256 frames and 48 kHz).
+TIMES_KEPT = 1 << 14
 #: The fade of a stop or of a cut (no crossfade): 5 ms at 48 kHz, long enough not to click.
 DECLICK_S = 0.005
 #: Voices: the clip playing, the one fading out, and room for quick launches during a fade.

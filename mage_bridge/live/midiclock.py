@@ -18,13 +18,12 @@ from collections.abc import Callable
 from typing import Any
 
 from mage_bridge.errors import BackendUnavailableError
-from mage_bridge.live.clock import PPQN, ClockSink, TickTempo
+from mage_bridge.live.clock import PPQN, START, STOP, TICK, ClockFollower, ClockSink
 
 log = logging.getLogger("mage_bridge.live")
 
 CLOCK_IN_NAME = "MAGE Bridge Clock"
 CLOCK_OUT_NAME = "MAGE Bridge Clock Out"
-TICK, START, CONTINUE, STOP, SONG_POSITION = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
 
 
 def open_port(kind: str, *, api: str, wanted: str, virtual_name: str) -> tuple[Any, str]:
@@ -60,18 +59,16 @@ def open_port(kind: str, *, api: str, wanted: str, virtual_name: str) -> tuple[A
 
 
 class MidiClockIn:
-    """Incoming MIDI clock: ticks to tempo and beat, start/stop/continue to the transport."""
+    """Incoming MIDI clock on a port, followed by a :class:`~mage_bridge.live.clock.ClockFollower`."""
 
     def __init__(self, sink: ClockSink, *, api: str, port: str, bpm: float,
                  now: Callable[[], float] = time.perf_counter) -> None:
-        self.sink = sink
-        self.tempo = TickTempo(bpm=bpm)
+        self.follower = ClockFollower(sink, bpm=bpm)
         self._now = now
+        self._last: float | None = None
         self._port, self.description = open_port("in", api=api, wanted=port, virtual_name=CLOCK_IN_NAME)
         self._port.ignore_types(sysex=True, timing=False, active_sense=True)
-        self._last: float | None = None
         self._port.set_callback(self._callback)
-        self.ticks = 0
 
     def _callback(self, event: tuple[list[int], float], data: object = None) -> None:
         # rtmidi's delta times are taken where the API receives the message (JACK: its process cycle), on
@@ -81,31 +78,9 @@ class MidiClockIn:
         when = now if self._last is None else min(now, self._last + max(0.0, float(event[1])))
         self._last = when
         try:
-            self.message(event[0], when)
+            self.follower.message(event[0], when)
         except Exception:  # never into rtmidi's thread
             log.exception("MIDI clock message %s could not be handled", event[0])
-
-    def message(self, msg: list[int], when: float) -> None:
-        """Act on one MIDI message that arrived at ``when``."""
-        if not msg:
-            return
-        status = msg[0]
-        if status == TICK:
-            self.ticks += 1
-            if self.tempo.running:
-                beat, at, bpm = self.tempo.tick(when)
-                self.sink.clock_sync(beat, at, bpm)
-        elif status == START:
-            self.tempo.start()
-            self.sink.clock_hold(False, 0.0)
-        elif status == CONTINUE:
-            self.tempo.proceed()
-            self.sink.clock_hold(False, self.tempo.position)
-        elif status == STOP:
-            self.tempo.stop()
-            self.sink.clock_hold(True)
-        elif status == SONG_POSITION and len(msg) >= 3:
-            self.tempo.song_position(msg[1] | (msg[2] << 7))
 
     def close(self) -> None:
         try:

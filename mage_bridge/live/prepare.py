@@ -15,7 +15,6 @@ the audio thread.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -181,7 +180,3 @@ class Preparer:
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-
-def prepared_length_ok(clip: PreparedClip, bpm: float) -> bool:
-    """Whether ``clip`` is the grid's length at ``bpm`` to within a frame."""
-    return math.isclose(clip.frames, body_frames(clip.beats, bpm, clip.sample_rate), abs_tol=1.0)

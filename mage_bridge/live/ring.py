@@ -75,7 +75,9 @@ class Graveyard:
         if obj is None:
             return
         if self.tail - self.head >= self.capacity:
-            return  # the player's thread has stopped: the clip stays referenced by the cache instead
+            # the player's thread has stopped dropping (it drains every 10 ms): the caller's reference is
+            # then the last but for the preparer's cache, which keeps every clip it handed out recently
+            return
         self.slots[self.tail % self.capacity] = obj
         self.tail += 1
 

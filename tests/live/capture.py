@@ -24,16 +24,22 @@ class Capture:
         self.ports = [self.client.inports.register(f"in_{i}") for i in range(2)]
         self.client.set_process_callback(self._process)
         self.client.activate()
+        self.source = source
+        self.connect(timeout_s)
+
+    def connect(self, timeout_s: float = 10.0) -> None:
+        """Connect to the source's output ports (again: a player that reopened its output has new ones)."""
         deadline = time.monotonic() + timeout_s
         outs: list[Any] = []
         while time.monotonic() < deadline:
-            outs = [p for p in self.client.get_ports(is_audio=True, is_output=True) if p.name.startswith(source)]
+            outs = [p for p in self.client.get_ports(is_audio=True, is_output=True) if p.name.startswith(self.source)]
             if len(outs) >= 2:
                 break
             time.sleep(0.05)
-        assert len(outs) >= 2, f"no output ports of {source!r}: {self.client.get_ports()}"
+        assert len(outs) >= 2, f"no output ports of {self.source!r}: {self.client.get_ports()}"
         for out, port in zip(outs[:2], self.ports):
-            self.client.connect(out, port)
+            if out not in self.client.get_all_connections(port):
+                self.client.connect(out, port)
 
     def _process(self, frames: int) -> None:
         now = self.client.last_frame_time
