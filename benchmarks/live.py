@@ -138,8 +138,9 @@ class LoadJobs:
             if addr != "/mage/job/accepted":
                 print(f"  note: load job refused: {reply}", file=sys.stderr)
                 return
-            addr, end = self.client.wait_for(lambda a, p: a in ("/mage/job/done", "/mage/job/failed")
-                                             and p[:1] == [reply[1]], 600.0)
+            job_id = reply[1]
+            addr, end = self.client.wait_for(
+                lambda a, p, job_id=job_id: a in ("/mage/job/done", "/mage/job/failed") and p[:1] == [job_id], 600.0)
             if addr == "/mage/job/failed" and self.kind == "generate":
                 print(f"  note: generate failed here ({end[1]}: {end[2][:120]}); burning a CPU instead",
                       file=sys.stderr)
