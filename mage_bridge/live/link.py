@@ -12,6 +12,7 @@ import asyncio
 import logging
 import threading
 import time
+import warnings
 from typing import Any
 
 from mage_bridge.errors import BackendUnavailableError
@@ -33,8 +34,12 @@ class LinkClock:
             raise BackendUnavailableError(f"clock = 'link' needs Ableton Link for Python (pip install aalink): {e}") \
                 from e
         self.sink = sink
-        self._loop = asyncio.new_event_loop()  # aalink wants one; only its sync() futures would use it
-        self._link: Any = Link(bpm, self._loop)
+        # aalink wants an event loop (only its sync() futures use it, which the player does not); without one
+        # it looks for a running loop, which this thread has not, and 0.2.3 calls passing one deprecated
+        self._loop = asyncio.new_event_loop()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self._link: Any = Link(bpm, self._loop)
         self._link.quantum = quantum
         self._link.enabled = True
         self._stop = threading.Event()

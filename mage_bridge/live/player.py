@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -128,6 +129,7 @@ class Player:
             self.preparer = Preparer(sample_rate=self.engine.sample_rate, threads=c.prepare_threads,
                                      muted=lambda clip_id: set(self.mutes.get(clip_id, set())))
             self._stop.clear()
+            self._seen_launches = self._seen_stops = 0  # the new engine counts from 0
             self._watcher = threading.Thread(target=self._watch, name="mage-live-watch", daemon=True)
             self._watcher.start()
             for clip_id in self.order:
@@ -410,8 +412,6 @@ class Player:
 
     def beat_now(self) -> float | None:
         """The beat heard now, or ``None`` while nothing plays."""
-        import time
-
         engine = self.engine
         frame = self.frame_heard_at(time.perf_counter())
         if engine is None or frame is None:

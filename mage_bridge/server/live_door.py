@@ -216,6 +216,7 @@ class LiveDoor:
     def _live_close(self, req: Request, addr: Addr) -> None:
         """Stop at once and give the audio device back (the next launch opens it again)."""
         self._player(req.req_id).close()
+        self._slot_led(0, "off")
         self._reply_state(req, addr)
 
     # -- the MIDI map --------------------------------------------------------------------------------

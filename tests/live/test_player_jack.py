@@ -236,3 +236,58 @@ def test_a_tempo_change_stretches_the_playing_clip_again(player: tuple[Player, E
         time.sleep(0.05)
     assert clip.frames == round(4 * 60.0 / 100.0 * RATE)  # its bar lasts a bar at 100 BPM, to the frame
     assert p.status()["bpm"] == pytest.approx(100.0) and p.status()["playing"] == "loop"
+
+
+def test_as_master_the_player_sends_midi_clock(jack_server: str, tmp_path: Path) -> None:
+    import rtmidi
+
+    clips = tmp_path / "clips"
+    write_clip(clips, "loop", {"drums": impulses(BAR, BEAT, amplitude=0.25)}, bpm=BPM)
+    events = Events()
+    p = Player(LiveConfig(device="JACK", buffer_frames=BUFFER, bpm=BPM, midi_api="jack", midi_clock_output="virtual"),
+               FolderClipSource(clips), on_event=events)
+    synth = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name="follower")
+    try:
+        p.open()
+        deadline = time.monotonic() + 10
+        while not any("MAGE Bridge Clock Out" in n for n in synth.get_ports()):
+            assert time.monotonic() < deadline, synth.get_ports()
+            time.sleep(0.05)
+        synth.open_port(next(i for i, n in enumerate(synth.get_ports()) if "MAGE Bridge Clock Out" in n))
+        synth.ignore_types(timing=False)
+        p.launch("loop")
+        events.wait("playing")
+        time.sleep(2.0)  # a bar at 120 BPM
+        p.stop(quantum="now")
+        events.wait("stopped")
+        time.sleep(0.2)
+        got = []
+        while (msg := synth.get_message()) is not None:
+            got.append(msg[0][0])
+    finally:
+        synth.delete()
+        p.close()
+    assert got[0] == 0xFA and got[-1] == 0xFC, got[:3]  # start first, stop last
+    ticks = got.count(0xF8)
+    assert 24 * 4 - 6 <= ticks <= 24 * 4 + 12, ticks  # 24 a beat: about four beats in the two seconds
+
+
+def test_on_link_the_grid_follows_the_session(jack_server: str, tmp_path: Path) -> None:
+    pytest.importorskip("aalink", reason="Ableton Link for Python is not installed (pip install aalink)")
+    clips = tmp_path / "clips"
+    write_clip(clips, "loop", {"drums": impulses(BAR, BEAT, amplitude=0.25)}, bpm=BPM)
+    events = Events()
+    p = Player(LiveConfig(device="JACK", buffer_frames=BUFFER, bpm=126.0, clock="link"), FolderClipSource(clips),
+               on_event=events)
+    try:
+        p.launch("loop")  # lands on the session's next bar
+        events.wait("playing")
+        p.set_tempo(100.0)  # set on the session, which the grid follows
+        time.sleep(0.5)
+        first = p.status()
+        time.sleep(1.2)
+        second = p.status()
+    finally:
+        p.close()
+    assert first["bpm"] == pytest.approx(100.0, abs=0.1) and second["state"] == "playing"
+    assert second["beat"] - first["beat"] == pytest.approx(2.0, abs=0.2)  # 1.2 s at 100 BPM

@@ -67,8 +67,9 @@ step_bpm = 2.0
 """
 
 
-def live_config(clips: Path, device: str) -> str:
-    return f'[live]\ndevice = "{device}"\nbuffer_frames = 256\nclips_dirs = ["{clips}"]\ncrossfade_beats = 0\n'
+def live_config(clips: Path, device: str, clock: str = "internal") -> str:
+    return (f'[live]\ndevice = "{device}"\nbuffer_frames = 256\nclips_dirs = ["{clips}"]\ncrossfade_beats = 0\n'
+            f'clock = "{clock}"\n')
 
 
 def state(c: OscClient, req_id: str = "s") -> dict[str, Any]:
@@ -147,7 +148,7 @@ def test_the_midi_map_drives_the_player(make_daemon: Any, jack_server: str, tmp_
 def test_without_an_audio_device_the_daemon_says_so_and_still_serves(make_daemon: Any, tmp_path: Path) -> None:
     clips = tmp_path / "clips"
     write_clip(clips, "intro", {"drums": impulses(BAR, BAR)}, bpm=120.0)
-    d: DaemonProc = make_daemon(extra_config=live_config(clips, "no-such-interface"),
+    d: DaemonProc = make_daemon(extra_config=live_config(clips, "no-such-interface", clock="daw"),
                                 env={"JACK_DEFAULT_SERVER": f"no-such-server-{os.getpid()}"})
     assert "live player: no" in d.log(), d.log()
     with d.client() as c:
@@ -159,3 +160,9 @@ def test_without_an_audio_device_the_daemon_says_so_and_still_serves(make_daemon
         assert st["state"] == "closed" and st["playing"] == ""
         addr, reply = c.request("/mage/live/launch", "l2", "no-such-clip")  # named before any device is tried
         assert reply[:2] == ["l2", "not_found"] and "no-such-clip" in reply[2]
+        # live.clock = "daw": the player takes the DAW's tempo and metre
+        assert c.request("/mage/daw/context", 97.5, 3, 4, 0.0)[0] == "/mage/daw/context/ack"
+        st = state(c)
+        assert (st["bpm"], st["beats_per_bar"], st["clock"]) == (97.5, 3.0, "daw")
+        addr, reply = c.request("/mage/live/tempo", "t1", 100.0)  # a tempo of its own is still allowed
+        assert addr == "/mage/live/state" and reply[4] == pytest.approx(100.0)
