@@ -13,12 +13,8 @@ One module per concern:
 * :mod:`~mage_bridge.live.player` — :class:`Player`, what the daemon's doors drive; its state in
   :mod:`~mage_bridge.live.status`.
 
-Nothing here imports ``sounddevice``, ``rtmidi`` or ``aalink`` until a player opens its output.
+Import from the modules (``from mage_bridge.live.player import Player``): the package itself imports
+nothing, so the daemon loads NumPy and the player only when it makes one, and ``sounddevice``, ``rtmidi``
+or ``aalink`` only when the player opens its output.
 """
 
-from __future__ import annotations
-
-from mage_bridge.live.clips import ClipInfo, ClipSource, FolderClipSource, read_clip
-from mage_bridge.live.player import Player
-
-__all__ = ["ClipInfo", "ClipSource", "FolderClipSource", "Player", "read_clip"]

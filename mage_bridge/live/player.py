@@ -84,7 +84,10 @@ class Player:
         self.bpm = float(config.bpm)
         self.beats_per_bar = 4.0
         self.order: list[str] = []
+        #: The order's clip playing (-1: none, or one not in the order).
         self.index = -1
+        #: Where next/previous step from: the order's clip launched last (queued or playing), kept after a stop.
+        self.cursor = -1
         self.follow = False
         self.mutes: dict[str, set[str]] = {}
         self.engine: Engine | None = None
@@ -163,11 +166,13 @@ class Player:
             self._clocks.append(clock_out)
 
     def close(self) -> None:
+        """Stop at once and give the output back; the next launch opens it again."""
+        self._stop.set()
+        watcher = self._watcher
+        if watcher is not None:
+            watcher.join(timeout=2.0)  # outside the lock, which the watcher may be waiting for
         with self._lock:
-            self._stop.set()
-            if self._watcher is not None:
-                self._watcher.join(timeout=1.0)
-                self._watcher = None
+            self._watcher = None
             for clock in self._clocks:
                 try:
                     clock.close()
@@ -245,6 +250,8 @@ class Player:
             if index is None and clip_id in self.order:
                 index = self.order.index(clip_id)
             self._launch_index[seq] = -1 if index is None else index
+            if index is not None:
+                self.cursor = index
             future = self._prepare(info)
         at = math.nan if at_beat is None else float(at_beat)
         future.add_done_callback(lambda f: self._prepared(f, seq, q, at, fade, req_id))
@@ -278,11 +285,11 @@ class Player:
         """Launch the next (``by=1``) or previous (``by=-1``) clip of the order."""
         if not self.order:
             raise InvalidInputError("no order is set: send /mage/live/order with the clip ids first")
-        target = self.index + by if self.index >= 0 else (0 if by > 0 else len(self.order) - 1)
+        target = self.cursor + by if self.cursor >= 0 else (0 if by > 0 else len(self.order) - 1)
         if not 0 <= target < len(self.order):
             where = "last" if by > 0 else "first"
             raise InvalidInputError(f"no {'next' if by > 0 else 'previous'} clip: the {where} of the order's "
-                                    f"{len(self.order)} is playing")
+                                    f"{len(self.order)} was launched last")
         return self.launch_slot(target + 1, **kw)
 
     def stop(self, *, quantum: str | None = None, at_beat: float | None = None) -> None:
@@ -301,7 +308,7 @@ class Player:
         with self._lock:
             playing = self.order[self.index] if 0 <= self.index < len(self.order) else None
             self.order = list(clip_ids)
-            self.index = self.order.index(playing) if playing in self.order else -1
+            self.index = self.cursor = self.order.index(playing) if playing in self.order else -1
             if self.preparer is not None:
                 for clip_id in self.order:
                     self._prepare_quietly(clip_id)
@@ -475,6 +482,8 @@ class Player:
             if not (0 <= index < len(self.order) and self.order[index] == clip.clip_id):
                 index = self.order.index(clip.clip_id) if clip.clip_id in self.order else -1
             self.index = index
+            if index >= 0:
+                self.cursor = index
             self.on_event("playing", {"clip_id": clip.clip_id, "slot": index + 1,
                                       "bar": engine.grid.bar_of(voice.start_beat)})
             if self.follow:

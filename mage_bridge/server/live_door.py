@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from mage_bridge.config import Config
 from mage_bridge.errors import ConfigError, InvalidInputError
-from mage_bridge.live import FolderClipSource, Player
-from mage_bridge.live.clips import clip_ids
+from mage_bridge.live.clips import FolderClipSource, clip_ids
 from mage_bridge.live.device import probe
 from mage_bridge.server import osc
 from mage_bridge.server.osc import Addr, Arg, Request, RequestError
 from mage_bridge.server.subscribers import Subscribers
 
 if TYPE_CHECKING:
+    from mage_bridge.live.player import Player
     from mage_bridge.server.midi import Action, MidiDoor, MidiMap
 
 log = logging.getLogger("mage_bridge.server")
@@ -72,6 +72,8 @@ class LiveDoor:
         def _send(self, addr: Addr, data: bytes) -> None: ...
 
     def _open_live(self) -> None:
+        from mage_bridge.live.player import Player  # NumPy and the engine: loaded when the daemon starts, not on import
+
         roots = self.config.live.clips_dirs or (self.config.data_dir / "clips",)
         try:
             self.live = Player(self.config.live, FolderClipSource(*roots, self.jobs_dir),

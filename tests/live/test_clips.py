@@ -11,9 +11,9 @@ import pytest
 
 from mage_bridge.config import LiveConfig
 from mage_bridge.errors import InvalidInputError, NotFoundError
-from mage_bridge.live import FolderClipSource, Player, read_clip
-from mage_bridge.live.clips import clip_ids
+from mage_bridge.live.clips import FolderClipSource, clip_ids, read_clip
 from mage_bridge.live.clock import PPQN, ClockFollower, TickTempo
+from mage_bridge.live.player import Player
 from mage_bridge.live.prepare import body_frames, prepare
 from tests.live.synth import RATE, beat_frames, impulses, write_clip
 

@@ -14,7 +14,8 @@ from scipy.signal import correlate
 
 from mage_bridge.config import LiveConfig
 from mage_bridge.errors import AudioDeviceUnavailableError
-from mage_bridge.live import FolderClipSource, Player
+from mage_bridge.live.clips import FolderClipSource
+from mage_bridge.live.player import Player
 from tests.live.capture import Capture
 from tests.live.synth import RATE, beat_frames, impulses, noise, write_clip
 
@@ -167,13 +168,19 @@ def test_midi_clock_at_120_moves_the_grid_to_120_within_two_beats(jack_server: s
         tick_s = 60.0 / (120.0 * 24)
         clock.send_message([0xFA])  # start: the next tick is beat 0
         t0 = time.perf_counter()
+        sent = []
         for k in range(48):  # two beats of clock
             while time.perf_counter() < t0 + k * tick_s:
                 time.sleep(0.0005)
             clock.send_message([0xF8])
+            sent.append(time.perf_counter())
         time.sleep(tick_s / 2)
         status = p.status()
-        assert status["bpm"] == pytest.approx(120.0, abs=1.0), status
+        # the tempo the clock really had (a loaded machine delays this thread's ticks too)
+        sent_bpm = 60.0 / (24 * np.polyfit(np.arange(48), sent, 1)[0])
+        if abs(sent_bpm - 120.0) > 1.0:
+            pytest.skip(f"this machine could not send a steady clock: {sent_bpm:.2f} BPM instead of 120")
+        assert status["bpm"] == pytest.approx(sent_bpm, abs=1.0), (sent_bpm, status)
         assert status["state"] == "playing" and status["beat"] == pytest.approx(2.0, abs=0.15), status
         clock.send_message([0xFC])  # stop: the player stops with the clock
         time.sleep(0.2)
