@@ -34,6 +34,11 @@ and the key. Example::
 
     [lyrics]                           # the transformers lyric writer (a GPT-2-class model of the user's)
     model_dir = "~/models/lyrics"      # default <models_dir>/lyrics; env MAGE_LYRICS_MODEL_DIR
+
+    [live]                             # the live player (docs/osc.md, "Live")
+    device = "JACK"                    # output device; env MAGE_LIVE_DEVICE
+    buffer_frames = 256
+    clock = "daw"                      # or "internal", "midi", "link"
 """
 
 from __future__ import annotations
@@ -172,6 +177,38 @@ class LyricsConfig:
 
 
 @dataclass(frozen=True)
+class LiveConfig:
+    """The live player (``mage_bridge.live``): its output, its clock, its clips."""
+
+    #: Output device: ``""`` for the system default, else an index or (part of) a name as
+    #: ``python -m sounddevice`` lists them; ``"JACK"`` picks the JACK server's default output.
+    device: str = ""
+    #: Frames per audio callback: the latency and the CPU headroom (256 at 48 kHz is 5.3 ms).
+    buffer_frames: int = 256
+    #: The output rate; 0 takes the device's own (clips are resampled to it when they are prepared).
+    sample_rate: int = 0
+    #: Where launches land: ``"bar"``, ``"beat"`` or ``"now"``.
+    quantum: str = "bar"
+    #: Equal-power crossfade between clips, in beats (0: cut on the launch point).
+    crossfade_beats: float = 4.0
+    #: What sets the tempo: ``"internal"``, ``"daw"`` (``/mage/daw/context``), ``"midi"`` (MIDI clock in)
+    #: or ``"link"`` (Ableton Link, with the ``aalink`` package).
+    clock: str = "internal"
+    #: The tempo until a clock source says otherwise.
+    bpm: float = 120.0
+    #: The MIDI clock input for ``clock = "midi"``: ``"virtual"`` (a port called "MAGE Bridge Clock") or a port name.
+    midi_clock_input: str = "virtual"
+    #: MIDI clock out (24 ppqn, start/stop) when the player is the master: ``""`` none, ``"virtual"`` or a port name.
+    midi_clock_output: str = ""
+    #: ``"auto"``, ``"alsa"`` or ``"jack"``: the MIDI API of the clock ports.
+    midi_api: str = "auto"
+    #: Clip folders (``<id>/manifest.json``); default ``<data_dir>/clips``, and the daemon's jobs folder.
+    clips_dirs: tuple[Path, ...] = ()
+    #: Threads that load and time-stretch clips (never the audio callback).
+    prepare_threads: int = 1
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything the user can set. Build with :func:`load_config`."""
 
@@ -190,6 +227,7 @@ class Config:
     acestep: AceStepConfig = field(default_factory=AceStepConfig)
     library: LibraryConfig = field(default_factory=LibraryConfig)
     lyrics: LyricsConfig = field(default_factory=LyricsConfig)
+    live: LiveConfig = field(default_factory=LiveConfig)
 
     @property
     def resolved_state_dir(self) -> Path:
@@ -232,6 +270,7 @@ _ENV = {
     "MAGE_ACESTEP_DIR": ("acestep", "model_dir"),
     "MAGE_LIBRARY_DIR": ("library", "dir"),
     "MAGE_LYRICS_MODEL_DIR": ("lyrics", "model_dir"),
+    "MAGE_LIVE_DEVICE": ("live", "device"),
 }
 
 
@@ -279,7 +318,7 @@ def _build(cls: type, raw: dict[str, Any], where: str, prefix: str = "") -> Any:
     for name, value in raw.items():
         current = getattr(obj, name)
         key = prefix + name
-        if isinstance(current, (BackendChoice, ServerConfig, AceStepConfig, LibraryConfig, LyricsConfig)):
+        if isinstance(current, (BackendChoice, ServerConfig, AceStepConfig, LibraryConfig, LyricsConfig, LiveConfig)):
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: [{key}] must be a table, got {value!r}")
             values[name] = _build(type(current), value, where, prefix=key + ".")

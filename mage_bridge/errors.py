@@ -75,7 +75,8 @@ class CancelledError(MageError):
 
 
 class ClipNotFoundError(MageError, KeyError):
-    """No clip in the library has this id (or an id prefix matches several)."""
+    """No clip has this id: none in the library (or an id prefix matches several), none that the live player's
+    clip sources know."""
 
     code = "not_found"
 
@@ -87,6 +88,12 @@ class ClipDeletedError(ClipNotFoundError):
     """The clip was in the library but has been deleted (or its files went missing); the message says when and why."""
 
     code = "clip_deleted"
+
+
+class AudioDeviceUnavailableError(MageError, OSError):
+    """No audio output device can be opened here (none found, the named one is missing, the server is down)."""
+
+    code = "audio_unavailable"
 
 
 class PathNotAllowedError(MageError, PermissionError):

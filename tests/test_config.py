@@ -88,3 +88,17 @@ def test_the_log_folder(tmp_path, monkeypatch) -> None:
     assert load_config(f).resolved_log_dir == tmp_path / "logs"
     monkeypatch.setenv("MAGE_LOG_DIR", str(tmp_path / "envlogs"))
     assert load_config(f).resolved_log_dir == tmp_path / "envlogs"
+
+
+def test_the_live_table_and_its_env(tmp_path, monkeypatch) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[live]\ndevice = "Scarlett"\nbuffer_frames = 128\ncrossfade_beats = 2\nclock = "midi"\n'
+                   'clips_dirs = ["~/clips", "/srv/clips"]\n')
+    c = load_config(cfg)
+    assert (c.live.device, c.live.buffer_frames, c.live.crossfade_beats, c.live.clock) == ("Scarlett", 128, 2.0, "midi")
+    assert c.live.clips_dirs == (Path("~/clips").expanduser(), Path("/srv/clips"))
+    monkeypatch.setenv("MAGE_LIVE_DEVICE", "JACK")
+    assert load_config(cfg).live.device == "JACK"
+    cfg.write_text('[live]\nbuffer_frames = "lots"\n')
+    with pytest.raises(ConfigError, match="live.buffer_frames"):
+        load_config(cfg)

@@ -8,9 +8,9 @@ the job and to every ``/mage/subscribe``-d port. The contract is ``docs/osc.md``
 This module is the daemon's life cycle (start-up, recovery, stop) and the wiring of
 its parts, each mixed into :class:`Daemon`: the OSC door (:mod:`.osc_door`), job
 requests (:mod:`.requests`), the workers and job ends (:mod:`.scheduler`), the DAW
-door (:mod:`.daw_door`), the MIDI door (:mod:`.midi`) and the clip library's requests
-(:mod:`.library_door`); the web panel (:mod:`mage_bridge.panel`) is served from the same loop and hears
-the same job events (:mod:`.events`). It runs on macOS, Linux
+door (:mod:`.daw_door`), the MIDI door (:mod:`.midi`), the clip library's requests
+(:mod:`.library_door`) and the live player (:mod:`.live_door`); the web panel (:mod:`mage_bridge.panel`) is
+served from the same loop and hears the same job events (:mod:`.events`). It runs on macOS, Linux
 and Windows: the locks are :mod:`.locks`', the event loop is a selector loop
 everywhere, and stop signals reach it however the platform delivers them.
 """
@@ -39,6 +39,7 @@ from mage_bridge.server.handshake import AddressCheck
 from mage_bridge.server.jobs import JobStore
 from mage_bridge.server.kinds import test_jobs_enabled
 from mage_bridge.server.library_door import LibraryDoor
+from mage_bridge.server.live_door import LiveDoor
 from mage_bridge.server.locks import WORKER_LOCKS_DIR, take_daemon_lock, wait_for_orphans
 from mage_bridge.server.midi import MidiActions, MidiDoor, MidiMap
 from mage_bridge.server.osc_door import OscDoor
@@ -81,7 +82,7 @@ def on_stop_signals(loop: asyncio.AbstractEventLoop, callback: Callable[[int], N
             signal.signal(sig, handler)
 
 
-class Daemon(OscDoor, JobRequests, Scheduler, DawDoor, MidiActions, LibraryDoor):
+class Daemon(OscDoor, JobRequests, Scheduler, DawDoor, MidiActions, LibraryDoor, LiveDoor):
     """``Daemon(config).run()`` serves until SIGINT/SIGTERM, then stops cleanly."""
 
     def __init__(self, config: Config, *, midi_map: MidiMap | None = None) -> None:
@@ -146,6 +147,8 @@ class Daemon(OscDoor, JobRequests, Scheduler, DawDoor, MidiActions, LibraryDoor)
         self._store: JobStore | None = None
         self._pool: WorkerPool | None = None
         self._door: MidiDoor | None = None
+        self.live = None
+        self._live_led = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._lock: BaseFileLock | None = None
@@ -209,6 +212,7 @@ class Daemon(OscDoor, JobRequests, Scheduler, DawDoor, MidiActions, LibraryDoor)
             self._open_socket()
             self._announce_unannounced()  # ends recorded while no socket was open (recovery, a kill -9)
             self._open_midi()
+            self._open_live()
             self._pool = WorkerPool(size=self.config.server.workers, config=self.config, loop=self._loop,
                                     on_message=self._worker_message, on_exit=self._worker_exit,
                                     on_ready=self._pump, lock_dir=worker_locks)
@@ -306,6 +310,7 @@ class Daemon(OscDoor, JobRequests, Scheduler, DawDoor, MidiActions, LibraryDoor)
         if self._tick_handle is not None:
             self._tick_handle.cancel()
         self._remove_heartbeat()
+        self._close_live()
         if self._door is not None:
             self._door.close()
         self._close_socket()

@@ -62,6 +62,7 @@ class DawDoor:
                         **params: Any) -> dict[str, Any]: ...
         def _submit(self, kind: str, params: dict[str, Any], req_id: str, addr: Addr | None, *, client: str,
                     source: str = "osc", slot: int | None = None) -> Job: ...
+        def _live_tempo(self, bpm: float, numerator: int, denominator: int) -> None: ...
         def submit_generate(self, prompt: str, lyrics: str, options: dict[str, Any], req_id: str, addr: Addr | None,
                             *, client: str, source: str = "osc", daw_tag: dict[str, Any] | None = None) -> Job: ...
         def submit_audio(self, kind: str, path_text: str, options: dict[str, Any], req_id: str, addr: Addr | None,
@@ -75,6 +76,7 @@ class DawDoor:
         bpm, numerator, denominator, cursor_s = daw.check_context(bpm, numerator, denominator, cursor_s, req_id)
         ctx = DawContext(bpm, numerator, denominator, cursor_s, time.time(), client_id, project_id, project_path)
         self.daw_context = {**ctx.to_dict()}
+        self._live_tempo(ctx.bpm, ctx.numerator, ctx.denominator)
         if client_id is not None:
             self.daw_clients.report(ctx, addr, req_id)
         return ctx

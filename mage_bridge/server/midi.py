@@ -7,8 +7,9 @@ real ports through python-rtmidi: a named input port, or a virtual port called
 output for LED feedback. :class:`MidiActions` is the part of the daemon that runs
 what they ask for: a preset (also ``/mage/trigger``), a cancel, a section tool of the DAW
 (``repaint``, ``extend``, ``lego`` of the clip selected there, relayed to the DAW script as
-``/mage/daw/command``), LEDs that follow the job a pad started. See ``docs/midi-map.example.toml``
-for the format.
+``/mage/daw/command``), the live player's actions (``launch`` a slot, ``next``, ``previous``,
+``stop``, ``crossfade`` length from a CC, ``tempo`` nudge; run by :mod:`.live_door`), LEDs that follow
+the job a pad started and the slot that plays. See ``docs/midi-map.example.toml`` for the format.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from mage_bridge.server import osc
 from mage_bridge.server.daw import DAW_COMMANDS, DawClients
 from mage_bridge.server.jobs import Job, JobStore
 from mage_bridge.server.kinds import TEST_JOB_KINDS, test_jobs_enabled
+from mage_bridge.server.live_door import LIVE_ACTIONS
 from mage_bridge.server.osc import Addr, Arg, Request, RequestError
 from mage_bridge.server.requests import client_key
 from mage_bridge.server.security import PATH_OPTION
@@ -38,17 +40,22 @@ log = logging.getLogger("mage_bridge.server.midi")
 PORT_NAME = "MAGE Bridge"
 LED_PORT_NAME = "MAGE Bridge LEDs"
 
-#: Actions a binding may name. ``launch``/``next``/``stop`` are reserved for the live player.
-ACTIONS = ("trigger", "cancel", *DAW_COMMANDS, "launch", "next", "stop")
-RESERVED_ACTIONS = ("launch", "next", "stop")
+#: Actions a binding may name.
+ACTIONS = ("trigger", "cancel", *DAW_COMMANDS, *LIVE_ACTIONS)
+#: Live actions a CC drives with its value (every move, not only a press): the crossfade length.
+CONTINUOUS_ACTIONS = ("crossfade",)
+#: The most beats a ``crossfade`` binding may set, and the most BPM a ``tempo`` nudge may step.
+MAX_CROSSFADE_BEATS = 64.0
+MAX_STEP_BPM = 50.0
 #: The keys a binding of each DAW command may carry; they become the command's options, in this order.
 COMMAND_KEYS: dict[str, tuple[str, ...]] = {"repaint": (), "extend": ("side", "bars"), "lego": ("track",)}
 EXTEND_SIDES = ("after", "before")
 #: The most bars an ``extend`` binding may ask for (what the Live script accepts).
 MAX_EXTEND_BARS = 64
 
-#: LED velocity per job state; many pad controllers map velocity to a colour.
-DEFAULT_LED = {"queued": 1, "running": 5, "done": 21, "failed": 60}
+#: LED velocity per job state, and per state of a live slot (queued, playing, off); many pad controllers
+#: map velocity to a colour.
+DEFAULT_LED = {"queued": 1, "running": 5, "done": 21, "failed": 60, "playing": 17, "off": 0}
 #: How many preset jobs a MIDI ``cancel`` looks back over.
 SLOT_JOBS_KEPT = 256
 
@@ -94,6 +101,8 @@ class Action:
     control: str
     note: int | None = None
     options: tuple[tuple[str, Any], ...] = ()
+    #: A continuous control's value (0-127): the CC that sets the crossfade length.
+    value: int | None = None
 
     def options_json(self) -> str:
         """The options of a DAW command as the ``s:options_json`` of ``/mage/daw/command``."""
@@ -140,7 +149,7 @@ class MidiMap:
         led = {}
         for state, value in dict(midi.get("led", {})).items():
             if state not in DEFAULT_LED:
-                raise ConfigError(f"{where}: midi.led.{state} is not a job state ({', '.join(DEFAULT_LED)})")
+                raise ConfigError(f"{where}: midi.led.{state} is not a job or slot state ({', '.join(DEFAULT_LED)})")
             led[state] = _int(value, 0, 127, f"{where}: midi.led.{state}")
         presets = {}
         for key, body in dict(raw.get("presets", {})).items():
@@ -163,6 +172,10 @@ class MidiMap:
         if kind == "note_on" and msg.velocity > 0:
             key, value, label = "note", msg.note, f"note {msg.note}"
         elif kind == "control_change":
+            for b in self.bindings:
+                if b.cc == msg.control and b.action in CONTINUOUS_ACTIONS and self._on_channel(b, msg):
+                    return Action(b.action, b.slot, f"cc {msg.control} ch {msg.channel + 1}", options=b.options,
+                                  value=msg.value)
             state_key = (msg.channel, msg.control)
             was_high = self._cc_high.get(state_key, False)
             high = msg.value >= 64
@@ -175,13 +188,18 @@ class MidiMap:
         else:
             return None
         for b in self.bindings:
-            if getattr(b, key) != value:
-                continue
-            wanted = b.channel or self.channel
-            if wanted and msg.channel != wanted - 1:
-                continue
-            return Action(b.action, b.slot, f"{label} ch {msg.channel + 1}", note=b.note, options=b.options)
+            if getattr(b, key) == value and self._on_channel(b, msg):
+                return Action(b.action, b.slot, f"{label} ch {msg.channel + 1}", note=b.note, options=b.options)
         return None
+
+    def _on_channel(self, b: Binding, msg: Any) -> bool:
+        wanted = b.channel or self.channel
+        return not wanted or msg.channel == wanted - 1
+
+    def launch_note(self, slot: int) -> int | None:
+        """The note of the pad that launches live slot ``slot``: it shows queued and playing."""
+        return next((b.note for b in self.bindings if b.action == "launch" and b.slot == slot and b.note is not None),
+                    None)
 
     def led_note(self, slot: int) -> int | None:
         """Which note lights up for ``slot``: the preset's ``led``, else the note bound to it."""
@@ -236,7 +254,8 @@ def _preset(slot: int, body: Any, where: str) -> Preset:
 
 
 def _binding(body: Any, where: str) -> Binding:
-    _check_keys(body, {"note", "cc", "program", "channel", "action", "slot", "side", "bars", "track"}, where)
+    _check_keys(body, {"note", "cc", "program", "channel", "action", "slot", "side", "bars", "track", "beats",
+                       "step_bpm"}, where)
     controls = [k for k in ("note", "cc", "program") if k in body]
     if len(controls) != 1:
         raise ConfigError(f"{where} needs exactly one of note, cc, program; got {controls or 'none'}")
@@ -244,11 +263,40 @@ def _binding(body: Any, where: str) -> Binding:
     if action not in ACTIONS:
         raise ConfigError(f"{where}: action must be one of {', '.join(ACTIONS)}, got {action!r}")
     slot = _int(body["slot"], 0, 127, f"{where}.slot") if "slot" in body else None
-    if action == "trigger" and slot is None:
-        raise ConfigError(f"{where}: a trigger binding needs a slot")
+    if action in ("trigger", "launch") and slot is None:
+        raise ConfigError(f"{where}: a {action} binding needs a slot")
+    if action in CONTINUOUS_ACTIONS and "program" in body:
+        raise ConfigError(f"{where}: a {action} binding takes a cc (its value sets the length) or a note")
     ctl = controls[0]
+    options = _command_options(action, body, where) + _live_options(action, body, where)
     return Binding(action=action, slot=slot, channel=_int(body.get("channel", 0), 0, 16, f"{where}.channel"),
-                   options=_command_options(action, body, where), **{ctl: _int(body[ctl], 0, 127, f"{where}.{ctl}")})
+                   options=options, **{ctl: _int(body[ctl], 0, 127, f"{where}.{ctl}")})
+
+
+def _live_options(action: str, body: dict[str, Any], where: str) -> tuple[tuple[str, Any], ...]:
+    """``beats`` of a crossfade binding (a CC's full travel, or a note's fixed length) and ``step_bpm`` of
+    a tempo nudge."""
+    for key, owner in (("beats", "crossfade"), ("step_bpm", "tempo")):
+        if key in body and action != owner:
+            raise ConfigError(f"{where}.{key}: {key} is an option of {owner} bindings, not of {action}")
+    if action == "crossfade" and "beats" in body:
+        beats = _number(body["beats"], f"{where}.beats")
+        if not 0 <= beats <= MAX_CROSSFADE_BEATS:
+            raise ConfigError(f"{where}.beats must be from 0 to {MAX_CROSSFADE_BEATS:g}, got {beats:g}")
+        return (("beats", beats),)
+    if action == "tempo":
+        step = _number(body.get("step_bpm", 1.0), f"{where}.step_bpm")
+        if step == 0 or abs(step) > MAX_STEP_BPM:
+            raise ConfigError(f"{where}.step_bpm must be from -{MAX_STEP_BPM:g} to {MAX_STEP_BPM:g} and not 0, "
+                              f"got {step:g}")
+        return (("step_bpm", step),)
+    return ()
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{where} must be a number, got {value!r}")
+    return float(value)
 
 
 def _command_options(action: str, body: dict[str, Any], where: str) -> tuple[tuple[str, Any], ...]:
@@ -419,6 +467,7 @@ class MidiActions:
 
     if TYPE_CHECKING:  # provided by the daemon
         def _send(self, addr: Addr, data: bytes) -> None: ...
+        def live_action(self, action: Action, req_id: str) -> None: ...
         def _job_params(self, options: dict[str, Any], req_id: str, *, daw_tag: dict[str, Any] | None = None,
                         **params: Any) -> dict[str, Any]: ...
         def _for_project(self, params: dict[str, Any]) -> None: ...
@@ -486,8 +535,7 @@ class MidiActions:
             elif action.name in DAW_COMMANDS:
                 self._midi_daw_command(action, req_id)
             else:
-                raise RequestError("not_available", f"MIDI action {action.name!r} ({action.control}) "
-                                   "is reserved for the live player, which this daemon does not run", req_id)
+                self.live_action(action, req_id)
         except MageError as e:
             code = getattr(e, "code", "error")
             log.warning("MIDI %s: %s: %s", action.control, code, e)

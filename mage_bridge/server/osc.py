@@ -127,9 +127,6 @@ def routes(obj: object, *, test_jobs: bool = False) -> dict[str, Route]:
     return table
 
 
-#: Reserved for the live player, which this daemon does not run: answered with ``not_available``.
-RESERVED = ("/mage/live/launch", "/mage/live/next", "/mage/live/stop")
-
 #: What the daemon sends. Arriving at the daemon they are never answered, so two daemons (or a
 #: daemon subscribed to itself) cannot bounce errors back and forth forever.
 REPLY_ADDRESSES = frozenset({
@@ -138,6 +135,7 @@ REPLY_ADDRESSES = frozenset({
     "/mage/daw/acked", "/mage/daw/released", "/mage/cookie", "/mage/verified",
     "/mage/library/results", "/mage/library/clip", "/mage/library/tagged", "/mage/library/rated",
     "/mage/library/deleted",
+    "/mage/live/state", "/mage/live/queued", "/mage/live/playing", "/mage/live/stopped",
 })
 
 _TAG_NAMES = {"s": "a string", "i": "an int", "f": "a float"}
@@ -215,9 +213,6 @@ def check(address: str, params: list[Any], specs: Mapping[str, Spec]) -> Request
     """Check ``params`` against the address's :class:`Spec`; :class:`RequestError` if they do not fit."""
     guess = params[0] if params and isinstance(params[0], str) else ""
     guess = guess[:MAX_ID_CHARS]
-    if address in RESERVED:
-        raise RequestError("not_available", f"{address} is reserved for the live player, which this daemon does "
-                                            "not run", guess)
     spec = specs.get(address)
     if spec is None:
         raise RequestError("unknown_address", f"unknown address {address[:200]!r}; see docs/osc.md", guess)

@@ -57,7 +57,10 @@ WRONG = [
     pytest.param("/mage/trigger", (3,), "not_found", id="trigger-no-preset"),
     pytest.param("/mage/daw/context", (120.0, 4, 4), "bad_arguments", id="context-missing"),
     pytest.param("/mage/daw/context", (120.0, 4, 3, 0.0), "invalid_input", id="context-bad-metre"),
-    pytest.param("/mage/live/stop", ("r1",), "not_available", id="live-reserved"),
+    pytest.param("/mage/live/launch", ("r1", "no-such-clip"), "not_found", id="live-unknown-clip"),
+    pytest.param("/mage/live/launch", ("r1", "../up"), "invalid_input", id="live-clip-id-climbs"),
+    pytest.param("/mage/live/next", ("r1",), "invalid_input", id="live-next-without-order"),
+    pytest.param("/mage/live/tempo", ("r1", 5.0), "invalid_input", id="live-tempo-range"),
 ]
 
 

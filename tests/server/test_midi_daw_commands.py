@@ -21,7 +21,7 @@ from mage_bridge.server.client import OscClient
 from mage_bridge.server.daw import DawClients, DawContext
 from mage_bridge.server.midi import MidiMap
 from tests.server.conftest import DaemonProc
-from tests.server.test_midi_jack import _port, jack_server  # noqa: F401  (a fixture)
+from tests.server.test_midi_jack import _port
 
 MAP = """
 [midi]
@@ -113,7 +113,7 @@ def _daw_reports(daw_socket: OscClient, client_id: str) -> None:
     daw_socket.wait_for(lambda a, p: a == "/mage/daw/context/ack", 5.0)
 
 
-def test_a_pad_relays_the_section_tool_to_the_connected_daw(make_daemon: Any, jack_server: str,  # noqa: F811
+def test_a_pad_relays_the_section_tool_to_the_connected_daw(make_daemon: Any, jack_server: str,
                                                             tmp_path: Path) -> None:
     mapping = tmp_path / "map.toml"
     mapping.write_text(MAP)

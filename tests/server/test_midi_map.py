@@ -48,7 +48,7 @@ def test_cc_fires_on_the_rising_edge(mapping: MidiMap) -> None:
     assert fired == [False, True, False, False, False, True]
 
 
-def test_program_change_and_reserved_actions(mapping: MidiMap) -> None:
+def test_program_change_and_live_actions(mapping: MidiMap) -> None:
     a = mapping.action_for(mido.Message("program_change", program=5))
     assert a is not None and (a.name, a.slot) == ("trigger", 2)
     b = mapping.action_for(mido.Message("note_on", note=42, velocity=9))
@@ -82,3 +82,31 @@ def test_the_documented_example_loads() -> None:
     assert commands == {("repaint", ()), ("extend", (("side", "after"), ("bars", 8))),
                         ("extend", (("side", "before"), ("bars", 4))), ("lego", (("track", "drums"),))}
     assert {b.action for b in m.bindings} == set(ACTIONS)
+
+
+def test_live_bindings() -> None:
+    m = MidiMap.from_dict({"binding": [
+        {"note": 48, "action": "launch", "slot": 1},
+        {"cc": 21, "action": "crossfade", "beats": 8},
+        {"note": 50, "action": "tempo", "step_bpm": -0.5},
+    ]})
+    launch = m.action_for(mido.Message("note_on", note=48, velocity=90))
+    assert launch is not None and (launch.name, launch.slot) == ("launch", 1) and m.launch_note(1) == 48
+    # a crossfade CC fires on every move, with its value (not only on a press)
+    values = [m.action_for(mido.Message("control_change", control=21, value=v)) for v in (0, 30, 31, 127, 5)]
+    assert [(a.name, a.value, dict(a.options)) for a in values if a is not None] == [
+        ("crossfade", v, {"beats": 8.0}) for v in (0, 30, 31, 127, 5)]
+    tempo = m.action_for(mido.Message("note_on", note=50, velocity=1))
+    assert tempo is not None and dict(tempo.options) == {"step_bpm": -0.5}
+
+
+@pytest.mark.parametrize("binding,match", [
+    ({"note": 1, "action": "launch"}, "needs a slot"),
+    ({"note": 1, "action": "tempo", "step_bpm": 0}, "not 0"),
+    ({"cc": 1, "action": "crossfade", "beats": 100}, "from 0 to 64"),
+    ({"note": 1, "action": "next", "beats": 4}, "option of crossfade bindings"),
+    ({"program": 1, "action": "crossfade"}, "takes a cc"),
+], ids=["launch-no-slot", "tempo-zero", "crossfade-too-long", "beats-on-next", "crossfade-program"])
+def test_bad_live_bindings(binding: dict, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        MidiMap.from_dict({"binding": [binding]})

@@ -41,8 +41,8 @@ def test_check_names_arguments_and_accepts_optional_ones() -> None:
     ("/mage/ping", [True], "bad_arguments"),
     ("/mage/ping", [""], "bad_arguments"),
     ("/mage/trigger", [1.0], "bad_arguments"),
-    ("/mage/live/next", ["r"], "not_available"),
-], ids=["unknown", "missing", "extra", "bool", "empty-id", "float-for-int", "reserved"])
+    ("/mage/live/crossfade", ["r", "four"], "bad_arguments"),
+], ids=["unknown", "missing", "extra", "bool", "empty-id", "float-for-int", "live-string-for-float"])
 def test_check_refuses(address: str, params: list, code: str) -> None:
     with pytest.raises(RequestError) as e:
         osc.check(address, params, SPECS)
