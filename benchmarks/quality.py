@@ -88,6 +88,14 @@ read 216 or 110 at 96 BPM from its cello's 29 Hz bow/loop modulation taken as a
 ninth of the beat (:mod:`~mage_bridge.measure.tempo` takes no tatum finer than
 an eighth of its strongest periodicity; the cello moves in half notes).
 
+Whole-clip feels (:func:`~mage_bridge.generate.patterns.feel_of`: the seed's remainder picks rock's
+backbeat, four on the floor or half time, and the feels of funk, reggae and the half-time styles, so seeds
+0 and 1 never share one) bring the groove column to a median of 0.76 with 18 of 24 under 0.8 (pop 0.69,
+rock 0.76, metal 0.75, folk 0.72, country 0.77, funk 0.69, cinematic 0.66), tempo 24/24 and key 24/24
+unchanged. Still over 0.8: trap 0.85 and drill 0.82 (the clap on 3 and the hat rolls are the style),
+drum and bass 0.86 (a half-time feel read 87 BPM, so it has none), jazz 0.88 (the ride's spang-a-lang),
+reggae 0.89 (one drop against steppers: both keep the off-beat hats) and bossa nova 0.80.
+
 Run: ``.venv/bin/python benchmarks/quality.py [--quick] [--json FILE]``.
 """
 
