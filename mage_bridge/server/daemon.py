@@ -218,8 +218,12 @@ class Daemon(OscDoor, JobRequests, Scheduler, DawDoor, MidiActions, LibraryDoor,
                                     on_ready=self._pump, lock_dir=worker_locks)
             self._pool.start()
             on_stop_signals(self._loop, self._request_stop)
-            await self._open_panel()
+            # daemon.json before the first await: the socket already answers, so a client must find this
+            # daemon's token, not a killed one's; written again with the panel's URL once it is served
             self._write_info()
+            await self._open_panel()
+            if self.panel is not None:
+                self._write_info()
             self._tick()
             log.info("MAGE Bridge %s listening on %s:%d (OSC/UDP); %d worker(s); %d job(s) waiting; state in %s",
                      __version__, self.config.server.host, self.port, self.config.server.workers, waiting,

@@ -41,7 +41,6 @@ LOOP_TIMEOUT_S = 2.0
 #: Strings shorter than this are not shortened further to make a record fit.
 _SHORTEST = 16
 
-_CLIP_ID = Arg("clip_id", "s")
 RESULTS = "/mage/library/results s:req_id i:offset i:count i:total s:clips_json"
 
 
@@ -129,14 +128,14 @@ class LibraryDoor:
             page = search(library, query)
         self._send(addr, page_reply(req.req_id, page.offset, page.total, [c.summary() for c in page.clips]))
 
-    @osc.handles("/mage/library/show", REQ_ID, _CLIP_ID, answer="/mage/library/clip s:req_id s:clip_json")
+    @osc.handles("/mage/library/show", REQ_ID, osc.CLIP_ID, answer="/mage/library/clip s:req_id s:clip_json")
     def _library_show(self, req: Request, addr: Addr) -> None:
         with self._library() as library:
             clip = library.get(req.args["clip_id"])
         reply = self._fitted("/mage/library/clip", req.req_id, clip_record(clip))
         self._send(addr, reply)
 
-    @osc.handles("/mage/library/tag", REQ_ID, _CLIP_ID, Arg("add", "s"), Arg("remove", "s", optional=True),
+    @osc.handles("/mage/library/tag", REQ_ID, osc.CLIP_ID, Arg("add", "s"), Arg("remove", "s", optional=True),
                  answer="/mage/library/tagged s:req_id s:clip_id s:tags")
     def _library_tag(self, req: Request, addr: Addr) -> None:
         def split(text: str) -> list[str]:
@@ -146,14 +145,14 @@ class LibraryDoor:
             clip = library.tag(req.args["clip_id"], split(req.args["add"]), split(req.args.get("remove", "")))
         self._send(addr, osc.encode("/mage/library/tagged", req.req_id, clip.id, ",".join(clip.tags)))
 
-    @osc.handles("/mage/library/rate", REQ_ID, _CLIP_ID, Arg("rating", "i"),
+    @osc.handles("/mage/library/rate", REQ_ID, osc.CLIP_ID, Arg("rating", "i"),
                  answer="/mage/library/rated s:req_id s:clip_id i:rating")
     def _library_rate(self, req: Request, addr: Addr) -> None:
         with self._library() as library:
             clip = library.rate(req.args["clip_id"], req.args["rating"])
         self._send(addr, osc.encode("/mage/library/rated", req.req_id, clip.id, clip.rating))
 
-    @osc.handles("/mage/library/delete", REQ_ID, _CLIP_ID, answer="/mage/library/deleted s:req_id s:clip_id i:files")
+    @osc.handles("/mage/library/delete", REQ_ID, osc.CLIP_ID, answer="/mage/library/deleted s:req_id s:clip_id i:files")
     def _library_delete(self, req: Request, addr: Addr) -> None:
         def allowed(path: Path) -> bool:
             return self.guard.contains(Path(os.path.realpath(path)))

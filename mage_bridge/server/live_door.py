@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mage_bridge.server")
 
-_CLIP = Arg("clip_id", "s")
 #: The reply of every live request but a launch: the player's state.
 STATE = "/mage/live/state s:req_id s:state s:playing s:queued f:bpm f:beat i:bar i:xruns s:details_json"
 QUEUED = "/mage/live/queued s:req_id s:clip_id i:slot"
@@ -146,7 +145,7 @@ class LiveDoor:
     def _queued(self, addr: Addr | None, req_id: str, clip_id: str, slot: int) -> None:
         self._tell(osc.encode("/mage/live/queued", req_id, clip_id, slot), addr)
 
-    @osc.handles("/mage/live/launch", osc.REQ_ID, _CLIP, osc.OPTIONS, answer=QUEUED)
+    @osc.handles("/mage/live/launch", osc.REQ_ID, osc.CLIP_ID, osc.OPTIONS, answer=QUEUED)
     def _live_launch(self, req: Request, addr: Addr) -> None:
         player = self._player(req.req_id)
         options = launch_options(osc.parse_options(req.args.get("options_json"), req.req_id), req.req_id)
@@ -173,7 +172,7 @@ class LiveDoor:
         self._player(req.req_id).stop(quantum=req.args.get("quantum") or None)
         self._reply_state(req, addr)
 
-    @osc.handles("/mage/live/mute", osc.REQ_ID, _CLIP, Arg("stem", "s"), Arg("muted", "i"), answer=STATE)
+    @osc.handles("/mage/live/mute", osc.REQ_ID, osc.CLIP_ID, Arg("stem", "s"), Arg("muted", "i"), answer=STATE)
     def _live_mute(self, req: Request, addr: Addr) -> None:
         a = req.args
         self._player(req.req_id).mute(a["clip_id"], a["stem"], bool(a["muted"]))

@@ -79,9 +79,10 @@ class Spec:
         return " ".join([self.address, *parts])
 
 
-#: The argument most requests start with, and the options of a job request.
+#: The argument most requests start with, the options of a job request, and a clip of the library or the player.
 REQ_ID = Arg("req_id", "s")
 OPTIONS = Arg("options_json", "s", optional=True)
+CLIP_ID = Arg("clip_id", "s")
 #: The reply to a job request.
 ACCEPTED = "/mage/job/accepted s:req_id s:job_id"
 
