@@ -3,7 +3,7 @@
 Generate a short clip (procedural, 4 bars) from the Write view; it appears in the Library with a waveform per
 stem; Space plays it (the page reports that audio started and the audio clock advances) and stops it; filter
 by key, with and without the compatible keys; rate and tag it; a variation of it, followed to the clip it made
-and back through the lineage; "Arrange around this": a song of Intro (a library clip) / Focus / Outro (fill the
+and back through the lineage; the arrows move the selection; "Arrange around this": a song of Intro (a library clip) / Focus / Outro (fill the
 gap), rendered and mastered, then played in the page and downloaded by job id. Screenshots of both views are
 saved under ``$MAGE_TEST_ARTEFACTS/panel`` (else the test's tmp folder).
 """
@@ -138,6 +138,14 @@ def test_library_and_arrange_in_the_browser(browser: Any, panel: Panel, artefact
     link.click()
     _wait(b, lambda d: detail.get_attribute("data-clip-id") == source["id"], 15, "the lineage link went nowhere")
     _wait(b, lambda d: _all(d, f'#clip-lineage .made a[data-clip-id="{variation_id}"]'), 10)
+    _wait(b, lambda d: _rows(d) == [variation_id, source["id"]], 15, "the list does not show both, newest first")
+    view = _css(b, "#view-library")
+    _keys(b, Keys.ARROW_UP)  # arrows move the selection through the list
+    _wait(b, lambda d: view.get_attribute("data-selected") == variation_id, 5, "↑ did not select the newer clip")
+    _wait(b, lambda d: detail.get_attribute("data-clip-id") == variation_id, 15)
+    _keys(b, Keys.ARROW_DOWN)
+    _wait(b, lambda d: view.get_attribute("data-selected") == source["id"], 5, "↓ did not select the older clip")
+    _wait(b, lambda d: detail.get_attribute("data-clip-id") == source["id"], 15)
 
     # -- Arrange: Intro (a library clip), the focus, Outro (fill the gap); render, play, download ---------
     _css(b, "#clip-arrange").click()

@@ -4,7 +4,8 @@
 // 10 000 clips cost what a screenful costs, and a new filter costs one page.
 //
 // The list reports on its element: data-total (clips that match), data-rendered (a count that grows
-// with each drawing of real rows), data-render-ms (filters given -> rows on screen, the last time).
+// with each drawing), data-render-ms (filters given -> their rows painted, the last time) and data-painted-at
+// (when, in ms since the page began to load).
 
 import { get } from "./api.js";
 
@@ -123,6 +124,7 @@ export class ClipList {
   }
 
   render() {
+    if (!this.generation) return; // no filters given yet: nothing to ask for
     const [first, end] = this.range();
     const missing = this.visiblePages().filter((p) => !this.pages.has(p));
     for (const page of missing) this.load(page).then(() => this.schedule());
@@ -152,7 +154,9 @@ export class ClipList {
       this.asked = null;
       // measured once the browser has painted the rows (the frame after the one that laid them out)
       requestAnimationFrame(() => setTimeout(() => {
-        this.scroller.dataset.renderMs = (performance.now() - asked).toFixed(1);
+        const now = performance.now();
+        this.scroller.dataset.renderMs = (now - asked).toFixed(1);
+        this.scroller.dataset.paintedAt = now.toFixed(1);
         this.scroller.dataset.shown = String(this.generation);
       }, 0));
     }

@@ -131,7 +131,6 @@ export function mount(root, panel) {
     await list.setQuery(wanted);
     count.textContent = `${list.total} clip${list.total === 1 ? "" : "s"}`;
     empty.hidden = list.total > 0;
-    if (list.total && list.indexOf(list.selectedId) < 0 && !current) list.select(0, { scroll: false });
   }
 
   // typing waits for a pause; a choice (a select, the box) searches at once. A select may fire both events
@@ -471,7 +470,12 @@ export function mount(root, panel) {
     scheduleRefresh();
     if (current && event.clip && event.clip.id === current.id) openClip(current.id);
   });
-  panel.events.on("open", () => scheduleRefresh());
+  // the stream came back after a break: what changed meanwhile was not heard (the first opening is not one)
+  let opened = false;
+  panel.events.on("open", () => {
+    if (opened) scheduleRefresh();
+    opened = true;
+  });
 
   function scheduleRefresh() {
     if (!visible) {
@@ -483,12 +487,14 @@ export function mount(root, panel) {
       await list.refresh();
       count.textContent = `${list.total} clip${list.total === 1 ? "" : "s"}`;
       empty.hidden = list.total > 0;
-      if (list.selectedIndex < 0 && list.total && !current) list.select(0, { scroll: false });
     }, 250);
   }
 
   async function playSelected() {
-    if (!current) return;
+    if (!current) {
+      if (list.total) list.select(Math.max(0, list.selectedIndex)); // nothing chosen yet: the first, then Space
+      return;
+    }
     const url = `/api/library/clips/${encodeURIComponent(current.id)}/stems`;
     if (audition.url === url && audition.root.dataset.loaded === "true") audition.toggle();
     else showClip(current.id, { play: true });
