@@ -3,9 +3,9 @@
 Generate a short clip (procedural, 4 bars) from the Write view; it appears in the Library with a waveform per
 stem; Space plays it (the page reports that audio started and the audio clock advances) and stops it; filter
 by key, with and without the compatible keys; rate and tag it; a variation of it, followed to the clip it made
-and back through the lineage; the arrows move the selection; "Arrange around this": a song of Intro (a library clip) / Focus / Outro (fill the
-gap), rendered and mastered, then played in the page and downloaded by job id. Screenshots of both views are
-saved under ``$MAGE_TEST_ARTEFACTS/panel`` (else the test's tmp folder).
+and back through the lineage; the arrows move the selection; "Arrange around this": a song of Intro (a library
+clip) / Focus / Outro (fill the gap), rendered and mastered, then played in the page and downloaded by job id.
+Screenshots of both views are saved under ``$MAGE_TEST_ARTEFACTS/panel`` (else the test's tmp folder).
 """
 
 from __future__ import annotations

@@ -95,6 +95,7 @@ export function mount(root, panel) {
   let visible = false;
   let first = true;
   let current = null; // the selected clip's detail
+  let opening = null; // {url, done}: the stems the audition loads (or loaded) last
   let actions = {};
   let filterTimer = null;
   let openTimer = null;
@@ -189,14 +190,24 @@ export function mount(root, panel) {
     if (root.dataset.selected !== id) return;
     current = data.clip;
     renderDetail();
-    const url = `/api/library/clips/${encodeURIComponent(id)}/stems`;
+    await loadAudio(id, play);
+  }
+
+  /** The clip's stems in the audition (loaded once, however often asked), then played when asked. */
+  async function loadAudio(id, play) {
+    const url = stemsUrl(id);
+    if (!opening || opening.url !== url) opening = { url, done: audition.open(url) };
+    const mine = opening;
     try {
-      await audition.open(url);
-      if (play && root.dataset.selected === id) audition.player.play();
+      await mine.done;
+      if (play && root.dataset.selected === id && audition.url === url) audition.player.play();
     } catch (error) {
+      if (opening === mine) opening = null;
       panel.say(`Cannot load clip ${id}'s audio: ${error.message}`, "error");
     }
   }
+
+  const stemsUrl = (id) => `/api/library/clips/${encodeURIComponent(id)}/stems`;
 
   function showGone(error) {
     current = null;
@@ -204,6 +215,7 @@ export function mount(root, panel) {
     hint.hidden = false;
     hint.textContent = error instanceof ApiError ? error.message : `The daemon did not answer: ${error.message}`;
     audition.clear();
+    opening = null;
   }
 
   function renderDetail() {
@@ -362,6 +374,7 @@ export function mount(root, panel) {
       panel.say(`Clip ${id} deleted.`);
       current = null;
       audition.clear();
+      opening = null;
       detail.hidden = true;
       hint.hidden = false;
       hint.textContent = `Clip ${id} was deleted.`;
@@ -490,14 +503,20 @@ export function mount(root, panel) {
     }, 250);
   }
 
-  async function playSelected() {
-    if (!current) {
+  function playSelected() {
+    const id = root.dataset.selected;
+    if (!id) {
       if (list.total) list.select(Math.max(0, list.selectedIndex)); // nothing chosen yet: the first, then Space
       return;
     }
-    const url = `/api/library/clips/${encodeURIComponent(current.id)}/stems`;
-    if (audition.url === url && audition.root.dataset.loaded === "true") audition.toggle();
-    else showClip(current.id, { play: true });
+    if (audition.url === stemsUrl(id) && audition.root.dataset.loaded === "true") {
+      audition.toggle();
+      return;
+    }
+    // chosen a moment ago (its detail not asked yet) or still loading: played once its stems are in
+    clearTimeout(openTimer);
+    if (current && current.id === id) loadAudio(id, true);
+    else showClip(id, { play: true });
   }
 
   loadActions();
