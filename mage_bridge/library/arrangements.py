@@ -74,5 +74,15 @@ def load_arrangement(library: Library, arrangement_id: str) -> Arrangement:
     row = library.db.execute("SELECT * FROM arrangements WHERE id = ?", (arrangement_id,)).fetchone()
     if row is None:
         raise InvalidInputError(f"no arrangement {arrangement_id!r} in the library")
+    return _from_row(row)
+
+
+def list_arrangements(library: Library, *, limit: int = 200) -> list[Arrangement]:
+    """The stored arrangements, the one saved last first (at most ``limit``)."""
+    rows = library.db.execute("SELECT * FROM arrangements ORDER BY updated DESC LIMIT ?", (limit,)).fetchall()
+    return [_from_row(r) for r in rows]
+
+
+def _from_row(row: Any) -> Arrangement:
     return Arrangement(row["id"], row["name"], row["version"], json.loads(row["document"]), row["created"],
                        row["updated"])

@@ -281,6 +281,23 @@ class Library:
             self.db.execute("UPDATE clips SET tags = ? WHERE id = ?", (" ".join(sorted(tags)), clip.id))
         return self._row(clip.id)
 
+    def retitle(self, ref: str, title: str) -> Clip:
+        """Rename a live clip: ``title`` (1 to :data:`MAX_TITLE_CHARS` characters, spaces folded) is what lists
+        show and what words find; the prompt stays as it was."""
+        if not isinstance(title, str) or not 1 <= len(" ".join(title.split())) <= MAX_TITLE_CHARS:
+            raise InvalidInputError(f"title must be 1 to {MAX_TITLE_CHARS} characters, got {title!r}"[:200])
+        with self.transaction():
+            clip = self.get(ref)
+            self.db.execute("UPDATE clips SET title = ? WHERE id = ?", (" ".join(title.split()), clip.id))
+        return self._row(clip.id)
+
+    def derived(self, clip_id: str) -> ClipList:
+        """The live clips made from clip ``clip_id`` (its variations, extensions, stems, masters), newest first."""
+        rows = self.db.execute(
+            "SELECT * FROM clips WHERE deleted IS NULL AND ? IN (variation_of, extension_of, separated_from, "
+            "mastered_from) ORDER BY created DESC, seq DESC LIMIT ?", (clip_id, MAX_PAGE)).fetchall()
+        return [clip_from_row(r, self.root) for r in rows]
+
     def rate(self, ref: str, rating: int) -> Clip:
         """Set a live clip's rating, 0 (none) to 5."""
         check_rating(rating)

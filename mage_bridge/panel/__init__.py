@@ -1,4 +1,5 @@
-"""The web panel: a local page, served by the daemon, to write prompts, watch jobs and audition results.
+"""The web panel: a local page, served by the daemon, to write prompts, watch jobs, audition results, browse the
+clip library and arrange songs.
 
 ``mage-bridge serve`` prints its URL (with the token that opens it); ``mage-bridge panel`` opens it
 in the browser. It listens on 127.0.0.1 only and refuses any request without the token, with a

@@ -29,12 +29,14 @@ from mage_bridge.server.jobs import Job, JobNotFoundError
 log = logging.getLogger("mage_bridge.panel")
 
 #: The modules that serve the panel, in the order their tabs appear: each has ``routes(panel)`` and,
-#: for a tab, ``VIEW``. A view of another part of MAGE Bridge (the clip library, the arranger) is one
-#: more module here and one more script under ``static/js/views/``.
+#: for a tab, ``VIEW``. A view is one more module here and one more script under ``static/js/views/``.
 VIEW_MODULES: tuple[str, ...] = (
     "mage_bridge.panel.write",
     "mage_bridge.panel.jobs",
+    "mage_bridge.panel.library",
+    "mage_bridge.panel.arrange",
     "mage_bridge.panel.audition",
+    "mage_bridge.panel.library_jobs",
 )
 STATIC_DIR = Path(__file__).with_name("static")
 #: The panel's own folder in the daemon's state folder (the peaks cache).

@@ -8,7 +8,8 @@ Peaks come from :class:`~mage_bridge.panel.peaks.PeakCache`; audio as the file i
 requests (the browser decodes it with Web Audio and starts every stem on one clock).
 
 :func:`stem_files` and :func:`serve_stem` take a folder and a manifest, so a view that auditions
-clips by another id (the clip library's) serves them the same way.
+clips by another id (the clip library's) serves them the same way; :func:`job_result` is a finished
+job's manifest and folder (the arranger serves a rendered song from it).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from aiohttp import web
 from mage_bridge.errors import MageError
 from mage_bridge.panel.http import json_response
 from mage_bridge.panel.peaks import column_count
-from mage_bridge.server.jobs import DONE
+from mage_bridge.server.jobs import DONE, Job
 
 if TYPE_CHECKING:
     from mage_bridge.panel.app import Panel
@@ -74,6 +75,15 @@ def stem_files(manifest: dict[str, Any], folder: Path) -> dict[str, Path]:
     return out
 
 
+def job_result(panel: Panel, job_id: str) -> tuple[Job, dict[str, Any], Path]:
+    """A finished job, its manifest and its own folder (resolved): what its results are served from."""
+    job = panel.job(job_id)
+    if job.state != DONE or not job.result:
+        raise NotServedError(f"job {job.id} is {job.state}: it has nothing to play yet")
+    folder = Path(os.path.realpath(panel.host.jobs_dir / job.id))
+    return job, read_manifest(Path(job.result), folder), folder
+
+
 def serve_stem(path: Path) -> web.FileResponse:
     """An audio file as it is (ranges allowed); never cached by the browser past this daemon's life."""
     return web.FileResponse(path, headers={"Content-Type": AUDIO_TYPES[path.suffix.lower()],
@@ -92,11 +102,7 @@ class AuditionRoutes:
                 web.get("/api/jobs/{job_id}/stems/{stem}/audio", self.audio)]
 
     def _result(self, job_id: str) -> tuple[dict[str, Any], dict[str, Path]]:
-        job = self.panel.job(job_id)
-        if job.state != DONE or not job.result:
-            raise NotServedError(f"job {job.id} is {job.state}: it has nothing to play yet")
-        folder = Path(os.path.realpath(self.panel.host.jobs_dir / job.id))
-        manifest = read_manifest(Path(job.result), folder)
+        _, manifest, folder = job_result(self.panel, job_id)
         return manifest, stem_files(manifest, folder)
 
     def _stem(self, request: web.Request) -> Path:

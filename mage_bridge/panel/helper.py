@@ -35,10 +35,12 @@ def analyze_prompt(prompt: str, lyrics: str | None, config: Config) -> dict[str,
 
 
 def generate_backends(config: Config) -> list[dict[str, Any]]:
-    """Every generator backend: name, whether it runs here (else why not), what it is."""
-    from mage_bridge.generate import REGISTRY
+    """Every generator backend: name, whether it runs here (else why not), what it is, the edit tasks it does."""
+    from mage_bridge.generate import EDIT_TASKS, REGISTRY, backends_for_task
 
-    return [{"name": s.name, "available": s.available, "reason": s.reason, "summary": s.summary}
+    able = {task: backends_for_task(task) for task in EDIT_TASKS}
+    return [{"name": s.name, "available": s.available, "reason": s.reason, "summary": s.summary,
+             "tasks": [task for task, names in able.items() if s.name in names]}
             for s in REGISTRY.status(config)]
 
 

@@ -1,8 +1,10 @@
 """The daemon as the panel sees it: what the panel reads and asks of it, and nothing else.
 
 The panel is a door of the daemon like the OSC door: it queues jobs through the same checks
-(:meth:`submit_generate`), cancels and retries them as the user's own CLI may (the panel's token
-proves the user), reads the queue and the DAW context, and hears the job events the OSC door sends.
+(:meth:`submit_generate`; a library clip's edits and gap fills by :meth:`submit_audio` on the clip's
+manifest; songs by :meth:`submit_song_render`), cancels and retries them as the user's own CLI may
+(the panel's token proves the user), deletes a clip's files only where the path ``guard`` allows, reads
+the queue and the DAW context, and hears the job events the OSC door sends.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from mage_bridge.server.daw import DawClients
 from mage_bridge.server.events import JobEvents
 from mage_bridge.server.jobs import Job, JobStore
 from mage_bridge.server.osc import Addr
+from mage_bridge.server.security import PathGuard
 
 
 class PanelHost(Protocol):
@@ -27,6 +30,7 @@ class PanelHost(Protocol):
     job_events: JobEvents
     daw_clients: DawClients
     daw_context: dict[str, float] | None
+    guard: PathGuard
 
     @property
     def store(self) -> JobStore: ...
@@ -37,6 +41,12 @@ class PanelHost(Protocol):
 
     def submit_generate(self, prompt: str, lyrics: str, options: dict[str, Any], req_id: str, addr: Addr | None,
                         *, client: str, source: str = "osc", daw_tag: dict[str, Any] | None = None) -> Job: ...
+
+    def submit_audio(self, kind: str, path_text: str, options: dict[str, Any], req_id: str, addr: Addr | None,
+                     *, client: str, source: str = "osc", daw_tag: dict[str, Any] | None = None) -> Job: ...
+
+    def submit_song_render(self, text: str, options: dict[str, Any], req_id: str, addr: Addr | None, *,
+                           client: str, source: str = "osc") -> Job: ...
 
     def cancel(self, job_id: str, addr: Addr | None) -> Job: ...
 

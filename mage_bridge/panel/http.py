@@ -23,9 +23,10 @@ MAX_BODY_BYTES = 256 * 1024
 #: HTTP status per error code; any other code is a 400 (the request was wrong).
 STATUS_OF_CODE = {
     "not_found": 404, "not_owner": 403, "not_allowed": 403, "path_not_allowed": 403,
-    "not_cancellable": 409, "not_retryable": 409, "not_done": 409,
+    "not_cancellable": 409, "not_retryable": 409, "not_done": 409, "version_conflict": 409, "clip_deleted": 410,
     "rate_limited": 429, "queue_full": 429, "too_many_subscribers": 429,
     "shutting_down": 503, "not_available": 503, "backend_unavailable": 503,
+    "library_busy": 503, "library_unavailable": 503,
     "internal": 500,
 }
 

@@ -4,8 +4,9 @@ A page draws a stem from a few kilobytes of JSON (``columns`` pairs of numbers) 
 decoding the whole WAV to draw it. :func:`peaks_of` reads the file in blocks (never whole),
 :class:`PeakCache` keeps each result under the panel's cache folder, keyed by the file's resolved
 path and the column count, and computes it again only when the file changed (size or mtime);
-concurrent asks for the same peaks share one computation. Views other than the audition (the
-clip library's) use the same cache with their own files.
+concurrent asks for the same peaks share one computation. The clip library's view asks for a
+clip's stems by clip id and gets the same entries as the job that made the clip (one file, one
+entry); a deleted clip's entries are removed with it (:meth:`PeakCache.forget`).
 """
 
 from __future__ import annotations
@@ -113,6 +114,16 @@ class PeakCache:
                 self._running.pop(key, None)
             else:
                 future.add_done_callback(lambda _: self._running.pop(key, None))
+
+    def forget(self, paths: list[Path]) -> int:
+        """Remove the peaks kept for ``paths`` (a deleted clip's files), every column count; how many went."""
+        removed = 0
+        for path in paths:
+            entry = self._entry(path, 0)
+            for kept in entry.parent.glob(entry.name.replace("-0.json", "-*.json")):
+                kept.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     def _compute(self, path: Path, columns: int) -> dict[str, Any]:
         st = os.stat(path)

@@ -40,6 +40,14 @@ DAW_NAMES = {"reaper": "REAPER", "ableton": "Live"}
 LIBRARY = "library"
 
 
+def req_id_of(data: dict[str, Any]) -> str:
+    """The request id a page sent with a job request (:data:`REQ_ID`): the same id again is the same job."""
+    req_id = data.get("req_id")
+    if not isinstance(req_id, str) or not REQ_ID.fullmatch(req_id):
+        raise BadRequest("invalid_input", f"req_id must look like 'panel-<letters, digits>', got {req_id!r}"[:200])
+    return req_id
+
+
 def daw_clients_json(panel: Panel) -> list[dict[str, Any]]:
     """The DAWs that reported a context, the latest first: id, name, tempo, metre, cursor, age."""
     now = time.time()
@@ -86,9 +94,7 @@ class WriteRoutes:
         ``201 {"job": ...}``; the same ``req_id`` again answers ``200`` with the job it made.
         """
         data = await read_json(request)
-        req_id = data.get("req_id")
-        if not isinstance(req_id, str) or not REQ_ID.fullmatch(req_id):
-            raise BadRequest("invalid_input", f"req_id must look like 'panel-<letters, digits>', got {req_id!r}"[:200])
+        req_id = req_id_of(data)
         prompt = text_field(data, "prompt", limit=osc.MAX_PROMPT_CHARS)
         lyrics = text_field(data, "lyrics", limit=osc.MAX_LYRICS_CHARS, allow_empty=True)
         options = self._options(data)

@@ -11,7 +11,8 @@ import pytest
 from mage_bridge.api.results import register_result
 from mage_bridge.config import load_config
 from mage_bridge.errors import ClipDeletedError, ClipNotFoundError, InvalidInputError, PathNotAllowedError
-from mage_bridge.library import Library, VersionConflictError, load_arrangement, save_arrangement
+from mage_bridge.library import Library, Query, VersionConflictError, load_arrangement, save_arrangement, search
+from mage_bridge.library.arrangements import list_arrangements
 from mage_bridge.library.schema import MIGRATIONS, SCHEMA_VERSION, LibraryDatabaseError
 from tests.library.conftest import write_clip, write_master
 
@@ -79,6 +80,25 @@ def test_lineage_names_the_source_clip_and_derived_clips_take_its_tempo(library:
     assert master.lineage() == {"mastered_from": source.id}
     assert (master.bpm, master.key, master.title) == (100.0, "E minor", "deep house groove (master)")
     assert (master.layout, master.audio) == ("file", "m.flac")
+    assert [c.id for c in library.derived(source.id)] == [master.id, retake.id, extension.id]
+    library.delete(retake.id)
+    assert [c.id for c in library.derived(source.id)] == [master.id, extension.id]  # the live ones only
+    assert library.derived(extension.id) == []
+
+
+def test_a_clip_is_renamed_and_found_by_its_new_title(library: Library, tmp_path: Path) -> None:
+    clip = library.register(write_clip(tmp_path / "a", prompt="deep house groove"))
+    assert clip is not None
+    renamed = library.retitle(clip.id[:6], "  Warehouse\n opener ")
+    assert (renamed.title, renamed.prompt) == ("Warehouse opener", "deep house groove")
+    assert [c.id for c in search(library, Query.build(text="warehouse")).clips] == [clip.id]
+    assert search(library, Query.build(text="groove")).total == 1  # the prompt is still searched
+    for bad in ("", "   ", "x" * 121, 7):
+        with pytest.raises(InvalidInputError, match="title must be 1 to 120"):
+            library.retitle(clip.id, bad)  # type: ignore[arg-type]
+    library.delete(clip.id)
+    with pytest.raises(ClipDeletedError):
+        library.retitle(clip.id, "gone")
 
 
 def test_ids_resolve_by_unique_prefix(library: Library, tmp_path: Path) -> None:
@@ -184,6 +204,9 @@ def test_arrangements_count_their_versions_and_refuse_a_stale_save(library: Libr
     with pytest.raises(VersionConflictError, match="at version 2, not 1"):
         save_arrangement(library, {"clips": []}, name="song", arrangement_id=first.id, expected_version=1)
     assert load_arrangement(library, first.id).document == {"clips": ["a", "b"]}
+    other = save_arrangement(library, {"clips": ["c"]}, name="other")
+    assert [(a.id, a.version) for a in list_arrangements(library)] == [(other.id, 1), (first.id, 2)]
+    assert [a.id for a in list_arrangements(library, limit=1)] == [other.id]
 
 
 def test_a_job_records_its_result_and_a_broken_library_does_not_fail_it(tmp_path: Path,

@@ -89,3 +89,21 @@ def test_the_cache_computes_once_and_again_when_the_file_changes(tmp_path: Path)
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10_000_000))
     changed = asyncio.run(cache.get(path, 64))
     assert changed["min"][0] == pytest.approx(-0.75)
+
+
+def test_forget_removes_every_column_count_of_those_files_only(tmp_path: Path):
+    kept = _write(tmp_path / "kept.wav", np.full((2, RATE // 10), 0.5, dtype=np.float32))
+    gone = _write(tmp_path / "gone.wav", np.full((2, RATE // 10), 0.5, dtype=np.float32))
+    cache = PeakCache(tmp_path / "cache")
+
+    async def fill() -> None:
+        for path in (kept, gone):
+            for columns in (64, 128, 1024):
+                await cache.get(path, columns)
+
+    asyncio.run(fill())
+    assert len(list((tmp_path / "cache").rglob("*.json"))) == 6
+    assert cache.forget([gone]) == 3
+    assert cache.cached(gone, 64) is None and cache.cached(gone, 1024) is None
+    assert all(cache.cached(kept, n) is not None for n in (64, 128, 1024))
+    assert cache.forget([gone]) == 0

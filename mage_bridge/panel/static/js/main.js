@@ -85,7 +85,8 @@ async function start() {
     viewsRoot.append(section);
     panel.views.set(spec.name, { spec, tab, section, api: null });
   }
-  for (const [name, view] of panel.views) {
+  // every view's module fetched at once (not one after another), each mounted as it arrives
+  await Promise.all(Array.from(panel.views, async ([name, view]) => {
     try {
       const module = await import(`./${view.spec.script}`);
       view.api = module.mount(view.section, panel);
@@ -93,7 +94,7 @@ async function start() {
       view.section.textContent = `This view could not be loaded: ${error.message}`;
       console.error(`panel: view ${name}`, error);
     }
-  }
+  }));
   const wanted = location.hash.slice(1);
   panel.show(panel.views.has(wanted) ? wanted : panel.views.keys().next().value);
   panel.events.connect();
