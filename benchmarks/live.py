@@ -41,6 +41,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.osc_latency import serve  # noqa: E402
 from mage_bridge.server.client import OscClient  # noqa: E402
 from tests.live.capture import Capture  # noqa: E402
 from tests.live.synth import beat_frames, write_clip  # noqa: E402
@@ -85,26 +86,8 @@ def start_jack(name: str, buffer: int, log: Path, *, realtime: bool) -> tuple[su
 
 
 def start_daemon(tmp: Path, clips: Path, buffer: int, jack_name: str) -> tuple[subprocess.Popen[bytes], int]:
-    config = tmp / "config.toml"
-    config.write_text(f'data_dir = "{tmp / "data"}"\n[live]\ndevice = "JACK"\nbuffer_frames = {buffer}\n'
-                      f'clips_dirs = ["{clips}"]\ncrossfade_beats = 0\n')
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAGE_")}
-    env.update({"MAGE_CONFIG": str(config), "MAGE_TEST_JOBS": "1", "PYTHONPATH": str(REPO),
-                "JACK_DEFAULT_SERVER": jack_name})
-    proc = subprocess.Popen([sys.executable, "-m", "mage_bridge.cli", "serve", "--port", "0", "--state-dir",
-                             str(tmp / "state")], env=env, cwd=REPO, stdout=subprocess.DEVNULL,
-                            stderr=(tmp / "daemon.err").open("w"))
-    info = tmp / "state" / "daemon.json"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if info.exists():
-            data = json.loads(info.read_text())
-            if data.get("pid") == proc.pid:
-                return proc, int(data["port"])
-        if proc.poll() is not None:
-            raise SystemExit((tmp / "daemon.err").read_text())
-        time.sleep(0.05)
-    raise SystemExit("the daemon did not start")
+    return serve(tmp, f'data_dir = "{tmp / "data"}"\n[live]\ndevice = "JACK"\nbuffer_frames = {buffer}\n'
+                      f'clips_dirs = ["{clips}"]\ncrossfade_beats = 0\n', JACK_DEFAULT_SERVER=jack_name)
 
 
 def status(c: OscClient) -> dict[str, Any]:

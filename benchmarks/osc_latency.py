@@ -74,15 +74,24 @@ def summary(ms: list[float]) -> tuple[float, float]:
 
 
 def start_daemon(tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
-    (tmp / "config.toml").write_text(f'data_dir = "{tmp / "data"}"\n[server]\nmax_queue = 1000\n'
-                                     "rate_burst = 1000\nrate_per_minute = 60000\n")
+    return serve(tmp, f'data_dir = "{tmp / "data"}"\n[server]\nmax_queue = 1000\n'
+                      "rate_burst = 1000\nrate_per_minute = 60000\n")
+
+
+def serve(tmp: Path, config: str, **env_vars: str) -> tuple[subprocess.Popen[bytes], int]:
+    """``mage-bridge serve`` with the config text ``config`` (test jobs on) in ``tmp``; the process and its port.
+
+    ``env_vars`` go into its environment; no ``MAGE_*`` variable of this shell does.
+    """
+    (tmp / "config.toml").write_text(config)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAGE_")}
-    env.update({"MAGE_CONFIG": str(tmp / "config.toml"), "MAGE_TEST_JOBS": "1", "PYTHONPATH": str(REPO)})
+    env.update({"MAGE_CONFIG": str(tmp / "config.toml"), "MAGE_TEST_JOBS": "1", "PYTHONPATH": str(REPO),
+                **env_vars})
     proc = subprocess.Popen([sys.executable, "-m", "mage_bridge.cli", "serve", "--port", "0",
                              "--state-dir", str(tmp / "state")], env=env, cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=open(tmp / "daemon.err", "w"))
     info = tmp / "state" / "daemon.json"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if info.exists():
             data = json.loads(info.read_text())
