@@ -209,6 +209,9 @@ class Daemon(OscDoor, JobRequests, Scheduler, DawDoor, MidiActions, LibraryDoor,
             self._sweep_staging()
             self._subscribers.load()
             waiting = self._store.count("queued")
+            # the panel first: nothing can reach it before daemon.json publishes its token, and the OSC socket,
+            # once open, answers at once, so no await may come between it and daemon.json
+            await self._open_panel()
             self._open_socket()
             self._announce_unannounced()  # ends recorded while no socket was open (recovery, a kill -9)
             self._open_midi()
@@ -218,12 +221,7 @@ class Daemon(OscDoor, JobRequests, Scheduler, DawDoor, MidiActions, LibraryDoor,
                                     on_ready=self._pump, lock_dir=worker_locks)
             self._pool.start()
             on_stop_signals(self._loop, self._request_stop)
-            # daemon.json before the first await: the socket already answers, so a client must find this
-            # daemon's token, not a killed one's; written again with the panel's URL once it is served
             self._write_info()
-            await self._open_panel()
-            if self.panel is not None:
-                self._write_info()
             self._tick()
             log.info("MAGE Bridge %s listening on %s:%d (OSC/UDP); %d worker(s); %d job(s) waiting; state in %s",
                      __version__, self.config.server.host, self.port, self.config.server.workers, waiting,
