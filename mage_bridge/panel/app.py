@@ -35,6 +35,7 @@ VIEW_MODULES: tuple[str, ...] = (
     "mage_bridge.panel.jobs",
     "mage_bridge.panel.library",
     "mage_bridge.panel.arrange",
+    "mage_bridge.panel.live",
     "mage_bridge.panel.audition",
     "mage_bridge.panel.library_jobs",
 )

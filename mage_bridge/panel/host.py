@@ -4,13 +4,13 @@ The panel is a door of the daemon like the OSC door: it queues jobs through the 
 (:meth:`submit_generate`; a library clip's edits and gap fills by :meth:`submit_audio` on the clip's
 manifest; songs by :meth:`submit_song_render`), cancels and retries them as the user's own CLI may
 (the panel's token proves the user), deletes a clip's files only where the path ``guard`` allows, reads
-the queue and the DAW context, and hears the job events the OSC door sends.
+the queue, the DAW context and the live player's status, and hears the job events the OSC door sends.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mage_bridge.config import Config
 from mage_bridge.server.daw import DawClients
@@ -18,6 +18,9 @@ from mage_bridge.server.events import JobEvents
 from mage_bridge.server.jobs import Job, JobStore
 from mage_bridge.server.osc import Addr
 from mage_bridge.server.security import PathGuard
+
+if TYPE_CHECKING:
+    from mage_bridge.live.player import Player
 
 
 class PanelHost(Protocol):
@@ -31,6 +34,9 @@ class PanelHost(Protocol):
     daw_clients: DawClients
     daw_context: dict[str, float] | None
     guard: PathGuard
+    #: The live player (``None``: this daemon runs none) and what it found to play on when it started.
+    live: Player | None
+    live_output: str
 
     @property
     def store(self) -> JobStore: ...

@@ -62,6 +62,9 @@ class LiveDoor:
     jobs_dir: Path
     midi_map: MidiMap | None
     live: Player | None
+    #: What the daemon found to play on when it started (:func:`~mage_bridge.live.device.probe`): the
+    #: output it opens on the first launch, or why there is none; the panel says it while no output is open.
+    live_output: str = ""
     _door: MidiDoor | None
     _loop: asyncio.AbstractEventLoop | None
     _subscribers: Subscribers
@@ -79,7 +82,8 @@ class LiveDoor:
                                on_event=self._live_event_from_thread)
         except InvalidInputError as e:
             raise ConfigError(f"[live] {e}") from e
-        log.info("live player: %s", probe(self.config.live.device))
+        self.live_output = probe(self.config.live.device)
+        log.info("live player: %s", self.live_output)
 
     def _close_live(self) -> None:
         if self.live is not None:

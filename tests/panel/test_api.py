@@ -186,7 +186,7 @@ def test_results_are_served_by_job_id_and_stem_name_only(panel: Panel, panel_dae
 def test_the_session_lists_the_views(panel: Panel):
     status, data = panel.api("GET", "/api/session")
     assert status == 200
-    assert [v["name"] for v in data["views"]] == ["write", "jobs", "library", "arrange"]
+    assert [v["name"] for v in data["views"]] == ["write", "jobs", "library", "arrange", "live"]
     assert data["panel_port"] == panel.port
     for view in data["views"]:
         status, headers, body = panel.request("GET", f"/static/js/{view['script']}")
