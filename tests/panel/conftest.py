@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -61,27 +60,12 @@ class Panel:
         return status, json.loads(raw or b"{}")
 
 
-def wait_for_panel(d: DaemonProc, timeout_s: float = 20.0) -> Panel:
-    """The daemon's panel once daemon.json names it: the daemon writes that file before its first await
-    (without the panel) and again once the panel listens."""
-    deadline = time.monotonic() + timeout_s
-    while not d.panel_url:
-        assert time.monotonic() < deadline and d.proc is not None and d.proc.poll() is None, d.log()
-        time.sleep(0.05)
-        try:
-            d.panel_url = str(json.loads((d.state_dir / "daemon.json").read_text()).get("panel_url") or "")
-        except ValueError:
-            continue
-    return Panel(d)
-
-
 @pytest.fixture(scope="module")
 def panel_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
     """One daemon for a module's tests (its panel on a free port, test job kinds on)."""
     d = DaemonProc(tmp_path_factory.mktemp("panel"), 0)
     d.start()
     try:
-        wait_for_panel(d)
         assert d.panel_url.startswith("http://127.0.0.1:"), d.log()
         yield d
     finally:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.live.synth import beat_frames, impulses, write_clip
-from tests.panel.conftest import Panel, wait_for_panel
+from tests.panel.conftest import Panel
 from tests.panel.test_browser import _css, _shot, _wait, artefacts, browser  # noqa: F401  (fixtures)
 from tests.server.conftest import DaemonProc
 
@@ -43,7 +43,7 @@ def _playing(make_daemon: Any, jack_server: str, tmp_path: Path) -> tuple[Daemon
     clips = tmp_path / "clips"
     write_clip(clips, "intro", {"drums": impulses(BAR, BAR // 4, amplitude=0.5)}, bpm=120.0)
     d: DaemonProc = make_daemon(extra_config=_config(clips, "JACK"), env={"JACK_DEFAULT_SERVER": jack_server})
-    panel = wait_for_panel(d)
+    panel = Panel(d)
     before = _live(panel)
     assert before["available"] and not before["open"] and before["status"]["state"] == "closed"
     assert "JACK" in before["reason"] and "opened on the first launch" in before["reason"], before
@@ -59,7 +59,7 @@ def test_without_an_audio_device_the_route_says_why(make_daemon: Any, tmp_path: 
     write_clip(clips, "intro", {"drums": impulses(BAR, BAR)}, bpm=120.0)
     d: DaemonProc = make_daemon(extra_config=_config(clips, "no-such-interface"),
                                 env={"JACK_DEFAULT_SERVER": f"no-such-server-{os.getpid()}"})
-    panel = wait_for_panel(d)
+    panel = Panel(d)
     status, _, body = panel.request("GET", "/api/live", token=False)
     assert status == 403 and b"xruns" not in body  # the token opens it, as every route
     data = _live(panel)
