@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -172,12 +173,44 @@ def jitter(heard: np.ndarray) -> tuple[list[int], int]:
     return out, disturbed
 
 
-def report(label: str, st: dict[str, Any], heard: np.ndarray, launches: int, rate: int) -> None:
+class JackLog:
+    """What the JACK server itself says of each xrun, read from its log a phase at a time.
+
+    An xrun is a whole-graph event: PortAudio flags it to the player's callback whichever client was
+    late, this benchmark's recorder included. jackd names the late ones: ``JackEngine::XRun: client =
+    NAME was not finished, state = STATE`` (``Running``: in its callback; ``Triggered``: woken, not yet
+    run), and ``JackTimedDriver::Process XRun = N usec`` when its own timer thread woke late.
+    """
+
+    PLAYER = "PortAudio"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+
+    def since_last(self) -> dict[str, int]:
+        text = self.path.read_bytes()[self.offset:].decode(errors="replace")
+        self.offset += len(text.encode())
+        counts = {"player running": 0, "player not yet run": 0, "recorder": 0, "driver": 0}
+        for m in re.finditer(r"client = (.+?) was not finished, state = (\w+)", text):
+            if m.group(1) == self.PLAYER:
+                counts["player running" if m.group(2) == "Running" else "player not yet run"] += 1
+            else:
+                counts["recorder"] += 1
+        counts["driver"] = len(re.findall(r"JackTimedDriver::Process XRun", text))
+        return counts
+
+
+def report(label: str, st: dict[str, Any], heard: np.ndarray, launches: int, rate: int,
+           jack: dict[str, int]) -> None:
     cb, period = st["callback"], st["buffer_ms"]
     devs, disturbed = jitter(heard)
     abs_devs = np.abs(devs) if devs else np.zeros(1)
     print(f"{label}")
     print(f"  xruns {st['xruns']} (callback flags), late callbacks {st['late_callbacks']} of {st['callbacks']}")
+    print(f"  JACK names late: the player {jack['player running'] + jack['player not yet run']} "
+          f"(in its callback {jack['player running']}, woken but not yet run {jack['player not yet run']}), "
+          f"the recorder {jack['recorder']}; the server's own timer woke late {jack['driver']}")
     print(f"  callback p50 {cb['p50_ms']:.3f} ms  p99 {cb['p99_ms']:.3f} ms  max {cb['max_ms']:.3f} ms  "
           f"(buffer {period:.2f} ms: p99 {cb['p99_ms'] / period:.1%}, max {cb['max_ms'] / period:.1%})")
     print(f"  launches sent {launches}, started {st['launches']}, measured {len(devs)}, disturbed {disturbed}: "
@@ -210,15 +243,17 @@ def main() -> int:
                 print(f"live player on JACK dummy ({'realtime' if realtime else 'not realtime'}), {args.buffer}-frame "
                       f"buffers at 48 kHz, a launch every bar at {BPM:g} BPM; {os.cpu_count()} CPU(s), load average "
                       f"{os.getloadavg()[0]:.1f}")
+                jack_log = JackLog(tmp / "jackd.log")
+                jack_log.since_last()  # start-up's messages
                 st, heard, n = play(c, capture, args.idle_seconds)
-                report(f"idle, {args.idle_seconds:g} s (baseline)", st, heard, n, capture.rate)
+                report(f"idle, {args.idle_seconds:g} s (baseline)", st, heard, n, capture.rate, jack_log.since_last())
                 load = LoadJobs(port)
                 load.start()
                 time.sleep(1.0)  # the first job is under way
                 st, heard, n = play(c, capture, args.seconds)
                 load.running = False
                 report(f"while the daemon runs {load.kind} jobs, {args.seconds:g} s ({load.done} finished)",
-                       st, heard, n, capture.rate)
+                       st, heard, n, capture.rate, jack_log.since_last())
                 capture.close()
                 load.stop()
         finally:

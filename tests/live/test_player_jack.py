@@ -3,6 +3,8 @@ host API, and a JACK client that records what was played."""
 
 from __future__ import annotations
 
+import gc
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -109,6 +111,25 @@ def test_a_launch_lands_on_the_bar_within_one_buffer(player: tuple[Player, Event
     assert all(abs(m) <= BUFFER for m in measured), measured
     status = p.status()
     assert status["launches"] == 7 and status["device"]["host_api"].startswith("JACK")
+
+
+def test_while_the_output_plays_the_interpreter_serves_the_callback_first(
+        player: tuple[Player, Events, Path]) -> None:
+    """An open output shortens the GIL's switch interval (a thread holding it gives it up within 0.5 ms)
+    and freezes what the daemon holds (a full collection no longer walks it with the GIL taken); closing
+    it gives the interpreter its own switch interval back."""
+    p, _events, _clips = player
+    before = sys.getswitchinterval()
+    garbage = [[i] for i in range(1000)]  # made before the output opens: frozen with the rest
+    p.open()
+    try:
+        assert sys.getswitchinterval() == pytest.approx(0.0005)
+        assert gc.get_freeze_count() >= len(garbage)
+        oldest = {id(x) for x in gc.get_objects(generation=2)}
+        assert not any(id(x) in oldest for x in garbage)  # in the permanent generation, not the oldest
+    finally:
+        p.close()
+    assert sys.getswitchinterval() == before
 
 
 def test_a_crossfade_measures_equal_power(player: tuple[Player, Events, Path], rng: np.random.Generator) -> None:
