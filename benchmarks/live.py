@@ -13,13 +13,17 @@ Two phases, the first the baseline: ``--idle-seconds`` with nothing else running
 ``--seconds`` while the daemon runs real ``generate`` jobs back to back in its worker (the test-only
 CPU ``burn`` job if generation cannot run here, said so). For each phase it prints:
 
-* xruns: the stream callback's output-underflow flags, and callbacks that took longer than a buffer;
+* xruns: the stream callback's output-underflow flags (PortAudio raises them for every xrun of the JACK
+  graph, whoever was late), callbacks that took longer than a buffer, and whom JACK itself names late:
+  the player, the benchmark's recorder, and the floor of the machine - two reference clients in the same
+  server, a minimal Python one (its callback copies one buffer) and ``jack_metro`` (C) - and the server's
+  own timer;
 * callback time p50 / p99 / max, in ms and as a fraction of the buffer period;
 * launch jitter: for every launch heard, how far its downbeat landed from where the clicks of the clip
   before it put the bar (frames, ms). Launches around which the clicks are not evenly spaced (the
   server skipped the player for a cycle) are counted apart, as "disturbed".
 
-Goal: 0 xruns, p99 well under the buffer period, jitter 0 frames (launches are sample-exact).
+Goal: 0 xruns (the player named late no more often than the reference clients), p99 well under the buffer period, jitter 0 frames (launches are sample-exact).
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ BEAT = beat_frames(BPM)
 BAR = 4 * BEAT
 SIXTEENTH = BEAT // 4
 LOAD_JOB = ("deep house groove at 122 BPM", '{"duration_s": 16}')
+#: The reference clients' JACK names.
+REFERENCE_PY, REFERENCE_C = "reference-python", "reference-c"
 
 
 def bar_of_clicks(downbeat: float) -> np.ndarray:
@@ -191,14 +197,46 @@ class JackLog:
     def since_last(self) -> dict[str, int]:
         text = self.path.read_bytes()[self.offset:].decode(errors="replace")
         self.offset += len(text.encode())
-        counts = {"player running": 0, "player not yet run": 0, "recorder": 0, "driver": 0}
+        counts = {"player running": 0, "player not yet run": 0, "recorder": 0, REFERENCE_PY: 0, REFERENCE_C: 0,
+                  "driver": 0}
         for m in re.finditer(r"client = (.+?) was not finished, state = (\w+)", text):
-            if m.group(1) == self.PLAYER:
+            name = m.group(1)
+            if name == self.PLAYER:
                 counts["player running" if m.group(2) == "Running" else "player not yet run"] += 1
             else:
-                counts["recorder"] += 1
+                counts[name if name in (REFERENCE_PY, REFERENCE_C) else "recorder"] += 1
         counts["driver"] = len(re.findall(r"JackTimedDriver::Process XRun", text))
         return counts
+
+
+def start_references(seconds: float) -> list[subprocess.Popen[bytes]]:
+    """The machine's floor, in the same server: a minimal Python client (its callback copies one buffer:
+    all a Python callback can be) and ``jack_metro`` (C, from jackd2), both playing into nothing."""
+    py = subprocess.Popen([sys.executable, __file__, "--reference-client", str(seconds)])
+    procs = [py]
+    if shutil.which("jack_metro"):
+        procs.append(subprocess.Popen(["jack_metro", "-n", REFERENCE_C, "-b", "120"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return procs
+
+
+def reference_client(seconds: float) -> int:
+    """The minimal Python JACK client :func:`start_references` runs: one buffer copied per cycle."""
+    import jack
+
+    client = jack.Client(REFERENCE_PY, no_start_server=True)
+    port = client.outports.register("out")
+    silence = np.zeros(client.blocksize, dtype=np.float32)
+
+    @client.set_process_callback
+    def process(frames: int) -> None:
+        port.get_array()[:] = silence[:frames]
+
+    client.activate()
+    time.sleep(seconds)
+    client.deactivate()
+    client.close()
+    return 0
 
 
 def report(label: str, st: dict[str, Any], heard: np.ndarray, launches: int, rate: int,
@@ -210,7 +248,8 @@ def report(label: str, st: dict[str, Any], heard: np.ndarray, launches: int, rat
     print(f"  xruns {st['xruns']} (callback flags), late callbacks {st['late_callbacks']} of {st['callbacks']}")
     print(f"  JACK names late: the player {jack['player running'] + jack['player not yet run']} "
           f"(in its callback {jack['player running']}, woken but not yet run {jack['player not yet run']}), "
-          f"the recorder {jack['recorder']}; the server's own timer woke late {jack['driver']}")
+          f"the recorder {jack['recorder']}; the floor: a minimal Python client {jack[REFERENCE_PY]}, "
+          f"jack_metro (C) {jack[REFERENCE_C]}, the server's own timer woke late {jack['driver']}")
     print(f"  callback p50 {cb['p50_ms']:.3f} ms  p99 {cb['p99_ms']:.3f} ms  max {cb['max_ms']:.3f} ms  "
           f"(buffer {period:.2f} ms: p99 {cb['p99_ms'] / period:.1%}, max {cb['max_ms'] / period:.1%})")
     print(f"  launches sent {launches}, started {st['launches']}, measured {len(devs)}, disturbed {disturbed}: "
@@ -225,7 +264,10 @@ def main() -> int:
     ap.add_argument("--buffer", type=int, default=256, help="frames per buffer, JACK's and the player's")
     ap.add_argument("--no-realtime", action="store_true",
                     help="run jackd without realtime scheduling (as the tests do), even where it is allowed")
+    ap.add_argument("--reference-client", type=float, metavar="SECONDS", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.reference_client is not None:
+        return reference_client(args.reference_client)
     with tempfile.TemporaryDirectory(prefix="mage-live-bench-") as tmpdir:
         tmp = Path(tmpdir)
         clips = tmp / "clips"
@@ -234,6 +276,7 @@ def main() -> int:
         name = f"mage-live-bench-{os.getpid()}"
         jackd, realtime = start_jack(name, args.buffer, tmp / "jackd.log", realtime=not args.no_realtime)
         daemon, port = start_daemon(tmp, clips, args.buffer, name)
+        references: list[subprocess.Popen[bytes]] = []
         try:
             with OscClient("127.0.0.1", port) as c:
                 c.request("/mage/live/launch", "open", "a")  # opens the output: PortAudio's ports appear
@@ -243,6 +286,8 @@ def main() -> int:
                 print(f"live player on JACK dummy ({'realtime' if realtime else 'not realtime'}), {args.buffer}-frame "
                       f"buffers at 48 kHz, a launch every bar at {BPM:g} BPM; {os.cpu_count()} CPU(s), load average "
                       f"{os.getloadavg()[0]:.1f}")
+                references = start_references(args.seconds + args.idle_seconds + 30)
+                time.sleep(1.0)
                 jack_log = JackLog(tmp / "jackd.log")
                 jack_log.since_last()  # start-up's messages
                 st, heard, n = play(c, capture, args.idle_seconds)
@@ -257,6 +302,9 @@ def main() -> int:
                 capture.close()
                 load.stop()
         finally:
+            for proc in references:
+                proc.terminate()
+                proc.wait(timeout=10)
             daemon.terminate()
             daemon.wait(timeout=60)
             jackd.terminate()
