@@ -83,9 +83,14 @@ class _Spec:
     upbeat_hats: bool = True
     #: The whole-clip feels a drummer of the style plays (:func:`make_groove` takes one by the seed):
     #: ``backbeat`` (the spec as written), ``four`` (the kick on every beat under the backbeat with the hats
-    #: on the off-beats, as disco-rock, dance-pop and reggae's steppers play it) and ``halftime`` (one
-    #: backbeat, on the bar's middle beat).
+    #: on the off-beats, as disco-rock, dance-pop and reggae's steppers play it), ``halftime`` (one
+    #: backbeat, on the bar's middle beat), and the feels of one style (:func:`_felt`): trap's ``bounce``,
+    #: drum and bass's ``amen``, reggae's ``rockers``.
     feels: tuple[str, ...] = ("backbeat",)
+    #: Trap only: the chances of each beat's hat figure ("8" twice, "16", "trip", "32"; see :func:`trap_hats`).
+    trap_hat_p: tuple[float, ...] = (0.3, 0.15, 0.3, 0.1, 0.15)
+    #: How the ghost notes hit (:data:`_VELOCITY`); "" for the ghost drum's own (a snare's ghost, a rim's soft).
+    ghost_accent: str = ""
 
 
 _SPECS: dict[str, _Spec] = {
@@ -96,22 +101,23 @@ _SPECS: dict[str, _Spec] = {
                            kick_accent="o"),
     "trap": _Spec((0,), {3: .2, 6: .4, 7: .3, 10: .5, 11: .3, 12: .3, 13: .2, 14: .3}, 4, (8,),
                   ((g.CLAP,), (g.CLAP, g.SNARE)), {2: .2, 14: .3, 15: .3}, ("trap",),
-                  ghost_drum=g.SIDE_STICK, fixed=((g.SIDE_STICK, "----o-------o---"),), kick_one_of=(4, 12)),
+                  ghost_drum=g.SIDE_STICK, fixed=((g.SIDE_STICK, "----o-------o---"),), kick_one_of=(4, 12),
+                  feels=("backbeat", "bounce")),
     "boom_bap": _Spec((0,), {2: .15, 3: .2, 6: .35, 7: .2, 8: .5, 10: .45, 11: .25, 14: .2}, 3, (4, 12),
                       ((g.SNARE,), (g.SNARE, g.CLAP)), {2: .15, 7: .25, 9: .2, 13: .15, 15: .3},
                       ("8", "8", "16", "8pick", "gallop", "4"), (g.MARACAS, g.HIGH_BONGO), kick_accent="x",
                       upbeat_hats=False),
     "dnb": _Spec((0, 10), {2: .2, 3: .15, 7: .25, 11: .3, 13: .25}, 2, (4, 12), ((g.SNARE,),),
                  {2: .2, 7: .3, 9: .3, 14: .3, 15: .2}, ("8", "16", "ride8", "8pick", "off8", "ride4"),
-                 (g.MARACAS, g.HIGH_BONGO)),
+                 (g.MARACAS, g.HIGH_BONGO), feels=("backbeat", "amen")),
     "breakbeat": _Spec((0,), {2: .4, 6: .3, 7: .2, 8: .35, 10: .5, 11: .3, 14: .2}, 3, (4, 12),
                        ((g.SNARE,),), {2: .2, 7: .4, 9: .4, 10: .2, 13: .3, 15: .4},
                        ("16", "8", "8pick", "16", "gallop", "skip", "offopen16"),
                        (g.COWBELL, g.HIGH_CONGA, g.MARACAS), feels=("backbeat", "four", "halftime")),
     "one_drop": _Spec((8,), {14: .15}, 1, (8,), ((g.SIDE_STICK,), (g.SIDE_STICK, g.SNARE)),
-                      {2: .3, 6: .35, 10: .3, 12: .35, 14: .35, 15: .3}, ("8", "8pick", "off8", "16", "gallop"),
-                      (g.MARACAS, g.CLAVES, g.HIGH_BONGO),
-                      ghost_drum=g.SIDE_STICK, feels=("backbeat", "four")),
+                      {2: .3, 6: .35, 10: .3, 12: .35, 14: .35, 15: .3}, ("8", "8pick", "gallop"),
+                      (g.MARACAS, g.CLAVES, g.HIGH_BONGO), upbeat_hats=False,
+                      ghost_drum=g.SIDE_STICK, feels=("backbeat", "rockers", "four")),
     "rock": _Spec((0,), {3: .2, 6: .4, 7: .25, 8: .5, 10: .5, 11: .25, 14: .35, 15: .15}, 3, (4, 12),
                   ((g.SNARE,),), {2: .1, 7: .15, 9: .1, 15: .2},
                   ("8", "8", "ride8", "4", "16", "8pick", "gallop", "ride4"),
@@ -145,9 +151,9 @@ def make_groove(style: str, metre: Metre, rng: np.random.Generator, *, variant: 
     if style in _SPECS:
         return _sixteen(style, _felt(_SPECS[style], feel_of(style, variant)), rng)
     if style == "latin":
-        return _latin(rng)
+        return _latin(rng, feel_of(style, variant))
     if style == "swing_ride":
-        return _swing_ride(rng)
+        return _swing_ride(rng, feel_of(style, variant))
     if style == "shuffle":
         return _shuffle(rng)
     return _other_metre(style, metre, rng)
@@ -224,10 +230,13 @@ def _hat_figure(kind: str, rng: np.random.Generator, *, upbeat: bool = True) -> 
 
 
 def _open_hats(pattern: dict[int, str], rng: np.random.Generator) -> None:
-    """Open one or two of the off-beat 8ths (the hat that sizzles into the next beat)."""
-    if g.OPEN_HAT in pattern or g.CLOSED_HAT not in pattern or rng.random() < 0.35:
+    """Open one or two of the off-beat 8ths the hat plays (the hat that sizzles into the next beat)."""
+    if g.OPEN_HAT in pattern or g.CLOSED_HAT not in pattern:
         return
-    for step in rng.choice([2, 6, 10, 14], size=int(rng.integers(1, 3)), replace=False):
+    played = [s for s in (2, 6, 10, 14) if pattern[g.CLOSED_HAT][s] != "-"]
+    if not played or rng.random() < 0.35:
+        return
+    for step in rng.choice(played, size=min(len(played), int(rng.integers(1, 3))), replace=False):
         _put(pattern, g.OPEN_HAT, int(step), "x")
         _put(pattern, g.CLOSED_HAT, int(step), "-")
 
@@ -255,11 +264,20 @@ def _percussion(choices: tuple[int, ...], rng: np.random.Generator, *, upbeat: b
     return tuple(Hit(s * PPQ // 4, drum, 84 if s % 4 == 0 else 68) for s in steps)
 
 
+#: The whole-clip feels of the styles written bar by bar rather than from a :class:`_Spec`: jazz's
+#: ``four`` (spang-a-lang over a feathered four), ``two`` (the two-feel of a head: the ride's quarters, the
+#: kick on 1 and 3, the hat's chick on 2 and 4) and ``brushes`` (the snare swept and tapped, no ride);
+#: latin's ``bossa`` (the surdo kick, the clave on the rim) and ``samba`` (the surdo's accent on 2 and 4,
+#: the hats' 16ths accented on each beat's last, a partido-alto rim).
+_FEELS: dict[str, tuple[str, ...]] = {"swing_ride": ("four", "brushes", "two"), "latin": ("bossa", "samba")}
+
+
 def feel_of(style: str, variant: int) -> str:
-    """The whole-clip feel (:attr:`_Spec.feels`) ``style`` plays at seed ``variant``; ``""`` for a style
-    without feels of its own (swing, shuffle, latin, the other metres)."""
+    """The whole-clip feel (:attr:`_Spec.feels`, :data:`_FEELS`) ``style`` plays at seed ``variant``; ``""``
+    for a style without feels of its own (shuffle, the other metres)."""
     spec = _SPECS.get(style)
-    return spec.feels[variant % len(spec.feels)] if spec is not None else ""
+    feels = spec.feels if spec is not None else _FEELS.get(style, ("",))
+    return feels[variant % len(feels)]
 
 
 def _felt(spec: _Spec, feel: str) -> _Spec:
@@ -270,6 +288,16 @@ def _felt(spec: _Spec, feel: str) -> _Spec:
     if feel == "halftime":  # the backbeat on 3 only; kicks around it, the hats keep the beat's 8ths
         return replace(spec, backbeat=(8,), kick_options={3: .2, 6: .3, 7: .3, 10: .4, 11: .3, 14: .3},
                        ghosts={2: .2, 6: .2, 14: .3, 15: .2}, hats=("8", "16", "8pick", "ride8"))
+    if feel == "bounce":  # trap's clap on 2 and 4 over a kick that skips around it, the hats mostly in 8ths
+        return replace(spec, backbeat=(4, 12), kick_one_of=(), kick_max=3,
+                       kick_options={3: .3, 6: .4, 7: .3, 8: .5, 10: .5, 11: .3, 14: .4},
+                       ghosts={7: .3, 10: .2, 15: .3}, trap_hat_p=(0.35, 0.25, 0.25, 0.05, 0.1))
+    if feel == "amen":  # drum and bass on the Amen break: kick 1 and its and, ghosted snares around 2 and 4
+        return replace(spec, kick=(0, 2, 10), kick_options={11: .6, 7: .15}, kick_max=1,
+                       ghosts={7: .9, 9: .9, 15: .7, 14: .2}, ghost_accent="o", hats=("ride8", "8", "16"))
+    if feel == "rockers":  # reggae's rockers: the kick on 1 and 3 under the rim's 3, the hats on the beat
+        return replace(spec, kick=(0, 8), kick_options={6: .15, 14: .15}, hats=("4",),
+                       ghosts={3: .3, 11: .3, 15: .4})
     return spec
 
 
@@ -287,14 +315,15 @@ def _sixteen(style: str, spec: _Spec, rng: np.random.Generator) -> Groove:
     for drum in drums:
         for s in spec.backbeat:
             _put(pattern, drum, s, "X" if drum in (g.CLAP, g.SNARE) and style == "trap" else "x")
+    ghost = spec.ghost_accent or ("g" if spec.ghost_drum == g.SNARE else "o")
     for s in _chosen(rng, spec.ghosts, 3):
         if s not in spec.backbeat:
-            _put(pattern, spec.ghost_drum, s, "g" if spec.ghost_drum == g.SNARE else "o")
+            _put(pattern, spec.ghost_drum, s, ghost)
     hats = spec.hats[int(rng.integers(len(spec.hats)))]
     trap_beats: tuple[str, ...] = ()
     if hats == "trap":
         kinds = ["8", "8", "16", "trip", "32"]
-        trap_beats = tuple(str(k) for k in rng.choice(kinds, size=4, p=[0.3, 0.15, 0.3, 0.1, 0.15]))
+        trap_beats = tuple(str(k) for k in rng.choice(kinds, size=4, p=list(spec.trap_hat_p)))
     else:
         pattern.update(_hat_figure(hats, rng, upbeat=spec.upbeat_hats))
         _open_hats(pattern, rng)
@@ -317,7 +346,7 @@ def _sixteen(style: str, spec: _Spec, rng: np.random.Generator) -> Groove:
         _put(lift, g.KICK, s, "o")  # pushes under the groove's own kicks, which the bass doubles
     for s in _chosen(rng, {s: 0.4 for s in spec.ghosts if s not in spec.backbeat}, 2):
         if g.KICK not in lift or lift[g.KICK][s] == "-":
-            _put(lift, spec.ghost_drum, s, "g" if spec.ghost_drum == g.SNARE else "o")
+            _put(lift, spec.ghost_drum, s, ghost)
     fill_beats, fill_rate = _fill_shape(rng)
     build_drum, build_rates = _build_shape(rng)
     verse, pre = "groove", "groove"
@@ -349,8 +378,21 @@ def _fill_shape(rng: np.random.Generator) -> tuple[int, int]:
     return beats, rate
 
 
-def _latin(rng: np.random.Generator) -> Groove:
-    pattern: dict[int, str] = {g.KICK: "X--oX--oX--oX--o"}
+def _latin(rng: np.random.Generator, feel: str = "bossa") -> Groove:
+    """Latin in ``feel`` (:data:`_FEELS`): the bossa's surdo kick (``X--o``: 1 and the a of 2, in each half)
+    under the seed's clave on the rim or the claves and a shaker's 16ths, or the samba: the surdo's answer
+    on 2 and 4 the loudest kick, the hats' 16ths accented on the last of each beat, a partido-alto figure
+    on the rim and a low conga that closes the phrase."""
+    if feel == "samba":
+        pattern: dict[int, str] = {g.KICK: "o--xX--xo--xX--x"}
+        pattern[g.CLOSED_HAT] = "".join(("g", "g" if rng.random() < 0.7 else "-", "o", "x")[s % 4] for s in range(16))
+        partido = ("-x--x-x--x--x-x-", "x--x-x--x-x--x--", "--x--x-x--x--x-x")[int(rng.integers(3))]
+        pattern[g.SIDE_STICK] = partido
+        answer = dict(pattern)
+        _put(answer, g.LOW_CONGA, int(rng.choice([13, 14, 15])), "x")
+        perc = _percussion((g.COWBELL, g.HIGH_CONGA, g.MARACAS), rng)
+        return Groove("latin", _hits(pattern, PPQ // 4), _hits(answer, PPQ // 4), perc)
+    pattern = {g.KICK: "X--oX--oX--oX--o"}
     clave = _CLAVES[int(rng.integers(len(_CLAVES)))]
     pattern[g.CLAVES if rng.random() < 0.5 else g.SIDE_STICK] = clave
     shaker = "".join(("o" if s % 4 == 1 else "g") if rng.random() < 0.85 else "-" for s in range(16))
@@ -371,9 +413,27 @@ def _eight(rng: np.random.Generator, fixed: dict[int, str], options: dict[int, t
     return out
 
 
-def _swing_ride(rng: np.random.Generator) -> Groove:
-    """Spang-a-lang on the ride, the hat on 2 and 4 and the kick feathered on every beat; the seed's drummer
-    comps on the snare's off-beats and may drop a bomb, in figures of their own that come back every bar."""
+def _swing_ride(rng: np.random.Generator, feel: str = "four") -> Groove:
+    """Jazz in ``feel`` (:data:`_FEELS`), in swung 8ths.
+
+    ``four``: spang-a-lang on the ride, the hat on 2 and 4 and the kick feathered on every beat; the seed's
+    drummer comps on the snare's off-beats and may drop a bomb, in figures of their own that come back
+    every bar. ``two``: a head's two-feel, the ride in quarters, the kick on 1 and 3 and the hat's chick on
+    2 and 4, the rim on 4 now and then. ``brushes``: no ride; the brush taps the snare's 8ths with the
+    sweep's accent on 2 and 4, the hat on 2 and 4 under it.
+    """
+    if feel == "two":
+        fixed = {g.RIDE: ("X-o-X-o-", "X-o-X-og")[int(rng.integers(2))], g.PEDAL_HAT: "--o---o-",
+                 g.KICK: "x---x---"}
+        if rng.random() < 0.5:
+            fixed[g.SIDE_STICK] = "------o-"
+        answer = _eight(rng, fixed, {g.SNARE: ("-----g-o", 0.4), g.KICK: ("-------o", 0.4)})
+        return Groove("swing_ride", _hits(fixed, PPQ // 2), _hits(answer, PPQ // 2), fill_beats=1, fill_rate=3)
+    if feel == "brushes":
+        taps = ("g-xgg-xg", "g-xog-xo", "--xg--xg")[int(rng.integers(3))]
+        fixed = {g.SNARE: taps, g.PEDAL_HAT: "--o---o-", g.KICK: "g---g---"}
+        answer = _eight(rng, fixed, {g.SNARE: ("-g---g--", 0.5), g.KICK: ("-------o", 0.3)})
+        return Groove("swing_ride", _hits(fixed, PPQ // 2), _hits(answer, PPQ // 2), fill_beats=1, fill_rate=3)
     ride = ("x-xox-xo", "x-xox-x-", "x-x-x-xo")[int(rng.integers(3))]
     fixed = {g.RIDE: ride, g.PEDAL_HAT: "--o---o-", g.KICK: "g-g-g-g-"}
     comp = ["-"] * 8
