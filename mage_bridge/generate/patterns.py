@@ -87,8 +87,8 @@ class _Spec:
     #: backbeat, on the bar's middle beat), and the feels of one style (:func:`_felt`): trap's ``bounce``,
     #: drum and bass's ``amen``, reggae's ``rockers``.
     feels: tuple[str, ...] = ("backbeat",)
-    #: Trap only: the chances of each beat's hat figure ("8" twice, "16", "trip", "32"; see :func:`trap_hats`).
-    trap_hat_p: tuple[float, ...] = (0.3, 0.15, 0.3, 0.1, 0.15)
+    #: Trap only: the chances of each beat's hat figure (:data:`_TRAP_HATS`; see :func:`trap_hats`).
+    trap_hat_p: tuple[float, ...] = (0.3, 0.15, 0.3, 0.1, 0.15, 0.0)
     #: How the ghost notes hit (:data:`_VELOCITY`); "" for the ghost drum's own (a snare's ghost, a rim's soft).
     ghost_accent: str = ""
 
@@ -134,6 +134,9 @@ _SPECS: dict[str, _Spec] = {
 CYMBALS = frozenset({g.CLOSED_HAT, g.PEDAL_HAT, g.OPEN_HAT, g.RIDE, g.RIDE_BELL})
 #: Latin claves: son 3-2, son 2-3, rumba, bossa nova.
 _CLAVES = ("x--x--x---x-x---", "--x-x---x--x--x-", "x--x---x--x-x---", "x--x--x---x--x--")
+#: Trap's hat figures of one beat (:func:`trap_hats`): 8ths (twice, for their chance), 16ths, triplets,
+#: a 32nd roll, and the bounce's off-beat (the "and" accented over a soft beat).
+_TRAP_HATS = ("8", "8", "16", "trip", "32", "off")
 _VELOCITY = {"X": 118, "x": 98, "o": 72, "s": 60, "g": 46}
 #: Pulses of a Euclidean percussion figure over a 16-step bar: 5 or 7 spread evenly would pulse
 #: against the beat (at 5 per bar, the tempo reads as the fifth of a bar).
@@ -291,10 +294,10 @@ def _felt(spec: _Spec, feel: str) -> _Spec:
     if feel == "bounce":  # trap's clap on 2 and 4 over a kick that skips around it, the hats mostly in 8ths
         return replace(spec, backbeat=(4, 12), kick_one_of=(), kick_max=3,
                        kick_options={3: .3, 6: .4, 7: .3, 8: .5, 10: .5, 11: .3, 14: .4},
-                       ghosts={7: .3, 10: .2, 15: .3}, trap_hat_p=(0.35, 0.25, 0.25, 0.05, 0.1))
+                       ghosts={7: .3, 10: .2, 15: .3}, trap_hat_p=(0.1, 0.1, 0.15, 0.0, 0.05, 0.6))
     if feel == "amen":  # drum and bass on the Amen break: kick 1 and its and, ghosted snares around 2 and 4
         return replace(spec, kick=(0, 2, 10), kick_options={11: .6, 7: .15}, kick_max=1,
-                       ghosts={7: .9, 9: .9, 15: .7, 14: .2}, ghost_accent="o", hats=("ride8", "8", "16"))
+                       ghosts={7: .9, 9: .9, 15: .7, 14: .2}, ghost_accent="o", hats=("ride4", "4"))
     if feel == "rockers":  # reggae's rockers: the kick on 1 and 3 under the rim's 3, the hats on the beat
         return replace(spec, kick=(0, 8), kick_options={6: .15, 14: .15}, hats=("4",),
                        ghosts={3: .3, 11: .3, 15: .4})
@@ -322,8 +325,7 @@ def _sixteen(style: str, spec: _Spec, rng: np.random.Generator) -> Groove:
     hats = spec.hats[int(rng.integers(len(spec.hats)))]
     trap_beats: tuple[str, ...] = ()
     if hats == "trap":
-        kinds = ["8", "8", "16", "trip", "32"]
-        trap_beats = tuple(str(k) for k in rng.choice(kinds, size=4, p=list(spec.trap_hat_p)))
+        trap_beats = tuple(str(k) for k in rng.choice(list(_TRAP_HATS), size=4, p=list(spec.trap_hat_p)))
     else:
         pattern.update(_hat_figure(hats, rng, upbeat=spec.upbeat_hats))
         _open_hats(pattern, rng)
@@ -498,11 +500,13 @@ def trap_hats(beats: tuple[str, ...], rng: np.random.Generator) -> list[Hit]:
         if rng.random() < 0.1:
             kind = str(rng.choice(["8", "16", "trip", "32"]))
         start = beat * PPQ
-        hits.append(Hit(start, g.CLOSED_HAT, 92))
+        hits.append(Hit(start, g.CLOSED_HAT, 56 if kind == "off" else 92))
         if kind == "8":
             hits.append(Hit(start + eighth, g.CLOSED_HAT, 56))
         elif kind == "16":
             hits += [Hit(start + k * PPQ // 4, g.CLOSED_HAT, 50 if k != 2 else 60) for k in range(1, 4)]
+        elif kind == "off":
+            hits.append(Hit(start + eighth, g.CLOSED_HAT, 96))
         elif kind == "trip":
             hits += [Hit(start + k * PPQ // 3, g.CLOSED_HAT, 54) for k in range(1, 3)]
         else:  # a 32nd roll on the second half of the beat, rising
