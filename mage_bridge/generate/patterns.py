@@ -425,17 +425,19 @@ def _swing_ride(rng: np.random.Generator, feel: str = "four") -> Groove:
     sweep's accent on 2 and 4, the hat on 2 and 4 under it.
     """
     if feel == "two":
-        fixed = {g.RIDE: ("X-o-X-o-", "X-o-X-og")[int(rng.integers(2))], g.PEDAL_HAT: "--o---o-",
+        fixed = {g.RIDE: ("X---X---", "X---X--g")[int(rng.integers(2))], g.PEDAL_HAT: "--o---o-",
                  g.KICK: "x---x---"}
         if rng.random() < 0.5:
             fixed[g.SIDE_STICK] = "------o-"
         answer = _eight(rng, fixed, {g.SNARE: ("-----g-o", 0.4), g.KICK: ("-------o", 0.4)})
         return Groove("swing_ride", _hits(fixed, PPQ // 2), _hits(answer, PPQ // 2), fill_beats=1, fill_rate=3)
-    if feel == "brushes":
-        taps = ("g-xgg-xg", "g-xog-xo", "--xg--xg")[int(rng.integers(3))]
-        fixed = {g.SNARE: taps, g.PEDAL_HAT: "--o---o-", g.KICK: "g---g---"}
-        answer = _eight(rng, fixed, {g.SNARE: ("-g---g--", 0.5), g.KICK: ("-------o", 0.3)})
-        return Groove("swing_ride", _hits(fixed, PPQ // 2), _hits(answer, PPQ // 2), fill_beats=1, fill_rate=3)
+    if feel == "brushes":  # in 16ths: the sweep's strokes around the taps on 2 and 4 and their swung pickups
+        taps = {2: "o", 4: "x", 10: "o", 12: "x"}
+        stir = "".join(taps.get(s, "g" if rng.random() < 0.7 else "-") for s in range(16))
+        brush: dict[int, str] = {g.SNARE: stir, g.PEDAL_HAT: "----o-------o---", g.KICK: "g-------g-------"}
+        answer = dict(brush)
+        _put(answer, g.SNARE, 14, "o")
+        return Groove("swing_ride", _hits(brush, PPQ // 4), _hits(answer, PPQ // 4), fill_beats=1, fill_rate=3)
     ride = ("x-xox-xo", "x-xox-x-", "x-x-x-xo")[int(rng.integers(3))]
     fixed = {g.RIDE: ride, g.PEDAL_HAT: "--o---o-", g.KICK: "g-g-g-g-"}
     comp = ["-"] * 8
