@@ -14,6 +14,14 @@ kicks and ghosts (the *lift*), a band's verse on the rim or with the hats moved
 to the floor tom, a pre-chorus with the snare on every beat, and a build that
 rolls on its own drum at its own speeds.
 
+Above those choices the seed picks the clip's whole *feel* by its remainder
+(:func:`feel_of`), as drummers of a style play it in other songs, so a retake
+(the next seed) never plays the same one: rock's backbeat, four on the floor
+or half time; trap's clap on 3 or its bounce (the clap on 2 and 4, the hats on
+the off-beat); drum and bass's two-step or the Amen break; reggae's one drop,
+rockers or steppers; jazz's spang-a-lang, brushes or a head's two-feel; latin's
+bossa or samba. Every feel keeps the beat where the style's tempo is read.
+
 Patterns are step strings as in :mod:`~mage_bridge.generate.grooves` (``X``
 accent, ``x`` hit, ``o`` soft, ``g`` ghost, ``-`` rest), one step a 16th (an 8th
 in the swung 8-step styles).
@@ -268,8 +276,8 @@ def _percussion(choices: tuple[int, ...], rng: np.random.Generator, *, upbeat: b
 
 
 #: The whole-clip feels of the styles written bar by bar rather than from a :class:`_Spec`: jazz's
-#: ``four`` (spang-a-lang over a feathered four), ``two`` (the two-feel of a head: the ride's quarters, the
-#: kick on 1 and 3, the hat's chick on 2 and 4) and ``brushes`` (the snare swept and tapped, no ride);
+#: ``four`` (spang-a-lang over a feathered four), ``brushes`` (the snare swept and tapped, no ride) and
+#: ``two`` (the two-feel of a head: the ride and the kick on 1 and 3, the hat's chick on 2 and 4);
 #: latin's ``bossa`` (the surdo kick, the clave on the rim) and ``samba`` (the surdo's accent on 2 and 4,
 #: the hats' 16ths accented on each beat's last, a partido-alto rim).
 _FEELS: dict[str, tuple[str, ...]] = {"swing_ride": ("four", "brushes", "two"), "latin": ("bossa", "samba")}
@@ -295,7 +303,7 @@ def _felt(spec: _Spec, feel: str) -> _Spec:
         return replace(spec, backbeat=(4, 12), kick_one_of=(), kick_max=3,
                        kick_options={3: .3, 6: .4, 7: .3, 8: .5, 10: .5, 11: .3, 14: .4},
                        ghosts={7: .3, 10: .2, 15: .3}, trap_hat_p=(0.1, 0.1, 0.15, 0.0, 0.05, 0.6))
-    if feel == "amen":  # drum and bass on the Amen break: kick 1 and its and, ghosted snares around 2 and 4
+    if feel == "amen":  # drum and bass on the Amen break: kick 1 and its and, snare ghosts around 3 and into 1
         return replace(spec, kick=(0, 2, 10), kick_options={11: .6, 7: .15}, kick_max=1,
                        ghosts={7: .9, 9: .9, 15: .7, 14: .2}, ghost_accent="o", hats=("ride4", "4"))
     if feel == "rockers":  # reggae's rockers: the kick on 1 and 3 under the rim's 3, the hats on the beat
@@ -416,13 +424,13 @@ def _eight(rng: np.random.Generator, fixed: dict[int, str], options: dict[int, t
 
 
 def _swing_ride(rng: np.random.Generator, feel: str = "four") -> Groove:
-    """Jazz in ``feel`` (:data:`_FEELS`), in swung 8ths.
+    """Jazz in ``feel`` (:data:`_FEELS`), swung.
 
     ``four``: spang-a-lang on the ride, the hat on 2 and 4 and the kick feathered on every beat; the seed's
     drummer comps on the snare's off-beats and may drop a bomb, in figures of their own that come back
-    every bar. ``two``: a head's two-feel, the ride in quarters, the kick on 1 and 3 and the hat's chick on
-    2 and 4, the rim on 4 now and then. ``brushes``: no ride; the brush taps the snare's 8ths with the
-    sweep's accent on 2 and 4, the hat on 2 and 4 under it.
+    every bar. ``two``: a head's two-feel, the ride and the kick on 1 and 3 and the hat's chick on 2 and 4,
+    the rim on 4 now and then. ``brushes``: no ride; the brushes tap 2 and 4 and their swung pickups on
+    the snare and sweep it in 16ths between (the seed's strokes), the hat on 2 and 4 under them.
     """
     if feel == "two":
         fixed = {g.RIDE: ("X---X---", "X---X--g")[int(rng.integers(2))], g.PEDAL_HAT: "--o---o-",
@@ -495,7 +503,8 @@ def _other_metre(style: str, metre: Metre, rng: np.random.Generator) -> Groove:
 
 
 def trap_hats(beats: tuple[str, ...], rng: np.random.Generator) -> list[Hit]:
-    """Trap hats of one bar: each beat's figure from the clip's ``beats``, one in ten re-rolled for the bar."""
+    """Trap hats of one bar: each beat's figure from the clip's ``beats`` (:data:`_TRAP_HATS`), one in ten
+    re-rolled for the bar."""
     hits = []
     eighth = PPQ // 2
     for beat, kind in enumerate(beats):
