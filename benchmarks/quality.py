@@ -88,13 +88,20 @@ read 216 or 110 at 96 BPM from its cello's 29 Hz bow/loop modulation taken as a
 ninth of the beat (:mod:`~mage_bridge.measure.tempo` takes no tatum finer than
 an eighth of its strongest periodicity; the cello moves in half notes).
 
-Whole-clip feels (:func:`~mage_bridge.generate.patterns.feel_of`: the seed's remainder picks rock's
-backbeat, four on the floor or half time, and the feels of funk, reggae and the half-time styles, so seeds
-0 and 1 never share one) bring the groove column to a median of 0.76 with 18 of 24 under 0.8 (pop 0.69,
-rock 0.76, metal 0.75, folk 0.72, country 0.77, funk 0.69, cinematic 0.66), tempo 24/24 and key 24/24
-unchanged. Still over 0.8: trap 0.85 and drill 0.82 (the clap on 3 and the hat rolls are the style),
-drum and bass 0.86 (a half-time feel read 87 BPM, so it has none), jazz 0.88 (the ride's spang-a-lang),
-reggae 0.89 (one drop against steppers: both keep the off-beat hats) and bossa nova 0.80.
+Whole-clip feels (:func:`~mage_bridge.generate.patterns.feel_of`: the seed's remainder picks the style's feel,
+so seeds 0 and 1 never share one): rock's backbeat, four on the floor or half time, the feels of funk and the
+half-time styles, trap's clap on 3 or its bounce (the clap on 2 and 4, the hats accenting the off-beat), drum
+and bass's two-step or Amen (kick 1 and its and, snare ghosts around 3, the cymbal on the beat; the snare
+stays on 2 and 4, a half-time feel read 87 BPM), reggae's one drop, rockers (the kick on 1 and 3, the hat in
+quarters) or steppers, jazz's spang-a-lang four-feel, brushes (the snare swept in 16ths around taps on 2 and
+4, no ride) or a head's two-feel (ride and kick on 1 and 3), and latin's bossa (surdo kick, clave on the rim)
+or samba (the surdo's accent on 2 and 4, 16th hats, a partido-alto rim). The groove column's median is 0.70
+with 24 of 24 under 0.8 (highest 0.78: techno, trance, ambient), tempo 24/24 and key 24/24; trap 0.66, drill
+0.66, drum and bass 0.37, jazz 0.47, reggae 0.55 and bossa nova 0.46, against 0.85, 0.82, 0.86, 0.88, 0.89 and
+0.80 with only rock's, funk's, reggae's and the half-time styles' feels (one drop against steppers for
+reggae). Over seeds 0-3 of those six requests every seed reads its tempo and key; pairs in two feels range
+0.24-0.77, except reggae's one drop against steppers (0.80, 0.85: both keep a hat on the off-beat), and pairs
+in one feel 0.65-0.94, as a seed's own choices around the same feel go.
 
 Run: ``.venv/bin/python benchmarks/quality.py [--quick] [--json FILE]``.
 """

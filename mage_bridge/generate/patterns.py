@@ -14,6 +14,14 @@ kicks and ghosts (the *lift*), a band's verse on the rim or with the hats moved
 to the floor tom, a pre-chorus with the snare on every beat, and a build that
 rolls on its own drum at its own speeds.
 
+Above those choices the seed picks the clip's whole *feel* by its remainder
+(:func:`feel_of`), as drummers of a style play it in other songs, so a retake
+(the next seed) never plays the same one: rock's backbeat, four on the floor
+or half time; trap's clap on 3 or its bounce (the clap on 2 and 4, the hats on
+the off-beat); drum and bass's two-step or the Amen break; reggae's one drop,
+rockers or steppers; jazz's spang-a-lang, brushes or a head's two-feel; latin's
+bossa or samba. Every feel keeps the beat where the style's tempo is read.
+
 Patterns are step strings as in :mod:`~mage_bridge.generate.grooves` (``X``
 accent, ``x`` hit, ``o`` soft, ``g`` ghost, ``-`` rest), one step a 16th (an 8th
 in the swung 8-step styles).
@@ -83,9 +91,14 @@ class _Spec:
     upbeat_hats: bool = True
     #: The whole-clip feels a drummer of the style plays (:func:`make_groove` takes one by the seed):
     #: ``backbeat`` (the spec as written), ``four`` (the kick on every beat under the backbeat with the hats
-    #: on the off-beats, as disco-rock, dance-pop and reggae's steppers play it) and ``halftime`` (one
-    #: backbeat, on the bar's middle beat).
+    #: on the off-beats, as disco-rock, dance-pop and reggae's steppers play it), ``halftime`` (one
+    #: backbeat, on the bar's middle beat), and the feels of one style (:func:`_felt`): trap's ``bounce``,
+    #: drum and bass's ``amen``, reggae's ``rockers``.
     feels: tuple[str, ...] = ("backbeat",)
+    #: Trap only: the chances of each beat's hat figure (:data:`_TRAP_HATS`; see :func:`trap_hats`).
+    trap_hat_p: tuple[float, ...] = (0.3, 0.15, 0.3, 0.1, 0.15, 0.0)
+    #: How the ghost notes hit (:data:`_VELOCITY`); "" for the ghost drum's own (a snare's ghost, a rim's soft).
+    ghost_accent: str = ""
 
 
 _SPECS: dict[str, _Spec] = {
@@ -96,22 +109,23 @@ _SPECS: dict[str, _Spec] = {
                            kick_accent="o"),
     "trap": _Spec((0,), {3: .2, 6: .4, 7: .3, 10: .5, 11: .3, 12: .3, 13: .2, 14: .3}, 4, (8,),
                   ((g.CLAP,), (g.CLAP, g.SNARE)), {2: .2, 14: .3, 15: .3}, ("trap",),
-                  ghost_drum=g.SIDE_STICK, fixed=((g.SIDE_STICK, "----o-------o---"),), kick_one_of=(4, 12)),
+                  ghost_drum=g.SIDE_STICK, fixed=((g.SIDE_STICK, "----o-------o---"),), kick_one_of=(4, 12),
+                  feels=("backbeat", "bounce")),
     "boom_bap": _Spec((0,), {2: .15, 3: .2, 6: .35, 7: .2, 8: .5, 10: .45, 11: .25, 14: .2}, 3, (4, 12),
                       ((g.SNARE,), (g.SNARE, g.CLAP)), {2: .15, 7: .25, 9: .2, 13: .15, 15: .3},
                       ("8", "8", "16", "8pick", "gallop", "4"), (g.MARACAS, g.HIGH_BONGO), kick_accent="x",
                       upbeat_hats=False),
     "dnb": _Spec((0, 10), {2: .2, 3: .15, 7: .25, 11: .3, 13: .25}, 2, (4, 12), ((g.SNARE,),),
                  {2: .2, 7: .3, 9: .3, 14: .3, 15: .2}, ("8", "16", "ride8", "8pick", "off8", "ride4"),
-                 (g.MARACAS, g.HIGH_BONGO)),
+                 (g.MARACAS, g.HIGH_BONGO), feels=("backbeat", "amen")),
     "breakbeat": _Spec((0,), {2: .4, 6: .3, 7: .2, 8: .35, 10: .5, 11: .3, 14: .2}, 3, (4, 12),
                        ((g.SNARE,),), {2: .2, 7: .4, 9: .4, 10: .2, 13: .3, 15: .4},
                        ("16", "8", "8pick", "16", "gallop", "skip", "offopen16"),
                        (g.COWBELL, g.HIGH_CONGA, g.MARACAS), feels=("backbeat", "four", "halftime")),
     "one_drop": _Spec((8,), {14: .15}, 1, (8,), ((g.SIDE_STICK,), (g.SIDE_STICK, g.SNARE)),
-                      {2: .3, 6: .35, 10: .3, 12: .35, 14: .35, 15: .3}, ("8", "8pick", "off8", "16", "gallop"),
-                      (g.MARACAS, g.CLAVES, g.HIGH_BONGO),
-                      ghost_drum=g.SIDE_STICK, feels=("backbeat", "four")),
+                      {2: .3, 6: .35, 10: .3, 12: .35, 14: .35, 15: .3}, ("8", "8pick", "gallop"),
+                      (g.MARACAS, g.CLAVES, g.HIGH_BONGO), upbeat_hats=False,
+                      ghost_drum=g.SIDE_STICK, feels=("backbeat", "rockers", "four")),
     "rock": _Spec((0,), {3: .2, 6: .4, 7: .25, 8: .5, 10: .5, 11: .25, 14: .35, 15: .15}, 3, (4, 12),
                   ((g.SNARE,),), {2: .1, 7: .15, 9: .1, 15: .2},
                   ("8", "8", "ride8", "4", "16", "8pick", "gallop", "ride4"),
@@ -128,6 +142,9 @@ _SPECS: dict[str, _Spec] = {
 CYMBALS = frozenset({g.CLOSED_HAT, g.PEDAL_HAT, g.OPEN_HAT, g.RIDE, g.RIDE_BELL})
 #: Latin claves: son 3-2, son 2-3, rumba, bossa nova.
 _CLAVES = ("x--x--x---x-x---", "--x-x---x--x--x-", "x--x---x--x-x---", "x--x--x---x--x--")
+#: Trap's hat figures of one beat (:func:`trap_hats`): 8ths (twice, for their chance), 16ths, triplets,
+#: a 32nd roll, and the bounce's off-beat (the "and" accented over a soft beat).
+_TRAP_HATS = ("8", "8", "16", "trip", "32", "off")
 _VELOCITY = {"X": 118, "x": 98, "o": 72, "s": 60, "g": 46}
 #: Pulses of a Euclidean percussion figure over a 16-step bar: 5 or 7 spread evenly would pulse
 #: against the beat (at 5 per bar, the tempo reads as the fifth of a bar).
@@ -145,9 +162,9 @@ def make_groove(style: str, metre: Metre, rng: np.random.Generator, *, variant: 
     if style in _SPECS:
         return _sixteen(style, _felt(_SPECS[style], feel_of(style, variant)), rng)
     if style == "latin":
-        return _latin(rng)
+        return _latin(rng, feel_of(style, variant))
     if style == "swing_ride":
-        return _swing_ride(rng)
+        return _swing_ride(rng, feel_of(style, variant))
     if style == "shuffle":
         return _shuffle(rng)
     return _other_metre(style, metre, rng)
@@ -224,10 +241,13 @@ def _hat_figure(kind: str, rng: np.random.Generator, *, upbeat: bool = True) -> 
 
 
 def _open_hats(pattern: dict[int, str], rng: np.random.Generator) -> None:
-    """Open one or two of the off-beat 8ths (the hat that sizzles into the next beat)."""
-    if g.OPEN_HAT in pattern or g.CLOSED_HAT not in pattern or rng.random() < 0.35:
+    """Open one or two of the off-beat 8ths the hat plays (the hat that sizzles into the next beat)."""
+    if g.OPEN_HAT in pattern or g.CLOSED_HAT not in pattern:
         return
-    for step in rng.choice([2, 6, 10, 14], size=int(rng.integers(1, 3)), replace=False):
+    played = [s for s in (2, 6, 10, 14) if pattern[g.CLOSED_HAT][s] != "-"]
+    if not played or rng.random() < 0.35:
+        return
+    for step in rng.choice(played, size=min(len(played), int(rng.integers(1, 3))), replace=False):
         _put(pattern, g.OPEN_HAT, int(step), "x")
         _put(pattern, g.CLOSED_HAT, int(step), "-")
 
@@ -255,11 +275,20 @@ def _percussion(choices: tuple[int, ...], rng: np.random.Generator, *, upbeat: b
     return tuple(Hit(s * PPQ // 4, drum, 84 if s % 4 == 0 else 68) for s in steps)
 
 
+#: The whole-clip feels of the styles written bar by bar rather than from a :class:`_Spec`: jazz's
+#: ``four`` (spang-a-lang over a feathered four), ``brushes`` (the snare swept and tapped, no ride) and
+#: ``two`` (the two-feel of a head: the ride and the kick on 1 and 3, the hat's chick on 2 and 4);
+#: latin's ``bossa`` (the surdo kick, the clave on the rim) and ``samba`` (the surdo's accent on 2 and 4,
+#: the hats' 16ths accented on each beat's last, a partido-alto rim).
+_FEELS: dict[str, tuple[str, ...]] = {"swing_ride": ("four", "brushes", "two"), "latin": ("bossa", "samba")}
+
+
 def feel_of(style: str, variant: int) -> str:
-    """The whole-clip feel (:attr:`_Spec.feels`) ``style`` plays at seed ``variant``; ``""`` for a style
-    without feels of its own (swing, shuffle, latin, the other metres)."""
+    """The whole-clip feel (:attr:`_Spec.feels`, :data:`_FEELS`) ``style`` plays at seed ``variant``; ``""``
+    for a style without feels of its own (shuffle, the other metres)."""
     spec = _SPECS.get(style)
-    return spec.feels[variant % len(spec.feels)] if spec is not None else ""
+    feels = spec.feels if spec is not None else _FEELS.get(style, ("",))
+    return feels[variant % len(feels)]
 
 
 def _felt(spec: _Spec, feel: str) -> _Spec:
@@ -270,6 +299,16 @@ def _felt(spec: _Spec, feel: str) -> _Spec:
     if feel == "halftime":  # the backbeat on 3 only; kicks around it, the hats keep the beat's 8ths
         return replace(spec, backbeat=(8,), kick_options={3: .2, 6: .3, 7: .3, 10: .4, 11: .3, 14: .3},
                        ghosts={2: .2, 6: .2, 14: .3, 15: .2}, hats=("8", "16", "8pick", "ride8"))
+    if feel == "bounce":  # trap's clap on 2 and 4 over a kick that skips around it, the hats mostly in 8ths
+        return replace(spec, backbeat=(4, 12), kick_one_of=(), kick_max=3,
+                       kick_options={3: .3, 6: .4, 7: .3, 8: .5, 10: .5, 11: .3, 14: .4},
+                       ghosts={7: .3, 10: .2, 15: .3}, trap_hat_p=(0.1, 0.1, 0.15, 0.0, 0.05, 0.6))
+    if feel == "amen":  # drum and bass on the Amen break: kick 1 and its and, snare ghosts around 3 and into 1
+        return replace(spec, kick=(0, 2, 10), kick_options={11: .6, 7: .15}, kick_max=1,
+                       ghosts={7: .9, 9: .9, 15: .7, 14: .2}, ghost_accent="o", hats=("ride4", "4"))
+    if feel == "rockers":  # reggae's rockers: the kick on 1 and 3 under the rim's 3, the hats on the beat
+        return replace(spec, kick=(0, 8), kick_options={6: .15, 14: .15}, hats=("4",),
+                       ghosts={3: .3, 11: .3, 15: .4})
     return spec
 
 
@@ -287,14 +326,14 @@ def _sixteen(style: str, spec: _Spec, rng: np.random.Generator) -> Groove:
     for drum in drums:
         for s in spec.backbeat:
             _put(pattern, drum, s, "X" if drum in (g.CLAP, g.SNARE) and style == "trap" else "x")
+    ghost = spec.ghost_accent or ("g" if spec.ghost_drum == g.SNARE else "o")
     for s in _chosen(rng, spec.ghosts, 3):
         if s not in spec.backbeat:
-            _put(pattern, spec.ghost_drum, s, "g" if spec.ghost_drum == g.SNARE else "o")
+            _put(pattern, spec.ghost_drum, s, ghost)
     hats = spec.hats[int(rng.integers(len(spec.hats)))]
     trap_beats: tuple[str, ...] = ()
     if hats == "trap":
-        kinds = ["8", "8", "16", "trip", "32"]
-        trap_beats = tuple(str(k) for k in rng.choice(kinds, size=4, p=[0.3, 0.15, 0.3, 0.1, 0.15]))
+        trap_beats = tuple(str(k) for k in rng.choice(list(_TRAP_HATS), size=4, p=list(spec.trap_hat_p)))
     else:
         pattern.update(_hat_figure(hats, rng, upbeat=spec.upbeat_hats))
         _open_hats(pattern, rng)
@@ -317,7 +356,7 @@ def _sixteen(style: str, spec: _Spec, rng: np.random.Generator) -> Groove:
         _put(lift, g.KICK, s, "o")  # pushes under the groove's own kicks, which the bass doubles
     for s in _chosen(rng, {s: 0.4 for s in spec.ghosts if s not in spec.backbeat}, 2):
         if g.KICK not in lift or lift[g.KICK][s] == "-":
-            _put(lift, spec.ghost_drum, s, "g" if spec.ghost_drum == g.SNARE else "o")
+            _put(lift, spec.ghost_drum, s, ghost)
     fill_beats, fill_rate = _fill_shape(rng)
     build_drum, build_rates = _build_shape(rng)
     verse, pre = "groove", "groove"
@@ -349,8 +388,21 @@ def _fill_shape(rng: np.random.Generator) -> tuple[int, int]:
     return beats, rate
 
 
-def _latin(rng: np.random.Generator) -> Groove:
-    pattern: dict[int, str] = {g.KICK: "X--oX--oX--oX--o"}
+def _latin(rng: np.random.Generator, feel: str = "bossa") -> Groove:
+    """Latin in ``feel`` (:data:`_FEELS`): the bossa's surdo kick (``X--o``: 1 and the a of 2, in each half)
+    under the seed's clave on the rim or the claves and a shaker's 16ths, or the samba: the surdo's answer
+    on 2 and 4 the loudest kick, the hats' 16ths accented on the last of each beat, a partido-alto figure
+    on the rim and a low conga that closes the phrase."""
+    if feel == "samba":
+        pattern: dict[int, str] = {g.KICK: "o--xX--xo--xX--x"}
+        pattern[g.CLOSED_HAT] = "".join(("g", "g" if rng.random() < 0.7 else "-", "o", "x")[s % 4] for s in range(16))
+        partido = ("-x--x-x--x--x-x-", "x--x-x--x-x--x--", "--x--x-x--x--x-x")[int(rng.integers(3))]
+        pattern[g.SIDE_STICK] = partido
+        answer = dict(pattern)
+        _put(answer, g.LOW_CONGA, int(rng.choice([13, 14, 15])), "x")
+        perc = _percussion((g.COWBELL, g.HIGH_CONGA, g.MARACAS), rng)
+        return Groove("latin", _hits(pattern, PPQ // 4), _hits(answer, PPQ // 4), perc)
+    pattern = {g.KICK: "X--oX--oX--oX--o"}
     clave = _CLAVES[int(rng.integers(len(_CLAVES)))]
     pattern[g.CLAVES if rng.random() < 0.5 else g.SIDE_STICK] = clave
     shaker = "".join(("o" if s % 4 == 1 else "g") if rng.random() < 0.85 else "-" for s in range(16))
@@ -371,9 +423,29 @@ def _eight(rng: np.random.Generator, fixed: dict[int, str], options: dict[int, t
     return out
 
 
-def _swing_ride(rng: np.random.Generator) -> Groove:
-    """Spang-a-lang on the ride, the hat on 2 and 4 and the kick feathered on every beat; the seed's drummer
-    comps on the snare's off-beats and may drop a bomb, in figures of their own that come back every bar."""
+def _swing_ride(rng: np.random.Generator, feel: str = "four") -> Groove:
+    """Jazz in ``feel`` (:data:`_FEELS`), swung.
+
+    ``four``: spang-a-lang on the ride, the hat on 2 and 4 and the kick feathered on every beat; the seed's
+    drummer comps on the snare's off-beats and may drop a bomb, in figures of their own that come back
+    every bar. ``two``: a head's two-feel, the ride and the kick on 1 and 3 and the hat's chick on 2 and 4,
+    the rim on 4 now and then. ``brushes``: no ride; the brushes tap 2 and 4 and their swung pickups on
+    the snare and sweep it in 16ths between (the seed's strokes), the hat on 2 and 4 under them.
+    """
+    if feel == "two":
+        fixed = {g.RIDE: ("X---X---", "X---X--g")[int(rng.integers(2))], g.PEDAL_HAT: "--o---o-",
+                 g.KICK: "x---x---"}
+        if rng.random() < 0.5:
+            fixed[g.SIDE_STICK] = "------o-"
+        answer = _eight(rng, fixed, {g.SNARE: ("-----g-o", 0.4), g.KICK: ("-------o", 0.4)})
+        return Groove("swing_ride", _hits(fixed, PPQ // 2), _hits(answer, PPQ // 2), fill_beats=1, fill_rate=3)
+    if feel == "brushes":  # in 16ths: the sweep's strokes around the taps on 2 and 4 and their swung pickups
+        taps = {2: "o", 4: "x", 10: "o", 12: "x"}
+        stir = "".join(taps.get(s, "g" if rng.random() < 0.7 else "-") for s in range(16))
+        brush: dict[int, str] = {g.SNARE: stir, g.PEDAL_HAT: "----o-------o---", g.KICK: "g-------g-------"}
+        answer = dict(brush)
+        _put(answer, g.SNARE, 14, "o")
+        return Groove("swing_ride", _hits(brush, PPQ // 4), _hits(answer, PPQ // 4), fill_beats=1, fill_rate=3)
     ride = ("x-xox-xo", "x-xox-x-", "x-x-x-xo")[int(rng.integers(3))]
     fixed = {g.RIDE: ride, g.PEDAL_HAT: "--o---o-", g.KICK: "g-g-g-g-"}
     comp = ["-"] * 8
@@ -431,18 +503,21 @@ def _other_metre(style: str, metre: Metre, rng: np.random.Generator) -> Groove:
 
 
 def trap_hats(beats: tuple[str, ...], rng: np.random.Generator) -> list[Hit]:
-    """Trap hats of one bar: each beat's figure from the clip's ``beats``, one in ten re-rolled for the bar."""
+    """Trap hats of one bar: each beat's figure from the clip's ``beats`` (:data:`_TRAP_HATS`), one in ten
+    re-rolled for the bar."""
     hits = []
     eighth = PPQ // 2
     for beat, kind in enumerate(beats):
         if rng.random() < 0.1:
             kind = str(rng.choice(["8", "16", "trip", "32"]))
         start = beat * PPQ
-        hits.append(Hit(start, g.CLOSED_HAT, 92))
+        hits.append(Hit(start, g.CLOSED_HAT, 56 if kind == "off" else 92))
         if kind == "8":
             hits.append(Hit(start + eighth, g.CLOSED_HAT, 56))
         elif kind == "16":
             hits += [Hit(start + k * PPQ // 4, g.CLOSED_HAT, 50 if k != 2 else 60) for k in range(1, 4)]
+        elif kind == "off":
+            hits.append(Hit(start + eighth, g.CLOSED_HAT, 96))
         elif kind == "trip":
             hits += [Hit(start + k * PPQ // 3, g.CLOSED_HAT, 54) for k in range(1, 3)]
         else:  # a 32nd roll on the second half of the beat, rising
