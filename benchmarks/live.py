@@ -23,7 +23,8 @@ CPU ``burn`` job if generation cannot run here, said so). For each phase it prin
   before it put the bar (frames, ms). Launches around which the clicks are not evenly spaced (the
   server skipped the player for a cycle) are counted apart, as "disturbed".
 
-Goal: 0 xruns (the player named late no more often than the reference clients), p99 well under the buffer period, jitter 0 frames (launches are sample-exact).
+Goal: 0 xruns (and the player named late no more often than the reference clients), p99 well under the
+buffer period, jitter 0 frames (launches are sample-exact).
 """
 
 from __future__ import annotations
