@@ -196,8 +196,9 @@ class JackLog:
         self.offset = 0
 
     def since_last(self) -> dict[str, int]:
-        text = self.path.read_bytes()[self.offset:].decode(errors="replace")
-        self.offset += len(text.encode())
+        data = self.path.read_bytes()[self.offset:]
+        self.offset += len(data)
+        text = data.decode(errors="replace")
         counts = {"player running": 0, "player not yet run": 0, "recorder": 0, REFERENCE_PY: 0, REFERENCE_C: 0,
                   "driver": 0}
         for m in re.finditer(r"client = (.+?) was not finished, state = (\w+)", text):
